@@ -1,0 +1,2 @@
+# bench/: side-by-side benchmarks (not tests)
+EXTRA_DIST += bench/README.md

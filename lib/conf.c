@@ -1,0 +1,425 @@
+/* conf.c - the configuration table, its validation, and libconfig reading. */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <libconfig.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "log.h"
+#include "util.h"
+
+#define X_P(id, n, t, d, lo, hi, w, h) [id] = { n, t, d, lo, hi, w, h },
+const struct conf_param_def conf_params[P_MAX] = { CONF_PARAMS(X_P) };
+#undef X_P
+
+static struct conf *current;
+
+static void
+conf_value_clear(struct conf_value *v)
+{
+	for (size_t i = 0; i < v->nlist; i++)
+		free(v->list[i]);
+	free(v->list);
+	free(v->s);
+	memset(v, 0, sizeof(*v));
+}
+
+struct conf *
+conf_new(void)
+{
+	struct conf *c = xcalloc(1, sizeof(*c));
+	char err[256];
+
+	for (int p = 0; p < P_MAX; p++)
+		if (conf_set(c, p, conf_params[p].dflt, err, sizeof(err)) == -1)
+			fatalx("default of %s: %s", conf_params[p].name, err);
+	return c;
+}
+
+void
+conf_free(struct conf *c)
+{
+	if (c == NULL)
+		return;
+	for (int p = 0; p < P_MAX; p++)
+		conf_value_clear(&c->v[p]);
+	free(c->path);
+	free(c);
+}
+
+void
+conf_use(struct conf *c)
+{
+	current = c;
+}
+
+struct conf *
+conf_current(void)
+{
+	return current;
+}
+
+int
+conf_lookup(const char *name)
+{
+	for (int p = 0; p < P_MAX; p++)
+		if (strcmp(conf_params[p].name, name) == 0)
+			return p;
+	return -1;
+}
+
+int
+conf_split_hostport(const char *s, char *host, size_t hostlen, char *port,
+    size_t portlen)
+{
+	const char *colon, *h = s;
+	size_t hl;
+
+	if (*s == '[') {
+		const char *rb = strchr(s, ']');
+		if (rb == NULL || rb[1] != ':')
+			return -1;
+		h = s + 1;
+		hl = (size_t)(rb - h);
+		colon = rb + 1;
+	} else {
+		if ((colon = strrchr(s, ':')) == NULL)
+			return -1;
+		hl = (size_t)(colon - s);
+	}
+	if (hl == 0 || hl >= hostlen || strlen(colon + 1) >= portlen)
+		return -1;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	return str_copy(port, colon + 1, portlen);
+}
+
+static int
+check_listen(const char *s, char *err, size_t errlen)
+{
+	char host[256], port[16];
+	struct addrinfo hints, *res;
+	uint64_t pn;
+	int r;
+
+	if (conf_split_hostport(s, host, sizeof(host), port, sizeof(port)) ||
+	    parse_u64(port, 65535, &pn) == -1 || pn == 0) {
+		snprintf(err, errlen, "'%s' is not address:port (port 1-65535)", s);
+		return -1;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+	if ((r = getaddrinfo(host, port, &hints, &res)) != 0) {
+		snprintf(err, errlen, "'%s': %s", s, gai_strerror(r));
+		return -1;
+	}
+	freeaddrinfo(res);
+	return 0;
+}
+
+static int
+check_path(const char *s, char *err, size_t errlen)
+{
+	if (s[0] != '/' || strstr(s, "/../") || strstr(s, "/./") ||
+	    strlen(s) >= 1024 || strchr(s, '\n') ||
+	    (strlen(s) >= 3 && strcmp(s + strlen(s) - 3, "/..") == 0)) {
+		snprintf(err, errlen, "'%s' is not an absolute, normalized path", s);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_user(const char *s, char *err, size_t errlen)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 32 || strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "0123456789_-") != n || s[0] == '-') {
+		snprintf(err, errlen, "'%s' is not a valid user name", s);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_list(struct conf_value *v, const char *text, char *err, size_t errlen)
+{
+	char *copy = xstrdup(text), *p = copy, *item;
+
+	while ((item = strsep(&p, "\n")) != NULL) {
+		if (check_listen(item, err, errlen) == -1) {
+			free(copy);
+			return -1;
+		}
+		v->list = xreallocarray(v->list, v->nlist + 1, sizeof(char *));
+		v->list[v->nlist++] = xstrdup(item);
+	}
+	free(copy);
+	return 0;
+}
+
+static int
+set_int(struct conf_value *v, const struct conf_param_def *d, const char *text,
+    char *err, size_t errlen)
+{
+	uint64_t u;
+
+	if (parse_u64(text, (uint64_t)d->max, &u) == -1 ||
+	    (int64_t)u < d->min) {
+		snprintf(err, errlen, "'%s' is not an integer from %lld to %lld",
+		    text, (long long)d->min, (long long)d->max);
+		return -1;
+	}
+	v->i = (int64_t)u;
+	return 0;
+}
+
+/* Parse text as parameter p and store it; old value kept on error. */
+int
+conf_set(struct conf *c, int p, const char *text, char *err, size_t errlen)
+{
+	const struct conf_param_def *d = &conf_params[p];
+	struct conf_value nv;
+	int r = 0;
+
+	memset(&nv, 0, sizeof(nv));
+	switch (d->type) {
+	case CT_STR:
+		r = strchr(text, '\n') ? (snprintf(err, errlen,
+		    "newline in value"), -1) : 0;
+		break;
+	case CT_PATH:
+		r = check_path(text, err, errlen);
+		break;
+	case CT_USER:
+		r = check_user(text, err, errlen);
+		break;
+	case CT_BOOL:
+		if (strcmp(text, "true") == 0)
+			nv.i = 1;
+		else if (strcmp(text, "false") != 0)
+			r = (snprintf(err, errlen, "'%s' is not true or false",
+			    text), -1);
+		break;
+	case CT_INT:
+		r = set_int(&nv, d, text, err, errlen);
+		break;
+	case CT_LISTEN:
+		r = set_list(&nv, text, err, errlen);
+		break;
+	case CT_LOGLEVEL:
+		if ((nv.i = log_level_parse(text)) == -1)
+			r = (snprintf(err, errlen, "'%s' is not error, warning, "
+			    "info or debug", text), -1);
+		break;
+	}
+	if (r == -1) {
+		conf_value_clear(&nv);
+		return -1;
+	}
+	nv.s = xstrdup(text);
+	conf_value_clear(&c->v[p]);
+	c->v[p] = nv;
+	return 0;
+}
+
+/* Render a libconfig setting as canonical text for conf_set. */
+static int
+setting_text(config_setting_t *s, const struct conf_param_def *d,
+    struct buf *out, char *err, size_t errlen)
+{
+	int t = config_setting_type(s);
+
+	if (d->type == CT_BOOL && t == CONFIG_TYPE_BOOL) {
+		buf_puts(out, config_setting_get_bool(s) ? "true" : "false");
+		return 0;
+	}
+	if (d->type == CT_INT && (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64)) {
+		long long v = config_setting_get_int64(s);
+		if (v < 0)
+			return snprintf(err, errlen, "negative value"), -1;
+		buf_printf(out, "%lld", v);
+		return 0;
+	}
+	if (d->type == CT_LISTEN && (t == CONFIG_TYPE_ARRAY ||
+	    t == CONFIG_TYPE_LIST)) {
+		int n = config_setting_length(s);
+		if (n == 0)
+			return snprintf(err, errlen, "empty list"), -1;
+		for (int i = 0; i < n; i++) {
+			const char *e = config_setting_get_string_elem(s, i);
+			if (e == NULL)
+				return snprintf(err, errlen, "list items must "
+				    "be strings"), -1;
+			buf_printf(out, "%s%s", i ? "\n" : "", e);
+		}
+		return 0;
+	}
+	if (d->type != CT_BOOL && d->type != CT_INT && t == CONFIG_TYPE_STRING) {
+		buf_puts(out, config_setting_get_string(s));
+		return 0;
+	}
+	snprintf(err, errlen, "wrong type for %s", d->name);
+	return -1;
+}
+
+static int
+load_setting(struct conf *c, config_setting_t *s, const char *file, char *err,
+    size_t errlen)
+{
+	char name[128], msg[512];
+	const char *parent = NULL;
+	config_setting_t *up = config_setting_parent(s);
+	struct buf text;
+	int p, r;
+
+	if (up && !config_setting_is_root(up))
+		parent = config_setting_name(up);
+	if (snprintf(name, sizeof(name), "%s%s%s", parent ? parent : "",
+	    parent ? "." : "", config_setting_name(s)) >= (int)sizeof(name))
+		p = -1;
+	else
+		p = conf_lookup(name);
+	if (p == -1) {
+		snprintf(err, errlen, "%s:%u: unknown key '%s'", file,
+		    config_setting_source_line(s), name);
+		return -1;
+	}
+	buf_init(&text);
+	r = setting_text(s, &conf_params[p], &text, msg, sizeof(msg));
+	buf_append(&text, "", 1);
+	if (r == 0)
+		r = conf_set(c, p, text.data, msg, sizeof(msg));
+	if (r == -1)
+		snprintf(err, errlen, "%s:%u: %s: %s", file,
+		    config_setting_source_line(s), name, msg);
+	buf_free(&text);
+	return r;
+}
+
+/* Walk the file's settings: one level of groups, every key known. */
+static int
+load_root(struct conf *c, config_setting_t *root, const char *file, char *err,
+    size_t errlen)
+{
+	for (int i = 0; i < config_setting_length(root); i++) {
+		config_setting_t *s = config_setting_get_elem(root, i);
+		if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+			if (load_setting(c, s, file, err, errlen) == -1)
+				return -1;
+			continue;
+		}
+		for (int j = 0; j < config_setting_length(s); j++) {
+			config_setting_t *k = config_setting_get_elem(s, j);
+			if (config_setting_is_group(k)) {
+				snprintf(err, errlen, "%s:%u: unknown group "
+				    "'%s.%s'", file,
+				    config_setting_source_line(k),
+				    config_setting_name(s),
+				    config_setting_name(k));
+				return -1;
+			}
+			if (load_setting(c, k, file, err, errlen) == -1)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+int
+conf_load_file(struct conf *c, const char *path, char *err, size_t errlen)
+{
+	config_t cf;
+	int r;
+
+	config_init(&cf);
+	if (config_read_file(&cf, path) != CONFIG_TRUE) {
+		if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
+			snprintf(err, errlen, "%s: cannot read file", path);
+		else
+			snprintf(err, errlen, "%s:%d: %s", path,
+			    config_error_line(&cf), config_error_text(&cf));
+		config_destroy(&cf);
+		return -1;
+	}
+	r = load_root(c, config_root_setting(&cf), path, err, errlen);
+	config_destroy(&cf);
+	if (r == 0) {
+		free(c->path);
+		c->path = xstrdup(path);
+	}
+	return r;
+}
+
+/* Print all values as a libconfig file (the defaults when c is fresh). */
+void
+conf_print(const struct conf *c, FILE *fp, int with_help)
+{
+	const char *group = NULL;
+	size_t glen = 0;
+
+	for (int p = 0; p < P_MAX; p++) {
+		const struct conf_param_def *d = &conf_params[p];
+		const char *dot = strchr(d->name, '.');
+		size_t len = dot ? (size_t)(dot - d->name) : 0;
+
+		if (group && (!dot || len != glen ||
+		    strncmp(group, d->name, len) != 0)) {
+			fprintf(fp, "};\n");
+			group = NULL;
+		}
+		if (dot && group == NULL) {
+			fprintf(fp, "\n%.*s = {\n", (int)len, d->name);
+			group = d->name;
+			glen = len;
+		}
+		if (with_help)
+			fprintf(fp, "%s# %s\n", dot ? "\t" : "", d->help);
+		fprintf(fp, "%s%s = ", dot ? "\t" : "", dot ? dot + 1 : d->name);
+		if (d->type == CT_BOOL || d->type == CT_INT)
+			fprintf(fp, "%s;\n", c->v[p].s);
+		else if (d->type == CT_LISTEN) {
+			fprintf(fp, "[");
+			for (size_t i = 0; i < c->v[p].nlist; i++)
+				fprintf(fp, "%s\"%s\"", i ? ", " : " ",
+				    c->v[p].list[i]);
+			fprintf(fp, " ];\n");
+		} else
+			fprintf(fp, "\"%s\";\n", c->v[p].s);
+	}
+	if (group)
+		fprintf(fp, "};\n");
+}
+
+const char *
+conf_str(int p)
+{
+	return current->v[p].s;
+}
+
+int64_t
+conf_int(int p)
+{
+	return current->v[p].i;
+}
+
+int
+conf_bool(int p)
+{
+	return current->v[p].i != 0;
+}
+
+char *const *
+conf_list(int p, size_t *n)
+{
+	*n = current->v[p].nlist;
+	return current->v[p].list;
+}

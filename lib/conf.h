@@ -1,0 +1,61 @@
+/* conf.h - configuration values: parsed from regmaster.conf by master, sent
+ * to workers as name/value messages, and read through typed accessors. */
+#ifndef RM_CONF_H
+#define RM_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "params.h"
+
+enum conf_type { CT_STR, CT_PATH, CT_USER, CT_BOOL, CT_INT, CT_LISTEN,
+	CT_LOGLEVEL };
+
+#define X_P(id, n, t, d, lo, hi, w, h) id,
+enum conf_param { CONF_PARAMS(X_P) P_MAX };
+#undef X_P
+
+struct conf_param_def {
+	const char	*name;
+	enum conf_type	 type;
+	const char	*dflt;
+	int64_t		 min, max;
+	unsigned	 workers;
+	const char	*help;
+};
+extern const struct conf_param_def conf_params[P_MAX];
+
+struct conf_value {
+	char		*s;		/* canonical text; lists joined by '\n' */
+	int64_t		 i;		/* CT_INT, CT_BOOL, CT_LOGLEVEL */
+	char		**list;		/* CT_LISTEN */
+	size_t		 nlist;
+};
+
+struct conf {
+	char		*path;
+	struct conf_value v[P_MAX];
+};
+
+struct conf *conf_new(void);		/* all defaults */
+void	 conf_free(struct conf *);
+void	 conf_use(struct conf *);	/* make it the current one */
+struct conf *conf_current(void);
+/* Read a libconfig file into c; -1 with "file:line: message" in err. */
+int	 conf_load_file(struct conf *c, const char *path, char *err, size_t);
+/* Set one value from its canonical text; -1 with a message in err. */
+int	 conf_set(struct conf *c, int p, const char *text, char *err, size_t);
+int	 conf_lookup(const char *name);
+void	 conf_print(const struct conf *, FILE *, int with_help);
+
+const char *conf_str(int p);
+int64_t	 conf_int(int p);
+int	 conf_bool(int p);
+char *const *conf_list(int p, size_t *n);
+
+/* Split "host:port" / "[v6]:port"; 0 ok. */
+int	 conf_split_hostport(const char *, char *host, size_t, char *port,
+	    size_t);
+
+#endif

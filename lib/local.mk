@@ -1,0 +1,17 @@
+# lib/: code shared by master and the workers.
+noinst_LIBRARIES += lib/libregmaster.a
+lib_libregmaster_a_SOURCES = \
+	lib/buf.c lib/buf.h \
+	lib/conf.c lib/conf.h lib/params.h \
+	lib/ev.c lib/ev.h \
+	lib/link.c lib/link.h \
+	lib/log.c lib/log.h \
+	lib/msg.c lib/msg.h lib/msgtypes.c lib/msgtypes.h \
+	lib/privsep.c lib/privsep.h \
+	lib/proc.c lib/proc.h \
+	lib/regerr.c lib/regerr.h \
+	lib/http.c lib/http.h \
+	lib/digest.c lib/digest.h \
+	lib/oci.c lib/oci.h \
+	lib/util.c lib/util.h \
+	lib/worker.c lib/worker.h

@@ -1,0 +1,75 @@
+/*
+ * msgtypes.h - every attribute and message type of the inter-process protocol,
+ * declared once. msg.c builds the encoder/decoder tables from these lists, each
+ * process's accept table names them, and the fuzz target walks them.
+ *
+ * ATTR(name, kind, max bytes)
+ * MSG(name, is_reply, fields...) with fields REQ(attr) or OPT(attr)
+ */
+#ifndef RM_MSGTYPES_H
+#define RM_MSGTYPES_H
+
+#define MSG_ATTRS(ATTR) \
+	ATTR(A_NAME,	  MK_STR,   256) \
+	ATTR(A_VALUE,	  MK_STR,   8192) \
+	ATTR(A_PEER,	  MK_U64,   8) \
+	ATTR(A_FD,	  MK_FD,    0) \
+	ATTR(A_PID,	  MK_U64,   8) \
+	ATTR(A_REPO,	  MK_STR,   256) \
+	ATTR(A_FROM,	  MK_STR,   256) \
+	ATTR(A_REF,	  MK_STR,   256) \
+	ATTR(A_DIGEST,	  MK_STR,   140) \
+	ATTR(A_SIZE,	  MK_U64,   8) \
+	ATTR(A_OFFSET,	  MK_U64,   8) \
+	ATTR(A_LENGTH,	  MK_U64,   8) \
+	ATTR(A_UUID,	  MK_STR,   64) \
+	ATTR(A_MEDIATYPE, MK_STR,   256) \
+	ATTR(A_BODY,	  MK_BYTES, 112 * 1024) \
+	ATTR(A_CODE,	  MK_U64,   8) \
+	ATTR(A_TEXT,	  MK_STR,   1024) \
+	ATTR(A_LAST,	  MK_STR,   256) \
+	ATTR(A_COUNT,	  MK_U64,   8) \
+	ATTR(A_FILTER,	  MK_STR,   256) \
+	ATTR(A_FLAGS,	  MK_U64,   8) \
+	ATTR(A_TIME,	  MK_U64,   8)
+
+#define MSG_TYPES(MSG, REQ, OPT) \
+	/* master <-> every worker */ \
+	MSG(M_PING,		0, OPT(A_PID)) \
+	MSG(M_PONG,		1, REQ(A_PID)) \
+	MSG(M_CONF_SET,		0, REQ(A_NAME) REQ(A_VALUE)) \
+	MSG(M_CONF_END,		0, OPT(A_FLAGS)) \
+	MSG(M_PEER,		0, REQ(A_PEER) REQ(A_FD)) \
+	MSG(M_LISTEN,		0, REQ(A_FD) REQ(A_NAME)) \
+	MSG(M_STOP,		0, OPT(A_TIME)) \
+	/* generic replies */ \
+	MSG(M_DONE,		1, OPT(A_COUNT)) \
+	MSG(M_ERR,		1, REQ(A_CODE) OPT(A_TEXT) OPT(A_VALUE)) \
+	/* httpd -> storaged: blobs */ \
+	MSG(M_BLOB_STAT,	0, REQ(A_REPO) REQ(A_DIGEST)) \
+	MSG(M_BLOB_OPEN,	0, REQ(A_REPO) REQ(A_DIGEST)) \
+	MSG(M_BLOB_DELETE,	0, REQ(A_REPO) REQ(A_DIGEST)) \
+	MSG(M_BLOB_MOUNT,	0, REQ(A_REPO) REQ(A_DIGEST) OPT(A_FROM)) \
+	MSG(M_BLOB,		1, REQ(A_DIGEST) REQ(A_SIZE) OPT(A_FD)) \
+	/* httpd -> storaged: uploads */ \
+	MSG(M_UPLOAD_START,	0, REQ(A_REPO)) \
+	MSG(M_UPLOAD_WRITE,	0, REQ(A_REPO) REQ(A_UUID) REQ(A_OFFSET) \
+	    OPT(A_LENGTH) REQ(A_FD)) \
+	MSG(M_UPLOAD_STATUS,	0, REQ(A_REPO) REQ(A_UUID)) \
+	MSG(M_UPLOAD_COMMIT,	0, REQ(A_REPO) REQ(A_UUID) REQ(A_DIGEST)) \
+	MSG(M_UPLOAD_CANCEL,	0, REQ(A_REPO) REQ(A_UUID)) \
+	MSG(M_UPLOAD,		1, REQ(A_UUID) REQ(A_OFFSET)) \
+	/* httpd -> storaged: manifests, tags, catalog, referrers */ \
+	MSG(M_MANIFEST_GET,	0, REQ(A_REPO) REQ(A_REF)) \
+	MSG(M_MANIFEST_PUT,	0, REQ(A_REPO) REQ(A_REF) REQ(A_MEDIATYPE) \
+	    REQ(A_SIZE) OPT(A_BODY) OPT(A_FD)) \
+	MSG(M_MANIFEST_DELETE,	0, REQ(A_REPO) REQ(A_REF)) \
+	MSG(M_MANIFEST,		1, REQ(A_DIGEST) REQ(A_MEDIATYPE) REQ(A_SIZE) \
+	    OPT(A_BODY) OPT(A_FD) OPT(A_REF)) \
+	MSG(M_TAGS_LIST,	0, REQ(A_REPO) OPT(A_LAST) OPT(A_COUNT)) \
+	MSG(M_CATALOG,		0, OPT(A_LAST) OPT(A_COUNT)) \
+	MSG(M_REFERRERS,	0, REQ(A_REPO) REQ(A_DIGEST) OPT(A_FILTER)) \
+	MSG(M_LIST,		1, REQ(A_BODY) OPT(A_LAST) OPT(A_FD) \
+	    OPT(A_SIZE))
+
+#endif

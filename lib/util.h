@@ -1,0 +1,23 @@
+/* util.h - small helpers every process uses: checked allocation and strings. */
+#ifndef RM_UTIL_H
+#define RM_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xreallocarray(void *, size_t, size_t);
+char	*xstrdup(const char *);
+char	*xstrndup(const char *, size_t);
+int	 xasprintf(char **, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+int	 fd_set_nonblock(int fd);
+int	 fd_set_cloexec(int fd, int on);
+uint64_t now_ms(void);		/* monotonic milliseconds */
+int	 parse_u64(const char *s, uint64_t max, uint64_t *out);
+int	 str_copy(char *dst, const char *src, size_t dstsize);
+
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
+#endif

@@ -1,0 +1,213 @@
+/* worker.c - the common life of a worker process. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+
+#include "conf.h"
+#include "ev.h"
+#include "log.h"
+#include "privsep.h"
+#include "proc.h"
+#include "util.h"
+#include "worker.h"
+
+extern char **environ;
+
+static const struct worker_ops *ops;
+static struct link *master;
+static struct conf *pending;		/* being filled by M_CONF_SET */
+static int configured_once;
+static int stopping;
+
+static const struct link_accept common_accept[] = {
+	{ PROC_MASTER, M_PING, 0 },
+	{ PROC_MASTER, M_CONF_SET, 0 },
+	{ PROC_MASTER, M_CONF_END, 0 },
+	{ PROC_MASTER, M_PEER, 0 },
+	{ PROC_MASTER, M_STOP, 0 },
+	{ 0, 0, 0 }
+};
+static struct link_accept *accept_all;
+
+struct link *
+worker_master(void)
+{
+	return master;
+}
+
+int
+worker_stopping(void)
+{
+	return stopping;
+}
+
+void
+worker_exit(void)
+{
+	log_debug("exiting");
+	exit(0);
+}
+
+static void
+on_conf_set(struct link *l, struct msg *m)
+{
+	char err[256];
+	int p = conf_lookup(msg_str(m, A_NAME));
+
+	if (pending == NULL)
+		pending = conf_new();
+	if (p == -1 || conf_set(pending, p, msg_str(m, A_VALUE), err,
+	    sizeof(err)) == -1)
+		fatalx("bad configuration from master: %s",
+		    msg_str(m, A_NAME));
+}
+
+static void
+on_conf_end(struct link *l, struct msg *m)
+{
+	struct conf *old = conf_current();
+
+	if (pending == NULL)
+		pending = conf_new();
+	conf_use(pending);
+	conf_free(old);
+	pending = NULL;
+	log_setlevel((int)conf_int(P_LOG_LEVEL));
+	if (ops->configured)
+		ops->configured(!configured_once);
+	configured_once = 1;
+}
+
+static void
+on_peer(struct link *l, struct msg *m)
+{
+	uint64_t peer = msg_u64(m, A_PEER, 0);
+	int fd = msg_take_fd(m, A_FD);
+
+	if (peer >= PROC_MAX || peer == PROC_MASTER || ops->peer == NULL) {
+		log_warnx("unexpected peer %llu", (unsigned long long)peer);
+		close(fd);
+		return;
+	}
+	ops->peer((int)peer, fd);
+}
+
+static void
+on_master_request(struct link *l, struct msg *m, void *arg)
+{
+	struct msgb mb;
+
+	switch (m->type) {
+	case M_PING:
+		msgb_init(&mb, M_PONG);
+		msgb_u64(&mb, A_PID, (uint64_t)getpid());
+		link_reply(l, m->id, &mb);
+		break;
+	case M_CONF_SET:
+		on_conf_set(l, m);
+		break;
+	case M_CONF_END:
+		on_conf_end(l, m);
+		break;
+	case M_PEER:
+		on_peer(l, m);
+		break;
+	case M_STOP:
+		stopping = 1;
+		if (ops->stop)
+			ops->stop();
+		else
+			worker_exit();
+		break;
+	default:
+		if (ops->request)
+			ops->request(l, m);
+		break;
+	}
+}
+
+static void
+on_master_close(struct link *l, void *arg)
+{
+	log_info("master went away");
+	exit(0);
+}
+
+static void
+on_signal(int signo, void *arg)
+{
+	if (signo == SIGTERM || signo == SIGINT) {
+		stopping = 1;
+		if (ops->stop)
+			ops->stop();
+		else
+			worker_exit();
+	}
+}
+
+/* Build one accept table: the common master requests plus the worker's. */
+static const struct link_accept *
+merged_accept(const struct link_accept *extra)
+{
+	size_t n = 0, m = 0;
+
+	while (common_accept[n].type)
+		n++;
+	while (extra && extra[m].type)
+		m++;
+	accept_all = xcalloc(n + m + 1, sizeof(*accept_all));
+	memcpy(accept_all, common_accept, n * sizeof(*accept_all));
+	if (m)
+		memcpy(accept_all + n, extra, m * sizeof(*accept_all));
+	return accept_all;
+}
+
+static void
+usage(const char *name)
+{
+	log_init(name, 1);
+	fatalx("usage: %s [-d] [-f] [-u user] [-r chroot] [-g group-of-user]\n"
+	    "workers are started by regmaster(8), not by hand", name);
+}
+
+void
+worker_main(int argc, char **argv, const struct worker_ops *o)
+{
+	const char *user = NULL, *dir = NULL, *group_of = NULL;
+	int ch, fg = 0, debug = 0;
+
+	ops = o;
+	setproctitle_init(argc, argv, environ);
+	while ((ch = getopt(argc, argv, "dfg:r:u:")) != -1) {
+		switch (ch) {
+		case 'd': debug = 1; break;
+		case 'f': fg = 1; break;
+		case 'g': group_of = optarg; break;
+		case 'r': dir = optarg; break;
+		case 'u': user = optarg; break;
+		default: usage(proc_name(o->id));
+		}
+	}
+	log_init(proc_name(o->id), fg);
+	if (debug)
+		log_setlevel(LOG_LVL_DEBUG);
+	if (fcntl(PROC_CONTROL_FD, F_GETFD) == -1)
+		usage(proc_name(o->id));
+	setproctitle("-regmaster: %s", proc_name(o->id));
+	signal(SIGPIPE, SIG_IGN);
+	if (priv_is_root() && user == NULL)
+		fatalx("started as root without a user to drop to");
+	priv_drop(user, dir, group_of);
+	conf_use(conf_new());
+	ev_init();
+	ev_signal(SIGTERM, on_signal, NULL);
+	ev_signal(SIGINT, on_signal, NULL);
+	master = link_new(PROC_CONTROL_FD, PROC_MASTER, merged_accept(o->accept),
+	    on_master_request, on_master_close, NULL);
+	ev_loop();
+	exit(0);
+}

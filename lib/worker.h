@@ -1,0 +1,32 @@
+/*
+ * worker.h - what every worker does the same way: parse its arguments, name
+ * itself, drop privileges, talk to master over the control channel (health,
+ * configuration, peer sockets, stop), then run its loop.
+ */
+#ifndef RM_WORKER_H
+#define RM_WORKER_H
+
+#include "link.h"
+
+struct worker_ops {
+	int	 id;				/* PROC_HTTPD ... */
+	/* extra requests this worker takes from master (M_LISTEN ...) */
+	const struct link_accept *accept;
+	/* configuration complete; first is 1 at start, 0 on reload */
+	void	(*configured)(int first);
+	/* a fresh socket to peer arrived; the worker owns fd */
+	void	(*peer)(int peer, int fd);
+	/* a master request the common code does not handle */
+	void	(*request)(struct link *, struct msg *);
+	/* master asked to stop: finish within conf stop_timeout, then
+	 * call worker_exit(); NULL means exit at once */
+	void	(*stop)(void);
+};
+
+void	worker_main(int argc, char **argv, const struct worker_ops *)
+	    __attribute__((noreturn));
+void	worker_exit(void) __attribute__((noreturn));
+struct link *worker_master(void);
+int	worker_stopping(void);
+
+#endif

@@ -1,0 +1,55 @@
+/* master.h - what the files of regmaster's supervisor share. */
+#ifndef RM_MASTER_H
+#define RM_MASTER_H
+
+#include <sys/types.h>
+
+#include "conf.h"
+#include "ev.h"
+#include "link.h"
+#include "proc.h"
+
+enum wstate { WS_STOPPED, WS_STARTING, WS_RUNNING, WS_THROTTLED };
+
+struct worker {
+	int		 id;
+	int		 enabled;
+	pid_t		 pid;
+	struct link	*link;
+	uint64_t	 started_ms;
+	unsigned	 restarts;
+	unsigned	 streak;	/* quick deaths in a row */
+	enum wstate	 state;
+	struct ev_timer	 restart_timer;
+	struct ev_timer	 ping_timer;
+	int		 ping_out;	/* pings unanswered */
+};
+
+extern struct worker workers[PROC_MAX];
+extern int master_foreground;
+
+/* supervise.c */
+void	 supervise_init(void);
+void	 supervise_start_all(void);
+void	 supervise_reconfigure(void);
+void	 supervise_stop_all(void (*done)(void));
+const char *wstate_name(enum wstate);
+
+/* listen.c */
+void	 listen_open_all(void);
+int	 listen_count(void);
+int	 listen_fd(int i);
+const char *listen_name(int i);
+
+/* control.c */
+int	 control_listen(const char *path);
+int	 control_query(const char *path, const char *verb, int out_fd);
+
+/* setup.c */
+int	 setup_check(int fix, int verbose);
+const char *worker_user(int id);
+const char *worker_chroot(int id);
+const char *worker_group_of(int id);
+int	 worker_path(int id, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,342 @@
+/*
+ * regmaster.c - the command line and the supervisor's main: start, stop,
+ * reload, status, check, config.  Only this process reads regmaster.conf.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libutil.h>
+
+#include "conf.h"
+#include "ev.h"
+#include "log.h"
+#include "master.h"
+#include "util.h"
+
+#define EXIT_NOT_RUNNING	3
+
+extern char **environ;
+
+pid_t master_pid;
+uint64_t master_started_ms;
+int master_foreground;
+
+static const char *conf_path = SYSCONFDIR "/regmaster/regmaster.conf";
+static int conf_path_given;
+static struct pidfh *pfh;
+static char pid_path[1100], control_path[1100];
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: regmaster [-d] [-c file] start [-f]\n"
+	    "       regmaster [-c file] stop | reload | status | check\n"
+	    "       regmaster [-c file] config [--defaults]\n");
+	exit(2);
+}
+
+/* Read the configuration (defaults when the default file is absent). */
+static struct conf *
+load_conf(int quiet)
+{
+	struct conf *c = conf_new();
+	char err[1024];
+
+	if (!conf_path_given && access(conf_path, F_OK) == -1 &&
+	    errno == ENOENT)
+		return c;
+	if (conf_load_file(c, conf_path, err, sizeof(err)) == -1) {
+		if (!quiet)
+			fprintf(stderr, "regmaster: %s\n", err);
+		conf_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void
+set_paths(void)
+{
+	if (snprintf(pid_path, sizeof(pid_path), "%s/regmaster.pid",
+	    conf_str(P_RUN_DIR)) >= (int)sizeof(pid_path) ||
+	    snprintf(control_path, sizeof(control_path), "%s/control.sock",
+	    conf_str(P_RUN_DIR)) >= (int)sizeof(control_path))
+		fatalx("run_dir too long");
+}
+
+/* The pid in the pidfile if that process is alive, else 0. */
+static pid_t
+running_pid(void)
+{
+	char buf[32];
+	uint64_t v;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(pid_path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (parse_u64(buf, 1u << 30, &v) == -1 || v == 0)
+		return 0;
+	if (kill((pid_t)v, 0) == -1 && errno == ESRCH)
+		return 0;
+	return (pid_t)v;
+}
+
+static void
+on_stopped(void)
+{
+	log_info("all workers stopped");
+	unlink(control_path);
+	pidfile_remove(pfh);
+	exit(0);
+}
+
+static void
+on_signal(int signo, void *arg)
+{
+	struct conf *c;
+
+	switch (signo) {
+	case SIGTERM:
+	case SIGINT:
+		log_info("stopping");
+		supervise_stop_all(on_stopped);
+		break;
+	case SIGHUP:
+		if ((c = load_conf(1)) == NULL) {
+			log_warnx("reload: %s has errors, keeping the running "
+			    "configuration", conf_path);
+			break;
+		}
+		conf_free(conf_current());
+		conf_use(c);
+		log_setlevel((int)conf_int(P_LOG_LEVEL));
+		log_info("configuration reloaded");
+		supervise_reconfigure();
+		break;
+	}
+}
+
+/* Tell the parent of a daemonizing start that we serve (or not). */
+static void
+report_ready(int fd, const char *msg)
+{
+	if (fd < 0)
+		return;
+	if (write(fd, msg, strlen(msg)) < 0)
+		log_warn("report to parent");
+	close(fd);
+}
+
+static void
+daemonize(int *ready_fd)
+{
+	int p[2], devnull;
+	char msg[512];
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		fatal("pipe");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid > 0) {
+		close(p[1]);
+		n = read(p[0], msg, sizeof(msg) - 1);
+		if (n > 0 && msg[0] == '+')
+			exit(0);
+		msg[n > 0 ? n : 0] = '\0';
+		fprintf(stderr, "regmaster: start failed%s%s\n",
+		    n > 0 ? ": " : "", n > 0 ? msg : "");
+		exit(1);
+	}
+	close(p[0]);
+	*ready_fd = p[1];
+	if (setsid() == -1)
+		fatal("setsid");
+	if ((devnull = open("/dev/null", O_RDWR)) != -1) {
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+		dup2(devnull, 2);
+		if (devnull > 2)
+			close(devnull);
+	}
+}
+
+static int
+cmd_start(int argc, char **argv)
+{
+	pid_t other;
+	int ready_fd = -1;
+
+	if (argc > 1 && strcmp(argv[1], "-f") == 0)
+		master_foreground = 1;
+	else if (argc > 1)
+		usage();
+	supervise_init();
+	if (setup_check(1, 1) != 0)
+		return 1;
+	if (geteuid() != 0)
+		fprintf(stderr, "regmaster: not started as root: workers run "
+		    "as uid %d without privilege separation\n", (int)getuid());
+	pfh = pidfile_open(pid_path, 0644, &other);
+	if (pfh == NULL) {
+		if (errno == EEXIST)
+			fprintf(stderr, "regmaster: already running (pid %d)\n",
+			    (int)other);
+		else
+			fprintf(stderr, "regmaster: %s: %s\n", pid_path,
+			    strerror(errno));
+		return 1;
+	}
+	listen_open_all();
+	if (!master_foreground) {
+		daemonize(&ready_fd);
+		log_init("regmaster", 0);
+	}
+	master_pid = getpid();
+	master_started_ms = now_ms();
+	pidfile_write(pfh);
+	setproctitle("-regmaster: master");
+	control_listen(control_path);
+	ev_signal(SIGTERM, on_signal, NULL);
+	ev_signal(SIGINT, on_signal, NULL);
+	ev_signal(SIGHUP, on_signal, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	supervise_start_all();
+	log_info("started, pid %d", (int)master_pid);
+	report_ready(ready_fd, "+");
+	ev_loop();
+	return 0;
+}
+
+static int
+cmd_stop(void)
+{
+	pid_t pid = running_pid();
+	uint64_t deadline;
+
+	if (pid == 0) {
+		fprintf(stderr, "regmaster: not running\n");
+		return EXIT_NOT_RUNNING;
+	}
+	if (kill(pid, SIGTERM) == -1) {
+		fprintf(stderr, "regmaster: kill %d: %s\n", (int)pid,
+		    strerror(errno));
+		return 1;
+	}
+	deadline = now_ms() + (uint64_t)conf_int(P_STOP_TIMEOUT) * 1000 + 5000;
+	while (now_ms() < deadline) {
+		if (kill(pid, 0) == -1 && errno == ESRCH)
+			return 0;
+		usleep(20000);
+	}
+	fprintf(stderr, "regmaster: pid %d did not stop\n", (int)pid);
+	return 1;
+}
+
+static int
+cmd_signal(int signo)
+{
+	pid_t pid = running_pid();
+
+	if (pid == 0) {
+		fprintf(stderr, "regmaster: not running\n");
+		return EXIT_NOT_RUNNING;
+	}
+	if (kill(pid, signo) == -1) {
+		fprintf(stderr, "regmaster: kill %d: %s\n", (int)pid,
+		    strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+static int
+cmd_status(void)
+{
+	if (running_pid() == 0 ||
+	    control_query(control_path, "status", STDOUT_FILENO) == -1) {
+		printf("regmaster: not running\n");
+		return EXIT_NOT_RUNNING;
+	}
+	return 0;
+}
+
+static int
+cmd_check(void)
+{
+	supervise_init();
+	if (setup_check(0, 1) != 0)
+		return 1;
+	printf("regmaster: %s: configuration ok\n",
+	    conf_current()->path ? conf_current()->path : "(defaults)");
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct conf *c;
+	int ch, debug = 0;
+
+	setproctitle_init(argc, argv, environ);
+	log_init("regmaster", 1);
+	while ((ch = getopt(argc, argv, "+c:d")) != -1) {
+		switch (ch) {
+		case 'c':
+			conf_path = optarg;
+			conf_path_given = 1;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	if (strcmp(argv[0], "config") == 0 && argc > 1 &&
+	    strcmp(argv[1], "--defaults") == 0) {
+		conf_print(conf_new(), stdout, 1);
+		return 0;
+	}
+	if ((c = load_conf(0)) == NULL)
+		return 1;
+	conf_use(c);
+	log_setlevel(debug ? LOG_LVL_DEBUG : (int)conf_int(P_LOG_LEVEL));
+	set_paths();
+	if (strcmp(argv[0], "start") == 0)
+		return cmd_start(argc, argv);
+	if (strcmp(argv[0], "stop") == 0)
+		return cmd_stop();
+	if (strcmp(argv[0], "reload") == 0)
+		return cmd_signal(SIGHUP);
+	if (strcmp(argv[0], "status") == 0)
+		return cmd_status();
+	if (strcmp(argv[0], "check") == 0)
+		return cmd_check();
+	if (strcmp(argv[0], "config") == 0) {
+		conf_print(c, stdout, 0);
+		return 0;
+	}
+	usage();
+}

@@ -1,0 +1,395 @@
+/*
+ * supervise.c - spawning the workers, wiring their peer sockets, watching
+ * their health and restarting them with backoff, postfix-master style.
+ */
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "master.h"
+#include "util.h"
+
+#define PING_INTERVAL_MS	5000
+#define PING_MISSES		3	/* then the worker is hung: kill it */
+#define QUICK_DEATH_MS		10000	/* a shorter life counts as a crash loop */
+#define BACKOFF_MIN_MS		100
+#define BACKOFF_MAX_MS		60000
+#define THROTTLE_STREAK		3
+
+struct worker workers[PROC_MAX];
+static int stopping;
+static void (*stop_done)(void);
+static struct ev_timer kill_timer;
+
+/* Which processes talk to each other directly, over master-made pairs. */
+static const int peer_pairs[][2] = {
+	{ PROC_HTTPD, PROC_STORAGED },
+	{ PROC_HTTPD, PROC_AUTHD },
+	{ PROC_GCD, PROC_STORAGED },
+};
+
+static const struct link_accept master_accept[] = {
+	{ 0, 0, 0 }		/* workers only reply to master */
+};
+
+static void worker_spawn(struct worker *);
+
+const char *
+wstate_name(enum wstate s)
+{
+	static const char *n[] = { "stopped", "starting", "running",
+	    "throttled" };
+	return n[s];
+}
+
+static void
+send_conf(struct worker *w)
+{
+	unsigned bit = 1u << w->id;
+	struct conf *c = conf_current();
+	struct msgb mb;
+
+	for (int p = 0; p < P_MAX; p++) {
+		if (!(conf_params[p].workers & bit))
+			continue;
+		msgb_init(&mb, M_CONF_SET);
+		msgb_str(&mb, A_NAME, conf_params[p].name);
+		msgb_str(&mb, A_VALUE, c->v[p].s);
+		link_notify(w->link, &mb);
+	}
+	msgb_init(&mb, M_CONF_END);
+	link_notify(w->link, &mb);
+}
+
+static void
+send_listeners(struct worker *w)
+{
+	struct msgb mb;
+	int fd;
+
+	for (int i = 0; i < listen_count(); i++) {
+		if ((fd = dup(listen_fd(i))) == -1)
+			fatal("dup");
+		msgb_init(&mb, M_LISTEN);
+		msgb_fd(&mb, A_FD, fd);
+		msgb_str(&mb, A_NAME, listen_name(i));
+		link_notify(w->link, &mb);
+	}
+}
+
+static void
+send_peer(struct worker *w, int peer, int fd)
+{
+	struct msgb mb;
+
+	msgb_init(&mb, M_PEER);
+	msgb_u64(&mb, A_PEER, (uint64_t)peer);
+	msgb_fd(&mb, A_FD, fd);
+	link_notify(w->link, &mb);
+}
+
+/* Give w and every live partner of w a fresh socketpair. */
+static void
+wire_peers(struct worker *w)
+{
+	int sv[2];
+
+	for (size_t i = 0; i < nitems(peer_pairs); i++) {
+		int a = peer_pairs[i][0], b = peer_pairs[i][1], other;
+		if (w->id != a && w->id != b)
+			continue;
+		other = w->id == a ? b : a;
+		if (workers[other].link == NULL)
+			continue;
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
+		    sv) == -1)
+			fatal("socketpair");
+		send_peer(w, other, sv[0]);
+		send_peer(&workers[other], w->id, sv[1]);
+	}
+}
+
+static void
+on_pong(struct link *l, struct msg *m, void *arg)
+{
+	struct worker *w = arg;
+
+	if (m == NULL || m->type != M_PONG)
+		return;
+	w->ping_out = 0;
+	if (w->state == WS_STARTING || w->state == WS_THROTTLED)
+		w->state = WS_RUNNING;
+}
+
+static void
+ping_worker(void *arg)
+{
+	struct worker *w = arg;
+	struct msgb mb;
+
+	if (w->link == NULL)
+		return;
+	if (w->ping_out >= PING_MISSES) {
+		log_warnx("%s (pid %d) does not answer: killing it",
+		    proc_name(w->id), (int)w->pid);
+		kill(w->pid, SIGKILL);
+		return;
+	}
+	w->ping_out++;
+	msgb_init(&mb, M_PING);
+	link_request(w->link, &mb, on_pong, w);
+	ev_timer_arm(&w->ping_timer, PING_INTERVAL_MS);
+}
+
+static void
+on_worker_close(struct link *l, void *arg)
+{
+	struct worker *w = arg;
+
+	/* The process is gone or broke protocol; SIGCHLD does the rest. */
+	if (w->link == l) {
+		w->link = NULL;
+		if (w->pid > 0)
+			kill(w->pid, SIGKILL);
+	}
+	link_free(l);
+}
+
+static void
+worker_request(struct link *l, struct msg *m, void *arg)
+{
+	/* never called: master accepts no requests from workers */
+}
+
+static void
+child_exec(struct worker *w, int ctl)
+{
+	char path[1024], *argv[12];
+	int argc = 0;
+
+	if (dup2(ctl, PROC_CONTROL_FD) == -1)
+		_exit(127);
+	closefrom(PROC_CONTROL_FD + 1);
+	sigset_t all;
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	if (worker_path(w->id, path, sizeof(path)) == -1)
+		_exit(127);
+	argv[argc++] = (char *)proc_name(w->id);
+	if (master_foreground)
+		argv[argc++] = "-f";
+	if (log_getlevel() >= LOG_LVL_DEBUG)
+		argv[argc++] = "-d";
+	if (geteuid() == 0) {
+		argv[argc++] = "-u";
+		argv[argc++] = (char *)worker_user(w->id);
+		argv[argc++] = "-r";
+		argv[argc++] = (char *)worker_chroot(w->id);
+		if (worker_group_of(w->id)) {
+			argv[argc++] = "-g";
+			argv[argc++] = (char *)worker_group_of(w->id);
+		}
+	} else if (worker_chroot(w->id)) {
+		argv[argc++] = "-r";
+		argv[argc++] = (char *)worker_chroot(w->id);
+	}
+	argv[argc] = NULL;
+	execv(path, argv);
+	log_warn("exec %s", path);
+	_exit(127);
+}
+
+static void
+worker_spawn(struct worker *w)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+		fatal("socketpair");
+	if ((pid = fork()) == -1) {
+		log_warn("fork %s", proc_name(w->id));
+		close(sv[0]);
+		close(sv[1]);
+		ev_timer_arm(&w->restart_timer, BACKOFF_MAX_MS);
+		return;
+	}
+	if (pid == 0)
+		child_exec(w, sv[1]);
+	close(sv[1]);
+	w->pid = pid;
+	w->started_ms = now_ms();
+	w->ping_out = 0;
+	if (w->state != WS_THROTTLED)
+		w->state = WS_STARTING;
+	w->link = link_new(sv[0], w->id, master_accept, worker_request,
+	    on_worker_close, w);
+	send_conf(w);
+	if (w->id == PROC_HTTPD)
+		send_listeners(w);
+	wire_peers(w);
+	ping_worker(w);
+	log_debug("started %s, pid %d", proc_name(w->id), (int)pid);
+}
+
+static void
+restart_worker(void *arg)
+{
+	struct worker *w = arg;
+
+	if (!stopping && w->pid == 0)
+		worker_spawn(w);
+}
+
+/* Quick deaths in a row double the wait before the next start. */
+static uint64_t
+backoff_ms(struct worker *w)
+{
+	uint64_t lived = now_ms() - w->started_ms, d;
+
+	if (lived >= QUICK_DEATH_MS) {
+		w->streak = 0;
+		return 0;
+	}
+	d = BACKOFF_MIN_MS << (w->streak < 10 ? w->streak : 10);
+	w->streak++;
+	if (w->streak >= THROTTLE_STREAK)
+		w->state = WS_THROTTLED;
+	return d > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : d;
+}
+
+static void
+all_gone_check(void)
+{
+	for (int i = 1; i < PROC_MAX; i++)
+		if (workers[i].pid > 0)
+			return;
+	ev_timer_cancel(&kill_timer);
+	if (stop_done)
+		stop_done();
+}
+
+static void
+worker_exited(struct worker *w, int status)
+{
+	uint64_t delay;
+
+	if (WIFSIGNALED(status))
+		log_warnx("%s (pid %d) killed by signal %d", proc_name(w->id),
+		    (int)w->pid, WTERMSIG(status));
+	else if (WEXITSTATUS(status) != 0 || !stopping)
+		log_warnx("%s (pid %d) exited with status %d",
+		    proc_name(w->id), (int)w->pid, WEXITSTATUS(status));
+	w->pid = 0;
+	ev_timer_cancel(&w->ping_timer);
+	if (w->link) {
+		struct link *l = w->link;
+		w->link = NULL;
+		link_free(l);
+	}
+	if (stopping) {
+		w->state = WS_STOPPED;
+		all_gone_check();
+		return;
+	}
+	w->restarts++;
+	delay = backoff_ms(w);
+	log_info("restarting %s in %llu ms", proc_name(w->id),
+	    (unsigned long long)delay);
+	ev_timer_arm(&w->restart_timer, delay);
+}
+
+static void
+on_sigchld(int signo, void *arg)
+{
+	pid_t pid;
+	int status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (int i = 1; i < PROC_MAX; i++)
+			if (workers[i].pid == pid)
+				worker_exited(&workers[i], status);
+	}
+}
+
+void
+supervise_init(void)
+{
+	static const int enable_param[PROC_MAX] = {
+		0, P_W_HTTPD, P_W_STORAGED, P_W_AUTHD, P_W_TUNNELD, P_W_GCD
+	};
+
+	for (int i = 1; i < PROC_MAX; i++) {
+		struct worker *w = &workers[i];
+		w->id = i;
+		w->enabled = conf_bool(enable_param[i]);
+		ev_timer_init(&w->restart_timer, restart_worker, w);
+		ev_timer_init(&w->ping_timer, ping_worker, w);
+	}
+	ev_signal(SIGCHLD, on_sigchld, NULL);
+}
+
+void
+supervise_start_all(void)
+{
+	/* storaged and authd first, so httpd finds its peers at once */
+	static const int order[] = { PROC_STORAGED, PROC_AUTHD, PROC_HTTPD,
+	    PROC_TUNNELD, PROC_GCD };
+
+	for (size_t i = 0; i < nitems(order); i++)
+		if (workers[order[i]].enabled)
+			worker_spawn(&workers[order[i]]);
+}
+
+/* After a reload: every running worker gets its part of the new config. */
+void
+supervise_reconfigure(void)
+{
+	for (int i = 1; i < PROC_MAX; i++)
+		if (workers[i].link)
+			send_conf(&workers[i]);
+}
+
+static void
+kill_stragglers(void *arg)
+{
+	for (int i = 1; i < PROC_MAX; i++)
+		if (workers[i].pid > 0) {
+			log_warnx("%s did not stop in time: killing it",
+			    proc_name(i));
+			kill(workers[i].pid, SIGKILL);
+		}
+}
+
+/* Ask every worker to finish; done() runs once all have exited. */
+void
+supervise_stop_all(void (*done)(void))
+{
+	struct msgb mb;
+
+	stopping = 1;
+	stop_done = done;
+	ev_timer_init(&kill_timer, kill_stragglers, NULL);
+	for (int i = 1; i < PROC_MAX; i++) {
+		struct worker *w = &workers[i];
+		ev_timer_cancel(&w->restart_timer);
+		ev_timer_cancel(&w->ping_timer);
+		if (w->pid <= 0)
+			continue;
+		if (w->link) {
+			msgb_init(&mb, M_STOP);
+			link_notify(w->link, &mb);
+		} else
+			kill(w->pid, SIGTERM);
+	}
+	ev_timer_arm(&kill_timer, (uint64_t)conf_int(P_STOP_TIMEOUT) * 1000 +
+	    2000);
+	all_gone_check();
+}

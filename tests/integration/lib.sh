@@ -1,0 +1,551 @@
+# shellcheck shell=bash
+# lib.sh — harness for regmaster's shell integration suites. Sourced, never run.
+#
+# A suite looks like:
+#   #!/bin/bash
+#   set -u
+#   . "$(dirname "$0")/lib.sh"
+#   body() { t_init demo; t_start; t_check "v2 answers" t_http_is 200 "$T_URL/v2/"; t_stop; }
+#   t_run_modes body
+#   t_summary
+#
+# Environment (all optional):
+#   top_builddir, top_srcdir  build and source tree (default: two levels above this file)
+#   REGMASTER                 the CLI binary (default: $top_builddir/master/regmaster)
+#   REGMASTER_LIBEXECDIR      where workers are found (default: $top_builddir)
+#   T_CMD_TIMEOUT             seconds any single regmaster command may take (default 20)
+#   T_RESTART_TIMEOUT         seconds a killed worker has to be respawned (default 2)
+#   T_SUITE_TIMEOUT           seconds the user-mode re-run may take as a whole (default 900)
+#   T_KEEP=1                  keep temp dirs (for post-mortems)
+#
+# Modes: as root, t_run_modes runs the body once as root (privilege separation: worker
+# users, chroots) and then re-runs the whole suite as the unprivileged user
+# regmaster-test from a private copy of the binaries; as any other user it runs once.
+# The counts of both runs add up into the one `N passed, N failed` line of t_summary.
+#
+# Safety: regmaster is stopped with its own `stop` verb, then by the PID in its pidfile;
+# leftover workers only by PIDs this harness recorded and whose cmdline still reads
+# "regmaster:". Nothing is ever killed by name.
+
+T_LIB_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+T_SUITE_PATH=$(realpath -- "$0")
+: "${top_builddir:=$(cd -- "$T_LIB_DIR/../.." && pwd)}"
+: "${top_srcdir:=$(cd -- "$T_LIB_DIR/../.." && pwd)}"
+: "${REGMASTER:=$top_builddir/master/regmaster}"
+: "${REGMASTER_LIBEXECDIR:=$top_builddir}"
+: "${T_CMD_TIMEOUT:=20}"
+: "${T_RESTART_TIMEOUT:=2}"
+: "${T_SUITE_TIMEOUT:=900}"
+: "${T_KEEP:=0}"
+export top_builddir top_srcdir REGMASTER REGMASTER_LIBEXECDIR
+
+T_WORKERS="httpd storaged authd tunneld gcd"
+T_TEST_USER=regmaster-test
+
+T_PASS=0
+T_FAIL=0
+T_NUM=${T_NUM_START:-0}   # a user-mode re-run continues the root run's numbering
+T_MODE=user
+[ "$(id -u)" -eq 0 ] && T_MODE=root
+T_INSTANCES=()     # every instance dir t_init made; the cleanup trap walks them
+T_PORTS_USED=" "   # ports handed out by this process, so two instances never share one
+T_USER_AREA=""     # root mode: the private tree the user-mode re-run works in
+T_OUT=""           # output of the last t_rm command
+T_RC=0             # exit status of the last t_rm command
+T_STATUS=""        # output of the last t_status
+
+# ---------------------------------------------------------------- reporting
+
+# t_diag TEXT...: a diagnostic line; never counted.
+t_diag() { printf '# %s\n' "$@"; }
+
+# ok DESC: count and print a pass.
+ok() {
+	T_NUM=$((T_NUM + 1))
+	T_PASS=$((T_PASS + 1))
+	printf 'ok %d - [%s] %s\n' "$T_NUM" "$T_MODE" "$1"
+}
+
+# fail DESC [DETAIL...]: count and print a failure, with details indented below it.
+fail() {
+	local line
+	T_NUM=$((T_NUM + 1))
+	T_FAIL=$((T_FAIL + 1))
+	printf 'FAIL %d - [%s] %s\n' "$T_NUM" "$T_MODE" "$1"
+	shift
+	for line in "$@"; do
+		printf '%s\n' "$line" | sed 's/^/#   /'
+	done
+}
+
+# t_check DESC CMD...: ok if CMD succeeds, else fail (with T_OUT when CMD left one).
+t_check() {
+	local desc=$1
+	shift
+	if "$@"; then
+		ok "$desc"
+	else
+		fail "$desc" "command: $*"
+		return 1
+	fi
+}
+
+# t_summary: the final line, exactly `N passed, N failed`; non-zero exit on any failure.
+t_summary() {
+	printf '%d passed, %d failed\n' "$T_PASS" "$T_FAIL"
+	[ "$T_FAIL" -eq 0 ] && exit 0
+	exit 1
+}
+
+# ---------------------------------------------------------------- time and polling
+
+# t_now_ms: wall clock in milliseconds (EPOCHREALTIME avoids a fork per poll).
+t_now_ms() {
+	local t=${EPOCHREALTIME:-}
+	if [ -n "$t" ]; then
+		t=${t/,/.}
+		printf '%s\n' "$(( ${t%.*} * 1000 + 10#$(printf '%.3s' "${t#*.}") ))"
+	else
+		date +%s%3N
+	fi
+}
+
+# t_wait_until TIMEOUT_S CMD...: poll CMD every 0.1 s until it succeeds; 1 on timeout.
+# Bounded both by the clock and by an iteration count, so a CMD that hangs briefly or
+# a clock jump cannot make it spin forever.
+t_wait_until() {
+	local timeout=$1 deadline i max
+	shift
+	deadline=$(( $(t_now_ms) + ${timeout%.*} * 1000 ))
+	max=$(( ${timeout%.*} * 10 + 10 ))
+	for ((i = 0; i < max; i++)); do
+		"$@" && return 0
+		[ "$(t_now_ms)" -ge "$deadline" ] && break
+		sleep 0.1
+	done
+	"$@"
+}
+
+# ---------------------------------------------------------------- HTTP
+
+# t_http_code URL: print the HTTP status of a GET (000 when no answer at all).
+t_http_code() {
+	local code
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$1" 2>/dev/null)
+	printf '%s\n' "${code:-000}"
+}
+
+# t_http_is STATUS URL: succeed when GET URL answers STATUS.
+t_http_is() { [ "$(t_http_code "$2")" = "$1" ]; }
+
+# t_wait_http URL STATUS TIMEOUT: wait until URL answers STATUS; 1 on timeout.
+t_wait_http() { t_wait_until "$3" t_http_is "$2" "$1"; }
+
+# ---------------------------------------------------------------- ports
+
+# t_port_in_use PORT: something listens on TCP PORT (any address).
+t_port_in_use() {
+	if command -v ss >/dev/null 2>&1; then
+		[ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]
+		return
+	fi
+	# No ss: listening sockets are state 0A in /proc/net/tcp{,6}, port in hex.
+	grep -qiE "^ *[0-9]+: [0-9A-F]+:$(printf '%04X' "$1") [0-9A-F]+:[0-9A-F]+ 0A" \
+		/proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+# t_pick_port: print a free loopback port in 20000-60000, preferring ports outside the
+# kernel's ephemeral range (an outgoing connection could take one of those meanwhile).
+t_pick_port() {
+	local lo=0 hi=0 i p
+	read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+	for ((i = 0; i < 200; i++)); do
+		p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40001 ))
+		if [ "$i" -lt 150 ] && [ "$lo" -gt 21000 ] && [ "$p" -ge "$lo" ] && [ "$p" -le "$hi" ]; then
+			continue
+		fi
+		case $T_PORTS_USED in *" $p "*) continue ;; esac
+		t_port_in_use "$p" && continue
+		T_PORTS_USED="$T_PORTS_USED$p "
+		printf '%s\n' "$p"
+		return 0
+	done
+	return 1
+}
+
+# ---------------------------------------------------------------- instances
+
+# t_write_config FILE: the minimal config of the current instance (see t_init).
+t_write_config() {
+	cat >"$1" <<EOF
+# regmaster integration test instance $T_NAME ($T_MODE mode)
+run_dir = "$T_RUN";
+log_level = "debug";
+http = { listen = [ "127.0.0.1:$T_PORT" ]; };
+storage = { root = "$T_STORE"; delete = true; };
+auth = { dir = "$T_AUTH"; };
+workers = { httpd = true; storaged = true; authd = true; tunneld = true; gcd = true; };
+EOF
+}
+
+# t_init NAME: a fresh instance: temp dir, free port, config. Sets
+#   T_NAME T_DIR T_CONF T_RUN T_STORE T_AUTH T_PORT T_URL T_PIDFILE T_LIBEXEC
+# The store and auth dirs are made empty here; under root, regmaster itself must give
+# them to the worker users. Configs a test writes by hand should keep run_dir = $T_RUN,
+# so the cleanup finds any master such a config manages to start.
+t_init() {
+	T_NAME=$1
+	T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/regmaster-$1.XXXXXX") || {
+		fail "t_init $1: mktemp"
+		return 1
+	}
+	T_DIR=$(realpath -- "$T_DIR")
+	T_INSTANCES+=("$T_DIR")
+	# World-traversable so the worker users can reach their chroots through it.
+	chmod 0755 "$T_DIR"
+	T_RUN=$T_DIR/run
+	T_STORE=$T_DIR/store
+	T_AUTH=$T_DIR/auth
+	T_CONF=$T_DIR/regmaster.conf
+	T_PIDFILE=$T_RUN/regmaster.pid
+	T_LIBEXEC=$REGMASTER_LIBEXECDIR
+	mkdir -p "$T_RUN" "$T_STORE" "$T_AUTH"
+	: >"$T_DIR/pids"
+	# Put into regmaster's environment so this instance's processes can be recognised
+	# even after their parent is gone (if master passes its environment on).
+	T_TAG="regmaster-itest-$$-$1-$RANDOM"
+	printf '%s\n' "$T_TAG" >"$T_DIR/tag"
+	T_PORT=$(t_pick_port) || {
+		fail "t_init $1: no free port"
+		return 1
+	}
+	# shellcheck disable=SC2034 # the suites use it
+	T_URL="http://127.0.0.1:$T_PORT"
+	t_write_config "$T_CONF"
+	t_diag "instance $T_NAME: dir $T_DIR port $T_PORT"
+}
+
+# t_rm ARGS...: run regmaster (bounded by T_CMD_TIMEOUT) on the current instance's
+# config; sets T_RC and T_OUT (stdout+stderr). Output goes through a file, never a
+# pipe, so a daemon that kept our stdout open could not hang the harness.
+t_rm_conf() {
+	local conf=$1 out=$T_DIR/last.out
+	shift
+	REGMASTER_LIBEXECDIR=$T_LIBEXEC REGMASTER_TEST_TAG=$T_TAG \
+		timeout -k 5 "$T_CMD_TIMEOUT" "$REGMASTER" -c "$conf" "$@" >"$out" 2>&1 </dev/null
+	T_RC=$?
+	T_OUT=$(cat "$out")
+	return "$T_RC"
+}
+t_rm() { t_rm_conf "$T_CONF" "$@"; }
+
+# t_pidfile_pid [FILE]: the PID in a pidfile (default: the instance's), if it is one.
+t_pidfile_pid() {
+	local f=${1:-$T_PIDFILE} pid=""
+	[ -r "$f" ] || return 1
+	read -r pid _ <"$f" || [ -n "$pid" ] || return 1
+	case $pid in '' | *[!0-9]*) return 1 ;; esac
+	printf '%s\n' "$pid"
+}
+
+# t_is_ours PID: PID is alive and is a regmaster process (cmdline "regmaster:...").
+# A zombie has an empty cmdline, so it does not count as alive.
+t_is_ours() {
+	local cmd
+	[ -n "$1" ] && [ -r "/proc/$1/cmdline" ] || return 1
+	cmd=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null)
+	case $cmd in "regmaster:"*) return 0 ;; esac
+	return 1
+}
+
+# t_cmdline PID: the process's cmdline with NULs as spaces, trailing blanks dropped.
+t_cmdline() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | sed 's/ *$//'; }
+
+# t_record_pid PID: remember a PID of the current instance for leftover checks.
+t_record_pid() {
+	[ -n "$1" ] || return 0
+	grep -qx "$1" "$T_DIR/pids" 2>/dev/null || printf '%s\n' "$1" >>"$T_DIR/pids"
+}
+
+# t_status: run `status`; sets T_STATUS and records every PID it lists.
+t_status() {
+	local rc p
+	t_rm status
+	rc=$T_RC
+	T_STATUS=$T_OUT
+	for p in $(printf '%s\n' "$T_STATUS" | grep -oE '(\(pid |pid=)[0-9]+' | grep -oE '[0-9]+'); do
+		t_record_pid "$p"
+	done
+	return "$rc"
+}
+
+# t_status_master_pid: the PID from the first status line `regmaster: running (pid N)`.
+t_status_master_pid() {
+	printf '%s\n' "$T_STATUS" | sed -n '1s/^regmaster: running (pid \([0-9][0-9]*\)).*/\1/p'
+}
+
+# t_worker_field NAME FIELD: FIELD (pid, uptime, restarts, state) of worker NAME from
+# the last t_status; uptime loses its "s".
+t_worker_field() {
+	printf '%s\n' "$T_STATUS" | awk -v n="$1" -v f="$2" '
+		$1 == n { for (i = 2; i <= NF; i++) { k = $i; sub(/=.*/, "", k)
+			if (k == f) { v = $i; sub(/^[^=]*=/, "", v); sub(/s$/, "", v); print v; exit } } }'
+}
+t_worker_pid() { t_worker_field "$1" pid; }
+
+# t_all_running: a fresh status lists every worker with state=running.
+t_all_running() {
+	local w
+	t_status || return 1
+	for w in $T_WORKERS; do
+		[ "$(t_worker_field "$w" state)" = running ] || return 1
+	done
+}
+
+# t_start [ARGS...]: `regmaster start`; on success records master's PID from the pidfile
+# and waits (bounded) until status lists every worker running. Returns start's status.
+t_start() {
+	local pid
+	t_rm start "$@"
+	if [ "$T_RC" -ne 0 ]; then
+		t_diag "start exited $T_RC:" "$T_OUT"
+		return "$T_RC"
+	fi
+	pid=$(t_pidfile_pid) && t_record_pid "$pid"
+	t_wait_until 10 t_all_running || t_diag "not all workers running 10 s after start:" "$T_STATUS"
+	return 0
+}
+
+# t_gone PID...: none of the PIDs is a live regmaster process.
+t_gone() {
+	local p
+	for p in "$@"; do t_is_ours "$p" && return 1; done
+	return 0
+}
+
+# t_stop: `regmaster stop`, then wait (bounded) for the master PID to vanish.
+t_stop() {
+	local pid rc
+	pid=$(t_pidfile_pid)
+	t_rm stop
+	rc=$T_RC
+	[ -n "$pid" ] && t_wait_until 10 t_gone "$pid"
+	return "$rc"
+}
+
+# t_ancestors_include PID ANCESTORS: PID descends from one of the space-separated PIDs.
+t_ancestors_include() {
+	local p=$1 i pp
+	for ((i = 0; i < 64; i++)); do
+		pp=$(awk '/^PPid:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
+		case $pp in '' | 0 | 1) return 1 ;; esac
+		case " $2 " in *" $pp "*) return 0 ;; esac
+		p=$pp
+	done
+	return 1
+}
+
+# t_leftovers [DIR]: print live regmaster processes belonging to an instance (default
+# the current one): recorded PIDs, descendants of its masters, processes chrooted under
+# its dir, and processes carrying this run's tag in their environment.
+t_leftovers() {
+	local dir=${1:-$T_DIR} recorded p pid root tag=""
+	recorded=$(tr '\n' ' ' <"$dir/pids" 2>/dev/null)
+	read -r tag <"$dir/tag" 2>/dev/null
+	for p in /proc/[0-9]*; do
+		pid=${p#/proc/}
+		t_is_ours "$pid" || continue
+		if case " $recorded " in *" $pid "*) true ;; *) false ;; esac ||
+			t_ancestors_include "$pid" "$recorded"; then
+			printf '%s\n' "$pid"
+			continue
+		fi
+		root=$(readlink "$p/root" 2>/dev/null)
+		case $root in "$dir" | "$dir"/*)
+			printf '%s\n' "$pid"
+			continue
+			;;
+		esac
+		if [ -n "$tag" ] && tr '\0' '\n' <"$p/environ" 2>/dev/null | grep -qx "REGMASTER_TEST_TAG=$tag"; then
+			printf '%s\n' "$pid"
+		fi
+	done
+}
+
+# t_proc_status PID FIELD: a field of /proc/PID/status, tabs squeezed to single spaces.
+t_proc_status() {
+	awk -v f="$2:" '$1 == f { $1 = ""; sub(/^ /, ""); print; exit }' "/proc/$1/status" 2>/dev/null
+}
+
+# t_worker_path NAME: the worker binary REGMASTER_LIBEXECDIR resolves NAME to, the
+# same way regmaster does (DIR/NAME/NAME, else DIR/NAME).
+t_worker_path() {
+	local d=${2:-$REGMASTER_LIBEXECDIR}
+	if [ -f "$d/$1/$1" ]; then
+		printf '%s\n' "$d/$1/$1"
+	else
+		printf '%s\n' "$d/$1"
+	fi
+}
+
+# t_require_binaries: fail (counted) when the binaries under test are missing.
+t_require_binaries() {
+	local w missing=""
+	[ -x "$REGMASTER" ] || missing="$missing $REGMASTER"
+	for w in $T_WORKERS; do
+		[ -x "$(t_worker_path "$w")" ] || missing="$missing $(t_worker_path "$w")"
+	done
+	[ -z "$missing" ] && return 0
+	fail "binaries under test exist" "missing:$missing" "build first: ./configure && make"
+	return 1
+}
+
+# ---------------------------------------------------------------- cleanup
+
+# t_kill_pid PID: TERM, then KILL, a process that is still a regmaster process.
+t_kill_pid() {
+	t_is_ours "$1" || return 0
+	kill -TERM "$1" 2>/dev/null
+	t_wait_until 5 t_gone "$1" && return 0
+	kill -KILL "$1" 2>/dev/null
+	t_wait_until 2 t_gone "$1"
+}
+
+# t_cleanup_instance DIR: stop whatever runs from that instance, then remove it.
+t_cleanup_instance() {
+	local dir=$1 pid p left
+	pid=$(t_pidfile_pid "$dir/run/regmaster.pid")
+	if [ -n "$pid" ] && t_is_ours "$pid"; then
+		t_diag "cleanup: stopping master $pid of $dir"
+		REGMASTER_LIBEXECDIR=${T_LIBEXEC:-$REGMASTER_LIBEXECDIR} \
+			timeout -k 5 "$T_CMD_TIMEOUT" "$REGMASTER" -c "$dir/regmaster.conf" stop \
+			>/dev/null 2>&1 </dev/null
+		t_wait_until 5 t_gone "$pid" || t_kill_pid "$pid"
+	fi
+	left=$(t_leftovers "$dir" | tr '\n' ' ')
+	if [ -n "${left// /}" ]; then
+		t_diag "cleanup: killing leftover regmaster processes of $dir: $left"
+		for p in $left; do t_kill_pid "$p"; done
+	fi
+	if [ "$T_KEEP" = 1 ]; then
+		t_diag "kept $dir"
+	else
+		rm -rf -- "$dir"
+	fi
+}
+
+# t_cleanup: the EXIT trap; idempotent.
+t_cleanup() {
+	local d f
+	for d in "${T_INSTANCES[@]}"; do
+		[ -d "$d" ] && t_cleanup_instance "$d"
+	done
+	T_INSTANCES=()
+	if [ -n "$T_USER_AREA" ] && [ -d "$T_USER_AREA" ]; then
+		# A user-mode run that died leaves its instances behind: stop their masters.
+		for f in "$T_USER_AREA"/tmp/regmaster-*/run/regmaster.pid; do
+			[ -e "$f" ] && t_cleanup_instance "${f%/run/regmaster.pid}"
+		done
+		[ "$T_KEEP" = 1 ] || rm -rf -- "$T_USER_AREA"
+		T_USER_AREA=""
+	fi
+}
+trap t_cleanup EXIT
+trap 't_cleanup; trap - EXIT; exit 130' INT
+trap 't_cleanup; trap - EXIT; exit 143' TERM
+
+# ---------------------------------------------------------------- modes
+
+# t_ensure_test_user: create the unprivileged user of the user-mode run if missing.
+t_ensure_test_user() {
+	getent passwd "$T_TEST_USER" >/dev/null && return 0
+	useradd --system --user-group --no-create-home --home-dir /nonexistent \
+		--shell /usr/sbin/nologin "$T_TEST_USER"
+}
+
+# t_make_user_area: a private mini build tree the test user can read: the binaries in
+# their build-tree places and a copy of tests/integration (the real trees may sit in a
+# directory that user cannot enter). Sets T_USER_AREA.
+t_make_user_area() {
+	local a w
+	a=$(mktemp -d /tmp/regmaster-usermode.XXXXXX) || return 1
+	T_USER_AREA=$a
+	mkdir -p "$a/master" "$a/tests/integration" "$a/tmp" "$a/home" || return 1
+	cp -- "$REGMASTER" "$a/master/regmaster" || return 1
+	for w in $T_WORKERS; do
+		mkdir -p "$a/$w" && cp -- "$(t_worker_path "$w")" "$a/$w/$w" || return 1
+	done
+	cp -R -- "$T_LIB_DIR/." "$a/tests/integration/" || return 1
+	[ -f "$a/tests/integration/$(basename -- "$T_SUITE_PATH")" ] ||
+		cp -- "$T_SUITE_PATH" "$a/tests/integration/" || return 1
+	chmod -R u+rwX,go+rX "$a" && chmod 0755 "$a/master/regmaster"
+	chown -R "$T_TEST_USER:$(id -g "$T_TEST_USER")" "$a"
+}
+
+# t_run_as_test_user: re-run this suite as the test user; adds its counts to ours.
+t_run_as_test_user() {
+	local a gid suite result envs
+	t_ensure_test_user || {
+		fail "create user $T_TEST_USER for the user-mode run"
+		return 1
+	}
+	t_make_user_area || {
+		fail "prepare user-mode tree under /tmp"
+		return 1
+	}
+	a=$T_USER_AREA
+	gid=$(id -g "$T_TEST_USER")
+	suite=$a/tests/integration/$(basename -- "$T_SUITE_PATH")
+	result=$a/result
+	t_diag "---- user-mode run as $T_TEST_USER in $a"
+	# A clean environment: only what the suite needs, nothing of root's.
+	envs=(env -i "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
+		"HOME=$a/home" "TMPDIR=$a/tmp" "LANG=C" "LC_ALL=C"
+		"top_builddir=$a" "top_srcdir=$top_srcdir" "REGMASTER=$a/master/regmaster"
+		"REGMASTER_LIBEXECDIR=$a" "T_CMD_TIMEOUT=$T_CMD_TIMEOUT"
+		"T_RESTART_TIMEOUT=$T_RESTART_TIMEOUT" "T_KEEP=$T_KEEP" "T_CHILD_RESULT=$result"
+		"T_NUM_START=$T_NUM")
+	if command -v setpriv >/dev/null 2>&1; then
+		(cd "$a" && timeout -k 10 "$T_SUITE_TIMEOUT" setpriv --reuid="$T_TEST_USER" \
+			--regid="$gid" --init-groups -- "${envs[@]}" bash "$suite")
+	else
+		(cd "$a" && timeout -k 10 "$T_SUITE_TIMEOUT" runuser -u "$T_TEST_USER" -- \
+			"${envs[@]}" bash "$suite")
+	fi
+	t_add_child_result "$result"
+}
+
+# t_add_child_result FILE: add `PASS FAIL` written by the user-mode run to our counts.
+t_add_child_result() {
+	local p="" f=""
+	if [ -r "$1" ] && read -r p f <"$1" && [[ $p =~ ^[0-9]+$ && $f =~ ^[0-9]+$ ]]; then
+		t_diag "user mode: $p passed, $f failed"
+		T_PASS=$((T_PASS + p))
+		T_FAIL=$((T_FAIL + f))
+		T_NUM=$((T_NUM + p + f))
+	else
+		T_MODE=user fail "user-mode run reported its result"
+	fi
+}
+
+# t_run_modes BODY: run the suite body in every mode this user can (see top).
+t_run_modes() {
+	local body=$1
+	if [ -n "${T_CHILD_RESULT:-}" ]; then
+		# We are the user-mode re-run: report counts to the root run and leave.
+		T_MODE=user
+		t_require_binaries && "$body"
+		t_cleanup
+		printf '%s %s\n' "$T_PASS" "$T_FAIL" >"$T_CHILD_RESULT"
+		exit 0
+	fi
+	t_require_binaries || return 1
+	"$body"
+	t_cleanup
+	if [ "$T_MODE" = root ]; then
+		t_diag "root mode: $T_PASS passed, $T_FAIL failed"
+		t_run_as_test_user
+		T_MODE=root
+		t_cleanup
+	fi
+}

@@ -1,0 +1,33 @@
+# tests/: unit tests (check) and integration suites (shell, real clients).
+if HAVE_CHECK
+UNIT_TESTS = tests/unit/test_msg tests/unit/test_conf tests/unit/test_http \
+	tests/unit/test_digest tests/unit/test_oci
+check_PROGRAMS += $(UNIT_TESTS)
+TESTS += $(UNIT_TESTS)
+endif
+UNIT_LDADD = $(REGMASTER_LIBS) $(CHECK_LIBS)
+UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_msg_SOURCES = tests/unit/test_msg.c
+tests_unit_test_msg_LDADD = $(UNIT_LDADD)
+tests_unit_test_msg_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_conf_SOURCES = tests/unit/test_conf.c
+tests_unit_test_conf_LDADD = $(UNIT_LDADD)
+tests_unit_test_conf_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_http_SOURCES = tests/unit/test_http.c
+tests_unit_test_http_LDADD = $(UNIT_LDADD)
+tests_unit_test_http_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_digest_SOURCES = tests/unit/test_digest.c
+tests_unit_test_digest_LDADD = $(UNIT_LDADD)
+tests_unit_test_digest_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_oci_SOURCES = tests/unit/test_oci.c
+tests_unit_test_oci_LDADD = $(UNIT_LDADD)
+tests_unit_test_oci_CFLAGS = $(UNIT_CFLAGS)
+
+INTEGRATION_TESTS = tests/integration/test_supervisor.sh
+TESTS += $(INTEGRATION_TESTS)
+EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh \
+	tests/integration/mkimages.sh tests/fuzz
+AM_TESTS_ENVIRONMENT = top_builddir=$(abs_top_builddir); \
+	top_srcdir=$(abs_top_srcdir); export top_builddir top_srcdir;
+TEST_EXTENSIONS = .sh
+SH_LOG_COMPILER = $(SHELL)
