@@ -1,2 +1,146 @@
-/* placeholder replaced below */
-int main(void) { return 0; }
+/*
+ * httpd.c - the HTTP front end worker: takes the listening sockets master
+ * opened, accepts clients and speaks the Distribution API, asking storaged
+ * for everything that touches the store.  It opens no files.
+ */
+#include <unistd.h>
+
+#include "conf.h"
+#include "conn.h"
+#include "ev.h"
+#include "httpd.h"
+#include "log.h"
+#include "proc.h"
+#include "worker.h"
+
+#define LISTEN_MAX	16
+
+static struct link *peers[PROC_MAX];
+static int listeners[LISTEN_MAX];
+static int nlisteners;
+static int accept_paused;
+static struct ev_timer stop_timer;
+
+static const struct link_accept httpd_accept[] = {
+	{ PROC_MASTER, M_LISTEN, 0 },
+	{ 0, 0, 0 }
+};
+
+struct link *
+httpd_storaged(void)
+{
+	return peers[PROC_STORAGED];
+}
+
+struct link *
+httpd_authd(void)
+{
+	return peers[PROC_AUTHD];
+}
+
+static void
+on_listen_ready(int fd, int events, void *arg)
+{
+	conn_accept(fd);
+}
+
+void
+conn_pause_accept(int paused)
+{
+	if (paused == accept_paused || worker_stopping())
+		return;
+	accept_paused = paused;
+	for (int i = 0; i < nlisteners; i++)
+		ev_set(listeners[i], paused ? 0 : EV_READ);
+}
+
+static void
+httpd_listen(struct link *l, struct msg *m)
+{
+	int fd = msg_take_fd(m, A_FD);
+
+	if (nlisteners == LISTEN_MAX) {
+		close(fd);
+		return;
+	}
+	listeners[nlisteners++] = fd;
+	ev_add(fd, accept_paused ? 0 : EV_READ, on_listen_ready, NULL);
+	log_debug("listening on %s", msg_str(m, A_NAME));
+}
+
+static void
+httpd_request(struct link *l, struct msg *m)
+{
+	if (m->type == M_LISTEN)
+		httpd_listen(l, m);
+}
+
+static void
+peer_close(struct link *l, void *arg)
+{
+	int peer = link_peer(l);
+
+	if (peers[peer] == l)
+		peers[peer] = NULL;
+	log_info("lost %s", proc_name(peer));
+	link_free(l);
+}
+
+static void
+peer_request(struct link *l, struct msg *m, void *arg)
+{
+	/* peers only answer httpd; the accept table lets nothing through */
+}
+
+/* A fresh socket to storaged or authd (at start or after its restart). */
+static void
+httpd_peer(int peer, int fd)
+{
+	if (peer != PROC_STORAGED && peer != PROC_AUTHD) {
+		close(fd);
+		return;
+	}
+	if (peers[peer])
+		link_free(peers[peer]);
+	peers[peer] = link_new(fd, peer, NULL, peer_request, peer_close, NULL);
+	log_debug("connected to %s", proc_name(peer));
+}
+
+static void
+stop_check(void *arg)
+{
+	if (conn_count() == 0 || ev_now() >= *(uint64_t *)arg)
+		worker_exit();
+	ev_timer_arm(&stop_timer, 50);
+}
+
+/* Stop accepting; let requests in flight finish within stop_timeout. */
+static void
+httpd_stop(void)
+{
+	static uint64_t deadline;
+
+	for (int i = 0; i < nlisteners; i++) {
+		ev_del(listeners[i]);
+		close(listeners[i]);
+	}
+	nlisteners = 0;
+	conn_stop_accepting();
+	deadline = ev_now() + (uint64_t)conf_int(P_STOP_TIMEOUT) * 1000;
+	ev_timer_init(&stop_timer, stop_check, &deadline);
+	stop_check(&deadline);
+}
+
+static const struct worker_ops httpd_ops = {
+	.id = PROC_HTTPD,
+	.accept = httpd_accept,
+	.peer = httpd_peer,
+	.request = httpd_request,
+	.stop = httpd_stop,
+};
+
+int
+main(int argc, char **argv)
+{
+	worker_main(argc, argv, &httpd_ops);
+}

@@ -1,4 +1,5 @@
-# httpd/: the httpd worker.
+# httpd/: the HTTP front end worker.
 pkglibexec_PROGRAMS += httpd/httpd
-httpd_httpd_SOURCES = httpd/httpd.c
+httpd_httpd_SOURCES = httpd/httpd.c httpd/httpd.h httpd/conn.c httpd/conn.h \
+	httpd/api.c
 httpd_httpd_LDADD = $(REGMASTER_LIBS)

@@ -37,6 +37,7 @@ alg_check(enum digest_alg alg)
 		fatalx("bad digest algorithm %d", (int)alg);
 }
 
+/* The algorithm's name as digests spell it: "sha256". */
 const char *
 digest_algname(enum digest_alg alg)
 {
@@ -261,6 +262,7 @@ hasher_final(struct hasher *h, struct digest *out)
 	hex_encode(h->alg, md, len, out);
 }
 
+/* Release a hasher, finished or not; NULL is fine. */
 void
 hasher_free(struct hasher *h)
 {

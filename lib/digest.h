@@ -14,7 +14,7 @@ struct digest {
 	char		 hex[129];	/* lowercase, NUL-terminated */
 };
 
-/* 0 ok; -1 not a digest; -2 a digest (OCI grammar) of an unsupported algorithm. */
+/* 0 ok; -1 not a digest; -2 well-formed (OCI grammar) but unsupported. */
 int	 digest_parse(const char *s, struct digest *d);
 const char *digest_algname(enum digest_alg);
 size_t	 digest_hexlen(enum digest_alg);

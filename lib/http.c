@@ -172,7 +172,7 @@ word_eq(const char *s, size_t n, const char *w)
 	return strlen(w) == n && strncasecmp(s, w, n) == 0;
 }
 
-/* Is the target starting at buf[from] (the request line so far) already too long? */
+/* Is the target of the request line starting at buf[from] already too long? */
 static int
 target_too_long(const char *buf, size_t from, size_t n)
 {
@@ -227,7 +227,7 @@ head_scan(const char *buf, size_t len, size_t *start, size_t *end)
 	return len >= HTTP_MAX_HEAD ? -431 : 0;
 }
 
-/* Cut the next line off buf[*pos..end), NUL-terminate it in place, return it. */
+/* Cut the next line off buf[*pos..end) and NUL-terminate it in place. */
 static char *
 next_line(char *buf, size_t *pos, size_t end, size_t *linelen)
 {
@@ -256,7 +256,7 @@ method_lookup(const char *s)
 	return HTTP_M_OTHER;
 }
 
-/* Check an origin-form or "*" target and split it at '?' into path and query. */
+/* Check an origin-form or "*" target; split it at '?' into path and query. */
 static int
 parse_target(char *t, struct http_request *req)
 {
@@ -286,8 +286,9 @@ parse_target(char *t, struct http_request *req)
 static int
 parse_version(const char *v, size_t n, int *minor)
 {
-	if (n != 8 || memcmp(v, "HTTP/", 5) != 0 || !is_digit((unsigned char)v[5]) ||
-	    v[6] != '.' || !is_digit((unsigned char)v[7]))
+	if (n != 8 || memcmp(v, "HTTP/", 5) != 0 ||
+	    !is_digit((unsigned char)v[5]) || v[6] != '.' ||
+	    !is_digit((unsigned char)v[7]))
 		return -400;
 	if (v[5] != '1' || (v[7] != '0' && v[7] != '1'))
 		return -505;
@@ -295,7 +296,7 @@ parse_version(const char *v, size_t n, int *minor)
 	return 0;
 }
 
-/* Parse "method SP target SP version" from line[0..n), NUL-terminating parts. */
+/* Parse "method SP target SP version" in line[0..n), cutting it in place. */
 static int
 parse_request_line(char *line, size_t n, struct http_request *req)
 {
@@ -322,7 +323,7 @@ parse_request_line(char *line, size_t n, struct http_request *req)
 	return parse_target(line + t, req);
 }
 
-/* Split a field line "name: value" in place; no obs-fold, no space before ':'. */
+/* Split a field line "name: value" in place; no obs-fold, no SP before ':'. */
 static int
 parse_field(char *line, size_t n, struct http_header *h)
 {
@@ -331,7 +332,7 @@ parse_field(char *line, size_t n, struct http_header *h)
 	while (i < n && is_tchar((unsigned char)line[i]))
 		i++;
 	if (i == 0 || i == n || line[i] != ':')
-		return -400;	/* also obs-fold: the line starts with SP/HT */
+		return -400;	/* also obs-fold: a line starting with SP/HT */
 	line[i++] = '\0';
 	while (i < n && is_ows((unsigned char)line[i]))
 		i++;
@@ -811,7 +812,7 @@ form_name_eq(const char *s, const char *e, const char *key)
 	return *key == '\0';
 }
 
-/* Decode the encoded value s[..e) into out; -1 bad escape, control or too long. */
+/* Decode the value s[..e) into out; -1 bad escape, control or too long. */
 static int
 form_value(const char *s, const char *e, char *out, size_t outlen)
 {
@@ -830,7 +831,7 @@ form_value(const char *s, const char *e, char *out, size_t outlen)
 	return 1;
 }
 
-/* Find key in a form-encoded query and decode its value into out; see http.h. */
+/* Find key in a form-encoded query, decode its value into out; see http.h. */
 int
 http_query_get(const char *query, const char *key, char *out, size_t outlen)
 {

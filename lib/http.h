@@ -1,4 +1,4 @@
-/* http.h - HTTP/1.1 request-side parsing: request heads, chunked bodies, ranges, queries. */
+/* http.h - HTTP/1.1 request side: heads, chunked bodies, ranges, queries. */
 #ifndef RM_HTTP_H
 #define RM_HTTP_H
 
@@ -11,9 +11,9 @@
 #define HTTP_MAX_TARGET		4096
 #define HTTP_MAX_CONTENT_LENGTH	(UINT64_C(1) << 62)
 
-#define HTTP_CHUNK_MAX_EXT	256		/* chunk-ext bytes on a size line */
-#define HTTP_CHUNK_MAX_LINE	4096		/* any chunk framing or trailer line */
-#define HTTP_CHUNK_MAX_TRAILER	(8 * 1024)	/* whole trailer section */
+#define HTTP_CHUNK_MAX_EXT	256		/* chunk-ext on a size line */
+#define HTTP_CHUNK_MAX_LINE	4096		/* a framing or trailer line */
+#define HTTP_CHUNK_MAX_TRAILER	(8 * 1024)	/* the trailer section */
 
 enum http_method {
 	HTTP_M_GET, HTTP_M_HEAD, HTTP_M_PUT, HTTP_M_POST, HTTP_M_PATCH,
@@ -22,23 +22,23 @@ enum http_method {
 
 struct http_header {
 	char	*name;			/* NUL-terminated in place */
-	char	*value;			/* OWS trimmed, NUL-terminated in place */
+	char	*value;			/* OWS trimmed, NUL-terminated */
 };
 
 struct http_request {
 	enum http_method method;
 	char	*method_str;
-	char	*target;	/* request-target; split at '?', so equals path */
+	char	*target;	/* request-target, cut at '?': equals path */
 	char	*path;		/* target up to '?', NUL-terminated */
 	char	*query;		/* after '?', or "" */
 	int	 minor;		/* HTTP/1.minor: 0 or 1 */
 	struct http_header hdr[HTTP_MAX_HEADERS];
 	int	 nhdr;
-	size_t	 head_len;	/* bytes of the head including the final CRLFCRLF */
+	size_t	 head_len;	/* head bytes including the final CRLFCRLF */
 	int64_t	 content_length;/* -1 when absent */
 	int	 chunked;	/* Transfer-Encoding: chunked */
-	int	 keep_alive;	/* per HTTP/1.0 / 1.1 defaults and Connection */
-	int	 expect_continue;/* 1: 100-continue, -1: other expectation, 0: none */
+	int	 keep_alive;	/* version default and Connection */
+	int	 expect_continue;/* 1 100-continue, -1 other, 0 none */
 };
 
 /*
@@ -57,16 +57,16 @@ const char *http_header_get(const struct http_request *, const char *name);
 int	 http_header_index(const struct http_request *, const char *name,
 	    int from);
 
-/* 1 if the comma-separated list value holds token (case-insensitive), else 0. */
+/* 1 if the comma-separated list value holds token (any case), else 0. */
 int	 http_list_has(const char *value, const char *token);
 
 /* Incremental decoder of a chunked request body. */
 struct http_chunked {
 	int	 state;
-	uint64_t left;		/* payload bytes due in the current chunk */
+	uint64_t left;		/* payload due in the current chunk */
 	size_t	 linelen;	/* bytes of the current framing line */
 	size_t	 extlen;	/* bytes of chunk-ext on the size line */
-	size_t	 traillen;	/* bytes of the trailer section so far */
+	size_t	 traillen;	/* trailer section bytes so far */
 	int	 ndigits;	/* hex digits of the chunk size */
 };
 
@@ -113,10 +113,10 @@ int	 http_parse_content_range(const char *value, uint64_t *start,
 int	 http_query_get(const char *query, const char *key, char *out,
 	    size_t outlen);
 
-/* Percent-decode a path in place; -1 on a bad escape, %2F, NUL or control characters. */
+/* Percent-decode a path in place; -1 on a bad escape, %2F, NUL or controls. */
 int	 http_path_decode(char *path);
 
-/* Reason phrase of a status code, "Unknown" for codes a registry does not use. */
+/* Reason phrase of a status code, "Unknown" for codes a registry never uses. */
 const char *http_status_text(int status);
 
 /* Name of a method, NULL for HTTP_M_OTHER. */

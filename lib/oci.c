@@ -409,7 +409,7 @@ known_mt(const char *mt)
 	return -1;
 }
 
-/* Effective media type into m->mediatype: body's, else Content-Type's, or "". */
+/* Effective media type in m->mediatype: body's, else Content-Type's, or "". */
 static int
 effective_mt(json_t *root, const char *content_type, struct oci_manifest *m,
     char *err, size_t errlen)
@@ -457,7 +457,7 @@ schema_version_check(json_t *root, const struct oci_manifest *m, char *err,
 	return 0;
 }
 
-/* Set m->kind (and an untyped body's media type) from the media type or fields. */
+/* Set m->kind from the media type, or for an untyped body from its fields. */
 static int
 kind_pick(json_t *root, struct oci_manifest *m, char *err, size_t errlen)
 {
@@ -481,7 +481,7 @@ kind_pick(json_t *root, struct oci_manifest *m, char *err, size_t errlen)
 	return 0;
 }
 
-/* Fill config and layers of an image manifest (CVE-2021-41190: no manifests). */
+/* Fill config and layers of an image (CVE-2021-41190: no manifests). */
 static int
 image_parse(json_t *root, struct oci_manifest *m, char *err, size_t errlen)
 {

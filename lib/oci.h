@@ -1,4 +1,4 @@
-/* oci.h - OCI distribution names and tags, manifest parsing, API JSON bodies. */
+/* oci.h - OCI names and tags, manifest parsing, API JSON bodies. */
 #ifndef RM_OCI_H
 #define RM_OCI_H
 
@@ -12,7 +12,7 @@
 #define OCI_MEDIATYPE_MAX	255		/* fits struct oci_desc.mediatype */
 #define OCI_MANIFEST_MAX	(4 * 1024 * 1024)
 #define OCI_JSON_DEPTH_MAX	64		/* deepest [ / { nesting accepted */
-#define OCI_JSON_VALUES_MAX	262144		/* most JSON values in a manifest */
+#define OCI_JSON_VALUES_MAX	65536 		/* most JSON values in a manifest */
 
 #define MT_OCI_MANIFEST		"application/vnd.oci.image.manifest.v1+json"
 #define MT_OCI_INDEX		"application/vnd.oci.image.index.v1+json"
@@ -25,7 +25,7 @@
 /* 1 valid, 0 not. */
 int	 oci_name_valid(const char *name);
 int	 oci_tag_valid(const char *tag);
-int	 oci_mediatype_valid(const char *mt);	/* RFC 6838 type/subtype, no parameters */
+int	 oci_mediatype_valid(const char *mt);	/* RFC 6838 type/subtype only */
 
 enum oci_kind { OCI_KIND_MANIFEST, OCI_KIND_INDEX };
 

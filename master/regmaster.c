@@ -169,13 +169,25 @@ daemonize(int *ready_fd)
 	*ready_fd = p[1];
 	if (setsid() == -1)
 		fatal("setsid");
+	/* stderr stays until we serve, so a failing start can say why */
 	if ((devnull = open("/dev/null", O_RDWR)) != -1) {
 		dup2(devnull, 0);
 		dup2(devnull, 1);
-		dup2(devnull, 2);
 		if (devnull > 2)
 			close(devnull);
 	}
+}
+
+static void
+detach_stderr(void)
+{
+	int devnull;
+
+	if ((devnull = open("/dev/null", O_RDWR)) == -1)
+		return;
+	dup2(devnull, 2);
+	if (devnull > 2)
+		close(devnull);
 }
 
 static int
@@ -205,10 +217,10 @@ cmd_start(int argc, char **argv)
 		return 1;
 	}
 	listen_open_all();
-	if (!master_foreground) {
+	if (!master_foreground)
 		daemonize(&ready_fd);
-		log_init("regmaster", 0);
-	}
+	/* after the fork: epoll does not see a signalfd across fork */
+	ev_init();
 	master_pid = getpid();
 	master_started_ms = now_ms();
 	pidfile_write(pfh);
@@ -221,6 +233,10 @@ cmd_start(int argc, char **argv)
 	supervise_start_all();
 	log_info("started, pid %d", (int)master_pid);
 	report_ready(ready_fd, "+");
+	if (!master_foreground) {
+		log_init("regmaster", 0);
+		detach_stderr();
+	}
 	ev_loop();
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,6 +178,14 @@ child_exec(struct worker *w, int ctl)
 	if (dup2(ctl, PROC_CONTROL_FD) == -1)
 		_exit(127);
 	closefrom(PROC_CONTROL_FD + 1);
+	if (!master_foreground) {
+		/* a daemon's workers log to syslog; stderr goes nowhere */
+		int devnull = open("/dev/null", O_WRONLY);
+		if (devnull != -1 && devnull != 2) {
+			dup2(devnull, 2);
+			close(devnull);
+		}
+	}
 	sigset_t all;
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
@@ -333,7 +342,6 @@ supervise_init(void)
 		ev_timer_init(&w->restart_timer, restart_worker, w);
 		ev_timer_init(&w->ping_timer, ping_worker, w);
 	}
-	ev_signal(SIGCHLD, on_sigchld, NULL);
 }
 
 void
@@ -343,6 +351,7 @@ supervise_start_all(void)
 	static const int order[] = { PROC_STORAGED, PROC_AUTHD, PROC_HTTPD,
 	    PROC_TUNNELD, PROC_GCD };
 
+	ev_signal(SIGCHLD, on_sigchld, NULL);
 	for (size_t i = 0; i < nitems(order); i++)
 		if (workers[order[i]].enabled)
 			worker_spawn(&workers[order[i]]);

@@ -175,6 +175,7 @@ one_string(const char *s)
 		CHECK(oci_accept_ok(s, s));
 }
 
+/* One input: as a manifest under every content type, then as a string. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

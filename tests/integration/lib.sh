@@ -366,7 +366,7 @@ t_leftovers() {
 			continue
 			;;
 		esac
-		if [ -n "$tag" ] && tr '\0' '\n' <"$p/environ" 2>/dev/null | grep -qx "REGMASTER_TEST_TAG=$tag"; then
+		if [ -n "$tag" ] && tr '\0' '\n' 2>/dev/null <"$p/environ" | grep -qx "REGMASTER_TEST_TAG=$tag"; then
 			printf '%s\n' "$pid"
 		fi
 	done

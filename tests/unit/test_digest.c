@@ -171,6 +171,7 @@ START_TEST(hasher_peek_continue)
 }
 END_TEST
 
+/* All the digest tests in one suite. */
 static Suite *
 digest_suite(void)
 {
@@ -189,6 +190,7 @@ digest_suite(void)
 	return s;
 }
 
+/* Run the suite; exit status says whether all passed. */
 int
 main(void)
 {

@@ -1,4 +1,4 @@
-/* test_http.c - unit tests for lib/http.c: request heads, chunked bodies, ranges, queries. */
+/* test_http.c - unit tests for lib/http.c: heads, chunked bodies, ranges, queries. */
 #include <check.h>
 #include <stdint.h>
 #include <stdio.h>

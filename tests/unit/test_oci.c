@@ -1,4 +1,4 @@
-/* test_oci.c - unit tests for lib/oci.c: names, tags, manifests, JSON bodies. */
+/* test_oci.c - unit tests for lib/oci.c: names, manifests, JSON bodies. */
 #include <check.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -511,6 +511,7 @@ END_TEST
 
 #define N(a)	((int)(sizeof(a) / sizeof((a)[0])))
 
+/* All the oci tests in one suite. */
 static Suite *
 oci_suite(void)
 {
@@ -537,6 +538,7 @@ oci_suite(void)
 	return s;
 }
 
+/* Run the suite; exit status says whether all passed. */
 int
 main(void)
 {

@@ -1,0 +1,902 @@
+/*
+ * conn.c - httpd's connections: nonblocking reads of request heads, request
+ * bodies spliced from the socket into a pipe to storaged (no user-space copy
+ * on plain TCP), responses written from memory or sendfile()d from a
+ * descriptor storaged opened, keep-alive and pipelining, and every timeout
+ * and limit a hostile client could otherwise abuse.
+ */
+#include <sys/ioctl.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "conn.h"
+#include "log.h"
+#include "oci.h"
+#include "regerr.h"
+#include "util.h"
+#include "worker.h"
+
+#define READ_CHUNK	(64 * 1024)
+#define SEND_CHUNK	(4 * 1024 * 1024)
+#define SPLICE_CHUNK	(1024 * 1024)
+#define ADDR_BUCKETS	1024
+
+struct addr_count {
+	struct addr_count *next;
+	char		 addr[64];
+	int		 n;
+};
+
+static int nconns;
+static struct conn *conns;		/* all open connections */
+static struct addr_count *addr_counts[ADDR_BUCKETS];
+
+static void conn_io(int, int, void *);
+static void conn_pipe_io(int, int, void *);
+static void conn_timeout(void *);
+static void conn_close(struct conn *);
+static void conn_next(struct conn *);
+static void conn_update_events(struct conn *);
+static void body_pump(struct conn *);
+static void body_finish(struct conn *, int);
+
+int
+conn_count(void)
+{
+	return nconns;
+}
+
+static unsigned
+addr_hash(const char *s)
+{
+	unsigned h = 5381;
+
+	while (*s)
+		h = h * 33 + (unsigned char)*s++;
+	return h % ADDR_BUCKETS;
+}
+
+/* Count a connection from addr; -1 when addr is over its limit. */
+static int
+addr_take(const char *addr)
+{
+	struct addr_count **pp = &addr_counts[addr_hash(addr)], *a;
+
+	for (a = *pp; a; a = a->next)
+		if (strcmp(a->addr, addr) == 0)
+			break;
+	if (a == NULL) {
+		a = xcalloc(1, sizeof(*a));
+		memcpy(a->addr, addr, sizeof(a->addr));
+		a->next = *pp;
+		*pp = a;
+	}
+	if (a->n >= conf_int(P_HTTP_MAXCONN_IP))
+		return -1;
+	a->n++;
+	return 0;
+}
+
+static void
+addr_release(const char *addr)
+{
+	struct addr_count **pp = &addr_counts[addr_hash(addr)], *a;
+
+	for (; (a = *pp); pp = &a->next)
+		if (strcmp(a->addr, addr) == 0) {
+			if (--a->n == 0) {
+				*pp = a->next;
+				free(a);
+			}
+			return;
+		}
+}
+
+static void
+addr_text(const struct sockaddr_storage *ss, char *out, size_t len)
+{
+	const void *p = ss->ss_family == AF_INET6 ?
+	    (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr :
+	    (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
+
+	if (inet_ntop(ss->ss_family, p, out, (socklen_t)len) == NULL)
+		str_copy(out, "unknown", len);
+}
+
+static void
+conn_arm_timer(struct conn *c)
+{
+	int64_t secs;
+
+	if (c->state == CS_HEAD)
+		secs = buf_avail(&c->in) ? conf_int(P_HTTP_HEADER_TIMEOUT) :
+		    conf_int(P_HTTP_IDLE_TIMEOUT);
+	else if (c->wait_link && !c->body_sink && !buf_avail(&c->out) &&
+	    !c->file_left)
+		secs = 0;	/* waiting on storaged: its link has its own fate */
+	else
+		secs = conf_int(P_HTTP_BODY_TIMEOUT);
+	c->progress_ms = now_ms();
+	if (secs)
+		ev_timer_arm(&c->timer, (uint64_t)secs * 1000);
+	else
+		ev_timer_cancel(&c->timer);
+}
+
+static void
+reject_fast(int fd, int status, const char *code)
+{
+	char msg[256];
+	int n;
+
+	n = snprintf(msg, sizeof(msg), "HTTP/1.1 %d %s\r\nContent-Type: "
+	    "application/json\r\nConnection: close\r\nContent-Length: %zu\r\n"
+	    "\r\n{\"errors\":[{\"code\":\"%s\",\"message\":\"%s\"}]}", status,
+	    http_status_text(status), strlen(code) * 2 + 37, code, code);
+	if (n > 0 && n < (int)sizeof(msg) && write(fd, msg, (size_t)n) < 0)
+		log_debug("write: %s", strerror(errno));
+	close(fd);
+}
+
+static void
+conn_new(int fd, const struct sockaddr_storage *ss)
+{
+	struct conn *c;
+	char addr[64];
+	int on = 1;
+
+	addr_text(ss, addr, sizeof(addr));
+	if (addr_take(addr) == -1) {
+		log_info("%s: too many connections from this address", addr);
+		reject_fast(fd, 429, "TOOMANYREQUESTS");
+		return;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->fd = fd;
+	memcpy(c->addr, addr, sizeof(c->addr));
+	c->state = CS_HEAD;
+	c->pipe_fd = c->file_fd = -1;
+	c->keep_alive = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	ev_timer_init(&c->timer, conn_timeout, c);
+	c->next = conns;
+	if (conns)
+		conns->prevp = &c->next;
+	c->prevp = &conns;
+	conns = c;
+	ev_add(fd, EV_READ, conn_io, c);
+	conn_arm_timer(c);
+	if (++nconns >= conf_int(P_HTTP_MAXCONN))
+		conn_pause_accept(1);
+}
+
+/* Accept what is pending on a listening socket. */
+void
+conn_accept(int lfd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd;
+
+	for (int i = 0; i < 64 && nconns < conf_int(P_HTTP_MAXCONN); i++) {
+		sl = sizeof(ss);
+		fd = accept4(lfd, (struct sockaddr *)&ss, &sl,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_warn("accept");
+			return;
+		}
+		conn_new(fd, &ss);
+	}
+}
+
+static void
+body_release(struct conn *c)
+{
+	if (c->pipe_fd != -1) {
+		if (c->pipe_watched)
+			ev_del(c->pipe_fd);
+		close(c->pipe_fd);
+		c->pipe_fd = -1;
+		c->pipe_watched = 0;
+	}
+	c->body_sink = SINK_NONE;
+	c->body_cb = NULL;
+}
+
+static void
+conn_close(struct conn *c)
+{
+	if (c->state == CS_CLOSED)
+		return;
+	c->state = CS_CLOSED;
+	if (c->api)
+		api_conn_closed(c);
+	conn_wait_done(c);
+	body_release(c);
+	if (c->file_fd != -1)
+		close(c->file_fd);
+	ev_timer_cancel(&c->timer);
+	*c->prevp = c->next;
+	if (c->next)
+		c->next->prevp = c->prevp;
+	ev_del(c->fd);
+	close(c->fd);
+	addr_release(c->addr);
+	buf_free(&c->in);
+	buf_free(&c->out);
+	buf_free(&c->hdrs);
+	buf_free(&c->head);
+	buf_free(&c->body);
+	free(c);
+	if (nconns-- >= conf_int(P_HTTP_MAXCONN))
+		conn_pause_accept(0);
+}
+
+void
+conn_wait(struct conn *c, struct link *l, uint32_t id)
+{
+	c->wait_link = l;
+	c->wait_id = id;
+	conn_arm_timer(c);
+}
+
+/* The answer came (or the link died): nothing to forget any more. */
+void
+conn_wait_done(struct conn *c)
+{
+	if (c->wait_link && c->state == CS_CLOSED)
+		link_forget(c->wait_link, c->wait_id);
+	c->wait_link = NULL;
+}
+
+void
+conn_header(struct conn *c, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+	char val[2048];
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(val, sizeof(val), fmt, ap);
+	va_end(ap);
+	if (n < 0 || n >= (int)sizeof(val) || strpbrk(val, "\r\n"))
+		fatalx("bad header value for %s", name);
+	buf_printf(&c->hdrs, "%s: %s\r\n", name, val);
+}
+
+static void
+respond_head(struct conn *c, int status, const char *ctype, uint64_t len)
+{
+	if (c->responded)
+		fatalx("second response to one request");
+	c->responded = 1;
+	c->status = status;
+	if (c->body_sink != SINK_NONE || (!c->body_done &&
+	    c->body_kind != BK_NONE)) {
+		/* the body was not (fully) read: the stream is unusable */
+		body_release(c);
+		c->keep_alive = 0;
+	}
+	buf_printf(&c->out, "HTTP/1.1 %d %s\r\n"
+	    "Docker-Distribution-API-Version: registry/2.0\r\n", status,
+	    http_status_text(status));
+	if (ctype)
+		buf_printf(&c->out, "Content-Type: %s\r\n", ctype);
+	if (status != 204 && !(status >= 100 && status < 200))
+		buf_printf(&c->out, "Content-Length: %llu\r\n",
+		    (unsigned long long)len);
+	if (!c->keep_alive)
+		buf_puts(&c->out, "Connection: close\r\n");
+	buf_append(&c->out, buf_head(&c->hdrs), buf_avail(&c->hdrs));
+	buf_puts(&c->out, "\r\n");
+	buf_reset(&c->hdrs);
+}
+
+static void
+conn_start_write(struct conn *c)
+{
+	conn_arm_timer(c);
+	conn_update_events(c);
+	conn_io(c->fd, EV_WRITE, c);
+}
+
+void
+conn_respond(struct conn *c, int status, const char *ctype, const void *body,
+    size_t len)
+{
+	respond_head(c, status, ctype, len);
+	if (c->req.method != HTTP_M_HEAD)
+		buf_append(&c->out, body, len);
+	conn_start_write(c);
+}
+
+void
+conn_respond_length(struct conn *c, int status, const char *ctype,
+    uint64_t len)
+{
+	respond_head(c, status, ctype, len);
+	conn_start_write(c);
+}
+
+void
+conn_respond_fd(struct conn *c, int status, const char *ctype, int fd,
+    uint64_t off, uint64_t len)
+{
+	respond_head(c, status, ctype, len);
+	if (c->req.method == HTTP_M_HEAD || len == 0)
+		close(fd);
+	else {
+		c->file_fd = fd;
+		c->file_off = (off_t)off;
+		c->file_left = len;
+	}
+	conn_start_write(c);
+}
+
+void
+conn_respond_error(struct conn *c, int e, const char *detail)
+{
+	char *body = oci_error_json(regerr_code(e), regerr_message(e), detail);
+
+	conn_respond(c, regerr_status(e), "application/json", body,
+	    strlen(body));
+	free(body);
+}
+
+/* Write what is queued; 1 when all of the response is out, -1 on error. */
+static int
+conn_flush(struct conn *c)
+{
+	ssize_t n;
+
+	while (buf_avail(&c->out)) {
+		n = send(c->fd, buf_head(&c->out), buf_avail(&c->out),
+		    MSG_NOSIGNAL);
+		if (n == -1)
+			return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+		buf_consume(&c->out, (size_t)n);
+		conn_arm_timer(c);
+	}
+	while (c->file_left) {
+		size_t want = c->file_left > SEND_CHUNK ? SEND_CHUNK :
+		    (size_t)c->file_left;
+		n = sendfile(c->fd, c->file_fd, &c->file_off, want);
+		if (n == -1)
+			return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+		if (n == 0)
+			return -1;	/* the file is shorter than promised */
+		c->file_left -= (uint64_t)n;
+		conn_arm_timer(c);
+	}
+	if (c->file_fd != -1) {
+		close(c->file_fd);
+		c->file_fd = -1;
+	}
+	return c->responded ? 1 : 0;
+}
+
+static void
+conn_update_events(struct conn *c)
+{
+	int ev = 0;
+
+	if (c->state == CS_CLOSED)
+		return;
+	if (buf_avail(&c->out) || c->file_left)
+		ev |= EV_WRITE;
+	if (c->state == CS_HEAD || (c->body_sink != SINK_NONE &&
+	    !c->body_done && !c->pipe_watched))
+		ev |= EV_READ;
+	ev_set(c->fd, ev);
+}
+
+/* Status for a failed head parse, then close after answering. */
+static void
+head_error(struct conn *c, int status)
+{
+	int e = status == 431 || status == 414 ? RE_TOO_LARGE : RE_NONE;
+
+	c->state = CS_HANDLE;
+	c->keep_alive = 0;
+	c->body_kind = BK_NONE;
+	memset(&c->req, 0, sizeof(c->req));
+	c->req.method = HTTP_M_GET;
+	if (e == RE_NONE) {
+		char *body = oci_error_json("UNSUPPORTED",
+		    http_status_text(status), NULL);
+		conn_respond(c, status, "application/json", body, strlen(body));
+		free(body);
+	} else {
+		char *body = oci_error_json(regerr_code(e),
+		    http_status_text(status), NULL);
+		conn_respond(c, status, "application/json", body, strlen(body));
+		free(body);
+	}
+}
+
+static void
+conn_begin_request(struct conn *c)
+{
+	struct http_request *r = &c->req;
+
+	c->state = CS_HANDLE;
+	c->responded = 0;
+	c->keep_alive = r->keep_alive;
+	c->body_done = 0;
+	c->body_total = 0;
+	if (r->chunked) {
+		c->body_kind = BK_CHUNKED;
+		http_chunked_init(&c->chunk);
+	} else if (r->content_length > 0) {
+		c->body_kind = BK_LENGTH;
+		c->body_left = (uint64_t)r->content_length;
+	} else {
+		c->body_kind = BK_NONE;
+		c->body_done = 1;
+	}
+	if (r->expect_continue == -1) {
+		c->keep_alive = 0;
+		conn_respond(c, 417, NULL, "", 0);
+		return;
+	}
+	api_dispatch(c);
+}
+
+#define REBASE(p) ((p) = (p) ? c->head.data + ((p) - old) : NULL)
+
+/* Move the parsed head out of the input buffer, which body reads reuse. */
+static void
+conn_keep_head(struct conn *c)
+{
+	struct http_request *r = &c->req;
+	char *old = buf_head(&c->in);
+
+	buf_reset(&c->head);
+	buf_append(&c->head, old, r->head_len);
+	REBASE(r->method_str);
+	REBASE(r->target);
+	REBASE(r->path);
+	REBASE(r->query);
+	for (int i = 0; i < r->nhdr; i++) {
+		REBASE(r->hdr[i].name);
+		REBASE(r->hdr[i].value);
+	}
+	buf_consume(&c->in, r->head_len);
+}
+#undef REBASE
+
+static void
+conn_read_head(struct conn *c)
+{
+	ssize_t n;
+	int r;
+
+	for (;;) {
+		if (buf_avail(&c->in)) {
+			buf_reserve(&c->in, 1);	/* room for the parser */
+			r = http_parse_request(buf_head(&c->in),
+			    buf_avail(&c->in), &c->req);
+			if (r > 0) {
+				conn_keep_head(c);
+				conn_begin_request(c);
+				return;
+			}
+			if (r < 0) {
+				head_error(c, -r);
+				return;
+			}
+		}
+		buf_reserve(&c->in, READ_CHUNK);
+		n = recv(c->fd, buf_tail(&c->in), buf_space(&c->in), 0);
+		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
+			conn_close(c);
+			return;
+		}
+		if (n == -1)
+			return;
+		if (buf_avail(&c->in) == 0)
+			conn_arm_timer(c);	/* header timer starts now */
+		c->in.len += (size_t)n;
+	}
+}
+
+static void
+conn_io(int fd, int events, void *arg)
+{
+	struct conn *c = arg;
+	int r;
+
+	if (events & EV_WRITE) {
+		if ((r = conn_flush(c)) == -1) {
+			conn_close(c);
+			return;
+		}
+		if (r == 1) {
+			conn_next(c);
+			return;
+		}
+	}
+	if (events & EV_READ) {
+		if (c->state == CS_HEAD)
+			conn_read_head(c);
+		else if (c->body_sink != SINK_NONE && !c->body_done)
+			body_pump(c);
+		else if (c->state == CS_HANDLE) {
+			/* client hung up while we work: nothing to read now */
+			char b;
+			if (recv(c->fd, &b, 1, MSG_PEEK) == 0) {
+				conn_close(c);
+				return;
+			}
+		}
+	}
+	if (c->state != CS_CLOSED)
+		conn_update_events(c);
+}
+
+/* The response is out: next request on this connection, or close. */
+static void
+conn_next(struct conn *c)
+{
+	if (!c->keep_alive || c->wait_link || worker_stopping()) {
+		conn_close(c);
+		return;
+	}
+	if (c->api)
+		api_conn_closed(c);
+	c->state = CS_HEAD;
+	c->responded = 0;
+	c->body_kind = BK_NONE;
+	buf_free(&c->body);
+	conn_arm_timer(c);
+	conn_update_events(c);
+	if (buf_avail(&c->in))
+		conn_read_head(c);	/* pipelined request */
+	if (c->state != CS_CLOSED)
+		conn_update_events(c);
+}
+
+static void
+conn_timeout(void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->state == CS_HEAD && buf_avail(&c->in)) {
+		log_info("%s: request head timeout", c->addr);
+		c->keep_alive = 0;
+		head_error(c, 408);
+		return;
+	}
+	if (c->body_sink != SINK_NONE && !c->body_done) {
+		conn_body_cb cb = c->body_cb;
+		log_info("%s: request body timeout", c->addr);
+		body_release(c);
+		c->keep_alive = 0;
+		if (cb)
+			cb(c, 408);
+		return;
+	}
+	conn_close(c);
+}
+
+int
+conn_has_body(const struct conn *c)
+{
+	return c->body_kind != BK_NONE;
+}
+
+/* Tell a client that sent "Expect: 100-continue" to go on. */
+static void
+body_continue(struct conn *c)
+{
+	if (c->req.expect_continue == 1 && c->req.minor == 1) {
+		buf_puts(&c->out, "HTTP/1.1 100 Continue\r\n\r\n");
+		c->req.expect_continue = 0;
+	}
+}
+
+static void
+body_start(struct conn *c, enum body_sink sink, conn_body_cb cb)
+{
+	c->body_sink = sink;
+	c->body_cb = cb;
+	buf_reset(&c->body);
+	if (c->body_kind == BK_NONE) {
+		c->body_done = 1;
+		body_release(c);
+		cb(c, 0);
+		return;
+	}
+	body_continue(c);
+	conn_arm_timer(c);
+	body_pump(c);
+	if (c->state != CS_CLOSED)
+		conn_update_events(c);
+}
+
+void
+conn_body_to_mem(struct conn *c, size_t max, conn_body_cb cb)
+{
+	c->body_max = max;
+	if (c->body_kind == BK_LENGTH && c->body_left > max) {
+		c->keep_alive = 0;
+		cb(c, 413);
+		return;
+	}
+	body_start(c, SINK_MEM, cb);
+}
+
+void
+conn_body_to_pipe(struct conn *c, int pipe_fd, conn_body_cb cb)
+{
+	c->pipe_fd = pipe_fd;
+	fd_set_nonblock(pipe_fd);
+	/* a large pipe lets splice move big runs per call */
+	fcntl(pipe_fd, F_SETPIPE_SZ, SPLICE_CHUNK);
+	ev_add(pipe_fd, 0, conn_pipe_io, c);
+	c->pipe_watched = 0;
+	body_start(c, SINK_PIPE, cb);
+}
+
+static void
+conn_pipe_io(int fd, int events, void *arg)
+{
+	struct conn *c = arg;
+
+	c->pipe_watched = 0;
+	ev_set(fd, 0);
+	body_pump(c);
+	if (c->state != CS_CLOSED)
+		conn_update_events(c);
+}
+
+/* Wait for the pipe to drain before moving more. */
+static void
+pipe_wait(struct conn *c)
+{
+	c->pipe_watched = 1;
+	ev_set(c->pipe_fd, EV_WRITE);
+}
+
+/* End the body phase and hand the result to the API layer. */
+static void
+body_finish(struct conn *c, int err)
+{
+	conn_body_cb cb = c->body_cb;
+
+	if (err == 0)
+		c->body_done = 1;
+	else
+		c->keep_alive = 0;
+	if (c->body_sink == SINK_PIPE) {
+		ev_del(c->pipe_fd);
+		close(c->pipe_fd);
+		c->pipe_fd = -1;
+		c->pipe_watched = 0;
+	}
+	c->body_sink = SINK_NONE;
+	c->body_cb = NULL;
+	conn_arm_timer(c);
+	if (cb)
+		cb(c, err);
+	if (err == -1 && c->state != CS_CLOSED && !c->responded &&
+	    !c->wait_link)
+		conn_close(c);
+}
+
+/* Put payload bytes into the sink; staging keeps what the pipe refused. */
+static int
+sink_put(struct conn *c, const char *p, size_t n)
+{
+	ssize_t w = 0;
+
+	c->body_total += n;
+	if (c->body_sink == SINK_MEM) {
+		if (buf_avail(&c->body) + n > c->body_max)
+			return 413;
+		buf_append(&c->body, p, n);
+		return 0;
+	}
+	if (c->body_sink == SINK_DISCARD)
+		return 0;
+	if (buf_avail(&c->body) == 0) {
+		w = write(c->pipe_fd, p, n);
+		if (w == -1 && errno != EAGAIN && errno != EINTR)
+			return 502;
+		if (w == -1)
+			w = 0;
+	}
+	buf_append(&c->body, p + w, n - (size_t)w);
+	return 0;
+}
+
+/* Drain staged bytes into the pipe; 1 if some remain (pipe full). */
+static int
+staging_flush(struct conn *c, int *err)
+{
+	ssize_t w;
+
+	while (c->body_sink == SINK_PIPE && buf_avail(&c->body)) {
+		w = write(c->pipe_fd, buf_head(&c->body), buf_avail(&c->body));
+		if (w == -1) {
+			if (errno == EAGAIN)
+				return 1;
+			if (errno == EINTR)
+				continue;
+			*err = 502;
+			return 0;
+		}
+		buf_consume(&c->body, (size_t)w);
+	}
+	return 0;
+}
+
+/* Consume body bytes already read into c->in; error status or 0. */
+static int
+body_from_buffer(struct conn *c)
+{
+	const char *data;
+	size_t dlen, n;
+	ssize_t used;
+	int done = 0, err;
+
+	while (buf_avail(&c->in) && !c->body_done) {
+		if (c->body_kind == BK_LENGTH) {
+			n = buf_avail(&c->in) < c->body_left ?
+			    buf_avail(&c->in) : (size_t)c->body_left;
+			if ((err = sink_put(c, buf_head(&c->in), n)) != 0)
+				return err;
+			buf_consume(&c->in, n);
+			c->body_left -= n;
+			c->body_done = c->body_left == 0;
+			continue;
+		}
+		used = http_chunked_step(&c->chunk, buf_head(&c->in),
+		    buf_avail(&c->in), &data, &dlen, &done);
+		if (used < 0)
+			return 400;
+		if (dlen && (err = sink_put(c, data, dlen)) != 0)
+			return err;
+		buf_consume(&c->in, (size_t)used);
+		c->body_done = done;
+		if (used == 0 && !done)
+			break;
+	}
+	return 0;
+}
+
+/* Bytes the next splice may move straight from socket to pipe. */
+static uint64_t
+splice_room(struct conn *c)
+{
+	if (c->body_sink != SINK_PIPE || buf_avail(&c->in) ||
+	    buf_avail(&c->body))
+		return 0;
+	if (c->body_kind == BK_LENGTH)
+		return c->body_left;
+	return http_chunked_payload_left(&c->chunk);
+}
+
+/* splice() said EAGAIN: is the pipe full, or the socket empty? */
+static int
+pipe_is_full(struct conn *c)
+{
+	int inpipe = 0, cap = fcntl(c->pipe_fd, F_GETPIPE_SZ);
+
+	if (ioctl(c->pipe_fd, FIONREAD, &inpipe) == -1 || cap <= 0)
+		return 1;
+	return inpipe + 4096 > cap;
+}
+
+/* Returns 1 to wait, 0 to continue, or sets *err. */
+static int
+body_splice(struct conn *c, uint64_t room, int *err)
+{
+	size_t want = room > SPLICE_CHUNK ? SPLICE_CHUNK : (size_t)room;
+	ssize_t n;
+
+	n = splice(c->fd, NULL, c->pipe_fd, NULL, want,
+	    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	if (n == 0) {
+		*err = -1;
+		return 0;
+	}
+	if (n == -1) {
+		if (errno == EAGAIN) {
+			if (pipe_is_full(c))
+				pipe_wait(c);
+			return 1;
+		}
+		if (errno == EINTR)
+			return 0;
+		*err = errno == EPIPE ? 502 : -1;
+		return 0;
+	}
+	c->body_total += (uint64_t)n;
+	if (c->body_kind == BK_LENGTH) {
+		c->body_left -= (uint64_t)n;
+		c->body_done = c->body_left == 0;
+	} else
+		http_chunked_payload_skip(&c->chunk, (uint64_t)n);
+	conn_arm_timer(c);
+	return 0;
+}
+
+/* Read more of the body into c->in; 1 to wait, 0 to continue. */
+static int
+body_recv(struct conn *c, int *err)
+{
+	ssize_t n;
+
+	buf_reserve(&c->in, READ_CHUNK);
+	n = recv(c->fd, buf_tail(&c->in), buf_space(&c->in), 0);
+	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
+		*err = -1;
+		return 0;
+	}
+	if (n == -1)
+		return 1;
+	c->in.len += (size_t)n;
+	conn_arm_timer(c);
+	return 0;
+}
+
+/* Move as much of the request body as the socket and sink allow now. */
+static void
+body_pump(struct conn *c)
+{
+	uint64_t room;
+	int err = 0;
+
+	while (c->body_sink != SINK_NONE && err == 0) {
+		if (staging_flush(c, &err)) {
+			pipe_wait(c);
+			return;
+		}
+		if (err)
+			break;
+		if (c->body_done)
+			break;
+		if ((err = body_from_buffer(c)) != 0 || c->body_done)
+			continue;
+		if (buf_avail(&c->body))
+			continue;	/* flush staging first */
+		if ((room = splice_room(c)) > 0) {
+			if (body_splice(c, room, &err))
+				return;
+		} else if (body_recv(c, &err))
+			return;
+	}
+	if (c->body_sink != SINK_NONE)
+		body_finish(c, err);
+}
+
+/* On stop: idle keep-alive connections close now, busy ones after
+ * their response. */
+void
+conn_stop_accepting(void)
+{
+	struct conn *c, *next;
+
+	for (c = conns; c; c = next) {
+		next = c->next;
+		if (c->state == CS_HEAD && buf_avail(&c->in) == 0)
+			conn_close(c);
+	}
+}

@@ -1,0 +1,616 @@
+/*
+ * store.c - the Distribution 2.x directory layout on disk.  Paths are built
+ * only from re-validated names, tags, digests and uuids, so none can leave
+ * the store.  Content reaches a final path only by rename from a synced
+ * temporary file, so a crash leaves either the old state or the new one.
+ */
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "oci.h"
+#include "store.h"
+#include "util.h"
+
+#define DIR_MODE	0750	/* gcd reads the store through our group */
+#define FILE_MODE	0640
+#define LINK_MAX_BYTES	256
+#define RMTREE_DEPTH	300	/* a repo name has at most 128 components */
+
+static int rootfd = -1;
+static unsigned long tmpseq;
+
+int
+store_rootfd(void)
+{
+	return rootfd;
+}
+
+int
+store_fsync_on(void)
+{
+	return conf_bool(P_STORAGE_FSYNC);
+}
+
+int
+store_delete_on(void)
+{
+	return conf_bool(P_STORAGE_DELETE);
+}
+
+/* Open the root and make the top directories; leftovers of a crash in the
+ * scratch directory are removed, since only this process writes there. */
+void
+store_init(void)
+{
+	int fd;
+
+	if (rootfd != -1)
+		return;
+	if ((rootfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		fatal("open store root");
+	if (store_mkdirs(STORE_REPOS) == -1 || store_mkdirs(STORE_BLOBS) == -1)
+		fatal("create %s", STORE_V2);
+	if (store_mkdirs(STORE_TMP) == -1)
+		fatal("create %s", STORE_TMP);
+	if ((fd = openat(rootfd, STORE_TMP, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) == -1)
+		fatal("open %s", STORE_TMP);
+	store_rmtree_at(fd, NULL, 0);
+	close(fd);
+}
+
+/* snprintf into out; -1 if truncated. */
+static int
+pathf(char *out, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+pathf(char *out, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(out, len, fmt, ap);
+	va_end(ap);
+	return (n < 0 || (size_t)n >= len) ? -1 : 0;
+}
+
+/* 1 if d holds a supported algorithm and exactly its lowercase hex. */
+static int
+digest_ok(const struct digest *d)
+{
+	size_t n;
+
+	if (d->alg != DIGEST_SHA256 && d->alg != DIGEST_SHA512)
+		return 0;
+	n = strnlen(d->hex, sizeof(d->hex));
+	if (n != digest_hexlen(d->alg))
+		return 0;
+	return strspn(d->hex, "0123456789abcdef") == n;
+}
+
+int
+path_blob_dir(char *out, size_t len, const struct digest *d)
+{
+	if (!digest_ok(d))
+		return -1;
+	return pathf(out, len, STORE_BLOBS "/%s/%.2s/%s",
+	    digest_algname(d->alg), d->hex, d->hex);
+}
+
+int
+path_blob_data(char *out, size_t len, const struct digest *d)
+{
+	if (!digest_ok(d))
+		return -1;
+	return pathf(out, len, STORE_BLOBS "/%s/%.2s/%s/data",
+	    digest_algname(d->alg), d->hex, d->hex);
+}
+
+/* repositories/<repo>[/sub] */
+int
+path_repo(char *out, size_t len, const char *repo, const char *sub)
+{
+	if (!oci_name_valid(repo))
+		return -1;
+	return pathf(out, len, STORE_REPOS "/%s%s%s", repo, sub ? "/" : "",
+	    sub ? sub : "");
+}
+
+int
+path_layer_link(char *out, size_t len, const char *repo,
+    const struct digest *d)
+{
+	if (!oci_name_valid(repo) || !digest_ok(d))
+		return -1;
+	return pathf(out, len, STORE_REPOS "/%s/_layers/%s/%s/link", repo,
+	    digest_algname(d->alg), d->hex);
+}
+
+int
+path_rev_link(char *out, size_t len, const char *repo, const struct digest *d)
+{
+	if (!oci_name_valid(repo) || !digest_ok(d))
+		return -1;
+	return pathf(out, len, STORE_REPOS "/%s/_manifests/revisions/%s/%s/link",
+	    repo, digest_algname(d->alg), d->hex);
+}
+
+int
+path_tag_dir(char *out, size_t len, const char *repo, const char *tag)
+{
+	if (!oci_name_valid(repo) || !oci_tag_valid(tag))
+		return -1;
+	return pathf(out, len, STORE_REPOS "/%s/_manifests/tags/%s", repo, tag);
+}
+
+int
+path_tag_current(char *out, size_t len, const char *repo, const char *tag)
+{
+	if (!oci_name_valid(repo) || !oci_tag_valid(tag))
+		return -1;
+	return pathf(out, len, STORE_REPOS "/%s/_manifests/tags/%s/current/link",
+	    repo, tag);
+}
+
+int
+path_tag_index(char *out, size_t len, const char *repo, const char *tag,
+    const struct digest *d)
+{
+	if (!oci_name_valid(repo) || !oci_tag_valid(tag) || !digest_ok(d))
+		return -1;
+	return pathf(out, len,
+	    STORE_REPOS "/%s/_manifests/tags/%s/index/%s/%s/link", repo, tag,
+	    digest_algname(d->alg), d->hex);
+}
+
+/* repositories/<repo>/_uploads/<uuid>[/file] */
+int
+path_upload(char *out, size_t len, const char *repo, const char *uuid,
+    const char *file)
+{
+	if (!oci_name_valid(repo) || !uuid_valid(uuid))
+		return -1;
+	return pathf(out, len, STORE_REPOS "/%s/_uploads/%s%s%s", repo, uuid,
+	    file ? "/" : "", file ? file : "");
+}
+
+/* 1 if s is an RFC 4122 uuid in lowercase text, the only form we create
+ * (Distribution's uploads look the same). */
+int
+uuid_valid(const char *s)
+{
+	size_t i;
+
+	if (strnlen(s, UUID_LEN + 1) != UUID_LEN)
+		return 0;
+	for (i = 0; i < UUID_LEN; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return 0;
+		} else if (!strchr("0123456789abcdef", s[i]) || s[i] == '\0')
+			return 0;
+	}
+	return 1;
+}
+
+/* A random (version 4) uuid. */
+void
+uuid_new(char out[UUID_LEN + 1])
+{
+	unsigned char r[16];
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < sizeof(r)) {
+		if ((n = getrandom(r + got, sizeof(r) - got, 0)) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("getrandom");
+		}
+		got += (size_t)n;
+	}
+	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
+	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+	(void)snprintf(out, UUID_LEN + 1,
+	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4], r[5],
+	    r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]);
+}
+
+/* fsync the directory dir (relative to the root). */
+int
+store_fsync_dir(const char *dir)
+{
+	int fd, rc;
+
+	if ((fd = openat(rootfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/* fsync the directory holding path, when storage.fsync is on. */
+int
+store_fsync_parent(const char *path)
+{
+	char dir[STORE_PATHMAX];
+	char *slash;
+
+	if (!store_fsync_on())
+		return 0;
+	if (str_copy(dir, path, sizeof(dir)) == -1)
+		return errno = ENAMETOOLONG, -1;
+	if ((slash = strrchr(dir, '/')) == NULL)
+		return store_fsync_dir(".");
+	*slash = '\0';
+	return store_fsync_dir(dir);
+}
+
+/* mkdir -p dir; a directory we create is made durable in its parent. */
+int
+store_mkdirs(const char *dir)
+{
+	char p[STORE_PATHMAX];
+	struct stat st;
+	char *s;
+
+	if (fstatat(rootfd, dir, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return S_ISDIR(st.st_mode) ? 0 : (errno = ENOTDIR, -1);
+	if (str_copy(p, dir, sizeof(p)) == -1)
+		return errno = ENAMETOOLONG, -1;
+	for (s = p;; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdirat(rootfd, p, DIR_MODE) == 0) {
+			if (store_fsync_parent(p) == -1)
+				return -1;
+		} else if (errno != EEXIST)
+			return -1;
+		if (c == '\0')
+			break;
+		*s = c;
+	}
+	return 0;
+}
+
+/* A fresh name in the scratch directory. */
+static int
+tmpname(char *out, size_t len)
+{
+	return pathf(out, len, STORE_TMP "/t%ld.%lu", (long)getpid(),
+	    ++tmpseq);
+}
+
+/* Create an empty temporary file; its name in path; an fd for writing. */
+int
+store_tmpfile(char *path, size_t len)
+{
+	if (tmpname(path, len) == -1)
+		return errno = ENAMETOOLONG, -1;
+	return openat(rootfd, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, FILE_MODE);
+}
+
+/* write(2) all of p or fail. */
+static int
+write_all(int fd, const void *p, size_t len)
+{
+	const char *c = p;
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, c, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		c += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Write p into a synced temporary file; its name in tmp. */
+static int
+tmp_write(char *tmp, size_t tmplen, const void *p, size_t len)
+{
+	int fd, saved;
+
+	if ((fd = store_tmpfile(tmp, tmplen)) == -1)
+		return -1;
+	if (write_all(fd, p, len) == -1 ||
+	    (store_fsync_on() && fsync(fd) == -1)) {
+		saved = errno;
+		close(fd);
+		unlinkat(rootfd, tmp, 0);
+		return errno = saved, -1;
+	}
+	return close(fd);
+}
+
+/* The directory part of path in dir. */
+static int
+dirname_of(const char *path, char *dir, size_t len)
+{
+	char *slash;
+
+	if (str_copy(dir, path, len) == -1)
+		return errno = ENAMETOOLONG, -1;
+	if ((slash = strrchr(dir, '/')) == NULL)
+		return errno = EINVAL, -1;
+	*slash = '\0';
+	return 0;
+}
+
+/* Replace path with p atomically and durably. */
+int
+store_write_atomic(const char *path, const void *p, size_t len)
+{
+	char tmp[STORE_PATHMAX], dir[STORE_PATHMAX];
+	int saved;
+
+	if (dirname_of(path, dir, sizeof(dir)) == -1 ||
+	    store_mkdirs(dir) == -1)
+		return -1;
+	if (tmp_write(tmp, sizeof(tmp), p, len) == -1)
+		return -1;
+	if (renameat(rootfd, tmp, rootfd, path) == -1) {
+		saved = errno;
+		unlinkat(rootfd, tmp, 0);
+		return errno = saved, -1;
+	}
+	return store_fsync_parent(path);
+}
+
+/* Rename from to to unless to exists: 0 moved, 1 to was there (from is
+ * left alone), -1 error. */
+int
+store_move_noreplace(const char *from, const char *to)
+{
+	struct stat st;
+
+	if (renameat2(rootfd, from, rootfd, to, RENAME_NOREPLACE) == 0)
+		return store_fsync_parent(to);
+	if (errno == EEXIST)
+		return 1;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	/* A filesystem without RENAME_NOREPLACE: we are the only writer. */
+	if (fstatat(rootfd, to, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return 1;
+	if (renameat(rootfd, from, rootfd, to) == -1)
+		return -1;
+	return store_fsync_parent(to);
+}
+
+/* Write a link file ("sha256:<hex>", no newline) atomically. */
+int
+store_link_write(const char *path, const struct digest *d)
+{
+	char s[DIGEST_STRMAX];
+	struct digest cur;
+
+	if (digest_format(d, s, sizeof(s)) == -1)
+		return errno = EINVAL, -1;
+	if (store_link_read(path, &cur) == 0 && digest_equal(&cur, d))
+		return 0;
+	return store_write_atomic(path, s, strlen(s));
+}
+
+/* Read a link file into d; -1 if absent or not a digest. */
+int
+store_link_read(const char *path, struct digest *d)
+{
+	char s[LINK_MAX_BYTES + 1];
+	ssize_t n;
+	int fd;
+
+	if ((fd = openat(rootfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) ==
+	    -1)
+		return -1;
+	n = read(fd, s, LINK_MAX_BYTES);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	s[n] = '\0';
+	/* Distribution writes no newline; be lenient about one added by hand. */
+	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r' ||
+	    s[n - 1] == ' '))
+		s[--n] = '\0';
+	return digest_parse(s, d) == 0 ? 0 : -1;
+}
+
+/* Remove a link file and then its (now empty) directory; -1 if absent. */
+int
+store_link_remove(const char *path)
+{
+	char dir[STORE_PATHMAX];
+
+	if (unlinkat(rootfd, path, 0) == -1)
+		return -1;
+	if (dirname_of(path, dir, sizeof(dir)) == 0)
+		(void)unlinkat(rootfd, dir, AT_REMOVEDIR);
+	(void)store_fsync_parent(dir);
+	return 0;
+}
+
+/* Remove everything inside dirfd, and name itself when name is not NULL. */
+void
+store_rmtree_at(int dirfd, const char *name, int depth)
+{
+	struct dirent *de;
+	DIR *dir;
+	int fd;
+
+	if (depth > RMTREE_DEPTH) {
+		log_warnx("directory tree too deep");
+		return;
+	}
+	if (name == NULL)
+		fd = dup(dirfd);
+	else
+		fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+	if (fd == -1) {
+		if (name && unlinkat(dirfd, name, 0) == -1 && errno != ENOENT)
+			log_warn("unlink %s", name);
+		return;
+	}
+	if ((dir = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (unlinkat(fd, de->d_name, 0) == 0)
+			continue;
+		if (errno == EISDIR || errno == EPERM)
+			store_rmtree_at(fd, de->d_name, depth + 1);
+	}
+	closedir(dir);
+	if (name && unlinkat(dirfd, name, AT_REMOVEDIR) == -1)
+		log_warn("rmdir %s", name);
+}
+
+/* Remove the tree at path: renamed away first, so it vanishes at once and a
+ * crash never leaves it half removed.  0 removed, -1 absent or error. */
+int
+store_remove_tree(const char *path)
+{
+	char tmp[STORE_PATHMAX];
+	int fd;
+
+	if (tmpname(tmp, sizeof(tmp)) == -1)
+		return errno = ENAMETOOLONG, -1;
+	if (renameat(rootfd, path, rootfd, tmp) == -1)
+		return -1;
+	(void)store_fsync_parent(path);
+	if ((fd = openat(rootfd, STORE_TMP, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		return 0;
+	store_rmtree_at(fd, strrchr(tmp, '/') + 1, 0);
+	close(fd);
+	return 0;
+}
+
+int
+store_blob_stat(const struct digest *d, uint64_t *size)
+{
+	char p[STORE_PATHMAX];
+	struct stat st;
+
+	if (path_blob_data(p, sizeof(p), d) == -1 ||
+	    fstatat(rootfd, p, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    !S_ISREG(st.st_mode))
+		return -1;
+	*size = (uint64_t)st.st_size;
+	return 0;
+}
+
+/* A read-only descriptor of the blob's data; -1 if absent. */
+int
+store_blob_open(const struct digest *d, uint64_t *size)
+{
+	char p[STORE_PATHMAX];
+	struct stat st;
+	int fd;
+
+	if (path_blob_data(p, sizeof(p), d) == -1)
+		return -1;
+	if ((fd = openat(rootfd, p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -1;
+	}
+	*size = (uint64_t)st.st_size;
+	return fd;
+}
+
+int
+store_layer_stat(const char *repo, const struct digest *d, uint64_t *size)
+{
+	char p[STORE_PATHMAX];
+	struct digest ld;
+
+	if (path_layer_link(p, sizeof(p), repo, d) == -1 ||
+	    store_link_read(p, &ld) == -1 || !digest_equal(&ld, d))
+		return -1;
+	return store_blob_stat(d, size);
+}
+
+char *
+store_read_file(const char *path, size_t max, size_t *len)
+{
+	struct stat st;
+	size_t got = 0;
+	ssize_t n;
+	char *p;
+	int fd;
+
+	if ((fd = openat(rootfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) ==
+	    -1)
+		return NULL;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size > max) {
+		close(fd);
+		return NULL;
+	}
+	p = xmalloc((size_t)st.st_size + 1);
+	while (got < (size_t)st.st_size) {
+		n = read(fd, p + got, (size_t)st.st_size - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	if (got != (size_t)st.st_size) {
+		free(p);
+		return NULL;
+	}
+	p[got] = '\0';
+	*len = got;
+	return p;
+}
+
+/* Store body as the blob d (the caller verified the digest). */
+int
+store_blob_put(const struct digest *d, const void *body, size_t len)
+{
+	char tmp[STORE_PATHMAX], dir[STORE_PATHMAX], data[STORE_PATHMAX];
+	uint64_t size;
+	int rc;
+
+	if (store_blob_stat(d, &size) == 0)
+		return 0;
+	if (path_blob_dir(dir, sizeof(dir), d) == -1 ||
+	    path_blob_data(data, sizeof(data), d) == -1)
+		return errno = EINVAL, -1;
+	if (store_mkdirs(dir) == -1 || tmp_write(tmp, sizeof(tmp), body,
+	    len) == -1)
+		return -1;
+	if ((rc = store_move_noreplace(tmp, data)) != 0)
+		(void)unlinkat(rootfd, tmp, 0);
+	return rc == -1 ? -1 : 0;
+}
