@@ -1,43 +1,116 @@
 /*
- * storaged.c - the content store worker (stage 1: links and health).
+ * storaged.c - the content store worker: the only writer of the store.  It
+ * runs in the store root (its chroot when started as root), builds the
+ * metadata index once configured, and answers httpd's blob, upload,
+ * manifest and listing requests; gcd may only ping it for now.
  */
 #include <unistd.h>
 
+#include "conf.h"
+#include "ev.h"
+#include "index.h"
 #include "link.h"
 #include "log.h"
 #include "proc.h"
+#include "store.h"
+#include "storaged.h"
+#include "util.h"
 #include "worker.h"
 
+#define STOP_POLL_MS	100
+
 static struct link *peers[PROC_MAX];
+static int ready;
+static struct ev_timer stop_timer;
+static uint64_t stop_deadline;
+static int stopping;
 
 static const struct link_accept storaged_accept[] = {
 	{ PROC_HTTPD, M_PING, 0 },
+	{ PROC_HTTPD, M_BLOB_STAT, 0 },
+	{ PROC_HTTPD, M_BLOB_OPEN, 0 },
+	{ PROC_HTTPD, M_BLOB_DELETE, 0 },
+	{ PROC_HTTPD, M_BLOB_MOUNT, 0 },
+	{ PROC_HTTPD, M_UPLOAD_START, 0 },
+	{ PROC_HTTPD, M_UPLOAD_WRITE, 0 },
+	{ PROC_HTTPD, M_UPLOAD_STATUS, 0 },
+	{ PROC_HTTPD, M_UPLOAD_COMMIT, 0 },
+	{ PROC_HTTPD, M_UPLOAD_CANCEL, 0 },
+	{ PROC_HTTPD, M_MANIFEST_GET, 0 },
+	{ PROC_HTTPD, M_MANIFEST_PUT, 0 },
+	{ PROC_HTTPD, M_MANIFEST_DELETE, 0 },
+	{ PROC_HTTPD, M_TAGS_LIST, 0 },
+	{ PROC_HTTPD, M_CATALOG, 0 },
+	{ PROC_HTTPD, M_REFERRERS, 0 },
 	{ PROC_GCD, M_PING, 0 },
 	{ 0, 0, 0 }
 };
 
+/* Open the store and build the index, once. */
 static void
-peer_request(struct link *l, struct msg *m, void *arg)
+storaged_ready(void)
+{
+	if (ready)
+		return;
+	store_init();
+	index_build();
+	ready = 1;
+}
+
+static void
+pong(struct link *l, struct msg *m)
 {
 	struct msgb mb;
 
+	msgb_init(&mb, M_PONG);
+	msgb_u64(&mb, A_PID, (uint64_t)getpid());
+	link_reply(l, m->id, &mb);
+}
+
+static void
+peer_request(struct link *l, struct msg *m, void *arg)
+{
+	storaged_ready();
 	switch (m->type) {
-	case M_PING:
-		msgb_init(&mb, M_PONG);
-		msgb_u64(&mb, A_PID, (uint64_t)getpid());
-		link_reply(l, m->id, &mb);
-		break;
+	case M_PING:		pong(l, m); break;
+	case M_BLOB_STAT:	blob_stat(l, m); break;
+	case M_BLOB_OPEN:	blob_open(l, m); break;
+	case M_BLOB_DELETE:	blob_delete(l, m); break;
+	case M_BLOB_MOUNT:	blob_mount(l, m); break;
+	case M_UPLOAD_START:	upload_start(l, m); break;
+	case M_UPLOAD_WRITE:	upload_write(l, m); break;
+	case M_UPLOAD_STATUS:	upload_status(l, m); break;
+	case M_UPLOAD_COMMIT:	upload_commit(l, m); break;
+	case M_UPLOAD_CANCEL:	upload_cancel(l, m); break;
+	case M_MANIFEST_GET:	manifest_get(l, m); break;
+	case M_MANIFEST_PUT:	manifest_put(l, m); break;
+	case M_MANIFEST_DELETE:	manifest_delete(l, m); break;
+	case M_TAGS_LIST:	tags_list(l, m); break;
+	case M_CATALOG:		catalog(l, m); break;
+	case M_REFERRERS:	referrers(l, m); break;
+	default:
+		fatalx("accepted %s without a handler", msg_type_name(m->type));
 	}
+}
+
+/* Drop a link and every piece of work that would answer on it. */
+static void
+peer_drop(struct link *l)
+{
+	int peer = link_peer(l);
+
+	upload_link_gone(l);
+	manifest_link_gone(l);
+	if (peers[peer] == l)
+		peers[peer] = NULL;
+	link_free(l);
 }
 
 static void
 peer_close(struct link *l, void *arg)
 {
-	int peer = link_peer(l);
-
-	if (peers[peer] == l)
-		peers[peer] = NULL;
-	link_free(l);
+	log_info("link to %s closed", proc_name(link_peer(l)));
+	peer_drop(l);
 }
 
 static void
@@ -48,14 +121,42 @@ storaged_peer(int peer, int fd)
 		return;
 	}
 	if (peers[peer])
-		link_free(peers[peer]);
+		peer_drop(peers[peer]);
 	peers[peer] = link_new(fd, peer, storaged_accept, peer_request,
 	    peer_close, NULL);
 }
 
+static void
+storaged_configured(int first)
+{
+	if (first)
+		storaged_ready();
+}
+
+/* Exit once in-flight writes are done, or at stop_timeout. */
+static void
+stop_check(void *arg)
+{
+	if (upload_busy() + manifest_busy() == 0 || now_ms() >= stop_deadline)
+		worker_exit();
+	ev_timer_arm(&stop_timer, STOP_POLL_MS);
+}
+
+static void
+storaged_stop(void)
+{
+	if (stopping++)
+		return;
+	stop_deadline = now_ms() + (uint64_t)conf_int(P_STOP_TIMEOUT) * 1000;
+	ev_timer_init(&stop_timer, stop_check, NULL);
+	stop_check(NULL);
+}
+
 static const struct worker_ops storaged_ops = {
 	.id = PROC_STORAGED,
+	.configured = storaged_configured,
 	.peer = storaged_peer,
+	.stop = storaged_stop,
 };
 
 int

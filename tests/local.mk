@@ -23,7 +23,7 @@ tests_unit_test_oci_SOURCES = tests/unit/test_oci.c
 tests_unit_test_oci_LDADD = $(UNIT_LDADD)
 tests_unit_test_oci_CFLAGS = $(UNIT_CFLAGS)
 
-INTEGRATION_TESTS = tests/integration/test_supervisor.sh
+INTEGRATION_TESTS =
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh \
 	tests/integration/mkimages.sh tests/fuzz

@@ -1,0 +1,649 @@
+/*
+ * upload.c - blob upload sessions.  The session lives on disk as
+ * _uploads/<uuid>/{data,startedat} (Distribution's layout; the size of data
+ * is the upload offset, so nothing else has to agree with it).  In memory a
+ * session keeps a running hash; bodies arrive through a pipe read in the
+ * event loop, so one slow client never holds up the others.  A commit whose
+ * hash is not current (storaged restarted, a chunk was rolled back, another
+ * algorithm was asked for) hashes the data in steps between other work.
+ */
+#include <sys/queue.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ev.h"
+#include "index.h"
+#include "log.h"
+#include "regerr.h"
+#include "store.h"
+#include "storaged.h"
+#include "util.h"
+
+#define CHUNK		(256 * 1024)
+#define READS_PER_TURN	16		/* then let other descriptors in */
+#define HASH_STEP	(8 * 1024 * 1024)	/* per loop turn in a commit */
+#define SYNC_EVERY	(8 * 1024 * 1024)	/* start writeback this often */
+#define UPLOADS_IN_MEMORY 1024		/* idle sessions beyond are dropped */
+
+struct uwrite;
+struct ujob;
+
+struct upload {
+	TAILQ_ENTRY(upload) entry;	/* most recently used first */
+	char		*repo;
+	char		 uuid[UUID_LEN + 1];
+	uint64_t	 size;		/* of the data file */
+	struct hasher	*h;		/* covers [0, hashed); NULL if none */
+	enum digest_alg	 halg;
+	uint64_t	 hashed;
+	struct uwrite	*w;		/* a write in progress */
+	struct ujob	*job;		/* a commit hashing the rest */
+};
+
+/* A PATCH/PUT body being copied from a pipe into data. */
+struct uwrite {
+	struct upload	*u;
+	struct link	*l;
+	uint32_t	 id;
+	int		 pipefd;
+	int		 datafd;
+	uint64_t	 start;
+	uint64_t	 length;	/* announced, or UINT64_MAX */
+	uint64_t	 synced;	/* writeback started up to here */
+};
+
+/* A commit waiting for the hash to catch up with the data. */
+struct ujob {
+	struct upload	*u;
+	struct link	*l;
+	uint32_t	 id;
+	struct digest	 want;
+	int		 datafd;
+	struct ev_timer	 timer;
+};
+
+static TAILQ_HEAD(uploadq, upload) uploads = TAILQ_HEAD_INITIALIZER(uploads);
+static size_t nuploads;
+static char iobuf[CHUNK];
+
+static void	commit_finish(struct upload *, struct link *, uint32_t,
+		    const struct digest *);
+
+/* Forget a session's memory (not its files). */
+static void
+upload_drop(struct upload *u)
+{
+	if (u->w || u->job)
+		fatalx("dropping a busy upload");
+	TAILQ_REMOVE(&uploads, u, entry);
+	nuploads--;
+	hasher_free(u->h);
+	free(u->repo);
+	free(u);
+}
+
+/* Drop idle sessions beyond the bound; their hash is rebuilt if needed. */
+static void
+upload_trim(void)
+{
+	struct upload *u, *prev;
+
+	for (u = TAILQ_LAST(&uploads, uploadq); u && u != TAILQ_FIRST(&uploads)
+	    && nuploads > UPLOADS_IN_MEMORY; u = prev) {
+		prev = TAILQ_PREV(u, uploadq, entry);
+		if (!u->w && !u->job)
+			upload_drop(u);
+	}
+}
+
+static struct upload *
+upload_new(const char *repo, const char *uuid, uint64_t size)
+{
+	struct upload *u = xcalloc(1, sizeof(*u));
+
+	u->repo = xstrdup(repo);
+	memcpy(u->uuid, uuid, UUID_LEN + 1);
+	u->size = size;
+	if (size == 0) {
+		u->h = hasher_new(DIGEST_SHA256);
+		u->halg = DIGEST_SHA256;
+	}
+	TAILQ_INSERT_HEAD(&uploads, u, entry);
+	nuploads++;
+	upload_trim();
+	return u;
+}
+
+/* The session repo/uuid, from memory or else from disk; NULL if unknown. */
+static struct upload *
+upload_find(const char *repo, const char *uuid)
+{
+	char p[STORE_PATHMAX];
+	struct upload *u;
+	struct stat st;
+
+	TAILQ_FOREACH(u, &uploads, entry) {
+		if (strcmp(u->uuid, uuid) == 0 && strcmp(u->repo, repo) == 0) {
+			TAILQ_REMOVE(&uploads, u, entry);
+			TAILQ_INSERT_HEAD(&uploads, u, entry);
+			return u;
+		}
+	}
+	if (path_upload(p, sizeof(p), repo, uuid, "data") == -1 ||
+	    fstatat(store_rootfd(), p, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    !S_ISREG(st.st_mode))
+		return NULL;
+	return upload_new(repo, uuid, (uint64_t)st.st_size);
+}
+
+/* Validate repo and uuid and find the session; answers the error itself. */
+static struct upload *
+req_upload(struct link *l, struct msg *m)
+{
+	const char *repo, *uuid = msg_str(m, A_UUID);
+	struct upload *u;
+
+	if (req_repo(l, m, A_REPO, &repo) == -1)
+		return NULL;
+	if (uuid == NULL || !uuid_valid(uuid) ||
+	    (u = upload_find(repo, uuid)) == NULL) {
+		link_reply_err(l, m->id, RE_BLOB_UPLOAD_UNKNOWN, NULL);
+		return NULL;
+	}
+	return u;
+}
+
+static void
+reply_upload(struct link *l, uint32_t id, const struct upload *u)
+{
+	struct msgb mb;
+
+	msgb_init(&mb, M_UPLOAD);
+	msgb_str(&mb, A_UUID, u->uuid);
+	msgb_u64(&mb, A_OFFSET, u->size);
+	link_reply(l, id, &mb);
+}
+
+/* Create a file under the root holding s (not content: no fsync). */
+static int
+small_file(const char *path, const char *s)
+{
+	size_t len = strlen(s);
+	int fd;
+
+	if ((fd = openat(store_rootfd(), path, O_WRONLY | O_CREAT | O_EXCL |
+	    O_NOFOLLOW | O_CLOEXEC, 0640)) == -1)
+		return -1;
+	if (len && write(fd, s, len) != (ssize_t)len) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+/* RFC 3339 UTC time, as Distribution writes startedat. */
+static void
+rfc3339_now(char *out, size_t len)
+{
+	struct tm tm;
+	time_t t = time(NULL);
+
+	gmtime_r(&t, &tm);
+	(void)strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void
+upload_start(struct link *l, struct msg *m)
+{
+	char dir[STORE_PATHMAX], data[STORE_PATHMAX], sa[STORE_PATHMAX];
+	char uuid[UUID_LEN + 1], now[64];
+	const char *repo;
+
+	if (req_repo(l, m, A_REPO, &repo) == -1)
+		return;
+	uuid_new(uuid);
+	if (path_upload(dir, sizeof(dir), repo, uuid, NULL) == -1 ||
+	    path_upload(data, sizeof(data), repo, uuid, "data") == -1 ||
+	    path_upload(sa, sizeof(sa), repo, uuid, "startedat") == -1) {
+		link_reply_err(l, m->id, RE_NAME_INVALID, "name too long");
+		return;
+	}
+	rfc3339_now(now, sizeof(now));
+	if (store_mkdirs(dir) == -1 || small_file(data, "") == -1 ||
+	    small_file(sa, now) == -1) {
+		reply_internal(l, m->id, "create upload");
+		(void)store_remove_tree(dir);
+		return;
+	}
+	(void)repo_get(repo);
+	reply_upload(l, m->id, upload_new(repo, uuid, 0));
+}
+
+void
+upload_status(struct link *l, struct msg *m)
+{
+	struct upload *u;
+
+	if ((u = req_upload(l, m)) != NULL)
+		reply_upload(l, m->id, u);
+}
+
+/* --- writes --- */
+
+/* Stop a write: no answer (the caller gave one or the link is gone). */
+static void
+write_end(struct uwrite *w)
+{
+	ev_del(w->pipefd);
+	close(w->pipefd);
+	close(w->datafd);
+	w->u->w = NULL;
+	free(w);
+}
+
+/* Roll the data back to where this write started and answer code. */
+static void
+write_fail(struct uwrite *w, int code, const char *text)
+{
+	struct upload *u = w->u;
+
+	if (code == RE_INTERNAL)
+		log_warn("upload %s: %s", u->uuid, text);
+	u->size = w->start;
+	if (ftruncate(w->datafd, (off_t)w->start) == -1) {
+		struct stat st;
+		log_warn("truncate upload %s back", u->uuid);
+		if (fstat(w->datafd, &st) == -1)
+			fatal("fstat upload %s", u->uuid);
+		u->size = (uint64_t)st.st_size;
+	}
+	if (u->hashed > u->size) {
+		/* the hash cannot be rolled back: rebuilt at commit */
+		hasher_free(u->h);
+		u->h = NULL;
+		u->hashed = 0;
+	}
+	if (w->l)
+		link_reply_err(w->l, w->id, code, text);
+	write_end(w);
+}
+
+static int
+pwrite_all(int fd, const char *p, size_t len, uint64_t off)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = pwrite(fd, p, len, (off_t)off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Append n bytes of iobuf to the upload; -1 on a write error. */
+static int
+write_chunk(struct uwrite *w, size_t n)
+{
+	struct upload *u = w->u;
+
+	if (pwrite_all(w->datafd, iobuf, n, u->size) == -1)
+		return -1;
+	if (u->h && u->hashed == u->size) {
+		hasher_update(u->h, iobuf, n);
+		u->hashed += n;
+	}
+	u->size += n;
+	/* start writeback early so the fsync at commit has little left */
+	if (store_fsync_on() && u->size - w->synced >= SYNC_EVERY) {
+		(void)sync_file_range(w->datafd, (off_t)w->synced,
+		    (off_t)(u->size - w->synced), SYNC_FILE_RANGE_WRITE);
+		w->synced = u->size;
+	}
+	return 0;
+}
+
+/* The body ended: check the announced length and answer. */
+static void
+write_done(struct uwrite *w)
+{
+	struct upload *u = w->u;
+
+	if (w->length != UINT64_MAX && u->size - w->start != w->length) {
+		write_fail(w, RE_SIZE_INVALID, "body length differs from "
+		    "Content-Length");
+		return;
+	}
+	if (w->l)
+		reply_upload(w->l, w->id, u);
+	write_end(w);
+}
+
+/* The pipe is readable: copy what is there, a bounded amount per turn. */
+static void
+on_pipe(int fd, int events, void *arg)
+{
+	struct uwrite *w = arg;
+	ssize_t n;
+
+	for (int i = 0; i < READS_PER_TURN; i++) {
+		if ((n = read(fd, iobuf, sizeof(iobuf))) == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				write_fail(w, RE_INTERNAL, "read upload body");
+			return;
+		}
+		if (n == 0) {
+			write_done(w);
+			return;
+		}
+		if (w->length != UINT64_MAX &&
+		    w->u->size - w->start + (uint64_t)n > w->length) {
+			write_fail(w, RE_SIZE_INVALID, "body longer than "
+			    "Content-Length");
+			return;
+		}
+		if (write_chunk(w, (size_t)n) == -1) {
+			write_fail(w, RE_INTERNAL, "write upload data");
+			return;
+		}
+	}
+}
+
+/* Check the offset, the descriptor and the session are fit for a write. */
+static int
+write_check(struct link *l, struct msg *m, struct upload *u, int fd)
+{
+	uint64_t off = msg_u64(m, A_OFFSET, 0);
+	struct stat st;
+
+	if (u->w || u->job) {
+		link_reply_err(l, m->id, RE_BLOB_UPLOAD_INVALID,
+		    "another request on this upload is in progress");
+		return -1;
+	}
+	if (off != UINT64_MAX && off != u->size) {
+		link_reply_err(l, m->id, RE_RANGE_INVALID, NULL);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !(S_ISFIFO(st.st_mode) ||
+	    S_ISSOCK(st.st_mode)) || fd_set_nonblock(fd) == -1) {
+		errno = EINVAL;
+		reply_internal(l, m->id, "upload body is not a pipe");
+		return -1;
+	}
+	return 0;
+}
+
+void
+upload_write(struct link *l, struct msg *m)
+{
+	char p[STORE_PATHMAX];
+	struct uwrite *w;
+	struct upload *u;
+	int fd = msg_take_fd(m, A_FD), datafd;
+
+	if ((u = req_upload(l, m)) == NULL || write_check(l, m, u, fd) == -1) {
+		close(fd);
+		return;
+	}
+	if (path_upload(p, sizeof(p), u->repo, u->uuid, "data") == -1 ||
+	    (datafd = openat(store_rootfd(), p, O_WRONLY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		close(fd);
+		reply_internal(l, m->id, "open upload data");
+		return;
+	}
+	w = xcalloc(1, sizeof(*w));
+	w->u = u;
+	w->l = l;
+	w->id = m->id;
+	w->pipefd = fd;
+	w->datafd = datafd;
+	w->start = w->synced = u->size;
+	w->length = msg_has(m, A_LENGTH) ? msg_u64(m, A_LENGTH, 0) :
+	    UINT64_MAX;
+	u->w = w;
+	ev_add(fd, EV_READ, on_pipe, w);
+}
+
+/* --- commit and cancel --- */
+
+static void
+job_end(struct ujob *j)
+{
+	ev_timer_cancel(&j->timer);
+	close(j->datafd);
+	j->u->job = NULL;
+	free(j);
+}
+
+/* Hash the next step of data; finish the commit when caught up. */
+static void
+job_step(void *arg)
+{
+	struct ujob *j = arg;
+	struct upload *u = j->u;
+	uint64_t stop = u->hashed + HASH_STEP;
+	struct link *l = j->l;
+	uint32_t id = j->id;
+	struct digest want = j->want;
+	ssize_t n;
+
+	while (u->hashed < u->size && u->hashed < stop) {
+		size_t want_n = sizeof(iobuf);
+		if (u->size - u->hashed < want_n)
+			want_n = (size_t)(u->size - u->hashed);
+		n = pread(j->datafd, iobuf, want_n, (off_t)u->hashed);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			job_end(j);
+			reply_internal(l, id, "read upload data");
+			return;
+		}
+		hasher_update(u->h, iobuf, (size_t)n);
+		u->hashed += (uint64_t)n;
+	}
+	if (u->hashed < u->size) {
+		ev_timer_arm(&j->timer, 1);
+		return;
+	}
+	job_end(j);
+	commit_finish(u, l, id, &want);
+}
+
+/* Hash data from u->hashed to the end between other work, then commit. */
+static void
+job_start(struct upload *u, struct link *l, uint32_t id,
+    const struct digest *want)
+{
+	char p[STORE_PATHMAX];
+	struct ujob *j;
+	int fd;
+
+	if (path_upload(p, sizeof(p), u->repo, u->uuid, "data") == -1 ||
+	    (fd = openat(store_rootfd(), p, O_RDONLY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		reply_internal(l, id, "open upload data");
+		return;
+	}
+	log_debug("upload %s: hashing %llu bytes before commit", u->uuid,
+	    (unsigned long long)(u->size - u->hashed));
+	j = xcalloc(1, sizeof(*j));
+	j->u = u;
+	j->l = l;
+	j->id = id;
+	j->want = *want;
+	j->datafd = fd;
+	ev_timer_init(&j->timer, job_step, j);
+	u->job = j;
+	ev_timer_arm(&j->timer, 0);
+}
+
+/* Make the data durable and move it to its blob path (if the blob is
+ * already there, ours is dropped with the upload directory). */
+static int
+commit_move(struct upload *u, const struct digest *d)
+{
+	char data[STORE_PATHMAX], dir[STORE_PATHMAX], blob[STORE_PATHMAX];
+	int fd, rc;
+
+	if (path_upload(data, sizeof(data), u->repo, u->uuid, "data") == -1 ||
+	    path_blob_dir(dir, sizeof(dir), d) == -1 ||
+	    path_blob_data(blob, sizeof(blob), d) == -1)
+		return errno = EINVAL, -1;
+	if (store_fsync_on()) {
+		if ((fd = openat(store_rootfd(), data, O_RDONLY | O_NOFOLLOW |
+		    O_CLOEXEC)) == -1)
+			return -1;
+		rc = fsync(fd);
+		close(fd);
+		if (rc == -1)
+			return -1;
+	}
+	if (store_mkdirs(dir) == -1)
+		return -1;
+	return store_move_noreplace(data, blob) == -1 ? -1 : 0;
+}
+
+/* The hash covers all data: check it, move the blob, link it, clean up. */
+static void
+commit_finish(struct upload *u, struct link *l, uint32_t id,
+    const struct digest *want)
+{
+	char dir[STORE_PATHMAX];
+	struct digest got;
+	uint64_t size = u->size;
+
+	hasher_peek(u->h, &got);
+	if (!digest_equal(&got, want)) {
+		link_reply_err(l, id, RE_DIGEST_INVALID, NULL);
+		return;
+	}
+	if (commit_move(u, want) == -1) {
+		reply_internal(l, id, "move upload into place");
+		return;
+	}
+	if (blob_link(u->repo, want) == -1) {
+		reply_internal(l, id, "link committed blob");
+		upload_drop(u);
+		return;
+	}
+	if (path_upload(dir, sizeof(dir), u->repo, u->uuid, NULL) == 0 &&
+	    store_remove_tree(dir) == -1)
+		log_warn("remove upload %s", u->uuid);
+	log_debug("%s: committed %s (%llu bytes)", u->repo, want->hex,
+	    (unsigned long long)size);
+	upload_drop(u);
+	reply_blob(l, id, want, size, -1);
+}
+
+void
+upload_commit(struct link *l, struct msg *m)
+{
+	struct upload *u;
+	struct digest d;
+
+	if ((u = req_upload(l, m)) == NULL ||
+	    req_digest(l, m, A_DIGEST, &d) == -1)
+		return;
+	if (u->w || u->job) {
+		link_reply_err(l, m->id, RE_BLOB_UPLOAD_INVALID,
+		    "another request on this upload is in progress");
+		return;
+	}
+	if (u->h == NULL || u->halg != d.alg) {
+		hasher_free(u->h);
+		u->h = hasher_new(d.alg);
+		u->halg = d.alg;
+		u->hashed = 0;
+	}
+	if (u->hashed == u->size)
+		commit_finish(u, l, m->id, &d);
+	else
+		job_start(u, l, m->id, &d);
+}
+
+void
+upload_cancel(struct link *l, struct msg *m)
+{
+	char dir[STORE_PATHMAX];
+	struct upload *u;
+
+	if ((u = req_upload(l, m)) == NULL)
+		return;
+	if (u->w) {
+		if (u->w->l)
+			link_reply_err(u->w->l, u->w->id,
+			    RE_BLOB_UPLOAD_UNKNOWN, "upload cancelled");
+		write_end(u->w);
+	}
+	if (u->job) {
+		if (u->job->l)
+			link_reply_err(u->job->l, u->job->id,
+			    RE_BLOB_UPLOAD_UNKNOWN, "upload cancelled");
+		job_end(u->job);
+	}
+	if (path_upload(dir, sizeof(dir), u->repo, u->uuid, NULL) == -1 ||
+	    store_remove_tree(dir) == -1) {
+		reply_internal(l, m->id, "remove upload");
+		return;
+	}
+	upload_drop(u);
+	link_reply_done(l, m->id);
+}
+
+/* The link l is going away: stop its writes where they are (the data file
+ * keeps every byte written, and its size is the offset) and its commits
+ * (the hash keeps what it covered). */
+void
+upload_link_gone(struct link *l)
+{
+	struct upload *u;
+
+	TAILQ_FOREACH(u, &uploads, entry) {
+		if (u->w && u->w->l == l)
+			write_end(u->w);
+		if (u->job && u->job->l == l)
+			job_end(u->job);
+	}
+}
+
+size_t
+upload_busy(void)
+{
+	struct upload *u;
+	size_t n = 0;
+
+	TAILQ_FOREACH(u, &uploads, entry)
+		n += (u->w != NULL) + (u->job != NULL);
+	return n;
+}
+
+/* Free every session's memory (tests, leak checks). */
+void
+upload_free_all(void)
+{
+	struct upload *u;
+
+	while ((u = TAILQ_FIRST(&uploads)) != NULL) {
+		if (u->w)
+			write_end(u->w);
+		if (u->job)
+			job_end(u->job);
+		upload_drop(u);
+	}
+}
