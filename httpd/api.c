@@ -5,6 +5,7 @@
  * the helpers the endpoint files (api_blob.c, api_manifest.c) share for
  * asking storaged and turning its answers and errors into responses.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,8 @@ static const unsigned route_methods[] = {
 	    M(HTTP_M_DELETE),
 	[R_REFERRERS] = M(HTTP_M_GET) | M(HTTP_M_HEAD),
 };
+
+static void allow_text(unsigned, char *, size_t);
 
 /* A registry error from lib/regerr.h; 503s tell the client when to retry. */
 void
@@ -125,9 +128,13 @@ api_parse_digest(struct conn *c, const char *s, char *out, size_t len)
 int
 api_delete_enabled(struct conn *c)
 {
+	char allow[64];
+
 	if (conf_bool(P_STORAGE_DELETE))
 		return 1;
-	conn_header(c, "Allow", "GET, HEAD");
+	allow_text(route_methods[c->api->route] & ~M(HTTP_M_DELETE), allow,
+	    sizeof(allow));
+	conn_header(c, "Allow", "%s", allow);
 	api_error(c, RE_UNSUPPORTED, "deletion is disabled on this registry");
 	return 0;
 }

@@ -42,6 +42,9 @@ struct addr_count {
 
 static int nconns;
 static struct conn *conns;		/* all open connections */
+static struct conn *closed;		/* closed, freed on the next loop turn */
+static struct ev_timer reaper;
+static int reaper_ready;
 static struct addr_count *addr_counts[ADDR_BUCKETS];
 
 static void conn_io(int, int, void *);
@@ -219,6 +222,18 @@ body_release(struct conn *c)
 	c->body_cb = NULL;
 }
 
+/* Free the connections closed since the last loop turn. */
+static void
+conn_reap(void *arg)
+{
+	struct conn *c;
+
+	while ((c = closed) != NULL) {
+		closed = c->next;
+		free(c);
+	}
+}
+
 static void
 conn_close(struct conn *c)
 {
@@ -243,7 +258,18 @@ conn_close(struct conn *c)
 	buf_free(&c->hdrs);
 	buf_free(&c->head);
 	buf_free(&c->body);
-	free(c);
+	/*
+	 * Callers up the stack (conn_io, body_finish, ...) still look at
+	 * c->state after a callback answered and closed: free c later.
+	 */
+	c->next = closed;
+	closed = c;
+	if (!reaper_ready) {
+		ev_timer_init(&reaper, conn_reap, NULL);
+		reaper_ready = 1;
+	}
+	if (!ev_timer_armed(&reaper))
+		ev_timer_arm(&reaper, 0);
 	if (nconns-- >= conf_int(P_HTTP_MAXCONN))
 		conn_pause_accept(0);
 }

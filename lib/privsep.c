@@ -52,6 +52,8 @@ priv_drop(const char *user, const char *dir, const char *group_of)
 {
 	struct passwd *pw, *gpw;
 	gid_t groups[2];
+	uid_t uid;
+	gid_t gid;
 	int ngroups = 1;
 
 	if (!priv_is_root()) {
@@ -60,7 +62,10 @@ priv_drop(const char *user, const char *dir, const char *group_of)
 	}
 	if ((pw = getpwnam(user)) == NULL)
 		fatalx("unknown user %s", user);
-	groups[0] = pw->pw_gid;
+	/* getpwnam's answer is overwritten by the next call: copy it */
+	uid = pw->pw_uid;
+	gid = pw->pw_gid;
+	groups[0] = gid;
 	if (group_of) {
 		if ((gpw = getpwnam(group_of)) == NULL)
 			fatalx("unknown user %s", group_of);
@@ -74,12 +79,12 @@ priv_drop(const char *user, const char *dir, const char *group_of)
 	}
 	if (setgroups((size_t)ngroups, groups) == -1)
 		fatal("setgroups");
-	if (setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1)
+	if (setresgid(gid, gid, gid) == -1)
 		fatal("setresgid");
-	if (setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
+	if (setresuid(uid, uid, uid) == -1)
 		fatal("setresuid");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("PR_SET_NO_NEW_PRIVS");
-	priv_verify(pw->pw_uid, pw->pw_gid);
+	priv_verify(uid, gid);
 	log_debug("running as %s in %s", user, dir ? dir : "/");
 }

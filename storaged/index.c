@@ -542,7 +542,7 @@ dotname(const char *s)
 static void
 load_revs_alg(struct repo *r, enum digest_alg alg, const char *dirpath)
 {
-	char link[STORE_PATHMAX], s[DIGEST_STRMAX + 8];
+	char link[STORE_PATHMAX], s[300];
 	struct digest d, ld;
 	struct dirent *de;
 	struct minfo *m;
@@ -594,7 +594,8 @@ load_revs(struct repo *r)
 	if (path_repo(p, sizeof(p), r->name,
 	    "_manifests/revisions/sha512") == 0)
 		load_revs_alg(r, DIGEST_SHA512, p);
-	qsort(r->revs, r->nrevs, sizeof(*r->revs), rev_cmp);
+	if (r->nrevs > 1)
+		qsort(r->revs, r->nrevs, sizeof(*r->revs), rev_cmp);
 }
 
 static int
@@ -631,7 +632,8 @@ load_tags(struct repo *r)
 		r->tags[r->ntags++].d = d;
 	}
 	closedir(dir);
-	qsort(r->tags, r->ntags, sizeof(*r->tags), tag_cmp);
+	if (r->ntags > 1)
+		qsort(r->tags, r->ntags, sizeof(*r->tags), tag_cmp);
 }
 
 /* Add a repository at the end; index_build sorts once when the walk is
@@ -707,7 +709,8 @@ index_build(void)
 	if (nrepos != 0)
 		fatalx("index built twice");
 	walk("", 0);
-	qsort(repos, nrepos, sizeof(*repos), repo_cmp);
+	if (nrepos > 1)
+		qsort(repos, nrepos, sizeof(*repos), repo_cmp);
 	for (i = 0; i < nrepos; i++)
 		ntags += repos[i]->ntags;
 	log_info("index: %zu repositories, %zu manifests, %zu tags, "

@@ -7,7 +7,6 @@
  * hash is not current (storaged restarted, a chunk was rolled back, another
  * algorithm was asked for) hashes the data in steps between other work.
  */
-#include <sys/queue.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -35,7 +34,7 @@ struct uwrite;
 struct ujob;
 
 struct upload {
-	TAILQ_ENTRY(upload) entry;	/* most recently used first */
+	struct upload	*prev, *next;	/* most recently used first */
 	char		*repo;
 	char		 uuid[UUID_LEN + 1];
 	uint64_t	 size;		/* of the data file */
@@ -68,9 +67,36 @@ struct ujob {
 	struct ev_timer	 timer;
 };
 
-static TAILQ_HEAD(uploadq, upload) uploads = TAILQ_HEAD_INITIALIZER(uploads);
+static struct upload *head, *tail;
 static size_t nuploads;
 static char iobuf[CHUNK];
+
+/* Put u at the head of the list of sessions. */
+static void
+list_push(struct upload *u)
+{
+	u->prev = NULL;
+	u->next = head;
+	if (head)
+		head->prev = u;
+	head = u;
+	if (tail == NULL)
+		tail = u;
+}
+
+static void
+list_unlink(struct upload *u)
+{
+	if (u->prev)
+		u->prev->next = u->next;
+	else
+		head = u->next;
+	if (u->next)
+		u->next->prev = u->prev;
+	else
+		tail = u->prev;
+	u->prev = u->next = NULL;
+}
 
 static void	commit_finish(struct upload *, struct link *, uint32_t,
 		    const struct digest *);
@@ -81,7 +107,7 @@ upload_drop(struct upload *u)
 {
 	if (u->w || u->job)
 		fatalx("dropping a busy upload");
-	TAILQ_REMOVE(&uploads, u, entry);
+	list_unlink(u);
 	nuploads--;
 	hasher_free(u->h);
 	free(u->repo);
@@ -94,9 +120,9 @@ upload_trim(void)
 {
 	struct upload *u, *prev;
 
-	for (u = TAILQ_LAST(&uploads, uploadq); u && u != TAILQ_FIRST(&uploads)
-	    && nuploads > UPLOADS_IN_MEMORY; u = prev) {
-		prev = TAILQ_PREV(u, uploadq, entry);
+	for (u = tail; u && u != head && nuploads > UPLOADS_IN_MEMORY;
+	    u = prev) {
+		prev = u->prev;
 		if (!u->w && !u->job)
 			upload_drop(u);
 	}
@@ -114,7 +140,7 @@ upload_new(const char *repo, const char *uuid, uint64_t size)
 		u->h = hasher_new(DIGEST_SHA256);
 		u->halg = DIGEST_SHA256;
 	}
-	TAILQ_INSERT_HEAD(&uploads, u, entry);
+	list_push(u);
 	nuploads++;
 	upload_trim();
 	return u;
@@ -128,10 +154,10 @@ upload_find(const char *repo, const char *uuid)
 	struct upload *u;
 	struct stat st;
 
-	TAILQ_FOREACH(u, &uploads, entry) {
+	for (u = head; u; u = u->next) {
 		if (strcmp(u->uuid, uuid) == 0 && strcmp(u->repo, repo) == 0) {
-			TAILQ_REMOVE(&uploads, u, entry);
-			TAILQ_INSERT_HEAD(&uploads, u, entry);
+			list_unlink(u);
+			list_push(u);
 			return u;
 		}
 	}
@@ -614,7 +640,7 @@ upload_link_gone(struct link *l)
 {
 	struct upload *u;
 
-	TAILQ_FOREACH(u, &uploads, entry) {
+	for (u = head; u; u = u->next) {
 		if (u->w && u->w->l == l)
 			write_end(u->w);
 		if (u->job && u->job->l == l)
@@ -628,8 +654,8 @@ upload_busy(void)
 	struct upload *u;
 	size_t n = 0;
 
-	TAILQ_FOREACH(u, &uploads, entry)
-		n += (u->w != NULL) + (u->job != NULL);
+	for (u = head; u; u = u->next)
+		n +=  (u->w != NULL) + (u->job != NULL);
 	return n;
 }
 
@@ -639,7 +665,7 @@ upload_free_all(void)
 {
 	struct upload *u;
 
-	while ((u = TAILQ_FIRST(&uploads)) != NULL) {
+	while ((u = head) != NULL) {
 		if (u->w)
 			write_end(u->w);
 		if (u->job)

@@ -23,10 +23,11 @@ tests_unit_test_oci_SOURCES = tests/unit/test_oci.c
 tests_unit_test_oci_LDADD = $(UNIT_LDADD)
 tests_unit_test_oci_CFLAGS = $(UNIT_CFLAGS)
 
-INTEGRATION_TESTS =
-TESTS += $(INTEGRATION_TESTS)
+INTEGRATION_TESTS = tests/integration/test_supervisor.sh
+FUZZ_TESTS = tests/fuzz/run.sh
+TESTS += $(INTEGRATION_TESTS) $(FUZZ_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh \
-	tests/integration/mkimages.sh tests/fuzz
+	tests/integration/mkimages.sh tests/fuzz tests/check.sh
 AM_TESTS_ENVIRONMENT = top_builddir=$(abs_top_builddir); \
 	top_srcdir=$(abs_top_srcdir); export top_builddir top_srcdir;
 TEST_EXTENSIONS = .sh

@@ -4,9 +4,11 @@
 # from its seed corpus.  Prints "N passed, N failed".
 #   usage: tests/fuzz/run.sh [SECONDS]
 set -u
-secs=${1:-20}
+secs=${1:-${FUZZ_SECONDS:-8}}
+command -v "${FUZZ_CC:-clang}" >/dev/null || { echo "no clang: skipped"; exit 77; }
 top=$(cd "$(dirname "$0")/../.." && pwd)
 out=${FUZZ_OUT:-$(mktemp -d)}
+[ -n "${FUZZ_OUT:-}" ] || trap 'rm -rf "$out"' EXIT
 CC=${FUZZ_CC:-clang}
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 flags="$flags -D_GNU_SOURCE -DPKGLIBEXECDIR=\"/x\" -DSYSCONFDIR=\"/x\" -I$top/lib"

@@ -221,7 +221,7 @@ respawned() {
 	local pid
 	t_status || return 1
 	pid=$(t_worker_pid "$1")
-	[ -n "$pid" ] && [ "$pid" != "$2" ]
+	[ -n "$pid" ] && [ "$pid" != 0 ] && [ "$pid" != "$2" ]
 }
 
 # title_is PID NAME: the process has set its title to "regmaster: NAME".

@@ -1,0 +1,1430 @@
+/*
+ * test_storaged_proto.c - end-to-end tests of the storaged worker: each test
+ * starts the built storaged/storaged on a fresh store directory, plays
+ * master (configuration, a peer socket) and httpd (requests, pipes, memfds)
+ * over real socketpairs, and checks the answers and the files on disk.
+ * STORAGED_BENCH=1 adds throughput measurements.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1	/* pipe2, memfd_create, asprintf */
+#endif
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "digest.h"
+#include "msg.h"
+#include "oci.h"
+#include "proc.h"
+#include "regerr.h"
+
+#define REPO	"team/app"
+
+struct sd {
+	pid_t	 pid;
+	int	 ctl;			/* our end of the control channel */
+	int	 fd;			/* our end of the httpd link */
+	char	 dir[PATH_MAX];
+	uint32_t nextid;
+};
+
+/* The last reply; valid until the next call. */
+static uint8_t rbuf[MSG_MAXFRAME];
+static struct msg rep;
+
+static const char *
+builddir(void)
+{
+	const char *b = getenv("top_builddir");
+
+	return b ? b : ".";
+}
+
+static void
+xsend(int fd, struct msgb *mb, uint32_t id)
+{
+	union {
+		struct cmsghdr hdr;
+		char buf[CMSG_SPACE(sizeof(int) * MSG_MAXFDS)];
+	} cm;
+	struct msghdr mh;
+	struct iovec iov;
+
+	msgb_finish(mb, id, 0);
+	memset(&mh, 0, sizeof(mh));
+	iov.iov_base = mb->b.data;
+	iov.iov_len = mb->b.len;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (mb->nfds) {
+		struct cmsghdr *c;
+		memset(&cm, 0, sizeof(cm));
+		mh.msg_control = cm.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)mb->nfds);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)mb->nfds);
+		memcpy(CMSG_DATA(c), mb->fds, sizeof(int) * (size_t)mb->nfds);
+	}
+	ck_assert_int_eq(sendmsg(fd, &mh, MSG_NOSIGNAL), (ssize_t)mb->b.len);
+	msgb_free(mb);
+}
+
+/* Receive one frame into rep (blocking). */
+static void
+xrecv(int fd)
+{
+	union {
+		struct cmsghdr hdr;
+		char buf[CMSG_SPACE(sizeof(int) * MSG_MAXFDS)];
+	} cm;
+	int fds[MSG_MAXFDS], nfds = 0;
+	struct msghdr mh;
+	struct iovec iov;
+	struct cmsghdr *c;
+	const char *err = NULL;
+	ssize_t n;
+
+	memset(&mh, 0, sizeof(mh));
+	iov.iov_base = rbuf;
+	iov.iov_len = sizeof(rbuf);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cm.buf;
+	mh.msg_controllen = sizeof(cm.buf);
+	do {
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	} while (n == -1 && errno == EINTR);
+	ck_assert_msg(n > 0, "storaged went away (%zd)", n);
+	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		for (int i = 0; i < k; i++)
+			memcpy(&fds[nfds++], CMSG_DATA(c) + i * sizeof(int),
+			    sizeof(int));
+	}
+	ck_assert_msg(msg_decode(rbuf, (size_t)n, fds, nfds, &rep, &err) == 0,
+	    "bad reply: %s", err);
+}
+
+/* Send a request, wait for its reply (replies to others are dropped). */
+static struct msg *
+call(struct sd *s, struct msgb *mb)
+{
+	uint32_t id = ++s->nextid;
+
+	xsend(s->fd, mb, id);
+	for (;;) {
+		xrecv(s->fd);
+		if (rep.id == id)
+			return &rep;
+		msg_close_fds(&rep);
+	}
+}
+
+static uint64_t
+errcode(const struct msg *m)
+{
+	return m->type == M_ERR ? msg_u64(m, A_CODE, 0) : 0;
+}
+
+static void
+conf_set(struct sd *s, const char *name, const char *value)
+{
+	struct msgb mb;
+
+	msgb_init(&mb, M_CONF_SET);
+	msgb_str(&mb, A_NAME, name);
+	msgb_str(&mb, A_VALUE, value);
+	xsend(s->ctl, &mb, ++s->nextid);
+}
+
+static void
+conf_end(struct sd *s)
+{
+	struct msgb mb;
+
+	msgb_init(&mb, M_CONF_END);
+	xsend(s->ctl, &mb, ++s->nextid);
+}
+
+/* Configure storage.delete (and fsync) and wait until it took effect. */
+static void
+configure(struct sd *s, int del)
+{
+	struct msgb mb;
+
+	conf_set(s, "storage.root", s->dir);
+	conf_set(s, "storage.delete", del ? "true" : "false");
+	conf_set(s, "storage.fsync", getenv("STORAGED_NOFSYNC") ? "false" :
+	    "true");
+	if (getenv("STORAGED_DEBUG"))
+		conf_set(s, "log_level", "debug");
+	conf_end(s);
+	msgb_init(&mb, M_PING);
+	xsend(s->ctl, &mb, ++s->nextid);
+	xrecv(s->ctl);
+	ck_assert_int_eq(rep.type, M_PONG);
+}
+
+/* Start storaged on dir (made if NULL) with storage.delete del. */
+static void
+sd_start(struct sd *s, const char *dir, int del)
+{
+	char bin[PATH_MAX];
+	int ctl[2], link[2];
+	struct msgb mb;
+
+	if (dir == NULL) {
+		(void)snprintf(s->dir, sizeof(s->dir), "/tmp/sdtest.XXXXXX");
+		ck_assert_ptr_nonnull(mkdtemp(s->dir));
+	} else if (dir != s->dir)
+		(void)snprintf(s->dir, sizeof(s->dir), "%s", dir);
+	(void)snprintf(bin, sizeof(bin), "%s/storaged/storaged", builddir());
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
+	    ctl), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
+	    link), 0);
+	/* as root, storaged must drop to a user, and chroots into the store */
+	if (geteuid() == 0) {
+		struct passwd *pw = getpwnam("nobody");
+		ck_assert_ptr_nonnull(pw);
+		ck_assert_int_eq(chown(s->dir, pw->pw_uid, pw->pw_gid), 0);
+	}
+	if ((s->pid = fork()) == 0) {
+		if (dup2(ctl[1], PROC_CONTROL_FD) == -1)
+			_exit(127);
+		if (geteuid() == 0)
+			execl(bin, "storaged", "-f", "-u", "nobody", "-r",
+			    s->dir, (char *)NULL);
+		else
+			execl(bin, "storaged", "-f", "-r", s->dir,
+			    (char *)NULL);
+		_exit(127);
+	}
+	ck_assert_int_gt(s->pid, 0);
+	close(ctl[1]);
+	s->ctl = ctl[0];
+	s->nextid = 0;
+	configure(s, del);
+	msgb_init(&mb, M_PEER);
+	msgb_u64(&mb, A_PEER, PROC_HTTPD);
+	msgb_fd(&mb, A_FD, link[1]);
+	xsend(s->ctl, &mb, ++s->nextid);
+	s->fd = link[0];
+}
+
+static void
+sd_stop(struct sd *s, int sig)
+{
+	int st;
+
+	kill(s->pid, sig);
+	ck_assert_int_eq(waitpid(s->pid, &st, 0), s->pid);
+	close(s->fd);
+	close(s->ctl);
+}
+
+static int
+rm_entry(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+	return remove(p);
+}
+
+static void
+sd_finish(struct sd *s)
+{
+	sd_stop(s, SIGTERM);
+	if (!getenv("STORAGED_KEEP"))
+		nftw(s->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* --- request helpers --- */
+
+static void
+dstr(const void *p, size_t len, enum digest_alg alg, char *out)
+{
+	struct digest d;
+
+	digest_buf(alg, p, len, &d);
+	ck_assert_int_eq(digest_format(&d, out, DIGEST_STRMAX), 0);
+}
+
+static struct msg *
+req2(struct sd *s, int type, const char *repo, int attr, const char *v)
+{
+	struct msgb mb;
+
+	msgb_init(&mb, type);
+	if (repo)
+		msgb_str(&mb, A_REPO, repo);
+	if (attr)
+		msgb_str(&mb, attr, v);
+	return call(s, &mb);
+}
+
+/* Start an upload; its uuid in uuid. */
+static void
+up_start(struct sd *s, const char *repo, char *uuid)
+{
+	struct msg *m = req2(s, M_UPLOAD_START, repo, 0, NULL);
+
+	ck_assert_int_eq(m->type, M_UPLOAD);
+	ck_assert_uint_eq(msg_u64(m, A_OFFSET, 1), 0);
+	snprintf(uuid, 64, "%s", msg_str(m, A_UUID));
+}
+
+/* Write all of p to fd (blocking). */
+static void
+write_all(int fd, const void *p, size_t len)
+{
+	const char *c = p;
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, c, len);
+		ck_assert_int_gt(n, 0);
+		c += n;
+		len -= (size_t)n;
+	}
+}
+
+/* M_UPLOAD_WRITE of p through a pipe; length announced if withlen. */
+static struct msg *
+up_write(struct sd *s, const char *repo, const char *uuid, uint64_t off,
+    const void *p, size_t len, int withlen, uint64_t announced)
+{
+	struct msgb mb;
+	uint32_t id = ++s->nextid;
+	int pp[2];
+
+	ck_assert_int_eq(pipe2(pp, O_CLOEXEC), 0);
+	msgb_init(&mb, M_UPLOAD_WRITE);
+	msgb_str(&mb, A_REPO, repo);
+	msgb_str(&mb, A_UUID, uuid);
+	msgb_u64(&mb, A_OFFSET, off);
+	if (withlen)
+		msgb_u64(&mb, A_LENGTH, announced);
+	msgb_fd(&mb, A_FD, pp[0]);
+	xsend(s->fd, &mb, id);
+	write_all(pp[1], p, len);
+	close(pp[1]);
+	do
+		xrecv(s->fd);
+	while (rep.id != id);
+	return &rep;
+}
+
+static struct msg *
+up_simple(struct sd *s, int type, const char *repo, const char *uuid,
+    const char *digest)
+{
+	struct msgb mb;
+
+	msgb_init(&mb, type);
+	msgb_str(&mb, A_REPO, repo);
+	msgb_str(&mb, A_UUID, uuid);
+	if (digest)
+		msgb_str(&mb, A_DIGEST, digest);
+	return call(s, &mb);
+}
+
+/* Upload p as a blob of repo in one write; its digest in dg. */
+static void
+push_blob(struct sd *s, const char *repo, const void *p, size_t len, char *dg)
+{
+	char uuid[64];
+	struct msg *m;
+
+	dstr(p, len, DIGEST_SHA256, dg);
+	up_start(s, repo, uuid);
+	m = up_write(s, repo, uuid, 0, p, len, 1, len);
+	ck_assert_int_eq(m->type, M_UPLOAD);
+	ck_assert_uint_eq(msg_u64(m, A_OFFSET, 0), len);
+	m = up_simple(s, M_UPLOAD_COMMIT, repo, uuid, dg);
+	ck_assert_msg(m->type == M_BLOB, "commit: %d %s", (int)errcode(m),
+	    msg_str(m, A_TEXT) ? msg_str(m, A_TEXT) : "");
+	ck_assert_str_eq(msg_str(m, A_DIGEST), dg);
+}
+
+static struct msg *
+mput(struct sd *s, const char *repo, const char *ref, const char *ct,
+    const char *body)
+{
+	struct msgb mb;
+
+	msgb_init(&mb, M_MANIFEST_PUT);
+	msgb_str(&mb, A_REPO, repo);
+	msgb_str(&mb, A_REF, ref);
+	msgb_str(&mb, A_MEDIATYPE, ct);
+	msgb_u64(&mb, A_SIZE, strlen(body));
+	msgb_bytes(&mb, A_BODY, body, strlen(body));
+	return call(s, &mb);
+}
+
+static struct msg *
+mref(struct sd *s, int type, const char *repo, const char *ref)
+{
+	return req2(s, type, repo, A_REF, ref);
+}
+
+/* An image manifest body with config cfg and layers (NULL-terminated). */
+static char *
+image_json(const char *cfgmt, const char *cfg, size_t cfgsize,
+    const char *const *layers, const size_t *sizes, const char *extra)
+{
+	char *p = NULL, *q;
+
+	if (asprintf(&p, "{\"schemaVersion\":2,\"mediaType\":\"" MT_OCI_MANIFEST
+	    "\",\"config\":{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu},"
+	    "\"layers\":[", cfgmt, cfg, cfgsize) < 0)
+		abort();
+	for (int i = 0; layers && layers[i]; i++) {
+		if (asprintf(&q, "%s%s{\"mediaType\":\"application/vnd.oci."
+		    "image.layer.v1.tar\",\"digest\":\"%s\",\"size\":%zu}", p,
+		    i ? "," : "", layers[i], sizes[i]) < 0)
+			abort();
+		free(p);
+		p = q;
+	}
+	if (asprintf(&q, "%s]%s}", p, extra ? extra : "") < 0)
+		abort();
+	free(p);
+	return q;
+}
+
+/* Push a config and a layer, then an image manifest as tag; digest in dg. */
+static char *
+push_image(struct sd *s, const char *repo, const char *tag, const char *seed,
+    char *dg)
+{
+	char cfgd[DIGEST_STRMAX], layd[DIGEST_STRMAX], cfg[128], lay[128];
+	const char *layers[2] = { layd, NULL };
+	size_t sizes[1];
+	struct msg *m;
+	char *body;
+
+	snprintf(cfg, sizeof(cfg), "{\"config\":\"%s\"}", seed);
+	snprintf(lay, sizeof(lay), "layer of %s", seed);
+	push_blob(s, repo, cfg, strlen(cfg), cfgd);
+	push_blob(s, repo, lay, strlen(lay), layd);
+	sizes[0] = strlen(lay);
+	body = image_json("application/vnd.oci.image.config.v1+json", cfgd,
+	    strlen(cfg), layers, sizes, NULL);
+	m = mput(s, repo, tag, MT_OCI_MANIFEST, body);
+	ck_assert_msg(m->type == M_MANIFEST, "put: %d %s", (int)errcode(m),
+	    msg_str(m, A_TEXT) ? msg_str(m, A_TEXT) : "");
+	dstr(body, strlen(body), DIGEST_SHA256, dg);
+	ck_assert_str_eq(msg_str(m, A_DIGEST), dg);
+	return body;
+}
+
+/* Contents of a file under the store, NUL-terminated; NULL if absent. */
+static char *
+slurp(struct sd *s, const char *rel)
+{
+	char p[PATH_MAX * 2];
+	struct stat st;
+	char *b;
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/%s", s->dir, rel);
+	if ((fd = open(p, O_RDONLY)) == -1)
+		return NULL;
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	b = calloc(1, (size_t)st.st_size + 1);
+	ck_assert_int_eq(read(fd, b, (size_t)st.st_size), st.st_size);
+	close(fd);
+	return b;
+}
+
+/* Read a reply's body: inline A_BODY, or the whole memfd/blob in A_FD. */
+static char *
+reply_body(struct msg *m, size_t *len)
+{
+	struct stat st;
+	char *b;
+	int fd = msg_take_fd(m, A_FD);
+
+	if (fd == -1) {
+		*len = m->v[A_BODY].len;
+		b = malloc(*len + 1);
+		memcpy(b, m->v[A_BODY].p, *len);
+		b[*len] = '\0';
+		return b;
+	}
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	*len = (size_t)st.st_size;
+	b = malloc(*len + 1);
+	ck_assert_int_eq(pread(fd, b, *len, 0), (ssize_t)*len);
+	b[*len] = '\0';
+	close(fd);
+	return b;
+}
+
+/* --- tests --- */
+
+START_TEST(upload_monolithic)
+{
+	static const char data[] = "hello, storaged";
+	char dg[DIGEST_STRMAX], path[PATH_MAX + 512], buf[64];
+	struct sd s;
+	struct msg *m;
+	char *link;
+	int fd;
+
+	sd_start(&s, NULL, 1);
+	push_blob(&s, REPO, data, strlen(data), dg);
+	/* layout: blob data and the repo's layer link */
+	snprintf(path, sizeof(path), "docker/registry/v2/blobs/sha256/%.2s/%s/"
+	    "data", dg + 7, dg + 7);
+	link = slurp(&s, path);
+	ck_assert_ptr_nonnull(link);
+	ck_assert_str_eq(link, data);
+	free(link);
+	snprintf(path, sizeof(path), "docker/registry/v2/repositories/" REPO
+	    "/_layers/sha256/%s/link", dg + 7);
+	link = slurp(&s, path);
+	ck_assert_ptr_nonnull(link);
+	ck_assert_str_eq(link, dg);
+	free(link);
+	/* stat and open */
+	m = req2(&s, M_BLOB_STAT, REPO, A_DIGEST, dg);
+	ck_assert_int_eq(m->type, M_BLOB);
+	ck_assert_uint_eq(msg_u64(m, A_SIZE, 0), strlen(data));
+	m = req2(&s, M_BLOB_OPEN, REPO, A_DIGEST, dg);
+	ck_assert_int_eq(m->type, M_BLOB);
+	fd = msg_take_fd(m, A_FD);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(read(fd, buf, sizeof(buf)), (ssize_t)strlen(data));
+	ck_assert_int_eq(write(fd, "x", 1), -1);	/* read-only */
+	close(fd);
+	/* not linked in another repo; bad input */
+	m = req2(&s, M_BLOB_STAT, "other", A_DIGEST, dg);
+	ck_assert_uint_eq(errcode(m), RE_BLOB_UNKNOWN);
+	m = req2(&s, M_BLOB_STAT, "Bad/Name", A_DIGEST, dg);
+	ck_assert_uint_eq(errcode(m), RE_NAME_INVALID);
+	m = req2(&s, M_BLOB_STAT, REPO, A_DIGEST, "sha256:abc");
+	ck_assert_uint_eq(errcode(m), RE_DIGEST_INVALID);
+	m = req2(&s, M_BLOB_STAT, REPO, A_DIGEST, "sha384:abc");
+	ck_assert_uint_eq(errcode(m), RE_UNSUPPORTED);
+	m = req2(&s, M_BLOB_STAT, "../etc", A_DIGEST, dg);
+	ck_assert_uint_eq(errcode(m), RE_NAME_INVALID);
+	/* the upload directory is gone */
+	snprintf(path, sizeof(path), "%s/docker/registry/v2/repositories/"
+	    REPO "/_uploads", s.dir);
+	ck_assert_int_eq(rmdir(path), 0);	/* empty */
+	sd_finish(&s);
+}
+END_TEST
+
+START_TEST(upload_wrong_digest)
+{
+	static const char data[] = "some bytes";
+	char dg[DIGEST_STRMAX], bad[DIGEST_STRMAX], uuid[64];
+	struct sd s;
+	struct msg *m;
+
+	sd_start(&s, NULL, 1);
+	dstr(data, strlen(data), DIGEST_SHA256, dg);
+	dstr("other", 5, DIGEST_SHA256, bad);
+	up_start(&s, REPO, uuid);
+	m = up_write(&s, REPO, uuid, UINT64_MAX, data, strlen(data), 0, 0);
+	ck_assert_int_eq(m->type, M_UPLOAD);
+	m = up_simple(&s, M_UPLOAD_COMMIT, REPO, uuid, bad);
+	ck_assert_uint_eq(errcode(m), RE_DIGEST_INVALID);
+	m = up_simple(&s, M_UPLOAD_COMMIT, REPO, uuid, "sha256:zz");
+	ck_assert_uint_eq(errcode(m), RE_DIGEST_INVALID);
+	/* kept: status still answers, and the right digest commits */
+	m = up_simple(&s, M_UPLOAD_STATUS, REPO, uuid, NULL);
+	ck_assert_int_eq(m->type, M_UPLOAD);
+	ck_assert_uint_eq(msg_u64(m, A_OFFSET, 0), strlen(data));
+	m = up_simple(&s, M_UPLOAD_COMMIT, REPO, uuid, dg);
+	ck_assert_int_eq(m->type, M_BLOB);
+	/* the session is gone now */
+	m = up_simple(&s, M_UPLOAD_STATUS, REPO, uuid, NULL);
+	ck_assert_uint_eq(errcode(m), RE_BLOB_UPLOAD_UNKNOWN);
+	m = up_simple(&s, M_UPLOAD_STATUS, REPO, "../../x", NULL);
+	ck_assert_uint_eq(errcode(m), RE_BLOB_UPLOAD_UNKNOWN);
+	sd_finish(&s);
+}
+END_TEST
+
+START_TEST(upload_chunks)
+{
+	char dg[DIGEST_STRMAX], dg512[DIGEST_STRMAX], uuid[64], *all;
+	struct sd s;
+	struct msg *m;
+	size_t i, n = 3 * 1024 * 1024 + 17;
+
+	all = malloc(n);
+	for (i = 0; i < n; i++)
+		all[i] = (char)(i * 7 + i / 4096);
+	dstr(all, n, DIGEST_SHA256, dg);
+	dstr(all, n, DIGEST_SHA512, dg512);
+	sd_start(&s, NULL, 1);
+	up_start(&s, REPO, uuid);
+	m = up_write(&s, REPO, uuid, 0, all, 1000000, 1, 1000000);
+	ck_assert_uint_eq(msg_u64(m, A_OFFSET, 0), 1000000);
+	/* wrong offset: RANGE_INVALID, nothing changes */
+	m = up_write(&s, REPO, uuid, 5, all, 10, 1, 10);
+	ck_assert_uint_eq(errcode(m), RE_RANGE_INVALID);
+	/* wrong length (short and long): SIZE_INVALID, rolled back */
+	m = up_write(&s, REPO, uuid, 1000000, all + 1000000, 100, 1, 200);
+	ck_assert_uint_eq(errcode(m), RE_SIZE_INVALID);
+	m = up_write(&s, REPO, uuid, 1000000, all + 1000000, 300, 1, 200);
+	ck_assert_uint_eq(errcode(m), RE_SIZE_INVALID);
+	m = up_simple(&s, M_UPLOAD_STATUS, REPO, uuid, NULL);
+	ck_assert_uint_eq(msg_u64(m, A_OFFSET, 0), 1000000);
+	m = up_write(&s, REPO, uuid, 1000000, all + 1000000, 2000000, 1,
+	    2000000);
+	ck_assert_uint_eq(msg_u64(m, A_OFFSET, 0), 3000000);
+	m = up_write(&s, REPO, uuid, UINT64_MAX, all + 3000000, n - 3000000,
+	    0, 0);
+	ck_assert_uint_eq(msg_u64(m, A_OFFSET, 0), n);
+	/* sha512 is accepted (the data is hashed again at commit) */
+	m = up_simple(&s, M_UPLOAD_COMMIT, REPO, uuid, dg512);
+	ck_assert_int_eq(m->type, M_BLOB);
+	ck_assert_str_eq(msg_str(m, A_DIGEST), dg512);
+	m = req2(&s, M_BLOB_STAT, REPO, A_DIGEST, dg512);
+	ck_assert_uint_eq(msg_u64(m, A_SIZE, 0), n);
+	m = req2(&s, M_BLOB_STAT, REPO, A_DIGEST, dg);
+	ck_assert_uint_eq(errcode(m), RE_BLOB_UNKNOWN);
+	free(all);
+	sd_finish(&s);
+}
+END_TEST
+
+START_TEST(upload_busy_and_cancel)
+{
+	char uuid[64];
+	struct msgb mb;
+	struct sd s;
+	struct msg *m;
+	int pp[2];
+
+	sd_start(&s, NULL, 1);
+	up_start(&s, REPO, uuid);
+	/* a write that stays open ... */
+	ck_assert_int_eq(pipe2(pp, O_CLOEXEC), 0);
+	msgb_init(&mb, M_UPLOAD_WRITE);
+	msgb_str(&mb, A_REPO, REPO);
+	msgb_str(&mb, A_UUID, uuid);
+	msgb_u64(&mb, A_OFFSET, 0);
+	msgb_fd(&mb, A_FD, pp[0]);
+	xsend(s.fd, &mb, 1000);
+	write_all(pp[1], "abc", 3);
+	/* ... makes a second one and a commit BLOB_UPLOAD_INVALID */
+	m = up_write(&s, REPO, uuid, UINT64_MAX, "x", 1, 0, 0);
+	ck_assert_uint_eq(errcode(m), RE_BLOB_UPLOAD_INVALID);
+	m = up_simple(&s, M_UPLOAD_COMMIT, REPO, uuid,
+	    "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	ck_assert_uint_eq(errcode(m), RE_BLOB_UPLOAD_INVALID);
+	/* cancel: the open write is answered, the session is gone */
+	m = up_simple(&s, M_UPLOAD_CANCEL, REPO, uuid, NULL);
+	if (m->id == 1000) {
+		ck_assert_uint_eq(errcode(m), RE_BLOB_UPLOAD_UNKNOWN);
+		xrecv(s.fd);
+	}
+	ck_assert_int_eq(rep.type, M_DONE);
+	close(pp[1]);
+	m = up_simple(&s, M_UPLOAD_STATUS, REPO, uuid, NULL);
+	ck_assert_uint_eq(errcode(m), RE_BLOB_UPLOAD_UNKNOWN);
+	m = up_simple(&s, M_UPLOAD_CANCEL, REPO, uuid, NULL);
+	ck_assert_uint_eq(errcode(m), RE_BLOB_UPLOAD_UNKNOWN);
+	m = up_write(&s, REPO, "00000000-0000-4000-8000-000000000000", 0, "x",
+	    1, 0, 0);
+	ck_assert_uint_eq(errcode(m), RE_BLOB_UPLOAD_UNKNOWN);
+	sd_finish(&s);
+}
+END_TEST
+
+START_TEST(upload_survives_restart)
+{
+	static const char a[] = "first chunk, ", b[] = "second chunk";
+	char dg[DIGEST_STRMAX], uuid[64], all[64];
+	struct sd s;
+	struct msg *m;
+	char *sa;
+
+	snprintf(all, sizeof(all), "%s%s", a, b);
+	dstr(all, strlen(all), DIGEST_SHA256, dg);
+	sd_start(&s, NULL, 1);
+	up_start(&s, REPO, uuid);
+	m = up_write(&s, REPO, uuid, 0, a, strlen(a), 1, strlen(a));
+	ck_assert_uint_eq(msg_u64(m, A_OFFSET, 0), strlen(a));
+	/* Distribution's startedat: RFC 3339 */
+	{
+		char p[256];
+		snprintf(p, sizeof(p), "docker/registry/v2/repositories/" REPO
+		    "/_uploads/%s/startedat", uuid);
+		sa = slurp(&s, p);
+		ck_assert_ptr_nonnull(sa);
+		ck_assert_int_eq(strlen(sa), 20);
+		ck_assert_int_eq(sa[10], 'T');
+		ck_assert_int_eq(sa[19], 'Z');
+		free(sa);
+	}
+	sd_stop(&s, SIGKILL);
+	sd_start(&s, s.dir, 1);
+	m = up_simple(&s, M_UPLOAD_STATUS, REPO, uuid, NULL);
+	ck_assert_int_eq(m->type, M_UPLOAD);
+	ck_assert_uint_eq(msg_u64(m, A_OFFSET, 0), strlen(a));
+	m = up_write(&s, REPO, uuid, strlen(a), b, strlen(b), 1, strlen(b));
+	ck_assert_uint_eq(msg_u64(m, A_OFFSET, 0), strlen(all));
+	m = up_simple(&s, M_UPLOAD_COMMIT, REPO, uuid, dg);
+	ck_assert_int_eq(m->type, M_BLOB);
+	ck_assert_uint_eq(msg_u64(m, A_SIZE, 0), strlen(all));
+	sd_finish(&s);
+}
+END_TEST
+
+START_TEST(mount)
+{
+	char dg[DIGEST_STRMAX];
+	struct msgb mb;
+	struct sd s;
+	struct msg *m;
+
+	sd_start(&s, NULL, 1);
+	push_blob(&s, "src", "mount me", 8, dg);
+	msgb_init(&mb, M_BLOB_MOUNT);
+	msgb_str(&mb, A_REPO, "dst");
+	msgb_str(&mb, A_DIGEST, dg);
+	msgb_str(&mb, A_FROM, "src");
+	m = call(&s, &mb);
+	ck_assert_int_eq(m->type, M_BLOB);
+	ck_assert_uint_eq(msg_u64(m, A_SIZE, 0), 8);
+	m = req2(&s, M_BLOB_STAT, "dst", A_DIGEST, dg);
+	ck_assert_int_eq(m->type, M_BLOB);
+	/* from a repo that does not link it */
+	msgb_init(&mb, M_BLOB_MOUNT);
+	msgb_str(&mb, A_REPO, "dst2");
+	msgb_str(&mb, A_DIGEST, dg);
+	msgb_str(&mb, A_FROM, "nothere");
+	m = call(&s, &mb);
+	ck_assert_uint_eq(errcode(m), RE_BLOB_UNKNOWN);
+	msgb_init(&mb, M_BLOB_MOUNT);
+	msgb_str(&mb, A_REPO, "dst2");
+	msgb_str(&mb, A_DIGEST, dg);
+	msgb_str(&mb, A_FROM, "../src");
+	m = call(&s, &mb);
+	ck_assert_uint_eq(errcode(m), RE_BLOB_UNKNOWN);
+	/* without from: the data exists somewhere */
+	m = req2(&s, M_BLOB_MOUNT, "dst3", A_DIGEST, dg);
+	ck_assert_int_eq(m->type, M_BLOB);
+	m = req2(&s, M_BLOB_MOUNT, "dst3", A_DIGEST,
+	    "sha256:0000000000000000000000000000000000000000000000000000000000000000");
+	ck_assert_uint_eq(errcode(m), RE_BLOB_UNKNOWN);
+	/* blob delete unlinks from one repo only */
+	m = req2(&s, M_BLOB_DELETE, "dst", A_DIGEST, dg);
+	ck_assert_int_eq(m->type, M_DONE);
+	m = req2(&s, M_BLOB_STAT, "dst", A_DIGEST, dg);
+	ck_assert_uint_eq(errcode(m), RE_BLOB_UNKNOWN);
+	m = req2(&s, M_BLOB_DELETE, "dst", A_DIGEST, dg);
+	ck_assert_uint_eq(errcode(m), RE_BLOB_UNKNOWN);
+	m = req2(&s, M_BLOB_STAT, "src", A_DIGEST, dg);
+	ck_assert_int_eq(m->type, M_BLOB);
+	sd_finish(&s);
+}
+END_TEST
+
+START_TEST(manifest_put_get_delete)
+{
+	char dg[DIGEST_STRMAX], dg2[DIGEST_STRMAX], p[512];
+	struct sd s;
+	struct msg *m;
+	char *body, *body2, *got, *link;
+	size_t len;
+
+	sd_start(&s, NULL, 1);
+	body = push_image(&s, REPO, "v1", "one", dg);
+	/* by tag and by digest */
+	m = mref(&s, M_MANIFEST_GET, REPO, "v1");
+	ck_assert_int_eq(m->type, M_MANIFEST);
+	ck_assert_str_eq(msg_str(m, A_DIGEST), dg);
+	ck_assert_str_eq(msg_str(m, A_MEDIATYPE), MT_OCI_MANIFEST);
+	got = reply_body(m, &len);
+	ck_assert_str_eq(got, body);
+	free(got);
+	m = mref(&s, M_MANIFEST_GET, REPO, dg);
+	ck_assert_int_eq(m->type, M_MANIFEST);
+	ck_assert_uint_eq(msg_u64(m, A_SIZE, 0), strlen(body));
+	m = mref(&s, M_MANIFEST_GET, REPO, "v2");
+	ck_assert_uint_eq(errcode(m), RE_MANIFEST_UNKNOWN);
+	m = mref(&s, M_MANIFEST_GET, "nosuch", "v1");
+	ck_assert_uint_eq(errcode(m), RE_MANIFEST_UNKNOWN);
+	/* layout */
+	snprintf(p, sizeof(p), "docker/registry/v2/repositories/" REPO
+	    "/_manifests/tags/v1/current/link");
+	link = slurp(&s, p);
+	ck_assert_str_eq(link, dg);
+	free(link);
+	snprintf(p, sizeof(p), "docker/registry/v2/repositories/" REPO
+	    "/_manifests/tags/v1/index/sha256/%s/link", dg + 7);
+	link = slurp(&s, p);
+	ck_assert_str_eq(link, dg);
+	free(link);
+	snprintf(p, sizeof(p), "docker/registry/v2/repositories/" REPO
+	    "/_manifests/revisions/sha256/%s/link", dg + 7);
+	link = slurp(&s, p);
+	ck_assert_str_eq(link, dg);
+	free(link);
+	/* put by digest, same bytes under another tag */
+	m = mput(&s, REPO, dg, MT_OCI_MANIFEST, body);
+	ck_assert_int_eq(m->type, M_MANIFEST);
+	m = mput(&s, REPO, "latest", "", body);
+	ck_assert_int_eq(m->type, M_MANIFEST);
+	ck_assert_str_eq(msg_str(m, A_MEDIATYPE), MT_OCI_MANIFEST);
+	/* a second image moves "latest" */
+	body2 = push_image(&s, REPO, "latest", "two", dg2);
+	m = mref(&s, M_MANIFEST_GET, REPO, "latest");
+	ck_assert_str_eq(msg_str(m, A_DIGEST), dg2);
+	/* delete by tag removes the tag only */
+	m = mref(&s, M_MANIFEST_DELETE, REPO, "latest");
+	ck_assert_int_eq(m->type, M_DONE);
+	m = mref(&s, M_MANIFEST_GET, REPO, "latest");
+	ck_assert_uint_eq(errcode(m), RE_MANIFEST_UNKNOWN);
+	m = mref(&s, M_MANIFEST_GET, REPO, dg2);
+	ck_assert_int_eq(m->type, M_MANIFEST);
+	/* delete by digest removes the revision and its tags */
+	m = mput(&s, REPO, "again", "", body);
+	m = mref(&s, M_MANIFEST_DELETE, REPO, dg);
+	ck_assert_int_eq(m->type, M_DONE);
+	m = mref(&s, M_MANIFEST_GET, REPO, dg);
+	ck_assert_uint_eq(errcode(m), RE_MANIFEST_UNKNOWN);
+	m = mref(&s, M_MANIFEST_GET, REPO, "v1");
+	ck_assert_uint_eq(errcode(m), RE_MANIFEST_UNKNOWN);
+	m = mref(&s, M_MANIFEST_GET, REPO, "again");
+	ck_assert_uint_eq(errcode(m), RE_MANIFEST_UNKNOWN);
+	m = mref(&s, M_MANIFEST_DELETE, REPO, dg);
+	ck_assert_uint_eq(errcode(m), RE_MANIFEST_UNKNOWN);
+	snprintf(p, sizeof(p), "docker/registry/v2/repositories/" REPO
+	    "/_manifests/tags/v1/current/link");
+	ck_assert_ptr_null(slurp(&s, p));
+	/* the blob itself stays (garbage collection removes it) */
+	m = req2(&s, M_TAGS_LIST, REPO, 0, NULL);
+	ck_assert_int_eq(m->type, M_LIST);
+	got = reply_body(m, &len);
+	ck_assert_str_eq(got, "{\"name\":\"" REPO "\",\"tags\":[]}");
+	free(got);
+	/* restart: the index is rebuilt from disk */
+	sd_stop(&s, SIGKILL);
+	sd_start(&s, s.dir, 1);
+	m = mref(&s, M_MANIFEST_GET, REPO, dg2);
+	ck_assert_int_eq(m->type, M_MANIFEST);
+	got = reply_body(m, &len);
+	ck_assert_str_eq(got, body2);
+	free(got);
+	m = mref(&s, M_MANIFEST_GET, REPO, dg);
+	ck_assert_uint_eq(errcode(m), RE_MANIFEST_UNKNOWN);
+	free(body);
+	free(body2);
+	sd_finish(&s);
+}
+END_TEST
+
+START_TEST(manifest_rejects)
+{
+	char dg[DIGEST_STRMAX], cfgd[DIGEST_STRMAX], idx[1024], wrong[DIGEST_STRMAX];
+	const char *layers[2] = {
+	    "sha256:1111111111111111111111111111111111111111111111111111111111111111",
+	    NULL };
+	size_t sizes[1] = { 5 };
+	struct sd s;
+	struct msg *m;
+	char *body;
+
+	sd_start(&s, NULL, 1);
+	push_blob(&s, REPO, "{}", 2, cfgd);
+	/* a layer that is not in the repository */
+	body = image_json("application/vnd.oci.image.config.v1+json", cfgd, 2,
+	    layers, sizes, NULL);
+	m = mput(&s, REPO, "t", MT_OCI_MANIFEST, body);
+	ck_assert_uint_eq(errcode(m), RE_MANIFEST_BLOB_UNKNOWN);
+	ck_assert_ptr_nonnull(strstr(msg_str(m, A_TEXT), layers[0]));
+	free(body);
+	/* ... unless it is foreign */
+	body = image_json("application/vnd.oci.image.config.v1+json", cfgd, 2,
+	    NULL, NULL, NULL);
+	{
+		char *f;
+		if (asprintf(&f, "{\"schemaVersion\":2,\"mediaType\":\""
+		    MT_DOCKER_MANIFEST "\",\"config\":{\"mediaType\":\"application/"
+		    "vnd.docker.container.image.v1+json\",\"digest\":\"%s\","
+		    "\"size\":2},\"layers\":[{\"mediaType\":\"application/vnd."
+		    "docker.image.rootfs.foreign.diff.tar.gzip\",\"digest\":\"%s\","
+		    "\"size\":5,\"urls\":[\"https://example.com/x\"]}]}", cfgd,
+		    layers[0]) < 0)
+			abort();
+		m = mput(&s, REPO, "foreign", MT_DOCKER_MANIFEST, f);
+		ck_assert_int_eq(m->type, M_MANIFEST);
+		ck_assert_str_eq(msg_str(m, A_MEDIATYPE), MT_DOCKER_MANIFEST);
+		free(f);
+	}
+	/* config not in this repo */
+	m = mput(&s, "other", "t", MT_OCI_MANIFEST, body);
+	ck_assert_uint_eq(errcode(m), RE_MANIFEST_BLOB_UNKNOWN);
+	/* digest reference must match */
+	dstr(body, strlen(body), DIGEST_SHA256, dg);
+	dstr("x", 1, DIGEST_SHA256, wrong);
+	m = mput(&s, REPO, wrong, MT_OCI_MANIFEST, body);
+	ck_assert_uint_eq(errcode(m), RE_DIGEST_INVALID);
+	m = mput(&s, REPO, dg, MT_OCI_MANIFEST, body);
+	ck_assert_int_eq(m->type, M_MANIFEST);
+	/* bad tag, bad JSON, schema1, content type mismatch */
+	m = mput(&s, REPO, "-bad", MT_OCI_MANIFEST, body);
+	ck_assert_uint_eq(errcode(m), RE_TAG_INVALID);
+	m = mput(&s, REPO, "t", MT_OCI_MANIFEST, "{not json");
+	ck_assert_uint_eq(errcode(m), RE_MANIFEST_INVALID);
+	m = mput(&s, REPO, "t", "", "{\"schemaVersion\":1,\"name\":\"x\"}");
+	ck_assert_uint_eq(errcode(m), RE_MANIFEST_INVALID);
+	ck_assert_ptr_nonnull(strstr(msg_str(m, A_TEXT), "schema1"));
+	m = mput(&s, REPO, "t", MT_OCI_INDEX, body);
+	ck_assert_uint_eq(errcode(m), RE_MANIFEST_INVALID);
+	m = mput(&s, "Bad", "t", MT_OCI_MANIFEST, body);
+	ck_assert_uint_eq(errcode(m), RE_NAME_INVALID);
+	/* an index needs its children in this repository */
+	snprintf(idx, sizeof(idx), "{\"schemaVersion\":2,\"mediaType\":\""
+	    MT_OCI_INDEX "\",\"manifests\":[{\"mediaType\":\"" MT_OCI_MANIFEST
+	    "\",\"digest\":\"%s\",\"size\":%zu}]}", wrong, strlen(body));
+	m = mput(&s, REPO, "idx", MT_OCI_INDEX, idx);
+	ck_assert_uint_eq(errcode(m), RE_MANIFEST_BLOB_UNKNOWN);
+	snprintf(idx, sizeof(idx), "{\"schemaVersion\":2,\"mediaType\":\""
+	    MT_OCI_INDEX "\",\"manifests\":[{\"mediaType\":\"" MT_OCI_MANIFEST
+	    "\",\"digest\":\"%s\",\"size\":%zu}]}", dg, strlen(body));
+	m = mput(&s, REPO, "idx", MT_OCI_INDEX, idx);
+	ck_assert_int_eq(m->type, M_MANIFEST);
+	ck_assert_str_eq(msg_str(m, A_MEDIATYPE), MT_OCI_INDEX);
+	free(body);
+	sd_finish(&s);
+}
+END_TEST
+
+/* A manifest PUT whose body comes as a descriptor (memfd or pipe). */
+static struct msg *
+mput_fd(struct sd *s, const char *repo, const char *ref, const char *body,
+    int use_pipe)
+{
+	size_t len = strlen(body);
+	uint32_t id = ++s->nextid;
+	struct msgb mb;
+	int fd, pp[2];
+
+	if (use_pipe) {
+		ck_assert_int_eq(pipe2(pp, O_CLOEXEC), 0);
+		fd = pp[0];
+	} else {
+		fd = memfd_create("m", MFD_CLOEXEC);
+		write_all(fd, body, len);	/* offset left at the end */
+	}
+	msgb_init(&mb, M_MANIFEST_PUT);
+	msgb_str(&mb, A_REPO, repo);
+	msgb_str(&mb, A_REF, ref);
+	msgb_str(&mb, A_MEDIATYPE, "");
+	msgb_u64(&mb, A_SIZE, len);
+	msgb_fd(&mb, A_FD, fd);
+	xsend(s->fd, &mb, id);
+	if (use_pipe) {
+		write_all(pp[1], body, len);
+		close(pp[1]);
+	}
+	do
+		xrecv(s->fd);
+	while (rep.id != id);
+	return &rep;
+}
+
+START_TEST(manifest_large)
+{
+	char cfgd[DIGEST_STRMAX], dg[DIGEST_STRMAX], ann[256];
+	struct sd s;
+	struct msg *m;
+	char *body, *extra, *got;
+	size_t len, i, n = 0;
+
+	sd_start(&s, NULL, 1);
+	push_blob(&s, REPO, "{}", 2, cfgd);
+	/* > 100 KiB: annotations make it large */
+	extra = malloc(400 * 1024);
+	n = (size_t)sprintf(extra, ",\"annotations\":{");
+	for (i = 0; i < 6000; i++) {
+		snprintf(ann, sizeof(ann), "%s\"key.%zu\":\"value %zu\"",
+		    i ? "," : "", i, i);
+		strcpy(extra + n, ann);
+		n += strlen(ann);
+	}
+	strcpy(extra + n, "}");
+	body = image_json("application/vnd.oci.image.config.v1+json", cfgd, 2,
+	    NULL, NULL, extra);
+	ck_assert_int_gt(strlen(body), 100 * 1024);
+	dstr(body, strlen(body), DIGEST_SHA256, dg);
+	m = mput_fd(&s, REPO, "big", body, 0);
+	ck_assert_msg(m->type == M_MANIFEST, "%d %s", (int)errcode(m),
+	    msg_str(m, A_TEXT));
+	ck_assert_str_eq(msg_str(m, A_DIGEST), dg);
+	m = mput_fd(&s, REPO, "big2", body, 1);
+	ck_assert_int_eq(m->type, M_MANIFEST);
+	m = mref(&s, M_MANIFEST_GET, REPO, "big2");
+	ck_assert_int_eq(m->type, M_MANIFEST);
+	ck_assert(!msg_has(m, A_BODY));
+	got = reply_body(m, &len);
+	ck_assert_uint_eq(len, strlen(body));
+	ck_assert(memcmp(got, body, len) == 0);
+	free(got);
+	free(body);
+	free(extra);
+	sd_finish(&s);
+}
+END_TEST
+
+/* Fetch a list reply's body and last. */
+static char *
+list_of(struct sd *s, int type, const char *repo, const char *last,
+    int64_t count, char *lastout)
+{
+	struct msgb mb;
+	struct msg *m;
+	size_t len;
+
+	msgb_init(&mb, type);
+	if (repo)
+		msgb_str(&mb, A_REPO, repo);
+	if (last)
+		msgb_str(&mb, A_LAST, last);
+	if (count >= 0)
+		msgb_u64(&mb, A_COUNT, (uint64_t)count);
+	m = call(s, &mb);
+	ck_assert_msg(m->type == M_LIST, "list: %d", (int)errcode(m));
+	lastout[0] = '\0';
+	if (msg_str(m, A_LAST))
+		snprintf(lastout, 256, "%s", msg_str(m, A_LAST));
+	return reply_body(m, &len);
+}
+
+START_TEST(tags_and_catalog)
+{
+	static const char *tags[] = { "b", "a", "C", "a1", "_x", "z.9" };
+	char dg[DIGEST_STRMAX], last[256];
+	struct sd s;
+	struct msg *m;
+	char *body, *got;
+	size_t i;
+
+	sd_start(&s, NULL, 1);
+	body = push_image(&s, "lib/one", "b", "x", dg);
+	for (i = 1; i < sizeof(tags) / sizeof(*tags); i++)
+		ck_assert_int_eq(mput(&s, "lib/one", tags[i], "", body)->type,
+		    M_MANIFEST);
+	free(push_image(&s, "lib/one/nested", "t", "y", dg));
+	free(push_image(&s, "alpha", "t", "z", dg));
+	{
+		char d2[DIGEST_STRMAX];
+		push_blob(&s, "onlyblobs", "q", 1, d2);
+	}
+	got = list_of(&s, M_TAGS_LIST, "lib/one", NULL, -1, last);
+	ck_assert_str_eq(got, "{\"name\":\"lib/one\",\"tags\":[\"C\",\"_x\","
+	    "\"a\",\"a1\",\"b\",\"z.9\"]}");
+	ck_assert_str_eq(last, "");
+	free(got);
+	got = list_of(&s, M_TAGS_LIST, "lib/one", NULL, 2, last);
+	ck_assert_str_eq(got, "{\"name\":\"lib/one\",\"tags\":[\"C\",\"_x\"]}");
+	ck_assert_str_eq(last, "_x");
+	free(got);
+	got = list_of(&s, M_TAGS_LIST, "lib/one", "_x", 3, last);
+	ck_assert_str_eq(got, "{\"name\":\"lib/one\",\"tags\":[\"a\",\"a1\","
+	    "\"b\"]}");
+	ck_assert_str_eq(last, "b");
+	free(got);
+	got = list_of(&s, M_TAGS_LIST, "lib/one", "b", 3, last);
+	ck_assert_str_eq(got, "{\"name\":\"lib/one\",\"tags\":[\"z.9\"]}");
+	ck_assert_str_eq(last, "");
+	free(got);
+	got = list_of(&s, M_TAGS_LIST, "lib/one", "aa", -1, last);
+	ck_assert_str_eq(got, "{\"name\":\"lib/one\",\"tags\":[\"b\",\"z.9\"]}");
+	free(got);
+	got = list_of(&s, M_TAGS_LIST, "lib/one", NULL, 0, last);
+	ck_assert_str_eq(got, "{\"name\":\"lib/one\",\"tags\":[]}");
+	ck_assert_str_eq(last, "");
+	free(got);
+	m = req2(&s, M_TAGS_LIST, "nosuch", 0, NULL);
+	ck_assert_uint_eq(errcode(m), RE_NAME_UNKNOWN);
+	m = req2(&s, M_TAGS_LIST, "onlyblobs", 0, NULL);
+	ck_assert_uint_eq(errcode(m), RE_NAME_UNKNOWN);
+	/* catalog: repositories with manifests, sorted */
+	got = list_of(&s, M_CATALOG, NULL, NULL, -1, last);
+	ck_assert_str_eq(got, "{\"repositories\":[\"alpha\",\"lib/one\","
+	    "\"lib/one/nested\"]}");
+	free(got);
+	got = list_of(&s, M_CATALOG, NULL, NULL, 1, last);
+	ck_assert_str_eq(got, "{\"repositories\":[\"alpha\"]}");
+	ck_assert_str_eq(last, "alpha");
+	free(got);
+	got = list_of(&s, M_CATALOG, NULL, "alpha", 2, last);
+	ck_assert_str_eq(got, "{\"repositories\":[\"lib/one\","
+	    "\"lib/one/nested\"]}");
+	ck_assert_str_eq(last, "");
+	free(got);
+	/* the same after a restart */
+	sd_stop(&s, SIGKILL);
+	sd_start(&s, s.dir, 1);
+	got = list_of(&s, M_TAGS_LIST, "lib/one", NULL, -1, last);
+	ck_assert_str_eq(got, "{\"name\":\"lib/one\",\"tags\":[\"C\",\"_x\","
+	    "\"a\",\"a1\",\"b\",\"z.9\"]}");
+	free(got);
+	got = list_of(&s, M_CATALOG, NULL, NULL, -1, last);
+	ck_assert_str_eq(got, "{\"repositories\":[\"alpha\",\"lib/one\","
+	    "\"lib/one/nested\"]}");
+	free(got);
+	free(body);
+	sd_finish(&s);
+}
+END_TEST
+
+START_TEST(tags_large)
+{
+	char dg[DIGEST_STRMAX], last[256], tag[64];
+	struct sd s;
+	char *body, *got;
+	size_t i;
+	json_t *j;
+
+	sd_start(&s, NULL, 1);
+	s.nextid = 0;
+	body = push_image(&s, REPO, "t0", "x", dg);
+	for (i = 1; i < 5000; i++) {
+		snprintf(tag, sizeof(tag), "tag-with-a-longish-name-%05zu", i);
+		ck_assert_int_eq(mput(&s, REPO, tag, "", body)->type,
+		    M_MANIFEST);
+	}
+	got = list_of(&s, M_TAGS_LIST, REPO, NULL, -1, last);
+	ck_assert_int_gt(strlen(got), 100 * 1024);
+	ck_assert_ptr_nonnull(j = json_loads(got, 0, NULL));
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "tags")), 5000);
+	json_decref(j);
+	free(got);
+	free(body);
+	sd_finish(&s);
+}
+END_TEST
+
+START_TEST(referrers_filter)
+{
+	char subj[DIGEST_STRMAX], empty[DIGEST_STRMAX], r1[DIGEST_STRMAX];
+	char r2[DIGEST_STRMAX], extra[512];
+	struct sd s;
+	struct msg *m;
+	char *body, *b1, *b2, *got;
+	json_t *j, *a;
+
+	sd_start(&s, NULL, 1);
+	body = push_image(&s, REPO, "v1", "subject", subj);
+	push_blob(&s, REPO, "{}", 2, empty);
+	snprintf(extra, sizeof(extra), ",\"artifactType\":\"application/"
+	    "vnd.example.sbom\",\"subject\":{\"mediaType\":\"" MT_OCI_MANIFEST
+	    "\",\"digest\":\"%s\",\"size\":%zu},\"annotations\":{\"org.example"
+	    "\":\"one\"}", subj, strlen(body));
+	b1 = image_json(MT_OCI_EMPTY, empty, 2, NULL, NULL, extra);
+	snprintf(extra, sizeof(extra), ",\"subject\":{\"mediaType\":\""
+	    MT_OCI_MANIFEST "\",\"digest\":\"%s\",\"size\":%zu}", subj,
+	    strlen(body));
+	b2 = image_json("application/vnd.example.sig", empty, 2, NULL, NULL,
+	    extra);
+	dstr(b1, strlen(b1), DIGEST_SHA256, r1);
+	dstr(b2, strlen(b2), DIGEST_SHA256, r2);
+	m = mput(&s, REPO, r1, MT_OCI_MANIFEST, b1);
+	ck_assert_int_eq(m->type, M_MANIFEST);
+	ck_assert_str_eq(msg_str(m, A_REF), subj);
+	m = mput(&s, REPO, r2, MT_OCI_MANIFEST, b2);
+	ck_assert_int_eq(m->type, M_MANIFEST);
+	/* the subject need not exist */
+	snprintf(extra, sizeof(extra), ",\"subject\":{\"mediaType\":\""
+	    MT_OCI_MANIFEST "\",\"digest\":\"sha256:%064d\",\"size\":1}", 0);
+	free(b2);
+	b2 = image_json("application/vnd.example.sig", empty, 2, NULL, NULL,
+	    extra);
+	ck_assert_int_eq(mput(&s, REPO, "dangling", "", b2)->type, M_MANIFEST);
+
+	{
+		struct msgb mb;
+		size_t len;
+
+		msgb_init(&mb, M_REFERRERS);
+		msgb_str(&mb, A_REPO, REPO);
+		msgb_str(&mb, A_DIGEST, subj);
+		m = call(&s, &mb);
+		ck_assert_int_eq(m->type, M_LIST);
+		got = reply_body(m, &len);
+		ck_assert_ptr_nonnull(j = json_loads(got, 0, NULL));
+		a = json_object_get(j, "manifests");
+		ck_assert_uint_eq(json_array_size(a), 2);
+		ck_assert_str_eq(json_string_value(json_object_get(j,
+		    "mediaType")), MT_OCI_INDEX);
+		json_decref(j);
+		free(got);
+
+		msgb_init(&mb, M_REFERRERS);
+		msgb_str(&mb, A_REPO, REPO);
+		msgb_str(&mb, A_DIGEST, subj);
+		msgb_str(&mb, A_FILTER, "application/vnd.example.sbom");
+		m = call(&s, &mb);
+		got = reply_body(m, &len);
+		ck_assert_ptr_nonnull(j = json_loads(got, 0, NULL));
+		a = json_array_get(json_object_get(j, "manifests"), 0);
+		ck_assert_uint_eq(json_array_size(json_object_get(j,
+		    "manifests")), 1);
+		ck_assert_str_eq(json_string_value(json_object_get(a,
+		    "digest")), r1);
+		ck_assert_str_eq(json_string_value(json_object_get(a,
+		    "artifactType")), "application/vnd.example.sbom");
+		ck_assert_str_eq(json_string_value(json_object_get(json_object_get(
+		    a, "annotations"), "org.example")), "one");
+		ck_assert_int_eq(json_integer_value(json_object_get(a, "size")),
+		    (json_int_t)strlen(b1));
+		json_decref(j);
+		free(got);
+
+		/* the signature without artifactType: config media type */
+		msgb_init(&mb, M_REFERRERS);
+		msgb_str(&mb, A_REPO, REPO);
+		msgb_str(&mb, A_DIGEST, subj);
+		msgb_str(&mb, A_FILTER, "application/vnd.example.sig");
+		m = call(&s, &mb);
+		got = reply_body(m, &len);
+		ck_assert_ptr_nonnull(strstr(got, r2));
+		free(got);
+
+		/* unknown subject, unknown repo: an empty index */
+		msgb_init(&mb, M_REFERRERS);
+		msgb_str(&mb, A_REPO, "nosuch");
+		msgb_str(&mb, A_DIGEST, subj);
+		m = call(&s, &mb);
+		ck_assert_int_eq(m->type, M_LIST);
+		got = reply_body(m, &len);
+		ck_assert_str_eq(got, "{\"schemaVersion\":2,\"mediaType\":\""
+		    MT_OCI_INDEX "\",\"manifests\":[]}");
+		free(got);
+	}
+	free(body);
+	free(b1);
+	free(b2);
+	sd_finish(&s);
+}
+END_TEST
+
+START_TEST(delete_disabled)
+{
+	char dg[DIGEST_STRMAX], bd[DIGEST_STRMAX];
+	struct sd s;
+	struct msg *m;
+	char *body;
+
+	sd_start(&s, NULL, 0);
+	body = push_image(&s, REPO, "v1", "x", dg);
+	push_blob(&s, REPO, "blob", 4, bd);
+	m = mref(&s, M_MANIFEST_DELETE, REPO, dg);
+	ck_assert_uint_eq(errcode(m), RE_UNSUPPORTED);
+	m = mref(&s, M_MANIFEST_DELETE, REPO, "v1");
+	ck_assert_uint_eq(errcode(m), RE_UNSUPPORTED);
+	m = req2(&s, M_BLOB_DELETE, REPO, A_DIGEST, bd);
+	ck_assert_uint_eq(errcode(m), RE_UNSUPPORTED);
+	m = mref(&s, M_MANIFEST_GET, REPO, "v1");
+	ck_assert_int_eq(m->type, M_MANIFEST);
+	/* a reload turns deletes on */
+	configure(&s, 1);
+	m = mref(&s, M_MANIFEST_DELETE, REPO, "v1");
+	ck_assert_int_eq(m->type, M_DONE);
+	free(body);
+	sd_finish(&s);
+}
+END_TEST
+
+START_TEST(link_death_mid_write)
+{
+	char uuid[64], dg[DIGEST_STRMAX], *data;
+	struct msgb mb;
+	struct sd s;
+	struct msg *m;
+	int pp[2];
+	size_t n = 1 << 20;
+
+	data = malloc(n);
+	memset(data, 'q', n);
+	dstr(data, n, DIGEST_SHA256, dg);
+	sd_start(&s, NULL, 1);
+	up_start(&s, REPO, uuid);
+	ck_assert_int_eq(pipe2(pp, O_CLOEXEC), 0);
+	msgb_init(&mb, M_UPLOAD_WRITE);
+	msgb_str(&mb, A_REPO, REPO);
+	msgb_str(&mb, A_UUID, uuid);
+	msgb_u64(&mb, A_OFFSET, 0);
+	msgb_u64(&mb, A_LENGTH, n);
+	msgb_fd(&mb, A_FD, pp[0]);
+	xsend(s.fd, &mb, 77);
+	write_all(pp[1], data, 4096);
+	/* httpd dies: its link closes; master hands over a new one */
+	close(s.fd);
+	{
+		int link[2];
+		ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET |
+		    SOCK_CLOEXEC, 0, link), 0);
+		msgb_init(&mb, M_PEER);
+		msgb_u64(&mb, A_PEER, PROC_HTTPD);
+		msgb_fd(&mb, A_FD, link[1]);
+		xsend(s.ctl, &mb, ++s.nextid);
+		s.fd = link[0];
+	}
+	/* the offset matches the data file; the upload carries on */
+	usleep(100 * 1000);
+	m = up_simple(&s, M_UPLOAD_STATUS, REPO, uuid, NULL);
+	ck_assert_int_eq(m->type, M_UPLOAD);
+	{
+		uint64_t off = msg_u64(m, A_OFFSET, 0);
+		m = up_write(&s, REPO, uuid, off, data + off, n - off, 1,
+		    n - off);
+		ck_assert_uint_eq(msg_u64(m, A_OFFSET, 0), n);
+	}
+	close(pp[1]);
+	m = up_simple(&s, M_UPLOAD_COMMIT, REPO, uuid, dg);
+	ck_assert_int_eq(m->type, M_BLOB);
+	free(data);
+	sd_finish(&s);
+}
+END_TEST
+
+/* --- measurements (STORAGED_BENCH=1) --- */
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+START_TEST(bench)
+{
+	size_t total = (size_t)1 << 30, chunk = 1 << 20, i;
+	char uuid[64], dg[DIGEST_STRMAX];
+	struct digest d;
+	struct hasher *h;
+	struct msgb mb;
+	struct sd s;
+	struct msg *m;
+	double t0, t1;
+	char *buf;
+	int pp[2], n = 20000;
+
+	if (!getenv("STORAGED_BENCH"))
+		return;
+	buf = malloc(chunk);
+	for (i = 0; i < chunk; i++)
+		buf[i] = (char)(i * 31 + 7);
+	sd_start(&s, NULL, 1);
+	h = hasher_new(DIGEST_SHA256);
+	for (i = 0; i < total / chunk; i++)
+		hasher_update(h, buf, chunk);
+	hasher_final(h, &d);
+	hasher_free(h);
+	digest_format(&d, dg, sizeof(dg));
+	up_start(&s, REPO, uuid);
+	ck_assert_int_eq(pipe2(pp, O_CLOEXEC), 0);
+	(void)fcntl(pp[1], F_SETPIPE_SZ, 1 << 20);
+	t0 = now_s();
+	msgb_init(&mb, M_UPLOAD_WRITE);
+	msgb_str(&mb, A_REPO, REPO);
+	msgb_str(&mb, A_UUID, uuid);
+	msgb_u64(&mb, A_OFFSET, 0);
+	msgb_u64(&mb, A_LENGTH, total);
+	msgb_fd(&mb, A_FD, pp[0]);
+	xsend(s.fd, &mb, 99999);
+	for (i = 0; i < total / chunk; i++)
+		write_all(pp[1], buf, chunk);
+	close(pp[1]);
+	xrecv(s.fd);
+	ck_assert_int_eq(rep.type, M_UPLOAD);
+	t1 = now_s();
+	m = up_simple(&s, M_UPLOAD_COMMIT, REPO, uuid, dg);
+	ck_assert_int_eq(m->type, M_BLOB);
+	fprintf(stderr, "bench: 1 GiB through the pipe %.0f MB/s (write %.2fs,"
+	    " commit incl. fsync %.2fs)\n", (double)total / 1e6 /
+	    (now_s() - t0), t1 - t0, now_s() - t1);
+	{
+		char mdg[DIGEST_STRMAX];
+		free(push_image(&s, REPO, "v1", "bench", mdg));
+		t0 = now_s();
+		for (int k = 0; k < n; k++) {
+			m = mref(&s, M_MANIFEST_GET, REPO, "v1");
+			ck_assert_int_eq(m->type, M_MANIFEST);
+		}
+		t1 = now_s();
+		fprintf(stderr, "bench: manifest GET by tag %.0f round trips/s "
+		    "(%.1f us each)\n", n / (t1 - t0), (t1 - t0) / n * 1e6);
+		t0 = now_s();
+		for (int k = 0; k < n; k++) {
+			m = req2(&s, M_BLOB_STAT, REPO, A_DIGEST, dg);
+			ck_assert_int_eq(m->type, M_BLOB);
+		}
+		t1 = now_s();
+		fprintf(stderr, "bench: blob stat %.0f round trips/s\n",
+		    n / (t1 - t0));
+	}
+	free(buf);
+	sd_finish(&s);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite *s = suite_create("storaged_proto");
+	TCase *tc = tcase_create("proto");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, upload_monolithic);
+	tcase_add_test(tc, upload_wrong_digest);
+	tcase_add_test(tc, upload_chunks);
+	tcase_add_test(tc, upload_busy_and_cancel);
+	tcase_add_test(tc, upload_survives_restart);
+	tcase_add_test(tc, mount);
+	tcase_add_test(tc, manifest_put_get_delete);
+	tcase_add_test(tc, manifest_rejects);
+	tcase_add_test(tc, manifest_large);
+	tcase_add_test(tc, tags_and_catalog);
+	tcase_add_test(tc, tags_large);
+	tcase_add_test(tc, referrers_filter);
+	tcase_add_test(tc, delete_disabled);
+	tcase_add_test(tc, link_death_mid_write);
+	tcase_add_test(tc, bench);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
