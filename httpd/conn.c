@@ -212,8 +212,7 @@ static void
 body_release(struct conn *c)
 {
 	if (c->pipe_fd != -1) {
-		if (c->pipe_watched)
-			ev_del(c->pipe_fd);
+		ev_del(c->pipe_fd);	/* conn_body_to_pipe always added it */
 		close(c->pipe_fd);
 		c->pipe_fd = -1;
 		c->pipe_watched = 0;
@@ -901,8 +900,8 @@ body_pump(struct conn *c)
 			break;
 		if ((err = body_from_buffer(c)) != 0 || c->body_done)
 			continue;
-		if (buf_avail(&c->body))
-			continue;	/* flush staging first */
+		if (c->body_sink == SINK_PIPE && buf_avail(&c->body))
+			continue;	/* flush staging first (SINK_MEM: the body) */
 		if ((room = splice_room(c)) > 0) {
 			if (body_splice(c, room, &err))
 				return;

@@ -705,6 +705,7 @@ void
 index_build(void)
 {
 	size_t i, ntags = 0;
+	uint64_t t0 = now_ms();
 
 	if (nrepos != 0)
 		fatalx("index built twice");
@@ -714,8 +715,8 @@ index_build(void)
 	for (i = 0; i < nrepos; i++)
 		ntags += repos[i]->ntags;
 	log_info("index: %zu repositories, %zu manifests, %zu tags, "
-	    "%zu KiB of manifests cached", nrepos, hcount, ntags,
-	    cached_bytes / 1024);
+	    "%zu KiB of manifests cached, built in %llu ms", nrepos, hcount,
+	    ntags, cached_bytes / 1024, (unsigned long long)(now_ms() - t0));
 }
 
 /* Free everything (tests, leak checks). */

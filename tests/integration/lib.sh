@@ -253,18 +253,42 @@ t_pidfile_pid() {
 t_is_ours() {
 	local cmd
 	[ -n "$1" ] && [ -r "/proc/$1/cmdline" ] || return 1
-	cmd=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null)
+	cmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline")
 	case $cmd in "regmaster:"*) return 0 ;; esac
 	return 1
 }
 
 # t_cmdline PID: the process's cmdline with NULs as spaces, trailing blanks dropped.
-t_cmdline() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | sed 's/ *$//'; }
+t_cmdline() { tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline" | sed 's/ *$//'; }
 
-# t_record_pid PID: remember a PID of the current instance for leftover checks.
+# t_proc_start PID: the process's start time (clock ticks since boot, /proc/PID/stat
+# field 22); with the PID it names one process even after the PID is reused.
+t_proc_start() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	# Fields after the command name, which may hold spaces and ends at the last ")".
+	local -a f
+	read -r -a f <<<"${stat##*) }"
+	[ "${#f[@]}" -ge 20 ] && printf '%s\n' "${f[19]}"
+}
+
+# t_record_pid PID: remember a live process of the current instance ("PID START" in
+# $T_DIR/pids) for the leftover checks and the cleanup.
 t_record_pid() {
+	local st
 	[ -n "$1" ] || return 0
-	grep -qx "$1" "$T_DIR/pids" 2>/dev/null || printf '%s\n' "$1" >>"$T_DIR/pids"
+	st=$(t_proc_start "$1") || return 0
+	grep -qx "$1 $st" "$T_DIR/pids" 2>/dev/null || printf '%s %s\n' "$1" "$st" >>"$T_DIR/pids"
+}
+
+# t_recorded_alive [DIR]: recorded PIDs that are still the very process recorded and
+# still a regmaster process. Another user's regmaster that got a reused PID is not ours.
+t_recorded_alive() {
+	local pid st
+	while read -r pid st; do
+		[ -n "$pid" ] && t_is_ours "$pid" && [ "$(t_proc_start "$pid")" = "$st" ] &&
+			printf '%s\n' "$pid"
+	done 2>/dev/null <"${1:-$T_DIR}/pids"
 }
 
 # t_status: run `status`; sets T_STATUS and records every PID it lists.
@@ -349,27 +373,26 @@ t_ancestors_include() {
 # the current one): recorded PIDs, descendants of its masters, processes chrooted under
 # its dir, and processes carrying this run's tag in their environment.
 t_leftovers() {
-	local dir=${1:-$T_DIR} recorded p pid root tag=""
-	recorded=$(tr '\n' ' ' <"$dir/pids" 2>/dev/null)
-	read -r tag <"$dir/tag" 2>/dev/null
+	local dir=${1:-$T_DIR} recorded p pid
+	recorded=$(t_recorded_alive "$dir" | tr '\n' ' ')
 	for p in /proc/[0-9]*; do
 		pid=${p#/proc/}
 		t_is_ours "$pid" || continue
 		if case " $recorded " in *" $pid "*) true ;; *) false ;; esac ||
-			t_ancestors_include "$pid" "$recorded"; then
-			printf '%s\n' "$pid"
-			continue
-		fi
-		root=$(readlink "$p/root" 2>/dev/null)
-		case $root in "$dir" | "$dir"/*)
-			printf '%s\n' "$pid"
-			continue
-			;;
-		esac
-		if [ -n "$tag" ] && tr '\0' '\n' 2>/dev/null <"$p/environ" | grep -qx "REGMASTER_TEST_TAG=$tag"; then
+			t_ancestors_include "$pid" "$recorded" || t_belongs_to "$pid" "$dir"; then
 			printf '%s\n' "$pid"
 		fi
 	done
+}
+
+# t_belongs_to PID DIR: the process is chrooted under the instance DIR or carries its
+# tag in its environment (both unreadable for other users' processes: then it is not).
+t_belongs_to() {
+	local root tag=""
+	root=$(readlink "/proc/$1/root" 2>/dev/null)
+	case $root in "$2" | "$2"/*) return 0 ;; esac
+	read -r tag 2>/dev/null <"$2/tag"
+	[ -n "$tag" ] && tr '\0' '\n' 2>/dev/null <"/proc/$1/environ" | grep -qx "REGMASTER_TEST_TAG=$tag"
 }
 
 # t_proc_status PID FIELD: a field of /proc/PID/status, tabs squeezed to single spaces.
@@ -417,10 +440,18 @@ t_cleanup_instance() {
 	pid=$(t_pidfile_pid "$dir/run/regmaster.pid")
 	if [ -n "$pid" ] && t_is_ours "$pid"; then
 		t_diag "cleanup: stopping master $pid of $dir"
+		# regmaster's own stop only ever acts on this instance's run_dir.
 		REGMASTER_LIBEXECDIR=${T_LIBEXEC:-$REGMASTER_LIBEXECDIR} \
 			timeout -k 5 "$T_CMD_TIMEOUT" "$REGMASTER" -c "$dir/regmaster.conf" stop \
 			>/dev/null 2>&1 </dev/null
-		t_wait_until 5 t_gone "$pid" || t_kill_pid "$pid"
+		if ! t_wait_until 5 t_gone "$pid"; then
+			# Signals only when the PID is provably this instance's master.
+			if t_recorded_alive "$dir" | grep -qx "$pid" || t_belongs_to "$pid" "$dir"; then
+				t_kill_pid "$pid"
+			else
+				t_diag "cleanup: $pid in $dir's pidfile is not known to be ours; left alone"
+			fi
+		fi
 	fi
 	left=$(t_leftovers "$dir" | tr '\n' ' ')
 	if [ -n "${left// /}" ]; then

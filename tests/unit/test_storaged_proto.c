@@ -9,6 +9,8 @@
 #define _GNU_SOURCE 1	/* pipe2, memfd_create, asprintf */
 #endif
 #include <sys/mman.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -20,6 +22,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,7 +195,9 @@ sd_start(struct sd *s, const char *dir, int del)
 	struct msgb mb;
 
 	if (dir == NULL) {
-		(void)snprintf(s->dir, sizeof(s->dir), "/tmp/sdtest.XXXXXX");
+		const char *base = getenv("STORAGED_TESTDIR");
+		(void)snprintf(s->dir, sizeof(s->dir), "%s/sdtest.XXXXXX",
+		    base ? base : "/tmp");
 		ck_assert_ptr_nonnull(mkdtemp(s->dir));
 	} else if (dir != s->dir)
 		(void)snprintf(s->dir, sizeof(s->dir), "%s", dir);
@@ -299,6 +304,8 @@ write_all(int fd, const void *p, size_t len)
 
 	while (len > 0) {
 		n = write(fd, c, len);
+		if (n == -1 && errno == EPIPE)
+			return;		/* storaged refused it; the reply says why */
 		ck_assert_int_gt(n, 0);
 		c += n;
 		len -= (size_t)n;
@@ -1308,6 +1315,441 @@ START_TEST(link_death_mid_write)
 }
 END_TEST
 
+
+/* --- interop with Docker Distribution 2.8 (docker-registry), when present --- */
+
+#define REGISTRY_BIN	"/usr/bin/docker-registry"
+
+static int
+have_tools(void)
+{
+	return access(REGISTRY_BIN, X_OK) == 0 &&
+	    access("/usr/bin/skopeo", X_OK) == 0 &&
+	    access("/usr/bin/curl", X_OK) == 0;
+}
+
+/* Run a shell command; its exit status. */
+static int
+sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int
+sh(const char *fmt, ...)
+{
+	char *cmd;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	ck_assert_int_ge(vasprintf(&cmd, fmt, ap), 0);
+	va_end(ap);
+	rc = system(cmd);
+	free(cmd);
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
+}
+
+/* A whole file, NUL-terminated; NULL if absent. */
+static char *
+file_read(const char *path, size_t *len)
+{
+	struct stat st;
+	char *b;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	b = malloc((size_t)st.st_size + 1);
+	ck_assert_int_eq(read(fd, b, (size_t)st.st_size), st.st_size);
+	b[st.st_size] = '\0';
+	*len = (size_t)st.st_size;
+	close(fd);
+	return b;
+}
+
+static int
+free_port(void)
+{
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+	port = ntohs(sin.sin_port);
+	close(fd);
+	return port;
+}
+
+/* Serve root with docker-registry; its pid, the port in *port. */
+static pid_t
+registry_start(const char *work, const char *root, int *port)
+{
+	char cfg[PATH_MAX + 64], log[PATH_MAX + 64];
+	FILE *f;
+	pid_t pid;
+
+	*port = free_port();
+	snprintf(cfg, sizeof(cfg), "%s/registry-%d.yml", work, *port);
+	snprintf(log, sizeof(log), "%s/registry-%d.log", work, *port);
+	ck_assert_ptr_nonnull(f = fopen(cfg, "w"));
+	fprintf(f, "version: 0.1\nlog:\n  level: warn\nstorage:\n"
+	    "  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\n"
+	    "  maintenance:\n    uploadpurging:\n      enabled: false\n"
+	    "http:\n  addr: 127.0.0.1:%d\n", root, *port);
+	fclose(f);
+	if ((pid = fork()) == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(REGISTRY_BIN, "docker-registry", "serve", cfg,
+		    (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 100; i++) {
+		if (sh("curl -sf -o /dev/null http://127.0.0.1:%d/v2/",
+		    *port) == 0)
+			return pid;
+		usleep(100 * 1000);
+	}
+	ck_abort_msg("docker-registry did not come up (see %s)", log);
+	return -1;
+}
+
+static void
+registry_stop(pid_t pid)
+{
+	int st;
+
+	kill(pid, SIGTERM);
+	waitpid(pid, &st, 0);
+}
+
+/* GET url into out; 0 ok. */
+static int
+curl_get(const char *url, const char *accept, const char *out)
+{
+	return sh("curl -sf -H 'Accept: %s' -o '%s' '%s'", accept, out, url);
+}
+
+#define ACCEPT_ALL	MT_OCI_MANIFEST ", " MT_OCI_INDEX ", " \
+	MT_DOCKER_MANIFEST ", " MT_DOCKER_LIST
+
+/* Upload the layout's blob d to repo in two chunks. */
+static void
+push_layout_blob(struct sd *s, const char *repo, const char *layout,
+    const struct digest *d)
+{
+	char p[PATH_MAX + 256], dg[DIGEST_STRMAX], uuid[64];
+	struct msg *m;
+	size_t len, half;
+	char *b;
+
+	snprintf(p, sizeof(p), "%s/blobs/sha256/%s", layout, d->hex);
+	ck_assert_ptr_nonnull(b = file_read(p, &len));
+	digest_format(d, dg, sizeof(dg));
+	half = len / 2;
+	up_start(s, repo, uuid);
+	m = up_write(s, repo, uuid, 0, b, half, 1, half);
+	ck_assert_uint_eq(msg_u64(m, A_OFFSET, 0), half);
+	m = up_write(s, repo, uuid, half, b + half, len - half, 1, len - half);
+	ck_assert_uint_eq(msg_u64(m, A_OFFSET, 0), len);
+	m = up_simple(s, M_UPLOAD_COMMIT, repo, uuid, dg);
+	ck_assert_int_eq(m->type, M_BLOB);
+	free(b);
+}
+
+/* Push the layout's manifest d (children, config, layers first) as ref. */
+static void
+push_layout_manifest(struct sd *s, const char *repo, const char *layout,
+    const struct digest *d, const char *ref)
+{
+	char p[PATH_MAX + 256], dg[DIGEST_STRMAX], err[256];
+	struct oci_manifest pm;
+	struct msg *m;
+	size_t len, i;
+	char *b;
+
+	snprintf(p, sizeof(p), "%s/blobs/sha256/%s", layout, d->hex);
+	ck_assert_ptr_nonnull(b = file_read(p, &len));
+	ck_assert_int_eq(oci_manifest_parse(b, len, NULL, &pm, err,
+	    sizeof(err)), 0);
+	if (pm.kind == OCI_KIND_INDEX) {
+		for (i = 0; i < pm.nrefs; i++)
+			push_layout_manifest(s, repo, layout,
+			    &pm.refs[i].digest, NULL);
+	} else {
+		push_layout_blob(s, repo, layout, &pm.config.digest);
+		for (i = 0; i < pm.nrefs; i++)
+			push_layout_blob(s, repo, layout, &pm.refs[i].digest);
+	}
+	digest_format(d, dg, sizeof(dg));
+	m = mput(s, repo, ref ? ref : dg, pm.mediatype, b);
+	ck_assert_msg(m->type == M_MANIFEST, "put %s: %s", dg,
+	    msg_str(m, A_TEXT));
+	ck_assert_str_eq(msg_str(m, A_DIGEST), dg);
+	oci_manifest_free(&pm);
+	free(b);
+}
+
+/* The digest of a layout's top object (index.json's first manifest). */
+static void
+layout_top(const char *layout, struct digest *d)
+{
+	char p[PATH_MAX + 64];
+	json_t *j;
+	size_t len;
+	char *b;
+
+	snprintf(p, sizeof(p), "%s/index.json", layout);
+	ck_assert_ptr_nonnull(b = file_read(p, &len));
+	ck_assert_ptr_nonnull(j = json_loads(b, 0, NULL));
+	ck_assert_int_eq(digest_parse(json_string_value(json_object_get(
+	    json_array_get(json_object_get(j, "manifests"), 0), "digest")), d),
+	    0);
+	json_decref(j);
+	free(b);
+}
+
+static void
+mkwork(char *work, size_t len)
+{
+	const char *base = getenv("STORAGED_TESTDIR");
+
+	snprintf(work, len, "%s/sdinterop.XXXXXX", base ? base : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(work));
+	ck_assert_int_eq(chmod(work, 0755), 0);
+	ck_assert_int_eq(sh("bash %s/tests/integration/mkimages.sh %s/img "
+	    ">%s/img.txt", getenv("top_srcdir") ? getenv("top_srcdir") : ".",
+	    work, work), 0);
+}
+
+/* storaged writes a store; Distribution serves it; skopeo pulls from it. */
+START_TEST(interop_to_distribution)
+{
+	char work[PATH_MAX], p[PATH_MAX * 2], url[512], dg[DIGEST_STRMAX];
+	char layout[PATH_MAX + 64];
+	struct digest top, ld;
+	struct sd s;
+	struct msg *m;
+	size_t len, glen;
+	char *want, *got;
+	pid_t reg;
+	int port;
+
+	if (!have_tools())
+		return;
+	mkwork(work, sizeof(work));
+	sd_start(&s, NULL, 1);
+	snprintf(layout, sizeof(layout), "%s/img/multi", work);
+	layout_top(layout, &top);
+	push_layout_manifest(&s, "mine/multi", layout, &top, "v1");
+	snprintf(layout, sizeof(layout), "%s/img/index", work);
+	layout_top(layout, &ld);
+	push_layout_manifest(&s, "mine/index", layout, &ld, "v1");
+	snprintf(layout, sizeof(layout), "%s/img/artifact", work);
+	layout_top(layout, &ld);
+	push_layout_manifest(&s, "mine/multi", layout, &ld, "sbom");
+	sd_stop(&s, SIGTERM);
+
+	reg = registry_start(work, s.dir, &port);
+	/* the manifest by tag: the same bytes and digest */
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v2/mine/multi/"
+	    "manifests/v1", port);
+	snprintf(p, sizeof(p), "%s/got-manifest", work);
+	ck_assert_int_eq(curl_get(url, ACCEPT_ALL, p), 0);
+	ck_assert_ptr_nonnull(got = file_read(p, &glen));
+	snprintf(p, sizeof(p), "%s/img/multi/blobs/sha256/%s", work, top.hex);
+	ck_assert_ptr_nonnull(want = file_read(p, &len));
+	ck_assert_uint_eq(len, glen);
+	ck_assert(memcmp(want, got, len) == 0);
+	free(want);
+	free(got);
+	/* a blob by digest */
+	{
+		struct oci_manifest pm;
+		char err[128];
+		snprintf(p, sizeof(p), "%s/img/multi/blobs/sha256/%s", work,
+		    top.hex);
+		want = file_read(p, &len);
+		ck_assert_int_eq(oci_manifest_parse(want, len, NULL, &pm, err,
+		    sizeof(err)), 0);
+		free(want);
+		digest_format(&pm.refs[2].digest, dg, sizeof(dg));
+		snprintf(url, sizeof(url), "http://127.0.0.1:%d/v2/mine/multi/"
+		    "blobs/%s", port, dg);
+		snprintf(p, sizeof(p), "%s/got-blob", work);
+		ck_assert_int_eq(curl_get(url, "*/*", p), 0);
+		ck_assert_int_eq(sh("cmp -s %s %s/img/multi/blobs/sha256/%s",
+		    p, work, pm.refs[2].digest.hex), 0);
+		oci_manifest_free(&pm);
+	}
+	/* tags, catalog, and a full pull of the index with skopeo */
+	snprintf(p, sizeof(p), "%s/tags", work);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v2/mine/multi/tags/"
+	    "list", port);
+	ck_assert_int_eq(curl_get(url, "*/*", p), 0);
+	ck_assert_ptr_nonnull(got = file_read(p, &glen));
+	/* Distribution lists tags in directory order */
+	ck_assert_ptr_nonnull(strstr(got, "\"sbom\""));
+	ck_assert_ptr_nonnull(strstr(got, "\"v1\""));
+	free(got);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v2/_catalog", port);
+	ck_assert_int_eq(curl_get(url, "*/*", p), 0);
+	ck_assert_ptr_nonnull(got = file_read(p, &glen));
+	ck_assert_str_eq(got, "{\"repositories\":[\"mine/index\","
+	    "\"mine/multi\"]}\n");
+	free(got);
+	ck_assert_int_eq(sh("skopeo copy -q --all --src-tls-verify=false "
+	    "docker://127.0.0.1:%d/mine/index:v1 dir:%s/pulled-index", port,
+	    work), 0);
+	ck_assert_int_eq(sh("skopeo copy -q --src-tls-verify=false "
+	    "docker://127.0.0.1:%d/mine/multi:v1 oci:%s/pulled-multi:v1", port,
+	    work), 0);
+	/* and Distribution deletes from our layout */
+	digest_format(&top, dg, sizeof(dg));
+	ck_assert_int_eq(sh("curl -sf -X DELETE http://127.0.0.1:%d/v2/mine/"
+	    "multi/manifests/%s", port, dg), 0);
+	registry_stop(reg);
+	sd_start(&s, s.dir, 1);
+	m = mref(&s, M_MANIFEST_GET, "mine/multi", "v1");
+	ck_assert_uint_eq(errcode(m), RE_MANIFEST_UNKNOWN);
+	m = mref(&s, M_MANIFEST_GET, "mine/multi", "sbom");
+	ck_assert_int_eq(m->type, M_MANIFEST);
+	sd_finish(&s);
+	if (!getenv("STORAGED_KEEP"))
+		nftw(work, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+END_TEST
+
+/* skopeo pushes into Distribution; storaged serves the store it wrote. */
+START_TEST(interop_from_distribution)
+{
+	char work[PATH_MAX], store[PATH_MAX + 32], p[PATH_MAX + 128];
+	char url[512], dg[DIGEST_STRMAX], layout[PATH_MAX + 64], last[256];
+	struct digest multi, idx, art;
+	struct oci_manifest pm;
+	struct msgb mb;
+	struct sd s;
+	struct msg *m;
+	size_t len, glen, i;
+	char *want, *got, err[128];
+	pid_t reg;
+	int port;
+
+	if (!have_tools())
+		return;
+	mkwork(work, sizeof(work));
+	snprintf(store, sizeof(store), "%s/store", work);
+	ck_assert_int_eq(mkdir(store, 0755), 0);
+	reg = registry_start(work, store, &port);
+	snprintf(layout, sizeof(layout), "%s/img/multi", work);
+	layout_top(layout, &multi);
+	ck_assert_int_eq(sh("skopeo copy -q --dest-tls-verify=false oci:%s:latest "
+	    "docker://127.0.0.1:%d/dist/multi:v1", layout, port), 0);
+	snprintf(layout, sizeof(layout), "%s/img/index", work);
+	layout_top(layout, &idx);
+	ck_assert_int_eq(sh("skopeo copy -q --all --dest-tls-verify=false "
+	    "oci:%s:latest docker://127.0.0.1:%d/dist/index:v1", layout, port),
+	    0);
+	snprintf(layout, sizeof(layout), "%s/img/artifact", work);
+	layout_top(layout, &art);
+	ck_assert_int_eq(sh("skopeo copy -q --dest-tls-verify=false oci:%s:latest "
+	    "docker://127.0.0.1:%d/dist/multi:sbom", layout, port), 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v2/dist/multi/"
+	    "manifests/v1", port);
+	snprintf(p, sizeof(p), "%s/dist-manifest", work);
+	ck_assert_int_eq(curl_get(url, ACCEPT_ALL, p), 0);
+	registry_stop(reg);
+	if (geteuid() == 0)
+		ck_assert_int_eq(sh("chown -R nobody %s", store), 0);
+
+	sd_start(&s, store, 1);
+	/* the manifest: Distribution's bytes, the layout's digest */
+	m = mref(&s, M_MANIFEST_GET, "dist/multi", "v1");
+	ck_assert_int_eq(m->type, M_MANIFEST);
+	digest_format(&multi, dg, sizeof(dg));
+	ck_assert_str_eq(msg_str(m, A_DIGEST), dg);
+	ck_assert_str_eq(msg_str(m, A_MEDIATYPE), MT_OCI_MANIFEST);
+	got = reply_body(m, &glen);
+	ck_assert_ptr_nonnull(want = file_read(p, &len));
+	ck_assert_uint_eq(len, glen);
+	ck_assert(memcmp(want, got, len) == 0);
+	free(want);
+	/* every blob, byte for byte */
+	ck_assert_int_eq(oci_manifest_parse(got, glen, NULL, &pm, err,
+	    sizeof(err)), 0);
+	for (i = 0; i < pm.nrefs; i++) {
+		char tmp[PATH_MAX + 64];
+		int fd, out;
+		ssize_t n;
+		char buf[65536];
+
+		digest_format(&pm.refs[i].digest, dg, sizeof(dg));
+		m = req2(&s, M_BLOB_OPEN, "dist/multi", A_DIGEST, dg);
+		ck_assert_int_eq(m->type, M_BLOB);
+		fd = msg_take_fd(m, A_FD);
+		snprintf(tmp, sizeof(tmp), "%s/blob-out", work);
+		out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			ck_assert_int_eq(write(out, buf, (size_t)n), n);
+		close(fd);
+		close(out);
+		ck_assert_int_eq(sh("cmp -s %s %s/img/multi/blobs/sha256/%s",
+		    tmp, work, pm.refs[i].digest.hex), 0);
+	}
+	oci_manifest_free(&pm);
+	free(got);
+	/* the index and its children */
+	m = mref(&s, M_MANIFEST_GET, "dist/index", "v1");
+	ck_assert_int_eq(m->type, M_MANIFEST);
+	digest_format(&idx, dg, sizeof(dg));
+	ck_assert_str_eq(msg_str(m, A_DIGEST), dg);
+	ck_assert_str_eq(msg_str(m, A_MEDIATYPE), MT_OCI_INDEX);
+	got = reply_body(m, &glen);
+	ck_assert_int_eq(oci_manifest_parse(got, glen, NULL, &pm, err,
+	    sizeof(err)), 0);
+	for (i = 0; i < pm.nrefs; i++) {
+		digest_format(&pm.refs[i].digest, dg, sizeof(dg));
+		m = mref(&s, M_MANIFEST_GET, "dist/index", dg);
+		ck_assert_int_eq(m->type, M_MANIFEST);
+	}
+	oci_manifest_free(&pm);
+	free(got);
+	/* referrers, tags, catalog from the index built at start */
+	digest_format(&multi, dg, sizeof(dg));
+	msgb_init(&mb, M_REFERRERS);
+	msgb_str(&mb, A_REPO, "dist/multi");
+	msgb_str(&mb, A_DIGEST, dg);
+	m = call(&s, &mb);
+	ck_assert_int_eq(m->type, M_LIST);
+	got = reply_body(m, &glen);
+	digest_format(&art, dg, sizeof(dg));
+	ck_assert_msg(strstr(got, dg) != NULL, "referrers: %s", got);
+	ck_assert_ptr_nonnull(strstr(got, "application/vnd.example.sbom.v1"));
+	free(got);
+	got = list_of(&s, M_TAGS_LIST, "dist/multi", NULL, -1, last);
+	ck_assert_str_eq(got, "{\"name\":\"dist/multi\",\"tags\":[\"sbom\","
+	    "\"v1\"]}");
+	free(got);
+	got = list_of(&s, M_CATALOG, NULL, NULL, -1, last);
+	ck_assert_str_eq(got, "{\"repositories\":[\"dist/index\","
+	    "\"dist/multi\"]}");
+	free(got);
+	/* and storaged writes into Distribution's store: a new tag */
+	m = mref(&s, M_MANIFEST_GET, "dist/multi", "v1");
+	got = reply_body(m, &glen);
+	m = mput(&s, "dist/multi", "v2", MT_OCI_MANIFEST, got);
+	ck_assert_int_eq(m->type, M_MANIFEST);
+	free(got);
+	sd_finish(&s);
+	if (!getenv("STORAGED_KEEP"))
+		nftw(work, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+END_TEST
+
 /* --- measurements (STORAGED_BENCH=1) --- */
 
 static double
@@ -1391,6 +1833,62 @@ START_TEST(bench)
 }
 END_TEST
 
+/* Start on an existing store (STORAGED_BIGSTORE), time the index build,
+ * lookups and listings, and show storaged's memory. */
+START_TEST(bench_bigstore)
+{
+	const char *dir = getenv("STORAGED_BIGSTORE");
+	char last[256], p[64], line[256];
+	struct msgb mb;
+	struct sd s;
+	struct msg *m;
+	double t0, t1;
+	char *got;
+	FILE *f;
+	int n = 20000;
+
+	if (dir == NULL)
+		return;
+	t0 = now_s();
+	sd_start(&s, dir, 0);
+	msgb_init(&mb, M_PING);
+	m = call(&s, &mb);
+	ck_assert_int_eq(m->type, M_PONG);
+	fprintf(stderr, "bench: start and index build %.0f ms\n",
+	    (now_s() - t0) * 1000);
+	t0 = now_s();
+	for (int k = 0; k < n; k++) {
+		snprintf(line, sizeof(line), "org%d/app%d", k % 1000 % 10,
+		    k % 1000);
+		snprintf(p, sizeof(p), "t%d", k % 20);
+		m = mref(&s, M_MANIFEST_GET, line, p);
+		ck_assert_int_eq(m->type, M_MANIFEST);
+	}
+	t1 = now_s();
+	fprintf(stderr, "bench: manifest GET by tag, %d repos: %.0f/s\n",
+	    1000, n / (t1 - t0));
+	t0 = now_s();
+	got = list_of(&s, M_CATALOG, NULL, NULL, -1, last);
+	fprintf(stderr, "bench: full catalog (%zu bytes) %.2f ms\n",
+	    strlen(got), (now_s() - t0) * 1000);
+	free(got);
+	t0 = now_s();
+	for (int k = 0; k < 1000; k++)
+		free(list_of(&s, M_CATALOG, NULL, "org5/app500", 100, last));
+	fprintf(stderr, "bench: catalog page of 100 %.1f us\n",
+	    (now_s() - t0) * 1000);
+	snprintf(p, sizeof(p), "/proc/%d/status", (int)s.pid);
+	if ((f = fopen(p, "r")) != NULL) {
+		while (fgets(line, sizeof(line), f))
+			if (strncmp(line, "VmRSS", 5) == 0 ||
+			    strncmp(line, "VmHWM", 5) == 0)
+				fprintf(stderr, "bench: storaged %s", line);
+		fclose(f);
+	}
+	sd_stop(&s, SIGTERM);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -1412,7 +1910,10 @@ suite(void)
 	tcase_add_test(tc, referrers_filter);
 	tcase_add_test(tc, delete_disabled);
 	tcase_add_test(tc, link_death_mid_write);
+	tcase_add_test(tc, interop_to_distribution);
+	tcase_add_test(tc, interop_from_distribution);
 	tcase_add_test(tc, bench);
+	tcase_add_test(tc, bench_bigstore);
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -1423,6 +1924,7 @@ main(void)
 	SRunner *sr = srunner_create(suite());
 	int failed;
 
+	signal(SIGPIPE, SIG_IGN);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
