@@ -57,6 +57,7 @@ api_error_status(struct conn *c, int status, const char *code,
 	free(body);
 }
 
+/* storaged is down or went away: 503, retry soon. */
 void
 api_unavailable(struct conn *c)
 {
@@ -179,6 +180,7 @@ api_query_str(struct conn *c, const char *key, char *out, size_t len, int e)
 	return -1;
 }
 
+/* storaged's pong: the API is up. */
 static void
 on_ping(struct link *l, struct msg *m, void *arg)
 {
@@ -284,6 +286,7 @@ route_bad_ref(enum api_route route)
 	}
 }
 
+/* Run the handler of a checked route. */
 static void
 api_route(struct conn *c, struct api_req *r)
 {

@@ -20,8 +20,8 @@
 
 #define API_REF_MAX	256		/* tag, digest or uuid from the path */
 #define API_UUID_MAX	64		/* A_UUID's limit, NUL included */
-#define API_LIST_MAX	10000		/* most entries one tags/catalog page holds */
-#define API_INLINE_MAX	(100 * 1024)	/* manifest bodies sent inline to storaged */
+#define API_LIST_MAX	10000		/* most entries of one list page */
+#define API_INLINE_MAX	(100 * 1024)	/* larger manifests go as a memfd */
 
 enum api_route {
 	R_BASE, R_CATALOG, R_TAGS, R_MANIFEST, R_BLOB, R_UPLOAD_START,
@@ -38,16 +38,14 @@ struct api_req {
 	enum api_route	 route;
 	char		 repo[OCI_NAME_MAX + 1];
 	char		 ref[API_REF_MAX];	/* tag or digest (manifests) */
-	char		 digest[DIGEST_STRMAX];	/* canonical, from path or query */
+	char		 digest[DIGEST_STRMAX];	/* canonical: path or query */
 	char		 uuid[API_UUID_MAX];
-	/* blob GET with a Range */
-	int		 ranged;
 	/* uploads */
 	enum up_next	 up_next;
-	int		 monolithic;		/* POST ?digest=: cancel on failure */
+	int		 monolithic;		/* POST ?digest= */
 	enum up_part	 w_body, w_reply;
-	int		 w_body_err;		/* conn's status when w_body failed */
-	uint64_t	 offset;		/* upload size storaged reported */
+	int		 w_body_err;		/* conn status of a failure */
+	uint64_t	 offset;		/* upload size from storaged */
 	/* listings */
 	int		 has_n;
 	uint64_t	 n;

@@ -36,6 +36,7 @@ blob_headers(struct conn *c, const char *digest)
 	conn_header(c, "Cache-Control", "max-age=31536000");
 }
 
+/* A blob descriptor: send it whole, or the asked range (206 / 416). */
 static void
 on_blob_open(struct link *l, struct msg *m, void *arg)
 {
@@ -74,6 +75,7 @@ on_blob_open(struct link *l, struct msg *m, void *arg)
 	}
 }
 
+/* A blob exists: its headers and length, no body (HEAD). */
 static void
 on_blob_stat(struct link *l, struct msg *m, void *arg)
 {
@@ -85,6 +87,7 @@ on_blob_stat(struct link *l, struct msg *m, void *arg)
 	conn_respond_length(c, 200, MT_OCTET, msg_u64(m, A_SIZE, 0));
 }
 
+/* The blob is unlinked from the repository: 202. */
 static void
 on_blob_delete(struct link *l, struct msg *m, void *arg)
 {
@@ -210,6 +213,7 @@ upload_body_failed(struct conn *c, int err)
 	}
 }
 
+/* Where an upload stands: 204 for GET, 202 for a PATCH with no body. */
 static void
 on_upload_status(struct link *l, struct msg *m, void *arg)
 {
@@ -221,6 +225,7 @@ on_upload_status(struct link *l, struct msg *m, void *arg)
 	upload_respond(c, c->req.method == HTTP_M_GET ? 204 : 202);
 }
 
+/* The upload became a blob (201), or its digest did not match. */
 static void
 on_upload_commit(struct link *l, struct msg *m, void *arg)
 {
@@ -262,6 +267,7 @@ upload_next(struct conn *c)
 	api_send(c, &mb, on_upload_commit);
 }
 
+/* storaged's answer to an upload write (before or after the body ends). */
 static void
 on_upload_write(struct link *l, struct msg *m, void *arg)
 {
@@ -280,6 +286,7 @@ on_upload_write(struct link *l, struct msg *m, void *arg)
 	/* else the body is still moving: on_upload_body goes on */
 }
 
+/* The end of an upload body (before or after storaged answered). */
 static void
 on_upload_body(struct conn *c, int err)
 {
@@ -370,6 +377,7 @@ upload_write(struct conn *c)
 	conn_body_to_pipe(c, fds[1], on_upload_body);
 }
 
+/* A new session: answer 202, or (monolithic) write and commit it. */
 static void
 on_upload_start(struct link *l, struct msg *m, void *arg)
 {
@@ -395,6 +403,7 @@ on_upload_start(struct link *l, struct msg *m, void *arg)
 	upload_respond(c, 202);
 }
 
+/* Ask storaged for a new upload session. */
 static void
 upload_session(struct conn *c)
 {
@@ -405,6 +414,7 @@ upload_session(struct conn *c)
 	api_send(c, &mb, on_upload_start);
 }
 
+/* The mount answer: 201, or any refusal falls back to an upload. */
 static void
 on_mount(struct link *l, struct msg *m, void *arg)
 {
@@ -487,6 +497,7 @@ uuid_ok(const char *s)
 	    "0123456789abcdefABCDEF-") == n;
 }
 
+/* The session is gone: 204, as Distribution answers. */
 static void
 on_upload_cancel(struct link *l, struct msg *m, void *arg)
 {

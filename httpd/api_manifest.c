@@ -63,6 +63,7 @@ accept_ok(const struct conn *c, const char *mt)
 	    strcmp(mt, MT_DOCKER_LIST) == 0;
 }
 
+/* A manifest: check Accept, then send it (inline or a descriptor). */
 static void
 on_manifest_get(struct link *l, struct msg *m, void *arg)
 {
@@ -102,6 +103,7 @@ on_manifest_get(struct link *l, struct msg *m, void *arg)
 		    m->v[A_BODY].len);
 }
 
+/* The manifest is stored: 201 with its digest (and subject). */
 static void
 on_manifest_put(struct link *l, struct msg *m, void *arg)
 {
@@ -125,6 +127,7 @@ on_manifest_put(struct link *l, struct msg *m, void *arg)
 	conn_respond(c, 201, NULL, "", 0);
 }
 
+/* The manifest or tag is gone: 202. */
 static void
 on_manifest_delete(struct link *l, struct msg *m, void *arg)
 {
@@ -164,6 +167,7 @@ body_memfd(const char *p, size_t len)
 	return fd;
 }
 
+/* The manifest body is in memory: hand it to storaged. */
 static void
 on_manifest_body(struct conn *c, int err)
 {
@@ -236,7 +240,8 @@ api_manifest(struct conn *c)
 		ct = http_header_get(&c->req, "Content-Type");
 		if (manifest_ref(c, RE_TAG_INVALID) == -1)
 			return;
-		if (ct && (strlen(ct) > OCI_MEDIATYPE_MAX || !header_safe(ct))) {
+		if (ct && (strlen(ct) > OCI_MEDIATYPE_MAX ||
+		    !header_safe(ct))) {
 			api_error(c, RE_MANIFEST_INVALID, "bad Content-Type");
 			return;
 		}
@@ -327,6 +332,7 @@ list_respond(struct conn *c, struct msg *m, const char *ctype)
 		conn_respond(c, 200, ctype, m->v[A_BODY].p, m->v[A_BODY].len);
 }
 
+/* A tags or catalog page, with a Link when more remain. */
 static void
 on_list(struct link *l, struct msg *m, void *arg)
 {
@@ -392,6 +398,7 @@ api_catalog(struct conn *c)
 	api_send(c, &mb, on_list);
 }
 
+/* The referrers index of a digest. */
 static void
 on_referrers(struct link *l, struct msg *m, void *arg)
 {

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <ftw.h>
 #include <stdarg.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -167,6 +168,51 @@ check_dir(const char *dir, const char *owner, mode_t mode, int fix,
 	return 0;
 }
 
+static uid_t store_uid;
+static gid_t store_gid;
+static unsigned long store_fixed;
+
+static int
+store_chown_one(const char *path, const struct stat *st, int type,
+    struct FTW *ftw)
+{
+	if (st->st_uid == store_uid && st->st_gid == store_gid)
+		return 0;
+	if (lchown(path, store_uid, store_gid) == -1)
+		return -1;
+	store_fixed++;
+	return 0;
+}
+
+/* A store written by someone else (a registry:2 deployment, a restore from
+ * backup) becomes storaged's, once, so it can be served and written. */
+static int
+store_take_ownership(int fix, int verbose)
+{
+	const char *root = conf_str(P_STORAGE_ROOT);
+	struct passwd *pw = getpwnam(worker_user(PROC_STORAGED));
+	char top[1100];
+	struct stat st;
+
+	if (!fix || geteuid() != 0 || pw == NULL)
+		return 0;
+	store_uid = pw->pw_uid;
+	store_gid = pw->pw_gid;
+	store_fixed = 0;
+	/* the walk costs a stat per file: skip it once the tree is ours */
+	if (snprintf(top, sizeof(top), "%s/docker", root) < (int)sizeof(top) &&
+	    (stat(top, &st) == -1 || (st.st_uid == store_uid &&
+	    st.st_gid == store_gid)))
+		return 0;
+	if (nftw(root, store_chown_one, 32, FTW_PHYS | FTW_MOUNT) == -1)
+		return problem(verbose, "cannot give %s to %s: %s", root,
+		    worker_user(PROC_STORAGED), strerror(errno));
+	if (store_fixed > 1)
+		log_info("gave %lu entries of %s to %s", store_fixed, root,
+		    worker_user(PROC_STORAGED));
+	return 0;
+}
+
 static int
 check_programs(int verbose)
 {
@@ -196,6 +242,7 @@ setup_check(int fix, int verbose)
 	bad += check_dir(worker_chroot(PROC_HTTPD), NULL, 0755, fix, verbose);
 	bad += check_dir(conf_str(P_STORAGE_ROOT),
 	    root ? worker_user(PROC_STORAGED) : NULL, 0750, fix, verbose);
+	bad += store_take_ownership(fix, verbose);
 	bad += check_dir(conf_str(P_AUTH_DIR), NULL, 0755, fix, verbose);
 	bad += check_programs(verbose);
 	return bad;

@@ -14,6 +14,7 @@
 #include "store.h"
 #include "storaged.h"
 
+/* M_BLOB_STAT: size of a blob linked in the repository. */
 void
 blob_stat(struct link *l, struct msg *m)
 {
@@ -31,6 +32,7 @@ blob_stat(struct link *l, struct msg *m)
 	reply_blob(l, m->id, &d, size, -1);
 }
 
+/* M_BLOB_OPEN: a read-only descriptor of a linked blob, for sendfile(). */
 void
 blob_open(struct link *l, struct msg *m)
 {
@@ -50,6 +52,7 @@ blob_open(struct link *l, struct msg *m)
 	reply_blob(l, m->id, &d, size, fd);
 }
 
+/* M_BLOB_DELETE: unlink the blob from the repository (data stays for GC). */
 void
 blob_delete(struct link *l, struct msg *m)
 {
@@ -91,6 +94,7 @@ blob_link(const char *repo, const struct digest *d)
 	return 0;
 }
 
+/* M_BLOB_MOUNT: link a blob already in the store (from a repo, or any). */
 void
 blob_mount(struct link *l, struct msg *m)
 {

@@ -61,6 +61,7 @@ repo_bound(const char *name, int upper)
 	return lo;
 }
 
+/* The repository called name, or NULL. */
 struct repo *
 repo_find(const char *name)
 {
@@ -71,6 +72,7 @@ repo_find(const char *name)
 	return NULL;
 }
 
+/* The repository called name, created (in order) if new. */
 struct repo *
 repo_get(const char *name)
 {
@@ -93,12 +95,14 @@ repo_get(const char *name)
 	return r;
 }
 
+/* Number of repositories known, with or without manifests. */
 size_t
 repo_count(void)
 {
 	return nrepos;
 }
 
+/* The i-th repository in name order. */
 struct repo *
 repo_at(size_t i)
 {
@@ -107,6 +111,7 @@ repo_at(size_t i)
 	return repos[i];
 }
 
+/* Index of the first repository whose name sorts after last. */
 size_t
 repo_upper(const char *last)
 {
@@ -131,6 +136,7 @@ rev_bound(const struct repo *r, const struct digest *d)
 	return lo;
 }
 
+/* The revision d of repository r, or NULL. */
 struct minfo *
 repo_rev(const struct repo *r, const struct digest *d)
 {
@@ -160,6 +166,7 @@ repo_add_rev(struct repo *r, struct minfo *m)
 	m->refs++;
 }
 
+/* Unlink revision d from r; forget its facts when no repo links it. */
 void
 repo_del_rev(struct repo *r, const struct digest *d)
 {
@@ -180,6 +187,7 @@ repo_del_rev(struct repo *r, const struct digest *d)
 
 /* --- tags --- */
 
+/* First tag index whose name is >= tag (upper 0) or > tag (upper 1). */
 static size_t
 tag_bound(const struct repo *r, const char *tag, int upper)
 {
@@ -196,6 +204,7 @@ tag_bound(const struct repo *r, const char *tag, int upper)
 	return lo;
 }
 
+/* The tag called tag in r, or NULL. */
 struct itag *
 repo_tag(const struct repo *r, const char *tag)
 {
@@ -206,6 +215,7 @@ repo_tag(const struct repo *r, const char *tag)
 	return NULL;
 }
 
+/* Point tag at d, adding it in order if new. */
 void
 repo_set_tag(struct repo *r, const char *tag, const struct digest *d)
 {
@@ -226,6 +236,7 @@ repo_set_tag(struct repo *r, const char *tag, const struct digest *d)
 	r->ntags++;
 }
 
+/* Remove tag from r, if it is there. */
 void
 repo_del_tag(struct repo *r, const char *tag)
 {
@@ -239,6 +250,7 @@ repo_del_tag(struct repo *r, const char *tag)
 	r->ntags--;
 }
 
+/* Index of the first tag of r that sorts after last. */
 size_t
 tag_upper(const struct repo *r, const char *last)
 {
@@ -247,6 +259,7 @@ tag_upper(const struct repo *r, const char *last)
 
 /* --- manifest facts --- */
 
+/* FNV-1a of the hex digest: the bucket of a manifest's facts. */
 static size_t
 dhash(const struct digest *d)
 {
@@ -257,6 +270,7 @@ dhash(const struct digest *d)
 	return h ^ (size_t)d->alg;
 }
 
+/* The facts of manifest d, or NULL. */
 struct minfo *
 minfo_find(const struct digest *d)
 {
@@ -387,6 +401,7 @@ mediatype_guess(const char *body, size_t len, char *out, size_t outlen)
 	json_decref(root);
 }
 
+/* Parse a stored body; on failure guess its media type into mtfallback. */
 int
 minfo_parse_stored(const char *body, size_t len, struct oci_manifest *m,
     char *mtfallback, size_t mtlen)
@@ -436,6 +451,7 @@ minfo_load(const struct digest *d)
 
 /* --- body cache --- */
 
+/* Drop m's cached body and take it off the LRU list. */
 static void
 lru_unlink(struct minfo *m)
 {
@@ -453,6 +469,7 @@ lru_unlink(struct minfo *m)
 	m->body = NULL;
 }
 
+/* Make m the most recently used cached body. */
 static void
 lru_push_front(struct minfo *m)
 {
@@ -497,6 +514,7 @@ cache_put(struct minfo *m, const char *body, size_t len)
 	lru_push_front(m);
 }
 
+/* Bytes of manifest bodies cached now. */
 size_t
 cache_used(void)
 {
@@ -532,6 +550,7 @@ is_dir(DIR *d, struct dirent *de)
 	    S_ISDIR(st.st_mode);
 }
 
+/* 1 for the "." and ".." entries. */
 static int
 dotname(const char *s)
 {
@@ -576,6 +595,7 @@ load_revs_alg(struct repo *r, enum digest_alg alg, const char *dirpath)
 	closedir(dir);
 }
 
+/* qsort order of revisions: by digest. */
 static int
 rev_cmp(const void *a, const void *b)
 {
@@ -583,6 +603,7 @@ rev_cmp(const void *a, const void *b)
 	    &(*(struct minfo *const *)b)->d);
 }
 
+/* Load the sha256 and sha512 revisions of r, then sort them once. */
 static void
 load_revs(struct repo *r)
 {
@@ -598,6 +619,7 @@ load_revs(struct repo *r)
 		qsort(r->revs, r->nrevs, sizeof(*r->revs), rev_cmp);
 }
 
+/* qsort order of tags: strcmp of names. */
 static int
 tag_cmp(const void *a, const void *b)
 {
@@ -654,6 +676,7 @@ repo_append(const char *name)
 	return r;
 }
 
+/* qsort order of repositories: strcmp of names. */
 static int
 repo_cmp(const void *a, const void *b)
 {
@@ -701,6 +724,7 @@ walk(const char *name, int depth)
 	}
 }
 
+/* Build the index from disk (once, before the first request). */
 void
 index_build(void)
 {

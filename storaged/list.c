@@ -23,6 +23,7 @@ page_count(const struct msg *m)
 	return c > SIZE_MAX ? SIZE_MAX : (size_t)c;
 }
 
+/* M_TAGS_LIST: a page of a repository's tags, in strcmp order. */
 void
 tags_list(struct link *l, struct msg *m)
 {
@@ -47,6 +48,7 @@ tags_list(struct link *l, struct msg *m)
 	free(names);
 }
 
+/* M_CATALOG: a page of the repositories that hold manifests. */
 void
 catalog(struct link *l, struct msg *m)
 {
@@ -86,6 +88,7 @@ desc_of(const struct minfo *mi, struct oci_desc *d)
 	d->annotations_json = mi->annotations;
 }
 
+/* M_REFERRERS: the manifests of repo whose subject is digest. */
 void
 referrers(struct link *l, struct msg *m)
 {

@@ -82,6 +82,7 @@ resolve(const char *repo, const struct mref *ref)
 	return repo_rev(r, &t->d);
 }
 
+/* M_MANIFEST{digest, mediatype, size[, body][, fd][, ref = subject]}. */
 static void
 reply_manifest(struct link *l, uint32_t id, const struct digest *d,
     const char *mt, uint64_t size, const char *body, int fd,
@@ -133,6 +134,7 @@ body_of(struct minfo *mi)
 	return cache_get(mi);
 }
 
+/* M_MANIFEST_GET: by tag or digest, from the index and the cache. */
 void
 manifest_get(struct link *l, struct msg *m)
 {
@@ -284,6 +286,7 @@ put_msg(struct link *l, struct msg *m, const char *repo,
 	put_body(l, m->id, repo, ref, msg_str(m, A_MEDIATYPE), body, len);
 }
 
+/* Forget a pipe-fed PUT: stop watching, close, free. */
 static void
 mread_free(struct mread *r)
 {
@@ -321,6 +324,7 @@ mread_done(struct mread *r)
 	mread_free(r);
 }
 
+/* The manifest pipe is readable: take what is there, up to the size. */
 static void
 on_mread(int fd, int events, void *arg)
 {
@@ -413,6 +417,7 @@ put_fd(struct link *l, struct msg *m, const char *repo,
 	ev_add(fd, EV_READ, on_mread, r);
 }
 
+/* M_MANIFEST_PUT: body inline or as a descriptor, then validate and store. */
 void
 manifest_put(struct link *l, struct msg *m)
 {
@@ -482,6 +487,7 @@ rev_remove(struct repo *r, const struct digest *d)
 	return 0;
 }
 
+/* M_MANIFEST_DELETE: a revision and its tags, or one tag. */
 void
 manifest_delete(struct link *l, struct msg *m)
 {
@@ -525,6 +531,7 @@ manifest_link_gone(struct link *l)
 	}
 }
 
+/* Pipe-fed PUTs in flight (stop waits for them). */
 size_t
 manifest_busy(void)
 {

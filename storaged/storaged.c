@@ -57,6 +57,7 @@ storaged_ready(void)
 	ready = 1;
 }
 
+/* M_PONG with our pid. */
 static void
 pong(struct link *l, struct msg *m)
 {
@@ -67,6 +68,7 @@ pong(struct link *l, struct msg *m)
 	link_reply(l, m->id, &mb);
 }
 
+/* One request from httpd or gcd: one helper per message type. */
 static void
 peer_request(struct link *l, struct msg *m, void *arg)
 {
@@ -106,6 +108,7 @@ peer_drop(struct link *l)
 	link_free(l);
 }
 
+/* The peer went away; master will hand over a fresh socket. */
 static void
 peer_close(struct link *l, void *arg)
 {
@@ -113,6 +116,7 @@ peer_close(struct link *l, void *arg)
 	peer_drop(l);
 }
 
+/* A fresh socket to httpd or gcd from master replaces the old one. */
 static void
 storaged_peer(int peer, int fd)
 {
@@ -126,6 +130,7 @@ storaged_peer(int peer, int fd)
 	    peer_close, NULL);
 }
 
+/* Configuration arrived: at start, open the store and build the index. */
 static void
 storaged_configured(int first)
 {
@@ -142,6 +147,7 @@ stop_check(void *arg)
 	ev_timer_arm(&stop_timer, STOP_POLL_MS);
 }
 
+/* Master asked us to stop: let writes in flight finish first. */
 static void
 storaged_stop(void)
 {
@@ -159,6 +165,7 @@ static const struct worker_ops storaged_ops = {
 	.stop = storaged_stop,
 };
 
+/* storaged: the common worker start, with our handlers. */
 int
 main(int argc, char **argv)
 {

@@ -31,18 +31,21 @@
 static int rootfd = -1;
 static unsigned long tmpseq;
 
+/* Descriptor of the store root, for *at() calls. */
 int
 store_rootfd(void)
 {
 	return rootfd;
 }
 
+/* 1 if commits must be made durable (storage.fsync). */
 int
 store_fsync_on(void)
 {
 	return conf_bool(P_STORAGE_FSYNC);
 }
 
+/* 1 if deletes are allowed (storage.delete). */
 int
 store_delete_on(void)
 {
@@ -71,11 +74,10 @@ store_init(void)
 	close(fd);
 }
 
-/* snprintf into out; -1 if truncated. */
-static int
-pathf(char *out, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static int	pathf(char *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
 
+/* snprintf into out; -1 if truncated. */
 static int
 pathf(char *out, size_t len, const char *fmt, ...)
 {
@@ -102,6 +104,7 @@ digest_ok(const struct digest *d)
 	return strspn(d->hex, "0123456789abcdef") == n;
 }
 
+/* blobs/<alg>/<first two hex>/<hex> */
 int
 path_blob_dir(char *out, size_t len, const struct digest *d)
 {
@@ -111,6 +114,7 @@ path_blob_dir(char *out, size_t len, const struct digest *d)
 	    digest_algname(d->alg), d->hex, d->hex);
 }
 
+/* blobs/<alg>/<first two hex>/<hex>/data */
 int
 path_blob_data(char *out, size_t len, const struct digest *d)
 {
@@ -130,6 +134,7 @@ path_repo(char *out, size_t len, const char *repo, const char *sub)
 	    sub ? sub : "");
 }
 
+/* repositories/<repo>/_layers/<alg>/<hex>/link */
 int
 path_layer_link(char *out, size_t len, const char *repo,
     const struct digest *d)
@@ -140,6 +145,7 @@ path_layer_link(char *out, size_t len, const char *repo,
 	    digest_algname(d->alg), d->hex);
 }
 
+/* repositories/<repo>/_manifests/revisions/<alg>/<hex>/link */
 int
 path_rev_link(char *out, size_t len, const char *repo, const struct digest *d)
 {
@@ -149,6 +155,7 @@ path_rev_link(char *out, size_t len, const char *repo, const struct digest *d)
 	    repo, digest_algname(d->alg), d->hex);
 }
 
+/* repositories/<repo>/_manifests/tags/<tag> */
 int
 path_tag_dir(char *out, size_t len, const char *repo, const char *tag)
 {
@@ -157,6 +164,7 @@ path_tag_dir(char *out, size_t len, const char *repo, const char *tag)
 	return pathf(out, len, STORE_REPOS "/%s/_manifests/tags/%s", repo, tag);
 }
 
+/* repositories/<repo>/_manifests/tags/<tag>/current/link */
 int
 path_tag_current(char *out, size_t len, const char *repo, const char *tag)
 {
@@ -166,6 +174,7 @@ path_tag_current(char *out, size_t len, const char *repo, const char *tag)
 	    repo, tag);
 }
 
+/* repositories/<repo>/_manifests/tags/<tag>/index/<alg>/<hex>/link */
 int
 path_tag_index(char *out, size_t len, const char *repo, const char *tag,
     const struct digest *d)
@@ -512,6 +521,7 @@ store_remove_tree(const char *path)
 	return 0;
 }
 
+/* Size of blob d's data if it is a regular file in the store. */
 int
 store_blob_stat(const struct digest *d, uint64_t *size)
 {
@@ -546,6 +556,7 @@ store_blob_open(const struct digest *d, uint64_t *size)
 	return fd;
 }
 
+/* Blob d is linked in repo's _layers and its data is present. */
 int
 store_layer_stat(const char *repo, const struct digest *d, uint64_t *size)
 {
@@ -558,6 +569,7 @@ store_layer_stat(const char *repo, const struct digest *d, uint64_t *size)
 	return store_blob_stat(d, size);
 }
 
+/* Read a whole regular file of at most max bytes (malloc'd, NUL-ended). */
 char *
 store_read_file(const char *path, size_t max, size_t *len)
 {

@@ -84,6 +84,7 @@ list_push(struct upload *u)
 		tail = u;
 }
 
+/* Take u off the list of sessions. */
 static void
 list_unlink(struct upload *u)
 {
@@ -128,6 +129,7 @@ upload_trim(void)
 	}
 }
 
+/* A session in memory; a fresh (empty) one gets a sha256 hasher at once. */
 static struct upload *
 upload_new(const char *repo, const char *uuid, uint64_t size)
 {
@@ -185,6 +187,7 @@ req_upload(struct link *l, struct msg *m)
 	return u;
 }
 
+/* M_UPLOAD{uuid, offset = size of the data}. */
 static void
 reply_upload(struct link *l, uint32_t id, const struct upload *u)
 {
@@ -224,6 +227,7 @@ rfc3339_now(char *out, size_t len)
 	(void)strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* M_UPLOAD_START: _uploads/<uuid>/{data,startedat}. */
 void
 upload_start(struct link *l, struct msg *m)
 {
@@ -251,6 +255,7 @@ upload_start(struct link *l, struct msg *m)
 	reply_upload(l, m->id, upload_new(repo, uuid, 0));
 }
 
+/* M_UPLOAD_STATUS: the current offset. */
 void
 upload_status(struct link *l, struct msg *m)
 {
@@ -300,6 +305,7 @@ write_fail(struct uwrite *w, int code, const char *text)
 	write_end(w);
 }
 
+/* pwrite(2) all of p at off or fail. */
 static int
 pwrite_all(int fd, const char *p, size_t len, uint64_t off)
 {
@@ -413,6 +419,7 @@ write_check(struct link *l, struct msg *m, struct upload *u, int fd)
 	return 0;
 }
 
+/* M_UPLOAD_WRITE: copy the pipe's bytes to the data file in the loop. */
 void
 upload_write(struct link *l, struct msg *m)
 {
@@ -447,6 +454,7 @@ upload_write(struct link *l, struct msg *m)
 
 /* --- commit and cancel --- */
 
+/* Stop a commit's hashing job (the hash keeps what it covered). */
 static void
 job_end(struct ujob *j)
 {
@@ -577,6 +585,7 @@ commit_finish(struct upload *u, struct link *l, uint32_t id,
 	reply_blob(l, id, want, size, -1);
 }
 
+/* M_UPLOAD_COMMIT: hash what is not hashed yet, verify, move, link. */
 void
 upload_commit(struct link *l, struct msg *m)
 {
@@ -603,6 +612,7 @@ upload_commit(struct link *l, struct msg *m)
 		job_start(u, l, m->id, &d);
 }
 
+/* M_UPLOAD_CANCEL: stop what is in flight and remove the session. */
 void
 upload_cancel(struct link *l, struct msg *m)
 {
@@ -648,6 +658,7 @@ upload_link_gone(struct link *l)
 	}
 }
 
+/* Writes and commits in flight (stop waits for them). */
 size_t
 upload_busy(void)
 {

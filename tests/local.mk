@@ -23,11 +23,13 @@ tests_unit_test_oci_SOURCES = tests/unit/test_oci.c
 tests_unit_test_oci_LDADD = $(UNIT_LDADD)
 tests_unit_test_oci_CFLAGS = $(UNIT_CFLAGS)
 
-INTEGRATION_TESTS = tests/integration/test_supervisor.sh
+INTEGRATION_TESTS = tests/integration/test_supervisor.sh \
+	tests/integration/test_api.sh
 FUZZ_TESTS = tests/fuzz/run.sh
 TESTS += $(INTEGRATION_TESTS) $(FUZZ_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh \
-	tests/integration/mkimages.sh tests/fuzz tests/check.sh
+	tests/integration/mkimages.sh tests/integration/.shellcheckrc \
+	tests/fuzz tests/check.sh
 AM_TESTS_ENVIRONMENT = top_builddir=$(abs_top_builddir); \
 	top_srcdir=$(abs_top_srcdir); export top_builddir top_srcdir;
 TEST_EXTENSIONS = .sh

@@ -24,8 +24,10 @@
 #     artifactType filter (OCI-Filters-Applied)
 #   - DELETE of a manifest by tag then by digest, of a blob; with storage.delete =
 #     false (second instance) DELETE answers 405 UNSUPPORTED
+#   - pipelined requests; a malformed chunked body; clients leaving mid-body
 #   - skopeo: a 3-layer image and a two-platform index (mkimages.sh) copied into the
-#     registry and back to an OCI layout with unchanged digests
+#     registry and back to an OCI layout with unchanged digests; an OCI 1.1 artifact
+#     pushed next to its subject shows in the subject's referrers
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname -- "$0")/lib.sh"
@@ -643,6 +645,44 @@ test_delete_disabled() {
 	t_stop
 }
 
+# raw TEXT: send TEXT on one connection; the whole answer on stdout (3 s at most).
+raw() {
+	local out
+	exec 3<>"/dev/tcp/127.0.0.1/$T_PORT" || return 1
+	printf '%b' "$1" >&3
+	out=$(timeout 3 cat <&3)
+	exec 3<&-
+	printf '%s\n' "$out"
+}
+
+test_robustness() {
+	local l f=$T_DIR/abort n
+	n=$(raw 'GET /v2/ HTTP/1.1\r\nHost: x\r\n\r\nGET /v2/nosuch/tags/list HTTP/1.1\r\nHost: x\r\n\r\nHEAD /v2/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' |
+		grep -o 'HTTP/1.1 [0-9]*' | tr '\n' ' ')
+	t_true "three pipelined requests get three answers in order" [ "$n" = "HTTP/1.1 200 HTTP/1.1 404 HTTP/1.1 200 " ]
+	req POST /v2/rob/up/blobs/uploads/
+	l=$(loc)
+	n=$(raw "PATCH $l HTTP/1.1\\r\\nHost: x\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n5\\r\\nhello\\r\\nzz\\r\\n" | head -1 | tr -d '\r')
+	t_true "a malformed chunked PATCH body: 400" [ "$n" = "HTTP/1.1 400 Bad Request" ]
+	head -c 3000000 /dev/urandom >"$f"
+	req POST /v2/rob/up/blobs/uploads/
+	l=$(loc)
+	curl -s -o /dev/null -X PATCH --limit-rate 1M --max-time 1 --data-binary "@$f" "$T_URL$l"
+	raw "PUT /v2/rob/up/manifests/t HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 100\\r\\n\\r\\nabc" >/dev/null
+	req GET "$l"
+	is_code "the session survives a client that left mid-body" 204
+	is_hdr "the incomplete chunk (Content-Length known) left nothing" Range 0-0
+	req PUT "$l?digest=$(dg "$f")" --data-binary "@$f"
+	is_code "the session is then finished by a complete upload" 201
+	req POST /v2/rob/up/blobs/uploads/
+	l=$(loc)
+	curl -s -o /dev/null -X PATCH --limit-rate 1M --max-time 1 -H 'Transfer-Encoding: chunked' --data-binary "@$f" "$T_URL$l"
+	req GET "$l"
+	is_code "the session survives a client that left mid-body (chunked)" 204
+	req GET /v2/
+	is_code "the registry answers after clients left mid-body" 200
+}
+
 # ---------------------------------------------------------------- skopeo
 
 test_skopeo() {
@@ -683,6 +723,19 @@ test_skopeo() {
 	done <"$T_DIR/images"
 	req GET /v2/sk/multi/tags/list
 	t_true "skopeo's push is listed" [ "$(jq -c .tags <"$BODY")" = '["latest"]' ]
+	# The OCI 1.1 artifact whose subject is "multi": pushed next to it, it refers to it.
+	digest=$(awk '$1 == "artifact" { print $2 }' "$T_DIR/images")
+	got=$(awk '$1 == "multi" { print $2 }' "$T_DIR/images")
+	if timeout 120 skopeo copy -q --dest-tls-verify=false "oci:$img/artifact:latest" \
+		"docker://$host/sk/multi:sbom" >"$T_DIR/sk.out" 2>&1; then
+		ok "skopeo copy pushes the artifact"
+	else
+		fail "skopeo copy pushes the artifact" "$(cat "$T_DIR/sk.out")"
+		return 1
+	fi
+	req GET "/v2/sk/multi/referrers/$got"
+	t_true "the artifact skopeo pushed is a referrer of its subject" \
+		[ "$(jq -r '.manifests[].digest' <"$BODY")" = "$digest" ]
 }
 
 # blobs_verify LAYOUT: every blob file's sha256 is its name.
@@ -722,6 +775,7 @@ body() {
 	test_tags_catalog
 	test_referrers
 	test_delete
+	test_robustness
 	test_skopeo
 	t_stop
 	test_delete_disabled

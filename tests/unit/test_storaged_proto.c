@@ -21,6 +21,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <pwd.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -46,6 +47,9 @@ struct sd {
 	char	 dir[PATH_MAX];
 	uint32_t nextid;
 };
+
+/* Set while a test expects storaged to die under it (crash tests). */
+static jmp_buf *crash_jmp;
 
 /* The last reply; valid until the next call. */
 static uint8_t rbuf[MSG_MAXFRAME];
@@ -86,7 +90,12 @@ xsend(int fd, struct msgb *mb, uint32_t id)
 		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)mb->nfds);
 		memcpy(CMSG_DATA(c), mb->fds, sizeof(int) * (size_t)mb->nfds);
 	}
-	ck_assert_int_eq(sendmsg(fd, &mh, MSG_NOSIGNAL), (ssize_t)mb->b.len);
+	if (sendmsg(fd, &mh, MSG_NOSIGNAL) != (ssize_t)mb->b.len &&
+	    crash_jmp) {
+		msgb_free(mb);
+		longjmp(*crash_jmp, 1);
+	}
+	ck_assert_msg(mb->b.len > 0, "send failed");
 	msgb_free(mb);
 }
 
@@ -115,6 +124,8 @@ xrecv(int fd)
 	do {
 		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
 	} while (n == -1 && errno == EINTR);
+	if (n <= 0 && crash_jmp)
+		longjmp(*crash_jmp, 1);
 	ck_assert_msg(n > 0, "storaged went away (%zd)", n);
 	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
 		int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
@@ -1750,6 +1761,157 @@ START_TEST(interop_from_distribution)
 }
 END_TEST
 
+
+/* --- crash consistency (STORAGED_CRASH=iterations) --- */
+
+static char crash_root[PATH_MAX];
+static int crash_bad;
+
+/* Every blob's data hashes to its name; every link names a blob that is
+ * there; every tag's revision is linked. */
+static int
+crash_check(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+	const char *rel = p + strlen(crash_root) + 1, *base = p + f->base;
+	char want[DIGEST_STRMAX + 8], blob[PATH_MAX * 2], hex[130], alg[8];
+	struct digest d;
+	size_t len;
+	char *b;
+
+	if (flag != FTW_F || strncmp(rel, "docker/registry/v2/regmaster-tmp/",
+	    33) == 0)
+		return 0;	/* scratch: emptied at start */
+	if (strncmp(rel, "docker/registry/v2/blobs/", 25) == 0 &&
+	    strcmp(base, "data") == 0) {
+		if (sscanf(rel, "docker/registry/v2/blobs/%7[a-z0-9]/%*2s/"
+		    "%129[0-9a-f]/data", alg, hex) != 2)
+			return 0;
+		snprintf(want, sizeof(want), "%s:%s", alg, hex);
+		ck_assert_int_eq(digest_parse(want, &d), 0);
+		b = file_read(p, &len);
+		{
+			struct digest got;
+			digest_buf(d.alg, b, len, &got);
+			if (!digest_equal(&got, &d)) {
+				fprintf(stderr, "crash: bad blob %s\n", rel);
+				crash_bad++;
+			}
+		}
+		free(b);
+		return 0;
+	}
+	if (strcmp(base, "link") != 0 || strstr(rel, "/_uploads/"))
+		return 0;
+	b = file_read(p, &len);
+	if (digest_parse(b, &d) != 0) {
+		fprintf(stderr, "crash: bad link %s: %s\n", rel, b);
+		crash_bad++;
+	} else {
+		snprintf(blob, sizeof(blob), "%s/docker/registry/v2/blobs/%s/"
+		    "%.2s/%s/data", crash_root, digest_algname(d.alg), d.hex,
+		    d.hex);
+		if (access(blob, F_OK) != 0) {
+			fprintf(stderr, "crash: dangling %s\n", rel);
+			crash_bad++;
+		}
+		if (strstr(rel, "/current/link")) {
+			char rev[PATH_MAX * 2];
+			const char *m = strstr(p, "/_manifests/tags/");
+			snprintf(rev, sizeof(rev), "%.*s/_manifests/revisions/"
+			    "%s/%s/link", (int)(m - p), p,
+			    digest_algname(d.alg), d.hex);
+			if (access(rev, F_OK) != 0) {
+				fprintf(stderr, "crash: tag without revision"
+				    " %s\n", rel);
+				crash_bad++;
+			}
+		}
+	}
+	free(b);
+	return 0;
+}
+
+/* Keep storaged busy with pushes, deletes and chunked uploads. */
+static void
+crash_work(struct sd *s, unsigned seed)
+{
+	char dg[DIGEST_STRMAX], seedstr[32], tag[32], uuid[64];
+	static char big[3 << 20];
+	struct msg *m;
+
+	for (unsigned i = 0;; i++) {
+		snprintf(seedstr, sizeof(seedstr), "%u-%u", seed, i);
+		snprintf(tag, sizeof(tag), "t%u", i % 7);
+		free(push_image(s, "crash/app", tag, seedstr, dg));
+		if (i % 3 == 0)
+			mref(s, M_MANIFEST_DELETE, "crash/app", dg);
+		if (i % 5 == 1)
+			mref(s, M_MANIFEST_DELETE, "crash/app", tag);
+		memset(big, (int)(seed + i), sizeof(big));
+		snprintf(big, 32, "%u %u", seed, i);
+		up_start(s, "crash/big", uuid);
+		m = up_write(s, "crash/big", uuid, 0, big, sizeof(big) / 2, 1,
+		    sizeof(big) / 2);
+		m = up_write(s, "crash/big", uuid, UINT64_MAX, big +
+		    sizeof(big) / 2, sizeof(big) / 2, 0, 0);
+		dstr(big, sizeof(big), DIGEST_SHA256, dg);
+		m = up_simple(s, M_UPLOAD_COMMIT, "crash/big", uuid, dg);
+		ck_assert_int_eq(m->type, M_BLOB);
+	}
+}
+
+START_TEST(crash_consistency)
+{
+	const char *env = getenv("STORAGED_CRASH");
+	int iters = env ? atoi(env) : 0, st;
+	jmp_buf jb;
+	struct sd s;
+	volatile pid_t killer;
+
+	if (iters <= 0)
+		return;
+	memset(&s, 0, sizeof(s));
+	for (volatile int it = 0; it < iters; it++) {
+		sd_start(&s, it ? s.dir : NULL, 1);
+		if ((killer = fork()) == 0) {
+			srand((unsigned)getpid());
+			usleep((useconds_t)(rand() % 300000));
+			kill(s.pid, SIGKILL);
+			_exit(0);
+		}
+		if (setjmp(jb) == 0) {
+			crash_jmp = &jb;
+			crash_work(&s, (unsigned)it);
+		}
+		crash_jmp = NULL;
+		waitpid(killer, &st, 0);
+		sd_stop(&s, SIGKILL);
+		snprintf(crash_root, sizeof(crash_root), "%s", s.dir);
+		nftw(s.dir, crash_check, 16, FTW_PHYS);
+		ck_assert_int_eq(crash_bad, 0);
+	}
+	/* and the index loads: every tag answers */
+	sd_start(&s, s.dir, 1);
+	{
+		char last[256];
+		char *got = list_of(&s, M_TAGS_LIST, "crash/app", NULL, -1,
+		    last);
+		json_t *j = json_loads(got, 0, NULL), *t;
+		size_t i;
+		json_array_foreach(json_object_get(j, "tags"), i, t) {
+			struct msg *m = mref(&s, M_MANIFEST_GET, "crash/app",
+			    json_string_value(t));
+			ck_assert_int_eq(m->type, M_MANIFEST);
+		}
+		fprintf(stderr, "crash: %d kills, %zu tags, store consistent\n",
+		    iters, json_array_size(json_object_get(j, "tags")));
+		json_decref(j);
+		free(got);
+	}
+	sd_finish(&s);
+}
+END_TEST
+
 /* --- measurements (STORAGED_BENCH=1) --- */
 
 static double
@@ -1761,6 +1923,24 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* CPU seconds (user + system) process pid has used. */
+static double
+cpu_of(pid_t pid)
+{
+	unsigned long ut = 0, st = 0;
+	char p[64], buf[1024], *c;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "/proc/%d/stat", (int)pid);
+	if ((f = fopen(p, "r")) == NULL)
+		return 0;
+	if (fgets(buf, sizeof(buf), f) && (c = strrchr(buf, ')')) != NULL)
+		(void)sscanf(c + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
+		    "%*u %lu %lu", &ut, &st);
+	fclose(f);
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 START_TEST(bench)
 {
 	size_t total = (size_t)1 << 30, chunk = 1 << 20, i;
@@ -1770,7 +1950,7 @@ START_TEST(bench)
 	struct msgb mb;
 	struct sd s;
 	struct msg *m;
-	double t0, t1;
+	double t0, t1, c0;
 	char *buf;
 	int pp[2], n = 20000;
 
@@ -1789,6 +1969,7 @@ START_TEST(bench)
 	up_start(&s, REPO, uuid);
 	ck_assert_int_eq(pipe2(pp, O_CLOEXEC), 0);
 	(void)fcntl(pp[1], F_SETPIPE_SZ, 1 << 20);
+	c0 = cpu_of(s.pid);
 	t0 = now_s();
 	msgb_init(&mb, M_UPLOAD_WRITE);
 	msgb_str(&mb, A_REPO, REPO);
@@ -1806,11 +1987,13 @@ START_TEST(bench)
 	m = up_simple(&s, M_UPLOAD_COMMIT, REPO, uuid, dg);
 	ck_assert_int_eq(m->type, M_BLOB);
 	fprintf(stderr, "bench: 1 GiB through the pipe %.0f MB/s (write %.2fs,"
-	    " commit incl. fsync %.2fs)\n", (double)total / 1e6 /
-	    (now_s() - t0), t1 - t0, now_s() - t1);
+	    " commit incl. fsync %.2fs), storaged CPU %.2fs\n",
+	    (double)total / 1e6 / (now_s() - t0), t1 - t0, now_s() - t1,
+	    cpu_of(s.pid) - c0);
 	{
 		char mdg[DIGEST_STRMAX];
 		free(push_image(&s, REPO, "v1", "bench", mdg));
+		c0 = cpu_of(s.pid);
 		t0 = now_s();
 		for (int k = 0; k < n; k++) {
 			m = mref(&s, M_MANIFEST_GET, REPO, "v1");
@@ -1818,15 +2001,18 @@ START_TEST(bench)
 		}
 		t1 = now_s();
 		fprintf(stderr, "bench: manifest GET by tag %.0f round trips/s "
-		    "(%.1f us each)\n", n / (t1 - t0), (t1 - t0) / n * 1e6);
+		    "(%.1f us each, storaged CPU %.1f us each)\n", n / (t1 - t0),
+		    (t1 - t0) / n * 1e6, (cpu_of(s.pid) - c0) / n * 1e6);
+		c0 = cpu_of(s.pid);
 		t0 = now_s();
 		for (int k = 0; k < n; k++) {
 			m = req2(&s, M_BLOB_STAT, REPO, A_DIGEST, dg);
 			ck_assert_int_eq(m->type, M_BLOB);
 		}
 		t1 = now_s();
-		fprintf(stderr, "bench: blob stat %.0f round trips/s\n",
-		    n / (t1 - t0));
+		fprintf(stderr, "bench: blob stat %.0f round trips/s (storaged CPU "
+		    "%.1f us each)\n", n / (t1 - t0),
+		    (cpu_of(s.pid) - c0) / n * 1e6);
 	}
 	free(buf);
 	sd_finish(&s);
@@ -1912,6 +2098,7 @@ suite(void)
 	tcase_add_test(tc, link_death_mid_write);
 	tcase_add_test(tc, interop_to_distribution);
 	tcase_add_test(tc, interop_from_distribution);
+	tcase_add_test(tc, crash_consistency);
 	tcase_add_test(tc, bench);
 	tcase_add_test(tc, bench_bigstore);
 	suite_add_tcase(s, tc);
