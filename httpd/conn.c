@@ -33,6 +33,7 @@
 #define SEND_CHUNK	(4 * 1024 * 1024)
 #define SPLICE_CHUNK	(1024 * 1024)
 #define ADDR_BUCKETS	1024
+#define LINGER_MS	2000
 
 struct addr_count {
 	struct addr_count *next;
@@ -52,6 +53,8 @@ static void conn_pipe_io(int, int, void *);
 static void conn_timeout(void *);
 static void conn_close(struct conn *);
 static void conn_next(struct conn *);
+static void conn_linger(struct conn *);
+static void conn_linger_read(struct conn *);
 static void conn_update_events(struct conn *);
 static void body_pump(struct conn *);
 static void body_finish(struct conn *, int);
@@ -317,6 +320,7 @@ respond_head(struct conn *c, int status, const char *ctype, uint64_t len)
 		/* the body was not (fully) read: the stream is unusable */
 		body_release(c);
 		c->keep_alive = 0;
+		c->linger = 1;
 	}
 	buf_printf(&c->out, "HTTP/1.1 %d %s\r\n"
 	    "Docker-Distribution-API-Version: registry/2.0\r\n", status,
@@ -425,7 +429,8 @@ conn_update_events(struct conn *c)
 		return;
 	if (buf_avail(&c->out) || c->file_left)
 		ev |= EV_WRITE;
-	if (c->state == CS_HEAD || (c->body_sink != SINK_NONE &&
+	if (c->state == CS_HEAD || c->state == CS_LINGER ||
+	    (c->body_sink != SINK_NONE &&
 	    !c->body_done && !c->pipe_watched))
 		ev |= EV_READ;
 	ev_set(c->fd, ev);
@@ -513,11 +518,16 @@ conn_read_head(struct conn *c)
 	int r;
 
 	for (;;) {
-		if (buf_avail(&c->in)) {
-			buf_reserve(&c->in, 1);	/* room for the parser */
+		/* a head ends with a newline: parse only when one arrived, so
+		 * a client sending a byte at a time costs no rescans */
+		if (buf_avail(&c->in) && (buf_avail(&c->in) >= HTTP_MAX_HEAD ||
+		    memchr(buf_head(&c->in) + c->scanned, '\n',
+		    buf_avail(&c->in) - c->scanned) != NULL)) {
+			c->scanned = buf_avail(&c->in);
 			r = http_parse_request(buf_head(&c->in),
 			    buf_avail(&c->in), &c->req);
 			if (r > 0) {
+				c->scanned = 0;
 				conn_keep_head(c);
 				conn_begin_request(c);
 				return;
@@ -557,6 +567,11 @@ conn_io(int fd, int events, void *arg)
 			return;
 		}
 	}
+	if (c->state == CS_LINGER) {
+		if (events & EV_READ)
+			conn_linger_read(c);
+		return;
+	}
 	if (events & EV_READ) {
 		if (c->state == CS_HEAD)
 			conn_read_head(c);
@@ -575,10 +590,47 @@ conn_io(int fd, int events, void *arg)
 		conn_update_events(c);
 }
 
+/*
+ * We answered while the client was still sending its body (an early error):
+ * closing now with unread bytes would make the kernel send a reset that can
+ * destroy the answer before the client reads it.  So stop writing, and
+ * read and drop what still arrives, for a short bounded time.
+ */
+static void
+conn_linger(struct conn *c)
+{
+	c->state = CS_LINGER;
+	c->linger = 0;
+	shutdown(c->fd, SHUT_WR);
+	buf_reset(&c->in);
+	ev_set(c->fd, EV_READ);
+	ev_timer_arm(&c->timer, LINGER_MS);
+}
+
+static void
+conn_linger_read(struct conn *c)
+{
+	char scratch[16384];
+	ssize_t n;
+
+	for (int i = 0; i < 64; i++) {
+		n = recv(c->fd, scratch, sizeof(scratch), 0);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0)
+			break;
+	}
+	conn_close(c);
+}
+
 /* The response is out: next request on this connection, or close. */
 static void
 conn_next(struct conn *c)
 {
+	if (c->linger && !c->wait_link) {
+		conn_linger(c);
+		return;
+	}
 	if (!c->keep_alive || c->wait_link || worker_stopping()) {
 		conn_close(c);
 		return;

@@ -22,7 +22,7 @@ struct conn;
  * 413 too large, 408 too slow) or -1 when the client went away. */
 typedef void (*conn_body_cb)(struct conn *, int err);
 
-enum conn_state { CS_HEAD, CS_HANDLE, CS_CLOSED };
+enum conn_state { CS_HEAD, CS_HANDLE, CS_LINGER, CS_CLOSED };
 enum body_kind { BK_NONE, BK_LENGTH, BK_CHUNKED };
 enum body_sink { SINK_NONE, SINK_MEM, SINK_PIPE, SINK_DISCARD };
 
@@ -36,6 +36,8 @@ struct conn {
 	struct buf	 head;			/* the request head req points into */
 	struct http_request req;
 	int		 keep_alive;
+	int		 linger;		/* answered before the body was read */
+	size_t		 scanned;		/* bytes of in without a head end */
 	int		 responded;
 	int		 status;		/* of the response, for the log */
 	/* request body */
