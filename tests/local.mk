@@ -34,3 +34,18 @@ AM_TESTS_ENVIRONMENT = top_builddir=$(abs_top_builddir); \
 	top_srcdir=$(abs_top_srcdir); export top_builddir top_srcdir;
 TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL)
+
+# storaged: its pure parts linked into a unit test, and the real worker driven
+# over socketpairs as httpd and master would.
+if HAVE_CHECK
+STORAGED_TESTS = tests/unit/test_store tests/unit/test_storaged_proto
+check_PROGRAMS += $(STORAGED_TESTS)
+TESTS += $(STORAGED_TESTS)
+endif
+tests_unit_test_store_SOURCES = tests/unit/test_store.c $(STORAGED_CORE)
+tests_unit_test_store_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/storaged
+tests_unit_test_store_LDADD = $(UNIT_LDADD)
+tests_unit_test_store_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_storaged_proto_SOURCES = tests/unit/test_storaged_proto.c
+tests_unit_test_storaged_proto_LDADD = $(UNIT_LDADD)
+tests_unit_test_storaged_proto_CFLAGS = $(UNIT_CFLAGS)
