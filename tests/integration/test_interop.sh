@@ -1,0 +1,412 @@
+#!/bin/bash
+# test_interop.sh — the store format, checked against the real thing: Debian's
+# docker-registry (Docker Distribution 2.8) serves a store regmaster wrote, and
+# regmaster serves a store docker-registry wrote, with every digest unchanged.
+#
+# What it tests (both modes: as root with privilege separation, and as a plain user):
+#   1. regmaster -> Distribution: skopeo pushes a 3-layer image, a two-platform index
+#      and an OCI 1.1 artifact (next to its subject) into regmaster; regmaster stops;
+#      docker-registry started on the same storage root serves them: `skopeo inspect
+#      --raw` and `skopeo copy` to an OCI layout give the digests regmaster reported
+#      (Docker-Content-Digest) and blobs whose sha256 is their name, the same blob set
+#      as the source layout; tags/list and _catalog list the repositories and tags.
+#   2. Distribution -> regmaster: the same images pushed into docker-registry on a
+#      fresh store; docker-registry stops; regmaster started on that store serves them
+#      to skopeo with the same digests, and to curl: manifest by tag, blob by digest,
+#      tags/list, _catalog, the referrers of the artifact's subject (which regmaster
+#      can only know from the stored manifests: Distribution 2.8 keeps no referrers).
+#      Then a new image is pushed into regmaster under a new tag, and docker-registry,
+#      restarted on the store, serves the new tag next to the old ones.
+#
+# docker-registry is started by this suite, in the background, and stopped by its PID
+# (only after checking that PID still runs docker-registry). Without docker-registry or
+# skopeo the suite reports that as a failure: interop is what it exists to check.
+set -u
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname -- "$0")/lib.sh"
+
+DOCKER_REGISTRY=${DOCKER_REGISTRY:-/usr/bin/docker-registry}
+MT_MANIFEST=application/vnd.oci.image.manifest.v1+json
+MT_INDEX=application/vnd.oci.image.index.v1+json
+ARTIFACT_TYPE=application/vnd.example.sbom.v1
+# Every manifest type we push, so a HEAD by tag is never refused by Accept negotiation.
+ACCEPT="$MT_MANIFEST, $MT_INDEX, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json"
+
+# What is pushed: source image (a layout made by mkimages.sh) and repository:tag. The
+# artifact goes next to a copy of its subject, since referrers are per repository.
+PUSHES="multi interop/multi:v1
+index interop/index:v1
+multi interop/artifact:subject
+artifact interop/artifact:v1"
+REPOS="interop/artifact interop/index interop/multi"
+
+DR_PID=""   # the docker-registry this suite runs, if any
+DR_URL=""
+DR_HOST=""
+DR_N=0      # how many docker-registry runs so far (names their config and log)
+CODE=""     # status of the last req
+GOT=""      # digest found by the last head_digest
+
+# ---------------------------------------------------------------- helpers
+
+# req METHOD URL [CURL ARGS...]: one request; sets CODE, headers in $HDR, body in $BODY.
+req() {
+	local m=$1 u=$2
+	shift 2
+	if [ "$m" = HEAD ]; then
+		CODE=$(curl -s --max-time 60 -I -D "$HDR" -o /dev/null -w '%{http_code}' "$@" "$u")
+		: >"$BODY"
+	else
+		CODE=$(curl -s --max-time 60 -X "$m" -D "$HDR" -o "$BODY" -w '%{http_code}' "$@" "$u")
+	fi
+}
+
+# hval NAME: the value of the last response's header NAME, CR stripped.
+hval() {
+	tr -d '\r' <"$HDR" | awk -v n="$1" 'BEGIN { n = tolower(n) }
+		{ i = index($0, ":"); if (i && tolower(substr($0, 1, i - 1)) == n) { v = substr($0, i + 1); sub(/^[ \t]+/, "", v); r = v } }
+		END { print r }'
+}
+
+# what: the last request's response, for failure details.
+what() { printf 'status %s\n%s\nbody: %s\n' "$CODE" "$(tr -d '\r' <"$HDR")" "$(head -c 600 "$BODY")"; }
+
+# t_true DESC CMD...: ok when CMD succeeds (details: the last response).
+t_true() {
+	local d=$1
+	shift
+	if "$@"; then ok "$d"; else fail "$d" "command: $*" "$(what)"; fi
+}
+
+# same DESC WANT GOT [DETAIL...]: ok when WANT = GOT, else a failure showing both.
+same() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		fail "$1" "want: $2" "got:  $3" "${@:4}"
+	fi
+}
+
+dg() { printf 'sha256:%s\n' "$(sha256sum "$1" | cut -d' ' -f1)"; }
+
+# img_digest DIR NAME: the digest mkimages.sh reported for image NAME of set DIR.
+img_digest() { awk -v n="$2" '$1 == n { print $2 }' "$1.digests"; }
+
+# build_images DIR: a fresh image set (random content) from mkimages.sh.
+build_images() {
+	if bash "$T_LIB_DIR/mkimages.sh" "$1" >"$1.digests" 2>"$1.err"; then
+		return 0
+	fi
+	fail "mkimages.sh builds the test images" "$(cat "$1.err")"
+	return 1
+}
+
+# blob_set LAYOUT: the blob names of an OCI layout, sorted, on one line.
+blob_set() { (cd "$1/blobs/sha256" && printf '%s ' *); }
+
+# blobs_verify LAYOUT: every blob file's sha256 is its name.
+blobs_verify() {
+	local b
+	for b in "$1"/blobs/sha256/*; do
+		[ "$(sha256sum "$b" | cut -d' ' -f1)" = "$(basename "$b")" ] || return 1
+	done
+}
+
+# head_digest URL REPO REF: sets GOT to the Docker-Content-Digest of a manifest HEAD
+# (empty unless 200). Not a $(...) function, so CODE stays set for what().
+head_digest() {
+	GOT=""
+	req HEAD "$1/v2/$2/manifests/$3" -H "Accept: $ACCEPT"
+	[ "$CODE" = 200 ] && GOT=$(hval Docker-Content-Digest)
+}
+
+# all_flag SRC: skopeo's --all for the index (both platforms), nothing otherwise.
+all_flag() { [ "$1" = index ] && printf -- '--all\n'; }
+
+# ---------------------------------------------------------------- skopeo
+
+# sk_push IMGDIR SRC HOST REPO:TAG WHO: push layout SRC of an image set to HOST.
+sk_push() {
+	local out=$T_DIR/skopeo.out
+	# shellcheck disable=SC2046 # all_flag prints nothing or one word
+	if timeout 120 skopeo copy -q $(all_flag "$2") --dest-tls-verify=false \
+		"oci:$1/$2:latest" "docker://$3/$4" >"$out" 2>&1; then
+		ok "skopeo pushes $2 into $5 as $4"
+	else
+		fail "skopeo pushes $2 into $5 as $4" "$(cat "$out")"
+		return 1
+	fi
+}
+
+# sk_pull_check IMGDIR SRC HOST REPO:TAG WHO: HOST serves REPO:TAG as the image SRC of
+# the set: inspect --raw gives its digest, and a copy to an OCI layout has the same
+# digest and exactly the source layout's blobs, each matching its digest.
+sk_pull_check() {
+	local imgs=$1 src=$2 host=$3 ref=$4 who=$5 want got back out=$T_DIR/skopeo.out
+	want=$(img_digest "$imgs" "$src")
+	got=$(timeout 60 skopeo inspect --raw --tls-verify=false "docker://$host/$ref" 2>"$out" |
+		sha256sum | cut -d' ' -f1)
+	same "$who: skopeo inspect --raw $ref has the pushed digest" "$want" "sha256:$got" "$(cat "$out")"
+	back=$T_DIR/pulled-$DR_N-${ref//[\/:]/_}
+	rm -rf -- "$back"
+	# shellcheck disable=SC2046 # all_flag prints nothing or one word
+	if timeout 120 skopeo copy -q $(all_flag "$src") --src-tls-verify=false \
+		"docker://$host/$ref" "oci:$back:latest" >"$out" 2>&1; then
+		ok "$who: skopeo copy pulls $ref"
+	else
+		fail "$who: skopeo copy pulls $ref" "$(cat "$out")"
+		return 1
+	fi
+	same "$who: the pulled $ref has the pushed digest" "$want" \
+		"$(jq -r '.manifests[0].digest' <"$back/index.json")"
+	same "$who: the pulled $ref has exactly the source's blobs" \
+		"$(blob_set "$imgs/$src")" "$(blob_set "$back")"
+	t_check "$who: every pulled blob of $ref matches its digest" blobs_verify "$back"
+}
+
+# sk_pull_all IMGDIR HOST WHO: sk_pull_check every entry of PUSHES.
+sk_pull_all() {
+	local src ref
+	while read -r src ref; do
+		sk_pull_check "$1" "$src" "$2" "$ref" "$3"
+	done <<<"$PUSHES"
+}
+
+# sk_push_all IMGDIR HOST WHO: push every entry of PUSHES; records regmaster's or
+# docker-registry's Docker-Content-Digest for each against mkimages.sh's digest.
+sk_push_all() {
+	local src ref
+	while read -r src ref; do
+		sk_push "$1" "$src" "$2" "$ref" "$3" || continue
+		head_digest "http://$2" "${ref%:*}" "${ref##*:}"
+		same "$3 reports the layout's digest for $ref (Docker-Content-Digest)" \
+			"$(img_digest "$1" "$src")" "$GOT" "$(what)"
+	done <<<"$PUSHES"
+}
+
+# ---------------------------------------------------------------- docker-registry
+
+# dr_is_ours: DR_PID is alive and still runs docker-registry (not a reused PID).
+dr_is_ours() {
+	[ -n "$DR_PID" ] && [ -r "/proc/$DR_PID/cmdline" ] &&
+		tr '\0' ' ' <"/proc/$DR_PID/cmdline" 2>/dev/null | grep -q '^[^ ]*docker-registry serve '
+}
+
+dr_gone() { ! dr_is_ours; }
+
+# dr_start STORE: run docker-registry on STORE at a free loopback port; sets DR_PID,
+# DR_URL, DR_HOST. 1 when it does not answer /v2/ within 10 s.
+dr_start() {
+	local port conf log
+	port=$(t_pick_port) || return 1
+	DR_N=$((DR_N + 1))
+	conf=$T_DIR/docker-registry-$DR_N.yml
+	log=$T_DIR/docker-registry-$DR_N.log
+	# Upload purging off: it would rewrite _uploads behind the test's back.
+	cat >"$conf" <<EOF
+version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $1
+  delete:
+    enabled: true
+  maintenance:
+    uploadpurging:
+      enabled: false
+http:
+  addr: 127.0.0.1:$port
+EOF
+	"$DOCKER_REGISTRY" serve "$conf" >"$log" 2>&1 </dev/null &
+	DR_PID=$!
+	DR_HOST=127.0.0.1:$port
+	DR_URL=http://$DR_HOST
+	t_diag "docker-registry $DR_N: pid $DR_PID port $port store $1"
+	if t_wait_http "$DR_URL/v2/" 200 10; then
+		return 0
+	fi
+	fail "docker-registry answers /v2/ on $1" "$(cat "$log")"
+	dr_stop
+	return 1
+}
+
+# dr_stop: stop our docker-registry by its PID (TERM, then KILL), and reap it.
+dr_stop() {
+	[ -n "$DR_PID" ] || return 0
+	if dr_is_ours; then
+		kill -TERM "$DR_PID" 2>/dev/null
+		t_wait_until 10 dr_gone || kill -KILL "$DR_PID" 2>/dev/null
+	fi
+	wait "$DR_PID" 2>/dev/null
+	DR_PID=""
+}
+
+# The harness's traps clean regmaster up; docker-registry is ours to stop first.
+trap 'dr_stop; t_cleanup' EXIT
+trap 'dr_stop; t_cleanup; trap - EXIT; exit 130' INT
+trap 'dr_stop; t_cleanup; trap - EXIT; exit 143' TERM
+
+# ---------------------------------------------------------------- listings
+
+# check_listings URL WHO [REPO TAGS]...: tags/list of each REPO is exactly TAGS (JSON
+# array), and _catalog lists every repository of REPOS.
+check_listings() {
+	local url=$1 who=$2 repo tags cat
+	shift 2
+	while [ $# -ge 2 ]; do
+		repo=$1 tags=$2
+		shift 2
+		req GET "$url/v2/$repo/tags/list"
+		same "$who: tags/list of $repo" "{\"name\":\"$repo\",\"tags\":$tags}" \
+			"$(jq -c '{name, tags: (.tags | sort)}' <"$BODY" 2>/dev/null)" "$(what)"
+	done
+	req GET "$url/v2/_catalog"
+	cat=$(jq -r '.repositories[]' <"$BODY" 2>/dev/null | grep '^interop/' | tr '\n' ' ')
+	same "$who: _catalog lists the repositories" "$REPOS " "$cat" "$(what)"
+}
+
+# ---------------------------------------------------------------- 1. regmaster -> Distribution
+
+test_to_distribution() {
+	local imgs
+	t_init interop-rm2dr || return 1
+	HDR=$T_DIR/resp.hdr
+	BODY=$T_DIR/resp.body
+	imgs=$T_DIR/img
+	build_images "$imgs" || return 1
+	t_start || {
+		fail "start regmaster" "$T_OUT"
+		return 1
+	}
+	t_wait_http "$T_URL/v2/" 200 10 || {
+		fail "regmaster answers /v2/" "$(t_http_code "$T_URL/v2/")"
+		return 1
+	}
+	sk_push_all "$imgs" "127.0.0.1:$T_PORT" regmaster
+	t_check "regmaster stops" t_stop
+
+	dr_start "$T_STORE" || return 1
+	sk_pull_all "$imgs" "$DR_HOST" docker-registry
+	# Distribution reads regmaster's tag links and revision links the same way.
+	head_digest "$DR_URL" interop/multi v1
+	same "docker-registry: Docker-Content-Digest of interop/multi:v1" \
+		"$(img_digest "$imgs" multi)" "$GOT" "$(what)"
+	head_digest "$DR_URL" interop/index v1
+	same "docker-registry: Docker-Content-Digest of interop/index:v1" \
+		"$(img_digest "$imgs" index)" "$GOT" "$(what)"
+	check_listings "$DR_URL" docker-registry interop/multi '["v1"]' interop/index '["v1"]' \
+		interop/artifact '["subject","v1"]'
+	dr_stop
+}
+
+# ---------------------------------------------------------------- 2. Distribution -> regmaster
+
+# check_curl_regmaster IMGDIR: manifest by tag, blob by digest, referrers, via curl.
+check_curl_regmaster() {
+	local imgs=$1 md ad layer
+	md=$(img_digest "$imgs" multi)
+	ad=$(img_digest "$imgs" artifact)
+	req GET "$T_URL/v2/interop/multi/manifests/v1" -H "Accept: $ACCEPT"
+	t_true "regmaster: manifest GET by tag: 200" [ "$CODE" = 200 ]
+	same "regmaster: the manifest body is the one pushed" "$md" "$(dg "$BODY")"
+	same "regmaster: Docker-Content-Digest of the manifest" "$md" "$(hval Docker-Content-Digest)"
+	same "regmaster: Content-Type of the manifest" "$MT_MANIFEST" "$(hval Content-Type)"
+	# The biggest layer (5 MiB) of the image, by its digest.
+	layer=$(jq -r '.layers | max_by(.size) | .digest' <"$BODY")
+	req GET "$T_URL/v2/interop/multi/blobs/$layer"
+	t_true "regmaster: blob GET by digest: 200" [ "$CODE" = 200 ]
+	same "regmaster: the blob's sha256 is its digest" "$layer" "$(dg "$BODY")"
+	same "regmaster: the blob is the source layout's" "$(dg "$imgs/multi/blobs/sha256/${layer#sha256:}")" \
+		"$(dg "$BODY")"
+	req GET "$T_URL/v2/interop/index/manifests/v1" -H "Accept: $ACCEPT"
+	same "regmaster: the index by tag has its digest" "$(img_digest "$imgs" index)" "$(dg "$BODY")"
+	same "regmaster: Content-Type of the index" "$MT_INDEX" "$(hval Content-Type)"
+	# Distribution 2.8 kept no referrers: regmaster finds them in the stored manifests.
+	req GET "$T_URL/v2/interop/artifact/referrers/$md"
+	t_true "regmaster: referrers of the artifact's subject: 200" [ "$CODE" = 200 ]
+	same "regmaster: the referrers list the artifact docker-registry stored" \
+		"$ad $ARTIFACT_TYPE" "$(jq -r '.manifests[] | "\(.digest) \(.artifactType)"' <"$BODY" 2>/dev/null)" "$(what)"
+	req GET "$T_URL/v2/interop/multi/referrers/$md"
+	same "regmaster: no referrers in a repository without the artifact" "[]" \
+		"$(jq -c '.manifests' <"$BODY" 2>/dev/null)" "$(what)"
+}
+
+test_from_distribution() {
+	local imgs imgs2 v2
+	t_init interop-dr2rm || return 1
+	HDR=$T_DIR/resp.hdr
+	BODY=$T_DIR/resp.body
+	imgs=$T_DIR/img
+	imgs2=$T_DIR/img2
+	build_images "$imgs" || return 1
+	build_images "$imgs2" || return 1
+
+	dr_start "$T_STORE" || return 1
+	sk_push_all "$imgs" "$DR_HOST" docker-registry
+	dr_stop
+
+	t_start || {
+		fail "start regmaster on docker-registry's store" "$T_OUT"
+		return 1
+	}
+	t_wait_http "$T_URL/v2/" 200 10 || {
+		fail "regmaster answers /v2/ on docker-registry's store" "$(t_http_code "$T_URL/v2/")"
+		return 1
+	}
+	sk_pull_all "$imgs" "127.0.0.1:$T_PORT" regmaster
+	check_curl_regmaster "$imgs"
+	check_listings "$T_URL" regmaster interop/multi '["v1"]' interop/index '["v1"]' \
+		interop/artifact '["subject","v1"]'
+
+	# New content under a new tag, written by regmaster into Distribution's store.
+	v2=$(img_digest "$imgs2" multi)
+	if sk_push "$imgs2" multi "127.0.0.1:$T_PORT" interop/multi:v2 regmaster; then
+		head_digest "$T_URL" interop/multi v2
+		same "regmaster reports the new image's digest" "$v2" "$GOT" "$(what)"
+	fi
+	t_check "regmaster stops" t_stop
+
+	dr_start "$T_STORE" || return 1
+	sk_pull_check "$imgs2" multi "$DR_HOST" interop/multi:v2 docker-registry
+	sk_pull_check "$imgs" multi "$DR_HOST" interop/multi:v1 docker-registry
+	check_listings "$DR_URL" docker-registry interop/multi '["v1","v2"]'
+	# PROBE: docker-registry writes into the store regmaster owns, then regmaster again.
+	imgs3=$T_DIR/img3
+	build_images "$imgs3"
+	sk_push "$imgs3" multi "$DR_HOST" interop/multi:v3 docker-registry
+	dr_stop
+	ls -ln "$T_STORE/docker/registry/v2/repositories/interop/multi/_manifests/tags"
+	t_start
+	sk_pull_check "$imgs3" multi "127.0.0.1:$T_PORT" interop/multi:v3 regmaster
+	# move tag v3 to v2's image
+	req GET "$T_URL/v2/interop/multi/manifests/v2" -H "Accept: $ACCEPT"
+	cp "$BODY" "$T_DIR/v2.json"
+	req PUT "$T_URL/v2/interop/multi/manifests/v3" -H "Content-Type: $MT_MANIFEST" --data-binary "@$T_DIR/v2.json"
+	t_true "regmaster moves tag v3 written by docker-registry" [ "$CODE" = 201 ]
+	what
+	req DELETE "$T_URL/v2/interop/multi/manifests/v3"
+	t_true "regmaster deletes tag v3 written by docker-registry" [ "$CODE" = 202 ]
+	what
+	t_stop
+}
+
+# ---------------------------------------------------------------- the suite
+
+body() {
+	local tool
+	for tool in "$DOCKER_REGISTRY" skopeo jq curl; do
+		command -v "$tool" >/dev/null 2>&1 && continue
+		fail "$tool is installed (interop needs it)"
+		return 1
+	done
+	test_to_distribution
+	dr_stop
+	test_from_distribution
+	dr_stop
+}
+
+t_run_modes body
+t_summary
