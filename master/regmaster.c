@@ -242,6 +242,26 @@ cmd_start(int argc, char **argv)
 }
 
 static int
+pid_is_zombie(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* "pid (comm) S ...": comm may hold spaces, so look after the ')' */
+	p = strrchr(buf, ')');
+	return p != NULL && p[1] == ' ' && p[2] == 'Z';
+}
+
+static int
 cmd_stop(void)
 {
 	pid_t pid = running_pid();
@@ -258,7 +278,10 @@ cmd_stop(void)
 	}
 	deadline = now_ms() + (uint64_t)conf_int(P_STOP_TIMEOUT) * 1000 + 5000;
 	while (now_ms() < deadline) {
-		if (kill(pid, 0) == -1 && errno == ESRCH)
+		/* master removes its pidfile last; a zombie not yet reaped
+		 * by its parent has stopped too */
+		if ((kill(pid, 0) == -1 && errno == ESRCH) ||
+		    access(pid_path, F_OK) == -1 || pid_is_zombie(pid))
 			return 0;
 		usleep(20000);
 	}

@@ -17,6 +17,10 @@
 #      can only know from the stored manifests: Distribution 2.8 keeps no referrers).
 #      Then a new image is pushed into regmaster under a new tag, and docker-registry,
 #      restarted on the store, serves the new tag next to the old ones.
+#   3. And back again: docker-registry adds a tag to that store, and regmaster, started
+#      on it once more, serves that tag, moves it to another image and deletes it.
+#      (As root this checks that regmaster takes over what a root-run Distribution
+#      wrote into a store that regmaster already owned.)
 #
 # docker-registry is started by this suite, in the background, and stopped by its PID
 # (only after checking that PID still runs docker-registry). Without docker-registry or
@@ -373,24 +377,46 @@ test_from_distribution() {
 	sk_pull_check "$imgs2" multi "$DR_HOST" interop/multi:v2 docker-registry
 	sk_pull_check "$imgs" multi "$DR_HOST" interop/multi:v1 docker-registry
 	check_listings "$DR_URL" docker-registry interop/multi '["v1","v2"]'
-	# PROBE: docker-registry writes into the store regmaster owns, then regmaster again.
-	imgs3=$T_DIR/img3
-	build_images "$imgs3"
-	sk_push "$imgs3" multi "$DR_HOST" interop/multi:v3 docker-registry
 	dr_stop
-	ls -ln "$T_STORE/docker/registry/v2/repositories/interop/multi/_manifests/tags"
-	t_start
-	sk_pull_check "$imgs3" multi "127.0.0.1:$T_PORT" interop/multi:v3 regmaster
-	# move tag v3 to v2's image
+	test_back_again "$imgs2"
+}
+
+# ---------------------------------------------------------------- 3. and back again
+
+# test_back_again IMGDIR2: on the store of test_from_distribution (which regmaster has
+# taken over), docker-registry writes once more, then regmaster must be able to change
+# what it wrote. A deployment that goes back to registry:2 for a while (run as root, as
+# its image does) and then returns to regmaster does exactly this.
+test_back_again() {
+	local imgs2=$1 v2 v3
+	v2=$(img_digest "$imgs2" multi)
+	v3=$(img_digest "$imgs2" index)
+	dr_start "$T_STORE" || return 1
+	# The second set's index: content no one has written into this store yet.
+	if sk_push "$imgs2" index "$DR_HOST" interop/multi:v3 docker-registry; then
+		head_digest "$DR_URL" interop/multi v3
+		same "docker-registry reports the digest of the tag it added" "$v3" "$GOT" "$(what)"
+	fi
+	dr_stop
+	t_start || {
+		fail "restart regmaster after docker-registry wrote to its store" "$T_OUT"
+		return 1
+	}
+	t_wait_http "$T_URL/v2/" 200 10
+	head_digest "$T_URL" interop/multi v3
+	same "regmaster serves the tag docker-registry added" "$v3" "$GOT" "$(what)"
+	# Moving and deleting that tag rewrites files docker-registry created.
 	req GET "$T_URL/v2/interop/multi/manifests/v2" -H "Accept: $ACCEPT"
-	cp "$BODY" "$T_DIR/v2.json"
-	req PUT "$T_URL/v2/interop/multi/manifests/v3" -H "Content-Type: $MT_MANIFEST" --data-binary "@$T_DIR/v2.json"
-	t_true "regmaster moves tag v3 written by docker-registry" [ "$CODE" = 201 ]
-	what
+	cp -- "$BODY" "$T_DIR/v2.json"
+	req PUT "$T_URL/v2/interop/multi/manifests/v3" -H "Content-Type: $MT_MANIFEST" \
+		--data-binary "@$T_DIR/v2.json"
+	t_true "regmaster moves the tag docker-registry added: 201" [ "$CODE" = 201 ]
+	head_digest "$T_URL" interop/multi v3
+	same "the moved tag names the other image" "$v2" "$GOT" "$(what)"
 	req DELETE "$T_URL/v2/interop/multi/manifests/v3"
-	t_true "regmaster deletes tag v3 written by docker-registry" [ "$CODE" = 202 ]
-	what
-	t_stop
+	t_true "regmaster deletes the tag docker-registry added: 202" [ "$CODE" = 202 ]
+	check_listings "$T_URL" regmaster interop/multi '["v1","v2"]'
+	t_check "regmaster stops" t_stop
 }
 
 # ---------------------------------------------------------------- the suite
