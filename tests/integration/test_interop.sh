@@ -50,6 +50,7 @@ DR_HOST=""
 DR_N=0      # how many docker-registry runs so far (names their config and log)
 CODE=""     # status of the last req
 GOT=""      # digest found by the last head_digest
+PULLS=0     # skopeo pulls so far (each gets its own layout directory)
 
 # ---------------------------------------------------------------- helpers
 
@@ -75,11 +76,17 @@ hval() {
 # what: the last request's response, for failure details.
 what() { printf 'status %s\n%s\nbody: %s\n' "$CODE" "$(tr -d '\r' <"$HDR")" "$(head -c 600 "$BODY")"; }
 
-# t_true DESC CMD...: ok when CMD succeeds (details: the last response).
+# t_true DESC CMD...: ok when CMD succeeds, else a failure (details: the last response)
+# and status 1.
 t_true() {
 	local d=$1
 	shift
-	if "$@"; then ok "$d"; else fail "$d" "command: $*" "$(what)"; fi
+	if "$@"; then
+		ok "$d"
+	else
+		fail "$d" "command: $*" "$(what)"
+		return 1
+	fi
 }
 
 # same DESC WANT GOT [DETAIL...]: ok when WANT = GOT, else a failure showing both.
@@ -134,7 +141,7 @@ sk_push() {
 	local out=$T_DIR/skopeo.out
 	# shellcheck disable=SC2046 # all_flag prints nothing or one word
 	if timeout 120 skopeo copy -q $(all_flag "$2") --dest-tls-verify=false \
-		"oci:$1/$2:latest" "docker://$3/$4" >"$out" 2>&1; then
+		"oci:$1/$2:latest" "docker://$3/$4" >"$out" 2>&1 </dev/null; then
 		ok "skopeo pushes $2 into $5 as $4"
 	else
 		fail "skopeo pushes $2 into $5 as $4" "$(cat "$out")"
@@ -148,14 +155,15 @@ sk_push() {
 sk_pull_check() {
 	local imgs=$1 src=$2 host=$3 ref=$4 who=$5 want got back out=$T_DIR/skopeo.out
 	want=$(img_digest "$imgs" "$src")
-	got=$(timeout 60 skopeo inspect --raw --tls-verify=false "docker://$host/$ref" 2>"$out" |
+	got=$(timeout 60 skopeo inspect --raw --tls-verify=false "docker://$host/$ref" 2>"$out" </dev/null |
 		sha256sum | cut -d' ' -f1)
 	same "$who: skopeo inspect --raw $ref has the pushed digest" "$want" "sha256:$got" "$(cat "$out")"
-	back=$T_DIR/pulled-$DR_N-${ref//[\/:]/_}
+	PULLS=$((PULLS + 1))
+	back=$T_DIR/pulled-$PULLS-${ref//[\/:]/_}
 	rm -rf -- "$back"
 	# shellcheck disable=SC2046 # all_flag prints nothing or one word
 	if timeout 120 skopeo copy -q $(all_flag "$src") --src-tls-verify=false \
-		"docker://$host/$ref" "oci:$back:latest" >"$out" 2>&1; then
+		"docker://$host/$ref" "oci:$back:latest" >"$out" 2>&1 </dev/null; then
 		ok "$who: skopeo copy pulls $ref"
 	else
 		fail "$who: skopeo copy pulls $ref" "$(cat "$out")"
@@ -172,17 +180,18 @@ sk_pull_check() {
 sk_pull_all() {
 	local src ref
 	while read -r src ref; do
-		sk_pull_check "$1" "$src" "$2" "$ref" "$3"
+		sk_pull_check "$1" "$src" "$2" "$ref" "$3" </dev/null
 	done <<<"$PUSHES"
 }
 
-# sk_push_all IMGDIR HOST WHO: push every entry of PUSHES; records regmaster's or
-# docker-registry's Docker-Content-Digest for each against mkimages.sh's digest.
+# sk_push_all IMGDIR HOST WHO: push every entry of PUSHES, and check that the registry's
+# Docker-Content-Digest for each is mkimages.sh's digest. (skopeo reads no stdin, but
+# the loop's stdin is the list, so every command in it gets /dev/null.)
 sk_push_all() {
 	local src ref
 	while read -r src ref; do
-		sk_push "$1" "$src" "$2" "$ref" "$3" || continue
-		head_digest "http://$2" "${ref%:*}" "${ref##*:}"
+		sk_push "$1" "$src" "$2" "$ref" "$3" </dev/null || continue
+		head_digest "http://$2" "${ref%:*}" "${ref##*:}" </dev/null
 		same "$3 reports the layout's digest for $ref (Docker-Content-Digest)" \
 			"$(img_digest "$1" "$src")" "$GOT" "$(what)"
 	done <<<"$PUSHES"
@@ -193,7 +202,7 @@ sk_push_all() {
 # dr_is_ours: DR_PID is alive and still runs docker-registry (not a reused PID).
 dr_is_ours() {
 	[ -n "$DR_PID" ] && [ -r "/proc/$DR_PID/cmdline" ] &&
-		tr '\0' ' ' <"/proc/$DR_PID/cmdline" 2>/dev/null | grep -q '^[^ ]*docker-registry serve '
+		tr '\0' ' ' 2>/dev/null <"/proc/$DR_PID/cmdline" | grep -q '^[^ ]*docker-registry serve '
 }
 
 dr_gone() { ! dr_is_ours; }
@@ -410,12 +419,14 @@ test_back_again() {
 	cp -- "$BODY" "$T_DIR/v2.json"
 	req PUT "$T_URL/v2/interop/multi/manifests/v3" -H "Content-Type: $MT_MANIFEST" \
 		--data-binary "@$T_DIR/v2.json"
-	t_true "regmaster moves the tag docker-registry added: 201" [ "$CODE" = 201 ]
-	head_digest "$T_URL" interop/multi v3
-	same "the moved tag names the other image" "$v2" "$GOT" "$(what)"
+	# The checks after a refusal would only repeat it, so they wait for success.
+	if t_true "regmaster moves the tag docker-registry added: 201" [ "$CODE" = 201 ]; then
+		head_digest "$T_URL" interop/multi v3
+		same "the moved tag names the other image" "$v2" "$GOT" "$(what)"
+	fi
 	req DELETE "$T_URL/v2/interop/multi/manifests/v3"
-	t_true "regmaster deletes the tag docker-registry added: 202" [ "$CODE" = 202 ]
-	check_listings "$T_URL" regmaster interop/multi '["v1","v2"]'
+	t_true "regmaster deletes the tag docker-registry added: 202" [ "$CODE" = 202 ] &&
+		check_listings "$T_URL" regmaster interop/multi '["v1","v2"]'
 	t_check "regmaster stops" t_stop
 }
 

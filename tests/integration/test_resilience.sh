@@ -30,10 +30,11 @@ MIB=1048576
 RECOVER_TIMEOUT=15   # s; covers master's backoff after several quick deaths in a row
 SKOPEO_TIMEOUT=90    # s; one skopeo run, retries included
 PUSH_ATTEMPTS=10     # outer attempts per push, on top of skopeo's own retries
-IMAGE_SETS=4         # fresh images pushed during the kill storm
+IMAGE_SETS=10        # at most this many fresh image sets pushed during the kill storm
 STORM_KILLS=6
 
 MASTER_JOB=""        # PID of the foreground master started by start_fg
+declare -A KILLS     # kill -9s this suite sent, per worker
 T_LOG=""
 
 # ---------------------------------------------------------------- HTTP helpers
@@ -132,13 +133,36 @@ worker_running() {
 		t_is_ours "$pid"
 }
 
-# kill_worker NAME: kill -9 the running NAME; sets KILLED (its PID). 1 if none ran.
+# kill_worker NAME: kill -9 the running NAME; sets KILLED (its PID) and counts the
+# kill in KILLS[NAME]. 1 if none ran.
 kill_worker() {
 	KILLED=""
 	t_wait_until "$RECOVER_TIMEOUT" worker_running "$1" || return 1
 	KILLED=$(t_worker_pid "$1")
 	# Only a PID regmaster's own status names, and only while it is a regmaster process.
-	t_is_ours "$KILLED" && kill -KILL "$KILLED" 2>/dev/null
+	t_is_ours "$KILLED" && kill -KILL "$KILLED" 2>/dev/null || return 1
+	KILLS[$1]=$((${KILLS[$1]:-0} + 1))
+}
+
+# check_deaths: master's log shows no worker death but our kill -9s: a worker that
+# crashed or gave up because a peer died would be a resilience bug the HTTP checks
+# might not see.
+check_deaths() {
+	local w want got other
+	for w in $T_WORKERS; do
+		want=${KILLS[$w]:-0}
+		got=$(grep -cE "worker_exited: $w \(pid [0-9]+\) killed by signal 9\$" "$T_LOG")
+		if [ "$got" = "$want" ]; then
+			ok "log: $w died $got times, each by our kill -9"
+		else
+			fail "log: $w died only by our $want kill -9s" "log shows $got" \
+				"$(grep -E "worker_exited: $w " "$T_LOG")"
+		fi
+	done
+	other=$(grep -E 'worker_exited: .*(exited with status|killed by signal ([0-8]|[1-9][0-9]))' "$T_LOG")
+	if [ -z "$other" ]; then ok "log: no worker exited or died any other way"; else
+		fail "log: no worker exited or died any other way" "$other"
+	fi
 }
 
 # kill_and_recover NAME: kill -9 NAME, wait until master brought it back; counted.
@@ -212,6 +236,65 @@ test_resume_upload() {
 	fi
 }
 
+# range_end: the last byte of the Range header of the last response ("0-N" -> N).
+range_end() {
+	local r
+	r=$(hval Range)
+	[[ $r =~ ^0-([0-9]+)$ ]] && printf '%s\n' "${BASH_REMATCH[1]}"
+}
+
+# test_resume_cut VICTIM: a PATCH cut short by kill -9 of VICTIM mid-body. Whatever
+# offset the status GET then reports must lie between the last complete chunk and the
+# end, and resuming from exactly there must commit a digest-correct blob: a worker's
+# death may lose the bytes in flight, never keep wrong ones.
+test_resume_cut() {
+	local v=$1 f=$T_DIR/cut-$1 first=$MIB total=$((9 * MIB)) d l cjob end off
+	head -c "$total" /dev/urandom >"$f"
+	head -c "$first" "$f" >"$f.a"
+	tail -c +$((first + 1)) "$f" >"$f.b"
+	d=sha256:$(sha_of "$f")
+	req POST "/v2/cut/$v/blobs/uploads/"
+	l=$(loc)
+	patch_chunk "cut by $v: chunk 1 (1 MiB)" "$l" "$f.a" 0
+	l=$(loc)
+	# 8 MiB at 4 MiB/s: the kill lands mid-body.
+	curl -s -o /dev/null --max-time 30 --limit-rate 4M -X PATCH -H "Content-Range: $first-$((total - 1))" \
+		-H 'Content-Type: application/octet-stream' --data-binary "@$f.b" "$T_URL$l" &
+	cjob=$!
+	sleep 0.6
+	if ! kill_worker "$v"; then
+		fail "cut by $v: $v running to be killed" "$T_STATUS"
+		wait "$cjob"
+		return 1
+	fi
+	wait "$cjob"
+	if ! t_wait_until "$RECOVER_TIMEOUT" worker_back "$v" "$KILLED"; then
+		fail "cut by $v: $v back after kill -9" "$T_STATUS" "$(log_tail)"
+		return 1
+	fi
+	req GET "$l"
+	end=$(range_end)
+	if [ "$CODE" = 204 ] && [ -n "$end" ] && [ "$end" -ge $((first - 1)) ] && [ "$end" -lt "$total" ]; then
+		ok "cut by $v: the session survives, status Range 0-$end (sent 0-$((total - 1)))"
+	else
+		fail "cut by $v: the session survives with a Range within what was sent" "$(what)"
+		return 1
+	fi
+	off=$((end + 1))
+	if [ "$off" -lt "$total" ]; then
+		tail -c +$((off + 1)) "$f" >"$f.c"
+		patch_chunk "cut by $v: the rest from offset $off" "$(loc)" "$f.c" "$off"
+	fi
+	req PUT "$(loc)?digest=$d"
+	is_code "cut by $v: PUT ?digest= after the resumed upload: 201" 201
+	req GET "/v2/cut/$v/blobs/$d"
+	if [ "$CODE" = 200 ] && [ "sha256:$(sha_of "$BODY")" = "$d" ]; then
+		ok "cut by $v: the blob reads back with sha256 = its digest"
+	else
+		fail "cut by $v: the blob reads back with sha256 = its digest" "$(what)"
+	fi
+}
+
 # ---------------------------------------------------------------- 2: kill storm
 
 # make_sets: IMAGE_SETS fresh image sets (mkimages.sh: random content each run);
@@ -251,11 +334,14 @@ push_one() {
 	fi
 }
 
-# pusher: every image of every set, one after the other (bounded: sets x images x
+# pusher STORMFILE: push set after set, each image of a set one after the other, so
+# uploads are in flight through the whole storm: at least 2 sets, then more until
+# STORMFILE says the storm is over, at most IMAGE_SETS (bounded: sets x images x
 # attempts x SKOPEO_TIMEOUT).
 pusher() {
 	local n name
 	for ((n = 1; n <= IMAGE_SETS; n++)); do
+		[ "$n" -gt 2 ] && [ -e "$1" ] && break
 		for name in multi index; do push_one "$n" "$name"; done
 	done
 }
@@ -357,13 +443,14 @@ test_storm() {
 	fi
 	: >"$T_DIR/pushed"
 	: >"$T_DIR/pulled"
-	pusher &
+	pusher "$T_DIR/storm.over" &
 	pjob=$!
 	puller "$stop" &
 	ljob=$!
 	STORM_T0=$(t_now_ms)
 	STORM_DONE=0
 	storm
+	touch "$T_DIR/storm.over"
 	t_diag "storm: $STORM_DONE kills in $(($(t_now_ms) - STORM_T0)) ms"
 	if [ "$STORM_DONE" -ge $((STORM_KILLS - 1)) ]; then
 		ok "storm: $STORM_DONE of $STORM_KILLS kill -9s hit a live httpd/storaged"
@@ -379,7 +466,7 @@ test_storm() {
 
 	# Every push got through, within the bounded attempts.
 	n=$(wc -l <"$T_DIR/pushed")
-	if [ "$n" = $((IMAGE_SETS * 2)) ] && ! grep -qv ' ok$' "$T_DIR/pushed"; then
+	if [ "$n" -ge 4 ] && [ $((n % 2)) = 0 ] && ! grep -qv ' ok$' "$T_DIR/pushed"; then
 		tries=$(awk '{ s = s " " $4 } END { print s }' "$T_DIR/pushed")
 		ok "storm: all $n skopeo pushes succeeded (attempts:$tries)"
 	else
@@ -566,6 +653,8 @@ body() {
 		return 1
 	fi
 	test_resume_upload
+	test_resume_cut httpd
+	test_resume_cut storaged
 	t_diag "timing: resumable upload done at $(($(t_now_ms) - t0)) ms"
 	test_storm
 	# Nothing is in flight now: what the crashes left on disk is what is checked.
@@ -577,6 +666,7 @@ body() {
 	test_other_workers
 	t_diag "timing: authd/gcd kills done at $(($(t_now_ms) - t0)) ms"
 	stop_fg
+	check_deaths
 	check_blobs "at the end"
 	check_links "at the end"
 	t_diag "timing: $T_MODE mode took $(($(t_now_ms) - t0)) ms"
