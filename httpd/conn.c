@@ -320,7 +320,6 @@ respond_head(struct conn *c, int status, const char *ctype, uint64_t len)
 		/* the body was not (fully) read: the stream is unusable */
 		body_release(c);
 		c->keep_alive = 0;
-		c->linger = 1;
 	}
 	buf_printf(&c->out, "HTTP/1.1 %d %s\r\n"
 	    "Docker-Distribution-API-Version: registry/2.0\r\n", status,
@@ -557,6 +556,11 @@ conn_io(int fd, int events, void *arg)
 	struct conn *c = arg;
 	int r;
 
+	if (c->state == CS_LINGER) {
+		if (events & EV_READ)
+			conn_linger_read(c);
+		return;
+	}
 	if (events & EV_WRITE) {
 		if ((r = conn_flush(c)) == -1) {
 			conn_close(c);
@@ -566,11 +570,6 @@ conn_io(int fd, int events, void *arg)
 			conn_next(c);
 			return;
 		}
-	}
-	if (c->state == CS_LINGER) {
-		if (events & EV_READ)
-			conn_linger_read(c);
-		return;
 	}
 	if (events & EV_READ) {
 		if (c->state == CS_HEAD)
@@ -591,16 +590,16 @@ conn_io(int fd, int events, void *arg)
 }
 
 /*
- * We answered while the client was still sending its body (an early error):
- * closing now with unread bytes would make the kernel send a reset that can
- * destroy the answer before the client reads it.  So stop writing, and
- * read and drop what still arrives, for a short bounded time.
+ * The connection ends after this answer.  The client may still be sending
+ * (an early error, a bad head, a pipelined request): closing with unread
+ * bytes makes the kernel send a reset that can destroy the answer before the
+ * client reads it.  So stop writing, and read and drop what still arrives
+ * until the client closes, for a short bounded time.
  */
 static void
 conn_linger(struct conn *c)
 {
 	c->state = CS_LINGER;
-	c->linger = 0;
 	shutdown(c->fd, SHUT_WR);
 	buf_reset(&c->in);
 	ev_set(c->fd, EV_READ);
@@ -627,12 +626,12 @@ conn_linger_read(struct conn *c)
 static void
 conn_next(struct conn *c)
 {
-	if (c->linger && !c->wait_link) {
-		conn_linger(c);
+	if (c->wait_link) {
+		conn_close(c);
 		return;
 	}
-	if (!c->keep_alive || c->wait_link || worker_stopping()) {
-		conn_close(c);
+	if (!c->keep_alive || worker_stopping()) {
+		conn_linger(c);
 		return;
 	}
 	if (c->api)

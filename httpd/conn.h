@@ -36,7 +36,6 @@ struct conn {
 	struct buf	 head;			/* the request head req points into */
 	struct http_request req;
 	int		 keep_alive;
-	int		 linger;		/* answered before the body was read */
 	size_t		 scanned;		/* bytes of in without a head end */
 	int		 responded;
 	int		 status;		/* of the response, for the log */

@@ -1,0 +1,186 @@
+#!/bin/bash
+# test_limits.sh - hostile and slow clients against the real registry, with short
+# limits configured: a head sent too slowly gets 408 and the connection closes; a
+# body that stalls is abandoned and the upload keeps exactly what it had; an idle
+# keep-alive connection is closed; a client address over its connection limit gets
+# 429; malformed heads get 400; and while all that happens, other clients are served
+# at once. Runs as root (privilege separation) and as an ordinary user.
+set -u
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname -- "$0")/lib.sh"
+
+LIMIT_PER_ADDR=6
+
+# limits_config: the instance's config with second-scale timeouts.
+limits_config() {
+	cat >"$T_CONF" <<EOF
+run_dir = "$T_RUN";
+log_level = "debug";
+http = { listen = [ "127.0.0.1:$T_PORT" ];
+	header_timeout = 2; idle_timeout = 2; body_timeout = 2;
+	max_connections_per_address = $LIMIT_PER_ADDR; };
+storage = { root = "$T_STORE"; delete = true; };
+auth = { dir = "$T_AUTH"; };
+EOF
+}
+
+# open_conn FD: a raw TCP connection to the registry on descriptor FD.
+open_conn() { eval "exec $1<>/dev/tcp/127.0.0.1/$T_PORT"; }
+close_conn() { eval "exec $1>&-"; }
+
+# read_all FD SECS: whatever the server sends until it closes, bounded in time.
+read_all() { timeout "$2" cat <&"$1" 2>/dev/null; }
+
+# fast_v2: another client is answered in under a second.
+fast_v2() {
+	local t
+	t=$(curl -s -o /dev/null -w '%{time_total}' --max-time 5 "$T_URL/v2/")
+	awk -v t="$t" 'BEGIN { exit !(t > 0 && t < 1.0) }'
+}
+
+test_slow_head() {
+	local out t0 t1
+	open_conn 5
+	printf 'GET /v2/ HTTP/1.1\r\nHost: x\r\n' >&5
+	t_check "a slow head does not hold up other clients" fast_v2
+	t0=$(t_now_ms)
+	out=$(read_all 5 6)
+	t1=$(t_now_ms)
+	close_conn 5
+	case $out in
+	"HTTP/1.1 408 "*) ok "a head not finished within header_timeout gets 408" ;;
+	*) fail "a head not finished within header_timeout gets 408" "got: ${out:0:80}" ;;
+	esac
+	if [ $((t1 - t0)) -ge 500 ] && [ $((t1 - t0)) -lt 5500 ]; then
+		ok "the 408 comes after about header_timeout ($((t1 - t0)) ms)"
+	else
+		fail "the 408 comes after about header_timeout" "$((t1 - t0)) ms"
+	fi
+}
+
+test_idle_close() {
+	local out
+	open_conn 5
+	printf 'GET /v2/ HTTP/1.1\r\nHost: x\r\n\r\n' >&5
+	# The answer, then the server closes the idle connection: cat ends by itself.
+	out=$(read_all 5 6)
+	close_conn 5
+	case $out in
+	"HTTP/1.1 200 "*"{}") ok "an idle keep-alive connection is closed after idle_timeout" ;;
+	*) fail "an idle keep-alive connection is closed after idle_timeout" "got: ${out:0:120}" ;;
+	esac
+}
+
+# upload_range URL: the Range header of the upload's status ("0-9" for 10
+# bytes; Distribution answers "0-0" for an empty upload too).
+upload_range() {
+	curl -s -D - -o /dev/null "$1" | tr -d '\r' |
+		awk 'tolower($1) == "range:" { print $2 }'
+}
+
+test_stalled_body() {
+	local loc out off
+	loc=$(curl -s -D - -o /dev/null -X POST "$T_URL/v2/limits/blobs/uploads/" |
+		tr -d '\r' | awk 'tolower($1) == "location:" { print $2 }')
+	case $loc in
+	/v2/*) loc=$T_URL$loc ;;
+	esac
+	printf '0123456789' | curl -s -o /dev/null -X PATCH --data-binary @- \
+		-H 'Content-Type: application/octet-stream' "$loc"
+	off=$(upload_range "$loc")
+	t_check "the first chunk is stored (0-9, got $off)" test "$off" = 0-9
+	open_conn 5
+	printf 'PATCH %s HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\nContent-Range: 10-1009\r\n\r\nabcdefghij' \
+		"${loc#"$T_URL"}" >&5
+	t_check "a stalled body does not hold up other clients" fast_v2
+	out=$(read_all 5 8)
+	close_conn 5
+	case $out in
+	"" | "HTTP/1.1 4"* | "HTTP/1.1 5"*) ok "a body stalled past body_timeout is abandoned" ;;
+	*) fail "a body stalled past body_timeout is abandoned" "got: ${out:0:120}" ;;
+	esac
+	off=$(upload_range "$loc")
+	t_check "the abandoned chunk left the upload as it was (0-9, got $off)" test "$off" = 0-9
+	printf 'abcdefghij' | curl -s -o /dev/null -X PATCH --data-binary @- \
+		-H 'Content-Range: 10-19' -H 'Content-Type: application/octet-stream' "$loc"
+	off=$(upload_range "$loc")
+	t_check "the client resends the chunk and goes on (0-19, got $off)" test "$off" = 0-19
+}
+
+test_per_address_limit() {
+	local i out code
+	for i in $(seq 1 "$LIMIT_PER_ADDR"); do
+		open_conn $((i + 10))
+	done
+	open_conn 30
+	out=$(read_all 30 3)
+	close_conn 30
+	case $out in
+	"HTTP/1.1 429 "*TOOMANYREQUESTS*) ok "connection $((LIMIT_PER_ADDR + 1)) from one address gets 429" ;;
+	*) fail "connection $((LIMIT_PER_ADDR + 1)) from one address gets 429" "got: ${out:0:120}" ;;
+	esac
+	for i in $(seq 1 "$LIMIT_PER_ADDR"); do
+		close_conn $((i + 10))
+	done
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$T_URL/v2/")
+	t_check "after they close, the address is served again" test "$code" = 200
+}
+
+# raw_status REQUEST: the status code the server answers a raw request with.
+raw_status() {
+	local out
+	open_conn 5
+	printf '%b' "$1" >&5
+	out=$(read_all 5 4 | head -c 200 | tr -d '\0')
+	close_conn 5
+	printf '%s' "$out" | head -1 | awk '{ print $2 }'
+}
+
+test_malformed_heads() {
+	local s
+	s=$(raw_status 'GET /v2/ HTTP/1.1\r\nHost: x\r\n folded: y\r\n\r\n')
+	t_check "a folded header gets 400 (got $s)" test "$s" = 400
+	s=$(raw_status 'GET /v2/ HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx')
+	t_check "a duplicate Content-Length gets 400 (got $s)" test "$s" = 400
+	s=$(raw_status 'POST /v2/a/blobs/uploads/ HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n')
+	t_check "Content-Length with Transfer-Encoding gets 400 (got $s)" test "$s" = 400
+	s=$(raw_status 'GET /v2/ HTTP/1.1\r\nHost: x\r\nX: a\0b\r\n\r\n')
+	t_check "a NUL byte in a header gets 400 (got $s)" test "$s" = 400
+	s=$(raw_status 'GET /v2/ HTTP/9.9\r\nHost: x\r\n\r\n')
+	t_check "an unknown HTTP version gets 505 (got $s)" test "$s" = 505
+	s=$(raw_status 'GET /v2/ HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n')
+	t_check "an unknown Transfer-Encoding gets 501 (got $s)" test "$s" = 501
+	t_check "after all that the registry still answers" fast_v2
+}
+
+# test_chunk_overflow: a chunk size that overflows ends the request with 400
+# and the upload keeps what it had.
+test_chunk_overflow() {
+	local loc s off
+	loc=$(curl -s -D - -o /dev/null -X POST "$T_URL/v2/limits/blobs/uploads/" |
+		tr -d '\r' | awk 'tolower($1) == "location:" { print $2 }')
+	s=$(raw_status "PATCH $loc HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffffff\r\n")
+	t_check "a chunk size that overflows gets 400 (got $s)" test "$s" = 400
+	off=$(upload_range "$T_URL$loc")
+	t_check "the upload is still empty (0-0, got $off)" test "$off" = 0-0
+}
+
+body() {
+	t_init limits || return 1
+	limits_config
+	t_start || {
+		fail "regmaster starts with short limits" "$T_OUT"
+		return 1
+	}
+	t_wait_http "$T_URL/v2/" 200 10 || fail "the registry answers /v2/"
+	test_slow_head
+	test_idle_close
+	test_stalled_body
+	test_per_address_limit
+	test_malformed_heads
+	test_chunk_overflow
+	t_stop
+}
+
+t_run_modes body
+t_summary
