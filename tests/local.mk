@@ -26,6 +26,7 @@ tests_unit_test_oci_CFLAGS = $(UNIT_CFLAGS)
 INTEGRATION_TESTS = tests/integration/test_supervisor.sh \
 	tests/integration/test_interop.sh \
 	tests/integration/test_limits.sh \
+	tests/integration/test_resilience.sh \
 	tests/integration/test_api.sh
 FUZZ_TESTS = tests/fuzz/run.sh
 TESTS += $(INTEGRATION_TESTS) $(FUZZ_TESTS)

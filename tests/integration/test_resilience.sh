@@ -329,7 +329,8 @@ push_one() {
 			"docker://$HOST/res/$name:s$set" >>"$out" 2>&1
 		rc=$?
 		[ "$rc" = 0 ] && break
-		sleep 0.3
+		# Spend the next attempt on a registry that answers, not on master's backoff.
+		t_wait_http "$T_URL/v2/" 200 "$RECOVER_TIMEOUT"
 	done
 	if [ "$rc" = 0 ]; then
 		printf '%s s%s %s %s ok\n' "$name" "$set" "$digest" "$i" >>"$T_DIR/pushed"
