@@ -35,7 +35,7 @@ for log in tests/integration/*.log tests/fuzz/*.log; do
 	f=${line#*passed, }; fail=$((fail + ${f%% failed*}))
 done
 if [ "$rc" -ne 0 ]; then
-	for log in $(grep -lE '^(FAIL|ERROR)' tests/*/*.trs 2>/dev/null); do
+	for log in $(grep -lE '^:test-result: (FAIL|ERROR)' tests/*/*.trs 2>/dev/null); do
 		echo "=== ${log%.trs}.log"; tail -40 "${log%.trs}.log"
 	done
 	[ "$fail" -gt 0 ] || fail=1
