@@ -186,6 +186,10 @@ on_manifest_body(struct conn *c, int err)
 		    "request body timeout", NULL);
 		return;
 	}
+	if (err == 503) {
+		api_error(c, RE_UNAVAILABLE, "too many manifests in flight");
+		return;
+	}
 	if (err != 0 || len == 0) {
 		api_error(c, RE_MANIFEST_INVALID, err ? "malformed request "
 		    "body" : "empty manifest");

@@ -34,6 +34,8 @@
 #define SPLICE_CHUNK	(1024 * 1024)
 #define ADDR_BUCKETS	1024
 #define LINGER_MS	2000
+/* All request bodies held in memory at once (manifests): past this, 503. */
+#define MEM_BODY_BUDGET	(64 * 1024 * 1024)
 
 struct addr_count {
 	struct addr_count *next;
@@ -42,6 +44,7 @@ struct addr_count {
 };
 
 static int nconns;
+static size_t mem_bodies;		/* bytes of SINK_MEM bodies held */
 static struct conn *conns;		/* all open connections */
 static struct conn *closed;		/* closed, freed on the next loop turn */
 static struct ev_timer reaper;
@@ -211,6 +214,15 @@ conn_accept(int lfd)
 	}
 }
 
+/* Give back the memory budget this connection's body held. */
+static void
+body_mem_free(struct conn *c)
+{
+	mem_bodies -= c->body_mem;
+	c->body_mem = 0;
+	buf_free(&c->body);
+}
+
 static void
 body_release(struct conn *c)
 {
@@ -259,7 +271,7 @@ conn_close(struct conn *c)
 	buf_free(&c->out);
 	buf_free(&c->hdrs);
 	buf_free(&c->head);
-	buf_free(&c->body);
+	body_mem_free(c);
 	/*
 	 * Callers up the stack (conn_io, body_finish, ...) still look at
 	 * c->state after a callback answered and closed: free c later.
@@ -315,6 +327,12 @@ respond_head(struct conn *c, int status, const char *ctype, uint64_t len)
 		fatalx("second response to one request");
 	c->responded = 1;
 	c->status = status;
+	/* answered while a request to storaged is out (an upload body that
+	 * failed first): its reply must not answer a second time */
+	if (c->wait_link) {
+		link_forget(c->wait_link, c->wait_id);
+		c->wait_link = NULL;
+	}
 	if (c->body_sink != SINK_NONE || (!c->body_done &&
 	    c->body_kind != BK_NONE)) {
 		/* the body was not (fully) read: the stream is unusable */
@@ -626,10 +644,6 @@ conn_linger_read(struct conn *c)
 static void
 conn_next(struct conn *c)
 {
-	if (c->wait_link) {
-		conn_close(c);
-		return;
-	}
 	if (!c->keep_alive || worker_stopping()) {
 		conn_linger(c);
 		return;
@@ -639,7 +653,7 @@ conn_next(struct conn *c)
 	c->state = CS_HEAD;
 	c->responded = 0;
 	c->body_kind = BK_NONE;
-	buf_free(&c->body);
+	body_mem_free(c);
 	conn_arm_timer(c);
 	conn_update_events(c);
 	if (buf_avail(&c->in))
@@ -692,7 +706,7 @@ body_start(struct conn *c, enum body_sink sink, conn_body_cb cb)
 {
 	c->body_sink = sink;
 	c->body_cb = cb;
-	buf_reset(&c->body);
+	body_mem_free(c);
 	if (c->body_kind == BK_NONE) {
 		c->body_done = 1;
 		body_release(c);
@@ -706,16 +720,35 @@ body_start(struct conn *c, enum body_sink sink, conn_body_cb cb)
 		conn_update_events(c);
 }
 
+/*
+ * Bodies read into memory reserve their size (the most they may grow to
+ * when chunked) from one budget before the first byte, so the first comers
+ * finish and the rest get 503 at once instead of all failing half-way.
+ */
 void
 conn_body_to_mem(struct conn *c, size_t max, conn_body_cb cb)
 {
+	size_t want;
+
 	c->body_max = max;
 	if (c->body_kind == BK_LENGTH && c->body_left > max) {
 		c->keep_alive = 0;
 		cb(c, 413);
 		return;
 	}
+	want = c->body_kind == BK_LENGTH ? (size_t)c->body_left :
+	    c->body_kind == BK_CHUNKED ? max : 0;
+	if (mem_bodies + want > MEM_BODY_BUDGET) {
+		c->keep_alive = 0;
+		cb(c, 503);
+		return;
+	}
 	body_start(c, SINK_MEM, cb);
+	if (c->state != CS_CLOSED && !c->responded && c->body_sink ==
+	    SINK_MEM) {
+		mem_bodies += want;
+		c->body_mem = want;
+	}
 }
 
 void

@@ -46,7 +46,8 @@ struct conn {
 	uint64_t	 body_total;		/* bytes of payload moved */
 	int		 body_done;
 	struct http_chunked chunk;
-	struct buf	 body;			/* SINK_MEM */
+	struct buf	 body;			/* SINK_MEM; SINK_PIPE staging */
+	size_t		 body_mem;		/* of it, counted in the budget */
 	size_t		 body_max;
 	int		 pipe_fd;		/* SINK_PIPE, write end */
 	int		 pipe_watched;

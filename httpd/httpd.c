@@ -100,8 +100,12 @@ httpd_peer(int peer, int fd)
 		close(fd);
 		return;
 	}
-	if (peers[peer])
-		link_free(peers[peer]);
+	if (peers[peer]) {
+		/* requests failed by link_free must not find the old link */
+		struct link *old = peers[peer];
+		peers[peer] = NULL;
+		link_free(old);
+	}
 	peers[peer] = link_new(fd, peer, NULL, peer_request, peer_close, NULL);
 	log_debug("connected to %s", proc_name(peer));
 }

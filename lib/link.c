@@ -111,12 +111,16 @@ link_free(struct link *l)
 	close(l->fd);
 	l->fd = -1;
 	l->dead = 1;
-	for (int b = 0; b < PENDING_BUCKETS; b++) {
-		while ((p = l->pending[b]) != NULL) {
-			l->pending[b] = p->next;
-			if (p->cb)
-				p->cb(l, NULL, p->arg);
-			free(p);
+	/* a callback may still ask this dead link: sweep until empty */
+	while (l->npending > 0) {
+		for (int b = 0; b < PENDING_BUCKETS; b++) {
+			while ((p = l->pending[b]) != NULL) {
+				l->pending[b] = p->next;
+				l->npending--;
+				if (p->cb)
+					p->cb(l, NULL, p->arg);
+				free(p);
+			}
 		}
 	}
 	while ((f = l->outq) != NULL) {
@@ -403,6 +407,8 @@ link_recv_one(struct link *l, struct msg *m)
 		}
 	}
 	if (n == 0) {
+		for (int i = 0; i < nfds; i++)
+			close(fds[i]);
 		link_die(l, NULL);
 		return -1;
 	}

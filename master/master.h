@@ -23,6 +23,7 @@ struct worker {
 	struct ev_timer	 restart_timer;
 	struct ev_timer	 ping_timer;
 	int		 ping_out;	/* pings unanswered */
+	int		 answered;	/* has answered a ping since its start */
 };
 
 extern struct worker workers[PROC_MAX];

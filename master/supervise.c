@@ -19,6 +19,9 @@
 
 #define PING_INTERVAL_MS	5000
 #define PING_MISSES		3	/* then the worker is hung: kill it */
+/* Before its first answer a worker may be busy starting (storaged reads
+ * the whole index of a large store): allow it five minutes. */
+#define PING_MISSES_START	60
 #define QUICK_DEATH_MS		10000	/* a shorter life counts as a crash loop */
 #define BACKOFF_MIN_MS		100
 #define BACKOFF_MAX_MS		60000
@@ -125,6 +128,7 @@ on_pong(struct link *l, struct msg *m, void *arg)
 	if (m == NULL || m->type != M_PONG)
 		return;
 	w->ping_out = 0;
+	w->answered = 1;
 	if (w->state == WS_STARTING || w->state == WS_THROTTLED)
 		w->state = WS_RUNNING;
 }
@@ -137,7 +141,7 @@ ping_worker(void *arg)
 
 	if (w->link == NULL)
 		return;
-	if (w->ping_out >= PING_MISSES) {
+	if (w->ping_out >= (w->answered ? PING_MISSES : PING_MISSES_START)) {
 		log_warnx("%s (pid %d) does not answer: killing it",
 		    proc_name(w->id), (int)w->pid);
 		kill(w->pid, SIGKILL);
@@ -236,6 +240,7 @@ worker_spawn(struct worker *w)
 	w->pid = pid;
 	w->started_ms = now_ms();
 	w->ping_out = 0;
+	w->answered = 0;
 	if (w->state != WS_THROTTLED)
 		w->state = WS_STARTING;
 	w->link = link_new(sv[0], w->id, master_accept, worker_request,

@@ -165,6 +165,33 @@ test_chunk_overflow() {
 	t_check "the upload is still empty (0-0, got $off)" test "$off" = 0-0
 }
 
+# test_body_budget: manifest bodies are held in memory, so all of them together
+# are capped (64 MiB): 20 slow 4 MiB PUTs at once get some 503s, httpd's memory
+# stays bounded, and it keeps serving.
+test_body_budget() {
+	local i codes n503 rss pid
+	head -c $((4 * 1024 * 1024 - 16)) /dev/zero | tr '\0' ' ' >"$T_DIR/big.json"
+	for i in $(seq 1 20); do
+		# each from its own address: the per-address limit here is 6
+		curl -s -o /dev/null -w '%{http_code}\n' --max-time 30 --limit-rate 1M \
+			--interface "127.0.1.$i" \
+			-X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' \
+			--data-binary @"$T_DIR/big.json" "$T_URL/v2/limits/manifests/big$i" \
+			>"$T_DIR/budget.$i" &
+	done
+	wait
+	codes=$(cat "$T_DIR"/budget.*)
+	n503=$(printf '%s\n' "$codes" | grep -c '^503$')
+	t_check "over the in-memory body budget, PUTs get 503 ($n503 of 20)" test "$n503" -ge 1
+	t_check "the others are parsed and refused as invalid, not lost" \
+		test "$(printf '%s\n' "$codes" | grep -cvE '^(503|400)$')" = 0
+	t_status
+	pid=$(t_worker_pid httpd)
+	rss=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")
+	t_check "httpd's peak memory stayed bounded (${rss} KiB)" test "${rss:-999999}" -lt 131072
+	t_check "and it keeps serving" fast_v2
+}
+
 body() {
 	t_init limits || return 1
 	limits_config
@@ -179,6 +206,7 @@ body() {
 	test_per_address_limit
 	test_malformed_heads
 	test_chunk_overflow
+	test_body_budget
 	t_stop
 }
 
