@@ -11,7 +11,7 @@ lib_libregmaster_a_SOURCES = \
 	lib/proc.c lib/proc.h \
 	lib/regerr.c lib/regerr.h \
 	lib/http.c lib/http.h \
-	lib/digest.c lib/digest.h \
+	lib/digest.c lib/digest.h lib/hash.c \
 	lib/oci.c lib/oci.h \
 	lib/util.c lib/util.h \
 	lib/worker.c lib/worker.h
