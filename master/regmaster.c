@@ -73,22 +73,32 @@ set_paths(void)
 		fatalx("run_dir too long");
 }
 
+/* Read a small text file into buf (NUL-terminated); -1 if unreadable. */
+static int
+read_small(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
 /* The pid in the pidfile if that process is alive, else 0. */
 static pid_t
 running_pid(void)
 {
 	char buf[32];
 	uint64_t v;
-	ssize_t n;
-	int fd;
 
-	if ((fd = open(pid_path, O_RDONLY | O_CLOEXEC)) == -1)
+	if (read_small(pid_path, buf, sizeof(buf)) == -1)
 		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
 	if (parse_u64(buf, 1u << 30, &v) == -1 || v == 0)
 		return 0;
@@ -241,21 +251,15 @@ cmd_start(int argc, char **argv)
 	return 0;
 }
 
+/* A process that exited but was not reaped yet has stopped too. */
 static int
 pid_is_zombie(pid_t pid)
 {
 	char path[64], buf[256], *p;
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if (read_small(path, buf, sizeof(buf)) == -1)
 		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
 	/* "pid (comm) S ...": comm may hold spaces, so look after the ')' */
 	p = strrchr(buf, ')');
 	return p != NULL && p[1] == ' ' && p[2] == 'Z';

@@ -42,29 +42,6 @@ ZEROS=sha256:0000000000000000000000000000000000000000000000000000000000000000
 
 # ---------------------------------------------------------------- helpers
 
-# req METHOD PATH [CURL ARGS...]: one request; sets CODE, headers in $HDR, body in $BODY.
-req() {
-	local m=$1 p=$2
-	shift 2
-	case $p in http*) ;; *) p=$T_URL$p ;; esac
-	if [ "$m" = HEAD ]; then
-		CODE=$(curl -s --max-time 60 -I -D "$HDR" -o /dev/null -w '%{http_code}' "$@" "$p")
-		: >"$BODY"
-	else
-		CODE=$(curl -s --max-time 60 -X "$m" -D "$HDR" -o "$BODY" -w '%{http_code}' "$@" "$p")
-	fi
-}
-
-# hval NAME: the value of response header NAME (last one), CR stripped.
-hval() {
-	tr -d '\r' <"$HDR" | awk -v n="$1" 'BEGIN { n = tolower(n) }
-		{ i = index($0, ":"); if (i && tolower(substr($0, 1, i - 1)) == n) { v = substr($0, i + 1); sub(/^[ \t]+/, "", v); r = v } }
-		END { print r }'
-}
-
-# what: the last response, for failure details.
-what() { printf 'status %s\n%s\nbody: %s\n' "$CODE" "$(tr -d '\r' <"$HDR")" "$(head -c 600 "$BODY")"; }
-
 # is_code DESC STATUS: the last status is STATUS.
 is_code() {
 	if [ "$CODE" = "$2" ]; then ok "$1"; else fail "$1" "want $2" "$(what)"; fi

@@ -54,28 +54,6 @@ PULLS=0     # skopeo pulls so far (each gets its own layout directory)
 
 # ---------------------------------------------------------------- helpers
 
-# req METHOD URL [CURL ARGS...]: one request; sets CODE, headers in $HDR, body in $BODY.
-req() {
-	local m=$1 u=$2
-	shift 2
-	if [ "$m" = HEAD ]; then
-		CODE=$(curl -s --max-time 60 -I -D "$HDR" -o /dev/null -w '%{http_code}' "$@" "$u")
-		: >"$BODY"
-	else
-		CODE=$(curl -s --max-time 60 -X "$m" -D "$HDR" -o "$BODY" -w '%{http_code}' "$@" "$u")
-	fi
-}
-
-# hval NAME: the value of the last response's header NAME, CR stripped.
-hval() {
-	tr -d '\r' <"$HDR" | awk -v n="$1" 'BEGIN { n = tolower(n) }
-		{ i = index($0, ":"); if (i && tolower(substr($0, 1, i - 1)) == n) { v = substr($0, i + 1); sub(/^[ \t]+/, "", v); r = v } }
-		END { print r }'
-}
-
-# what: the last request's response, for failure details.
-what() { printf 'status %s\n%s\nbody: %s\n' "$CODE" "$(tr -d '\r' <"$HDR")" "$(head -c 600 "$BODY")"; }
-
 # t_true DESC CMD...: ok when CMD succeeds, else a failure (details: the last response)
 # and status 1.
 t_true() {

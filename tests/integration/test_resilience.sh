@@ -38,22 +38,7 @@ declare -A KILLS     # kill -9s this suite sent, per worker
 T_LOG=""
 
 # ---------------------------------------------------------------- HTTP helpers
-# (as in test_api.sh: suites share only lib.sh)
-
-# req METHOD PATH [CURL ARGS...]: one request; sets CODE, headers in $HDR, body in $BODY.
-req() {
-	local m=$1 p=$2
-	shift 2
-	case $p in http*) ;; *) p=$T_URL$p ;; esac
-	CODE=$(curl -s --max-time 60 -X "$m" -D "$HDR" -o "$BODY" -w '%{http_code}' "$@" "$p")
-}
-
-# hval NAME: the value of response header NAME (last one), CR stripped.
-hval() {
-	tr -d '\r' <"$HDR" | awk -v n="$1" 'BEGIN { n = tolower(n) }
-		{ i = index($0, ":"); if (i && tolower(substr($0, 1, i - 1)) == n) { v = substr($0, i + 1); sub(/^[ \t]+/, "", v); r = v } }
-		END { print r }'
-}
+# req and hval come from lib.sh; what also shows the log.
 
 # what: the last response and the log's tail, for failure details.
 what() {
