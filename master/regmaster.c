@@ -226,7 +226,8 @@ cmd_start(int argc, char **argv)
 			    strerror(errno));
 		return 1;
 	}
-	listen_open_all();
+	if (workers[PROC_HTTPD].enabled)	/* a relay host runs no httpd */
+		listen_open_all();
 	if (!master_foreground)
 		daemonize(&ready_fd);
 	/* after the fork: epoll does not see a signalfd across fork */

@@ -485,10 +485,34 @@ suite_bad_configs() {
 	for kind in unknown-key bad-bool bad-listen syntax; do test_bad_config "$kind"; done
 }
 
+# suite_relay_only: a relay host runs only tunneld: no other worker starts and
+# the HTTP port is not even opened.
+suite_relay_only() {
+	t_init relay || return 1
+	cat >"$T_CONF" <<EOF
+run_dir = "$T_RUN";
+http = { listen = [ "127.0.0.1:$T_PORT" ]; };
+storage = { root = "$T_STORE"; };
+auth = { dir = "$T_AUTH"; };
+workers = { httpd = false; storaged = false; authd = false; gcd = false; tunneld = true; };
+EOF
+	t_rm start
+	t_check "relay only: start exits 0" test "$T_RC" = 0
+	t_wait_until 5 t_status
+	t_check "relay only: status lists tunneld running" \
+		test "$(t_worker_field tunneld state)" = running
+	t_check "relay only: no httpd line in status" \
+		test -z "$(printf '%s\n' "$T_STATUS" | grep '^httpd ')"
+	t_check "relay only: the HTTP port is not opened" \
+		test "$(t_http_code "$T_URL/v2/")" = 000
+	t_stop
+}
+
 body() {
 	suite_running
 	suite_throttle
 	suite_bad_configs
+	suite_relay_only
 }
 
 t_run_modes body
