@@ -146,6 +146,40 @@ START_TEST(printed_defaults_read_back)
 }
 END_TEST
 
+/* regmaster.conf(5) documents every parameter of the table (by its key and,
+ * for grouped keys, its group): the man page cannot drift from params.h. */
+START_TEST(man_page_lists_every_key)
+{
+	const char *top = getenv("top_srcdir");
+	char path[1024], *text;
+	FILE *fp;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/man/regmaster.conf.5", top ? top : ".");
+	fp = fopen(path, "r");
+	ck_assert_msg(fp != NULL, "cannot open %s", path);
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	text = calloc(1, (size_t)n + 1);
+	ck_assert_int_eq(fread(text, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	for (int p = 0; p < P_MAX; p++) {
+		const char *name = conf_params[p].name, *dot = strchr(name, '.');
+		char group[64];
+		ck_assert_msg(strstr(text, dot ? dot + 1 : name) != NULL,
+		    "regmaster.conf(5) lacks %s", name);
+		if (dot) {
+			snprintf(group, sizeof(group), ".Ss %.*s\n",
+			    (int)(dot - name), name);
+			ck_assert_msg(strstr(text, group) != NULL,
+			    "regmaster.conf(5) lacks the %s group", group);
+		}
+	}
+	free(text);
+}
+END_TEST
+
 static Suite *
 conf_suite(void)
 {
@@ -159,6 +193,7 @@ conf_suite(void)
 	tcase_add_test(tc, syntax_error_names_line);
 	tcase_add_test(tc, conf_set_validates);
 	tcase_add_test(tc, printed_defaults_read_back);
+	tcase_add_test(tc, man_page_lists_every_key);
 	suite_add_tcase(s, tc);
 	return s;
 }
