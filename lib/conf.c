@@ -198,6 +198,9 @@ conf_set(struct conf *c, int p, const char *text, char *err, size_t errlen)
 	case CT_PATH:
 		r = check_path(text, err, errlen);
 		break;
+	case CT_OPTPATH:
+		r = *text ? check_path(text, err, errlen) : 0;
+		break;
 	case CT_USER:
 		r = check_user(text, err, errlen);
 		break;

@@ -9,8 +9,8 @@
 
 #include "params.h"
 
-enum conf_type { CT_STR, CT_PATH, CT_USER, CT_BOOL, CT_INT, CT_LISTEN,
-	CT_LOGLEVEL };
+enum conf_type { CT_STR, CT_PATH, CT_OPTPATH, CT_USER, CT_BOOL, CT_INT,
+	CT_LISTEN, CT_LOGLEVEL };
 
 #define X_P(id, n, t, d, lo, hi, w, h) id,
 enum conf_param { CONF_PARAMS(X_P) P_MAX };

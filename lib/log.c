@@ -10,17 +10,34 @@
 #include "log.h"
 
 static const char *log_name = "regmaster";
-static int log_stderr = 1;
+static int log_dest = LOG_DEST_STDERR;
 static int log_level = LOG_LVL_INFO;
 
-/* Start logging as procname; syslog unless to_stderr. */
+/* Start logging as procname to dest (enum log_dest). */
 void
-log_init(const char *procname, int to_stderr)
+log_init(const char *procname, int dest)
 {
 	log_name = procname;
-	log_stderr = to_stderr;
-	if (!to_stderr)
+	log_dest = dest;
+	if (dest == LOG_DEST_SYSLOG)
 		openlog(procname, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+/* "2026-11-28T23:20:01Z " for lines that go to a log file. */
+static const char *
+log_stamp(void)
+{
+	static char stamp[32];
+	struct tm tm;
+	time_t now;
+
+	if (log_dest != LOG_DEST_FILE)
+		return "";
+	now = time(NULL);
+	if (gmtime_r(&now, &tm) == NULL ||
+	    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ ", &tm) == 0)
+		return "";
+	return stamp;
 }
 
 void
@@ -64,14 +81,14 @@ log_vmsg(int level, int with_errno, const char *func, const char *fmt,
 	if (level > log_level)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);	/* a log line may be cut: fine */
-	if (log_stderr) {
+	if (log_dest != LOG_DEST_SYSLOG) {
 		if (with_errno)
-			fprintf(stderr, "%s[%d]: %s: %s: %s: %s\n", log_name,
-			    (int)getpid(), tag[level], func, msg,
-			    strerror(saved));
+			fprintf(stderr, "%s%s[%d]: %s: %s: %s: %s\n",
+			    log_stamp(), log_name, (int)getpid(), tag[level],
+			    func, msg, strerror(saved));
 		else
-			fprintf(stderr, "%s[%d]: %s: %s: %s\n", log_name,
-			    (int)getpid(), tag[level], func, msg);
+			fprintf(stderr, "%s%s[%d]: %s: %s: %s\n", log_stamp(),
+			    log_name, (int)getpid(), tag[level], func, msg);
 	} else {
 		if (with_errno)
 			syslog(prio[level], "%s: %s: %s", func, msg,

@@ -5,8 +5,10 @@
 #include <stdarg.h>
 
 enum log_level { LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+/* syslog; standard error (-f); standard error that is a file (time-stamped) */
+enum log_dest { LOG_DEST_SYSLOG = 0, LOG_DEST_STDERR = 1, LOG_DEST_FILE = 2 };
 
-void	log_init(const char *procname, int to_stderr);
+void	log_init(const char *procname, int dest);
 void	log_setlevel(int level);
 int	log_getlevel(void);
 int	log_level_parse(const char *name);

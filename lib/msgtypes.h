@@ -42,6 +42,7 @@
 	MSG(M_PEER,		0, REQ(A_PEER) REQ(A_FD)) \
 	MSG(M_LISTEN,		0, REQ(A_FD) REQ(A_NAME)) \
 	MSG(M_STOP,		0, OPT(A_TIME)) \
+	MSG(M_LOG_FD,		0, REQ(A_FD)) \
 	/* generic replies */ \
 	MSG(M_DONE,		1, OPT(A_COUNT)) \
 	MSG(M_ERR,		1, REQ(A_CODE) OPT(A_TEXT) OPT(A_VALUE)) \

@@ -21,6 +21,8 @@
 	    "directory for the pidfile, the control socket and the empty chroot") \
 	P(P_LOG_LEVEL, "log_level", CT_LOGLEVEL, "info", 0, 0, W_ALL, \
 	    "error, warning, info or debug") \
+	P(P_LOG_FILE, "log_file", CT_OPTPATH, "", 0, 0, W_MASTER, \
+	    "file a daemon logs to, time-stamped (empty: syslog)") \
 	P(P_LIBEXEC_DIR, "libexec_dir", CT_PATH, PKGLIBEXECDIR, 0, 0, W_MASTER, \
 	    "where the worker programs are installed") \
 	P(P_W_HTTPD, "workers.httpd", CT_BOOL, "true", 0, 0, W_MASTER, \

@@ -43,6 +43,7 @@ static const struct link_accept common_accept[] = {
 	{ PROC_MASTER, M_CONF_END, 0 },
 	{ PROC_MASTER, M_PEER, 0 },
 	{ PROC_MASTER, M_STOP, 0 },
+	{ PROC_MASTER, M_LOG_FD, 0 },
 	{ 0, 0, 0 }
 };
 static struct link_accept *accept_all;
@@ -110,6 +111,19 @@ on_peer(struct link *l, struct msg *m)
 	ops->peer((int)peer, fd);
 }
 
+/* The log file was reopened (rotation): write to the new one. */
+static void
+on_log_fd(struct link *l, struct msg *m)
+{
+	int fd = msg_take_fd(m, A_FD);
+
+	if (dup2(fd, STDERR_FILENO) == -1)
+		log_warn("dup2 log file");
+	else
+		log_init(proc_name(ops->id), LOG_DEST_FILE);
+	close(fd);
+}
+
 static void
 on_master_request(struct link *l, struct msg *m, void *arg)
 {
@@ -129,6 +143,9 @@ on_master_request(struct link *l, struct msg *m, void *arg)
 		break;
 	case M_PEER:
 		on_peer(l, m);
+		break;
+	case M_LOG_FD:
+		on_log_fd(l, m);
 		break;
 	case M_STOP:
 		stopping = 1;
@@ -184,7 +201,7 @@ static void
 usage(const char *name)
 {
 	log_init(name, 1);
-	fatalx("usage: %s [-d] [-f] [-u user] [-r chroot] [-g group-of-user]\n"
+	fatalx("usage: %s [-d] [-f | -l] [-u user] [-r chroot] [-g group-of-user]\n"
 	    "workers are started by regmaster(8), not by hand", name);
 }
 
@@ -192,21 +209,22 @@ void
 worker_main(int argc, char **argv, const struct worker_ops *o)
 {
 	const char *user = NULL, *dir = NULL, *group_of = NULL;
-	int ch, fg = 0, debug = 0;
+	int ch, dest = LOG_DEST_SYSLOG, debug = 0;
 
 	ops = o;
 	setproctitle_init(argc, argv, environ);
-	while ((ch = getopt(argc, argv, "dfg:r:u:")) != -1) {
+	while ((ch = getopt(argc, argv, "dfg:lr:u:")) != -1) {
 		switch (ch) {
 		case 'd': debug = 1; break;
-		case 'f': fg = 1; break;
+		case 'f': dest = LOG_DEST_STDERR; break;
+		case 'l': dest = LOG_DEST_FILE; break;
 		case 'g': group_of = optarg; break;
 		case 'r': dir = optarg; break;
 		case 'u': user = optarg; break;
 		default: usage(proc_name(o->id));
 		}
 	}
-	log_init(proc_name(o->id), fg);
+	log_init(proc_name(o->id), dest);
 	if (debug)
 		log_setlevel(LOG_LVL_DEBUG);
 	if (fcntl(PROC_CONTROL_FD, F_GETFD) == -1)

@@ -28,12 +28,14 @@ struct worker {
 
 extern struct worker workers[PROC_MAX];
 extern int master_foreground;
+extern int master_log_fd;
 
 /* supervise.c */
 void	 supervise_init(void);
 void	 supervise_start_all(void);
 void	 supervise_reconfigure(void);
 void	 supervise_stop_all(void (*done)(void));
+void	 supervise_send_log_fd(void);
 const char *wstate_name(enum wstate);
 
 /* listen.c */

@@ -28,9 +28,11 @@ extern char **environ;
 pid_t master_pid;
 uint64_t master_started_ms;
 int master_foreground;
+int master_log_fd = -1;		/* a daemon's open log_file */
 
 static const char *conf_path = SYSCONFDIR "/regmaster/regmaster.conf";
 static int conf_path_given;
+static void log_file_reopen(void);
 static struct pidfh *pfh;
 static char pid_path[1100], control_path[1100];
 
@@ -136,6 +138,7 @@ on_signal(int signo, void *arg)
 		conf_free(conf_current());
 		conf_use(c);
 		log_setlevel((int)conf_int(P_LOG_LEVEL));
+		log_file_reopen();
 		log_info("configuration reloaded");
 		supervise_reconfigure();
 		break;
@@ -200,6 +203,50 @@ detach_stderr(void)
 		close(devnull);
 }
 
+/* Open log_file for appending; -1 with errno. */
+static int
+log_file_open(void)
+{
+	return open(conf_str(P_LOG_FILE), O_WRONLY | O_APPEND | O_CREAT |
+	    O_CLOEXEC, 0640);
+}
+
+/* From now on this daemon's standard error is the log file (or nowhere). */
+static void
+log_to_file_or_syslog(void)
+{
+	if (master_log_fd == -1) {
+		log_init("regmaster", LOG_DEST_SYSLOG);
+		detach_stderr();
+		return;
+	}
+	dup2(master_log_fd, 2);
+	log_init("regmaster", LOG_DEST_FILE);
+}
+
+/* On reload: reopen log_file (rotation) and hand it to every worker. */
+static void
+log_file_reopen(void)
+{
+	int fd;
+
+	if (master_foreground || *conf_str(P_LOG_FILE) == '\0') {
+		if (master_log_fd != -1)
+			log_warnx("going back to syslog takes a restart");
+		return;
+	}
+	if ((fd = log_file_open()) == -1) {
+		log_warn("%s", conf_str(P_LOG_FILE));
+		return;
+	}
+	if (master_log_fd != -1)
+		close(master_log_fd);
+	master_log_fd = fd;
+	dup2(fd, 2);
+	log_init("regmaster", LOG_DEST_FILE);
+	supervise_send_log_fd();
+}
+
 static int
 cmd_start(int argc, char **argv)
 {
@@ -228,6 +275,12 @@ cmd_start(int argc, char **argv)
 	}
 	if (workers[PROC_HTTPD].enabled)	/* a relay host runs no httpd */
 		listen_open_all();
+	if (!master_foreground && *conf_str(P_LOG_FILE) &&
+	    (master_log_fd = log_file_open()) == -1) {
+		fprintf(stderr, "regmaster: %s: %s\n", conf_str(P_LOG_FILE),
+		    strerror(errno));
+		return 1;
+	}
 	if (!master_foreground)
 		daemonize(&ready_fd);
 	/* after the fork: epoll does not see a signalfd across fork */
@@ -242,12 +295,10 @@ cmd_start(int argc, char **argv)
 	ev_signal(SIGHUP, on_signal, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	supervise_start_all();
-	log_info("started, pid %d", (int)master_pid);
 	report_ready(ready_fd, "+");
-	if (!master_foreground) {
-		log_init("regmaster", 0);
-		detach_stderr();
-	}
+	if (!master_foreground)
+		log_to_file_or_syslog();
+	log_info("started, pid %d", (int)master_pid);
 	ev_loop();
 	return 0;
 }

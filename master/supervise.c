@@ -179,10 +179,13 @@ child_exec(struct worker *w, int ctl)
 	char path[1024], *argv[12];
 	int argc = 0;
 
+	/* the log file first: it may sit on the control descriptor's number */
+	if (!master_foreground && master_log_fd != -1)
+		dup2(master_log_fd, 2);		/* workers log into the file */
 	if (dup2(ctl, PROC_CONTROL_FD) == -1)
 		_exit(127);
 	closefrom(PROC_CONTROL_FD + 1);
-	if (!master_foreground) {
+	if (!master_foreground && master_log_fd == -1) {
 		/* a daemon's workers log to syslog; stderr goes nowhere */
 		int devnull = open("/dev/null", O_WRONLY);
 		if (devnull != -1 && devnull != 2) {
@@ -198,6 +201,8 @@ child_exec(struct worker *w, int ctl)
 	argv[argc++] = (char *)proc_name(w->id);
 	if (master_foreground)
 		argv[argc++] = "-f";
+	else if (master_log_fd != -1)
+		argv[argc++] = "-l";	/* stderr is the log file */
 	if (log_getlevel() >= LOG_LVL_DEBUG)
 		argv[argc++] = "-d";
 	if (geteuid() == 0) {
@@ -380,6 +385,26 @@ kill_stragglers(void *arg)
 			    proc_name(i));
 			kill(workers[i].pid, SIGKILL);
 		}
+}
+
+/* Every running worker gets master's (reopened) log file as stderr. */
+void
+supervise_send_log_fd(void)
+{
+	struct msgb mb;
+	int fd;
+
+	for (int i = 1; i < PROC_MAX; i++) {
+		if (workers[i].link == NULL)
+			continue;
+		if ((fd = dup(STDERR_FILENO)) == -1) {
+			log_warn("dup");
+			return;
+		}
+		msgb_init(&mb, M_LOG_FD);
+		msgb_fd(&mb, A_FD, fd);
+		link_notify(workers[i].link, &mb);
+	}
 }
 
 /* Ask every worker to finish; done() runs once all have exited. */

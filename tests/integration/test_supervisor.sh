@@ -508,11 +508,50 @@ EOF
 	t_stop
 }
 
+# suite_log_file: a daemon with log_file writes time-stamped lines of master
+# and workers there; after the file is moved away, reload makes every process
+# write to a new one (log rotation).
+suite_log_file() {
+	local log pid
+	t_init logfile || return 1
+	log=$T_DIR/regmaster.log
+	cat >"$T_CONF" <<EOF
+run_dir = "$T_RUN";
+log_file = "$log";
+log_level = "debug";
+http = { listen = [ "127.0.0.1:$T_PORT" ]; };
+storage = { root = "$T_STORE"; };
+auth = { dir = "$T_AUTH"; };
+EOF
+	t_start || {
+		fail "log_file: start" "$T_OUT"
+		return 1
+	}
+	t_wait_http "$T_URL/v2/" 200 10
+	t_check "log_file: master's start is logged with a time stamp" \
+		grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z regmaster\[[0-9]+\]: info: .*started' "$log"
+	t_check "log_file: workers log there too" grep -q ' httpd\[[0-9]*\]: ' "$log"
+	mv "$log" "$log.1"
+	t_rm reload
+	t_wait_until 5 test -s "$log"
+	pid=$(t_worker_pid storaged)
+	kill -KILL "$pid"
+	t_wait_until 5 grep -q 'httpd\[[0-9]*\]: info: .*lost storaged' "$log"
+	t_check "log_file: after reload master writes to the new file" \
+		grep -q 'regmaster\[[0-9]*\]: .*killed by signal 9' "$log"
+	t_check "log_file: after reload workers write to the new file" \
+		grep -q 'httpd\[[0-9]*\]: info: .*lost storaged' "$log"
+	t_check "log_file: the moved file got no more lines from workers" \
+		test -z "$(grep 'lost storaged' "$log.1")"
+	t_stop
+}
+
 body() {
 	suite_running
 	suite_throttle
 	suite_bad_configs
 	suite_relay_only
+	suite_log_file
 }
 
 t_run_modes body
