@@ -1,6 +1,4 @@
 /* link.c - protocol links over SOCK_SEQPACKET socketpairs. */
-#include <sys/socket.h>
-#include <sys/uio.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -156,42 +154,13 @@ link_die(struct link *l, const char *why)
 	ev_timer_arm(&l->reaper, 0);
 }
 
+/* 0 sent, 1 would block, -1 failed. */
 static int
 link_sendmsg(int fd, const struct buf *b, const int *fds, int nfds)
 {
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int) * MSG_MAXFDS)];
-	} cmsgbuf;
-	struct msghdr mh;
-	struct iovec iov;
-
-	memset(&mh, 0, sizeof(mh));
-	iov.iov_base = b->data;
-	iov.iov_len = b->len;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (nfds > 0) {
-		struct cmsghdr *c;
-		memset(&cmsgbuf, 0, sizeof(cmsgbuf));
-		mh.msg_control = cmsgbuf.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
-	}
-	for (;;) {
-		ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL);
-		if (n >= 0)
-			return 0;
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN || errno == ENOBUFS)
-			return 1;
-		return -1;
-	}
+	if (msg_sendfd(fd, b->data, b->len, fds, nfds) >= 0)
+		return 0;
+	return (errno == EAGAIN || errno == ENOBUFS) ? 1 : -1;
 }
 
 static void
@@ -371,50 +340,17 @@ link_handle(struct link *l, struct msg *m)
 static int
 link_recv_one(struct link *l, struct msg *m)
 {
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int) * MSG_MAXFDS)];
-	} cmsgbuf;
-	int fds[MSG_MAXFDS], nfds = 0;
-	struct msghdr mh;
-	struct iovec iov;
-	struct cmsghdr *c;
+	int fds[MSG_MAXFDS], nfds, broken;
 	const char *err = NULL;
 	ssize_t n;
 
-	memset(&mh, 0, sizeof(mh));
-	iov.iov_base = l->rbuf;
-	iov.iov_len = MSG_MAXFRAME;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cmsgbuf.buf;
-	mh.msg_controllen = sizeof(cmsgbuf.buf);
-	n = recvmsg(l->fd, &mh, MSG_CMSG_CLOEXEC);
+	n = msg_recvfd(l->fd, l->rbuf, MSG_MAXFRAME, fds, &nfds, &broken);
 	if (n == -1)
-		return (errno == EAGAIN || errno == EINTR) ? 0 :
+		return errno == EAGAIN ? 0 :
 		    (link_die(l, "recvmsg failed"), -1);
-	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-		for (int i = 0; i < k; i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (nfds < MSG_MAXFDS)
-				fds[nfds++] = fd;
-			else
-				close(fd), err = "too many descriptors";
-		}
-	}
-	if (n == 0) {
-		for (int i = 0; i < nfds; i++)
-			close(fds[i]);
-		link_die(l, NULL);
-		return -1;
-	}
-	if (!err && (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
-		err = "truncated frame";
-	if (!err && msg_decode(l->rbuf, (size_t)n, fds, nfds, m, &err) == 0)
+	if (n == 0 || broken)
+		err = n == 0 ? NULL : "truncated frame or too many descriptors";
+	else if (msg_decode(l->rbuf, (size_t)n, fds, nfds, m, &err) == 0)
 		return 1;
 	for (int i = 0; i < nfds; i++)
 		close(fds[i]);

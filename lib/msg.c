@@ -1,4 +1,8 @@
 /* msg.c - encode and strictly decode protocol frames against msgtypes.h. */
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -262,4 +266,85 @@ msg_type_name(int type)
 	if (type <= M_INVALID || type >= M_MAX)
 		return "unknown";
 	return msg_defs[type].name;
+}
+
+ssize_t
+msg_sendfd(int fd, const void *frame, size_t len, const int *fds, int nfds)
+{
+	union {
+		struct cmsghdr hdr;
+		char buf[CMSG_SPACE(sizeof(int) * MSG_MAXFDS)];
+	} cm;
+	struct msghdr mh;
+	struct iovec iov;
+	ssize_t n;
+
+	if (nfds < 0 || nfds > MSG_MAXFDS)
+		fatalx("%d descriptors in one frame", nfds);
+	memset(&mh, 0, sizeof(mh));
+	iov.iov_base = (void *)frame;
+	iov.iov_len = len;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (nfds > 0) {
+		struct cmsghdr *c;
+		memset(&cm, 0, sizeof(cm));
+		mh.msg_control = cm.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
+	}
+	do {
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	} while (n == -1 && errno == EINTR);
+	return n;
+}
+
+ssize_t
+msg_recvfd(int fd, void *buf, size_t len, int *fds, int *nfds, int *broken)
+{
+	union {
+		struct cmsghdr hdr;
+		char buf[CMSG_SPACE(sizeof(int) * MSG_MAXFDS)];
+	} cm;
+	struct msghdr mh;
+	struct iovec iov;
+	struct cmsghdr *c;
+	ssize_t n;
+
+	*nfds = 0;
+	*broken = 0;
+	memset(&mh, 0, sizeof(mh));
+	iov.iov_base = buf;
+	iov.iov_len = len;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cm.buf;
+	mh.msg_controllen = sizeof(cm.buf);
+	do {
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	} while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return -1;
+	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		for (int i = 0; i < k; i++) {
+			int d;
+			memcpy(&d, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (*nfds < MSG_MAXFDS)
+				fds[(*nfds)++] = d;
+			else {
+				close(d);
+				*broken = 1;
+			}
+		}
+	}
+	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+		*broken = 1;
+	return n;
 }

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "buf.h"
 #include "msgtypes.h"
@@ -99,5 +100,14 @@ int	 msg_has(const struct msg *, int attr);
 int	 msg_take_fd(struct msg *, int attr);		/* -1 if absent */
 void	 msg_close_fds(struct msg *);
 const char *msg_type_name(int type);
+
+/* One frame and its descriptors over a SOCK_SEQPACKET socket.  send: the
+ * bytes sent or -1 (errno).  recv: the frame length, 0 at end of file, -1
+ * (errno); descriptors land in fds[MSG_MAXFDS] and *nfds; *broken is set
+ * when the frame or its descriptors did not fit (extra ones are closed). */
+ssize_t	 msg_sendfd(int fd, const void *frame, size_t len, const int *fds,
+	    int nfds);
+ssize_t	 msg_recvfd(int fd, void *buf, size_t len, int *fds, int *nfds,
+	    int *broken);
 
 #endif

@@ -66,32 +66,9 @@ builddir(void)
 static void
 xsend(int fd, struct msgb *mb, uint32_t id)
 {
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int) * MSG_MAXFDS)];
-	} cm;
-	struct msghdr mh;
-	struct iovec iov;
-
 	msgb_finish(mb, id, 0);
-	memset(&mh, 0, sizeof(mh));
-	iov.iov_base = mb->b.data;
-	iov.iov_len = mb->b.len;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (mb->nfds) {
-		struct cmsghdr *c;
-		memset(&cm, 0, sizeof(cm));
-		mh.msg_control = cm.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)mb->nfds);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)mb->nfds);
-		memcpy(CMSG_DATA(c), mb->fds, sizeof(int) * (size_t)mb->nfds);
-	}
-	if (sendmsg(fd, &mh, MSG_NOSIGNAL) != (ssize_t)mb->b.len &&
-	    crash_jmp) {
+	if (msg_sendfd(fd, mb->b.data, mb->b.len, mb->fds, mb->nfds) !=
+	    (ssize_t)mb->b.len && crash_jmp) {
 		msgb_free(mb);
 		longjmp(*crash_jmp, 1);
 	}
@@ -103,36 +80,15 @@ xsend(int fd, struct msgb *mb, uint32_t id)
 static void
 xrecv(int fd)
 {
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int) * MSG_MAXFDS)];
-	} cm;
-	int fds[MSG_MAXFDS], nfds = 0;
-	struct msghdr mh;
-	struct iovec iov;
-	struct cmsghdr *c;
+	int fds[MSG_MAXFDS], nfds, broken;
 	const char *err = NULL;
 	ssize_t n;
 
-	memset(&mh, 0, sizeof(mh));
-	iov.iov_base = rbuf;
-	iov.iov_len = sizeof(rbuf);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cm.buf;
-	mh.msg_controllen = sizeof(cm.buf);
-	do {
-		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-	} while (n == -1 && errno == EINTR);
+	n = msg_recvfd(fd, rbuf, sizeof(rbuf), fds, &nfds, &broken);
 	if (n <= 0 && crash_jmp)
 		longjmp(*crash_jmp, 1);
 	ck_assert_msg(n > 0, "storaged went away (%zd)", n);
-	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-		for (int i = 0; i < k; i++)
-			memcpy(&fds[nfds++], CMSG_DATA(c) + i * sizeof(int),
-			    sizeof(int));
-	}
+	ck_assert_msg(!broken, "truncated reply");
 	ck_assert_msg(msg_decode(rbuf, (size_t)n, fds, nfds, &rep, &err) == 0,
 	    "bad reply: %s", err);
 }
