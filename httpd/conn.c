@@ -148,14 +148,17 @@ conn_arm_timer(struct conn *c)
 static void
 reject_fast(int fd, int status, const char *code)
 {
-	char msg[256];
-	int n;
+	char body[128], msg[384];
+	int bn, n;
 
+	bn = snprintf(body, sizeof(body),
+	    "{\"errors\":[{\"code\":\"%s\",\"message\":\"%s\"}]}", code,
+	    http_status_text(status));
 	n = snprintf(msg, sizeof(msg), "HTTP/1.1 %d %s\r\nContent-Type: "
-	    "application/json\r\nConnection: close\r\nContent-Length: %zu\r\n"
-	    "\r\n{\"errors\":[{\"code\":\"%s\",\"message\":\"%s\"}]}", status,
-	    http_status_text(status), strlen(code) * 2 + 37, code, code);
-	if (n > 0 && n < (int)sizeof(msg) && write(fd, msg, (size_t)n) < 0)
+	    "application/json\r\nConnection: close\r\nContent-Length: %d\r\n"
+	    "\r\n%s", status, http_status_text(status), bn, body);
+	if (bn > 0 && bn < (int)sizeof(body) && n > 0 && n < (int)sizeof(msg) &&
+	    write(fd, msg, (size_t)n) < 0)
 		log_debug("write: %s", strerror(errno));
 	close(fd);
 }
@@ -457,24 +460,19 @@ conn_update_events(struct conn *c)
 static void
 head_error(struct conn *c, int status)
 {
-	int e = status == 431 || status == 414 ? RE_TOO_LARGE : RE_NONE;
+	/* too large heads are SIZE_INVALID; every other bad head UNSUPPORTED */
+	const char *code = status == 431 || status == 414 ?
+	    regerr_code(RE_TOO_LARGE) : "UNSUPPORTED";
+	char *body;
 
 	c->state = CS_HANDLE;
 	c->keep_alive = 0;
 	c->body_kind = BK_NONE;
 	memset(&c->req, 0, sizeof(c->req));
 	c->req.method = HTTP_M_GET;
-	if (e == RE_NONE) {
-		char *body = oci_error_json("UNSUPPORTED",
-		    http_status_text(status), NULL);
-		conn_respond(c, status, "application/json", body, strlen(body));
-		free(body);
-	} else {
-		char *body = oci_error_json(regerr_code(e),
-		    http_status_text(status), NULL);
-		conn_respond(c, status, "application/json", body, strlen(body));
-		free(body);
-	}
+	body = oci_error_json(code, http_status_text(status), NULL);
+	conn_respond(c, status, "application/json", body, strlen(body));
+	free(body);
 }
 
 static void
