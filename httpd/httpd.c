@@ -101,9 +101,14 @@ httpd_peer(int peer, int fd)
 		return;
 	}
 	if (peers[peer]) {
-		/* requests failed by link_free must not find the old link */
+		/*
+		 * master's new socket can overtake the old one's hangup:
+		 * say it here too. Requests failed by link_free must not
+		 * find the old link.
+		 */
 		struct link *old = peers[peer];
 		peers[peer] = NULL;
+		log_info("lost %s (replaced)", proc_name(peer));
 		link_free(old);
 	}
 	peers[peer] = link_new(fd, peer, NULL, peer_request, peer_close, NULL);

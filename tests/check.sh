@@ -36,7 +36,11 @@ for log in tests/integration/*.log tests/fuzz/*.log; do
 done
 if [ "$rc" -ne 0 ]; then
 	for log in $(grep -lE '^:test-result: (FAIL|ERROR)' tests/*/*.trs 2>/dev/null); do
-		echo "=== ${log%.trs}.log"; tail -40 "${log%.trs}.log"
+		# Every failed check with the details below it, then the log's end.
+		echo "=== ${log%.trs}.log: failed checks"
+		awk '/^FAIL [0-9]+ - / { p = 1; n = 0 } p && n++ < 30 { print }
+		    p && !/^FAIL / && !/^#/ { p = 0 }' "${log%.trs}.log" | head -200
+		echo "=== ${log%.trs}.log: last lines"; tail -40 "${log%.trs}.log"
 	done
 	[ "$fail" -gt 0 ] || fail=1
 fi

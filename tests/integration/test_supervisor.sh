@@ -519,6 +519,7 @@ suite_log_file() {
 run_dir = "$T_RUN";
 log_file = "$log";
 log_level = "debug";
+workers = { tunneld = true; };
 http = { listen = [ "127.0.0.1:$T_PORT" ]; };
 storage = { root = "$T_STORE"; };
 auth = { dir = "$T_AUTH"; };
