@@ -142,8 +142,13 @@ storaged_configured(int first)
 static void
 stop_check(void *arg)
 {
-	if (upload_busy() + manifest_busy() == 0 || now_ms() >= stop_deadline)
+	if (upload_busy() + manifest_busy() == 0)
 		worker_exit();
+	if (now_ms() >= stop_deadline) {
+		/* copier threads must not run into exit's cleanup */
+		upload_free_all();
+		worker_exit();
+	}
 	ev_timer_arm(&stop_timer, STOP_POLL_MS);
 }
 

@@ -2,8 +2,9 @@
  * upload.c - blob upload sessions.  The session lives on disk as
  * _uploads/<uuid>/{data,startedat} (Distribution's layout; the size of data
  * is the upload offset, so nothing else has to agree with it).  In memory a
- * session keeps a running hash; bodies arrive through a pipe read in the
- * event loop, so one slow client never holds up the others.  A commit whose
+ * session keeps a running hash; bodies arrive through a pipe that a
+ * copier thread drains into the data file (copier.c), so neither a slow
+ * client nor a slow disk holds up the others.  A commit whose
  * hash is not current (storaged restarted, a chunk was rolled back, another
  * algorithm was asked for) hashes the data in steps between other work.
  */
@@ -16,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "copier.h"
 #include "ev.h"
 #include "index.h"
 #include "log.h"
@@ -25,9 +27,7 @@
 #include "util.h"
 
 #define CHUNK		(256 * 1024)
-#define READS_PER_TURN	16		/* then let other descriptors in */
 #define HASH_STEP	(8 * 1024 * 1024)	/* per loop turn in a commit */
-#define SYNC_EVERY	(8 * 1024 * 1024)	/* start writeback this often */
 #define UPLOADS_IN_MEMORY 1024		/* idle sessions beyond are dropped */
 
 struct uwrite;
@@ -54,7 +54,8 @@ struct uwrite {
 	int		 datafd;
 	uint64_t	 start;
 	uint64_t	 length;	/* announced, or UINT64_MAX */
-	uint64_t	 synced;	/* writeback started up to here */
+	int		 hashing;	/* the copier feeds u->h */
+	struct copier	*c;		/* NULL once it ended */
 };
 
 /* A commit waiting for the hash to catch up with the data. */
@@ -267,11 +268,26 @@ upload_status(struct link *l, struct msg *m)
 
 /* --- writes --- */
 
-/* Stop a write: no answer (the caller gave one or the link is gone). */
+/* What the copier wrote is now the session's: data size and hash. */
+static void
+write_account(struct uwrite *w, const struct copy_result *r)
+{
+	w->u->size = w->start + r->copied;
+	if (w->hashing)
+		w->u->hashed = w->u->size;
+}
+
+/* Stop a write: no answer (the caller gave one or the link is gone). The
+ * bytes written so far stay: the data size is the offset. */
 static void
 write_end(struct uwrite *w)
 {
-	ev_del(w->pipefd);
+	struct copy_result r;
+
+	if (w->c) {
+		copier_stop(w->c, &r);
+		write_account(w, &r);
+	}
 	close(w->pipefd);
 	close(w->datafd);
 	w->u->w = NULL;
@@ -305,47 +321,6 @@ write_fail(struct uwrite *w, int code, const char *text)
 	write_end(w);
 }
 
-/* pwrite(2) all of p at off or fail. */
-static int
-pwrite_all(int fd, const char *p, size_t len, uint64_t off)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = pwrite(fd, p, len, (off_t)off)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
-/* Append n bytes of iobuf to the upload; -1 on a write error. */
-static int
-write_chunk(struct uwrite *w, size_t n)
-{
-	struct upload *u = w->u;
-
-	if (pwrite_all(w->datafd, iobuf, n, u->size) == -1)
-		return -1;
-	if (u->h && u->hashed == u->size) {
-		hasher_update(u->h, iobuf, n);
-		u->hashed += n;
-	}
-	u->size += n;
-	/* start writeback early so the fsync at commit has little left */
-	if (store_fsync_on() && u->size - w->synced >= SYNC_EVERY) {
-		(void)sync_file_range(w->datafd, (off_t)w->synced,
-		    (off_t)(u->size - w->synced), SYNC_FILE_RANGE_WRITE);
-		w->synced = u->size;
-	}
-	return 0;
-}
-
 /* The body ended: check the announced length and answer. */
 static void
 write_done(struct uwrite *w)
@@ -362,35 +337,29 @@ write_done(struct uwrite *w)
 	write_end(w);
 }
 
-/* The pipe is readable: copy what is there, a bounded amount per turn. */
+/* The copier ended: account for its bytes and answer. */
 static void
-on_pipe(int fd, int events, void *arg)
+on_copied(void *arg, const struct copy_result *r)
 {
 	struct uwrite *w = arg;
-	ssize_t n;
 
-	for (int i = 0; i < READS_PER_TURN; i++) {
-		if ((n = read(fd, iobuf, sizeof(iobuf))) == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
-				write_fail(w, RE_INTERNAL, "read upload body");
-			return;
-		}
-		if (n == 0) {
-			write_done(w);
-			return;
-		}
-		if (w->length != UINT64_MAX &&
-		    w->u->size - w->start + (uint64_t)n > w->length) {
-			write_fail(w, RE_SIZE_INVALID, "body longer than "
-			    "Content-Length");
-			return;
-		}
-		if (write_chunk(w, (size_t)n) == -1) {
-			write_fail(w, RE_INTERNAL, "write upload data");
-			return;
-		}
+	w->c = NULL;
+	write_account(w, r);
+	switch (r->status) {
+	case COPY_EOF:
+		write_done(w);
+		break;
+	case COPY_TOO_LONG:
+		write_fail(w, RE_SIZE_INVALID, "body longer than Content-Length");
+		break;
+	case COPY_READ_ERR:
+		errno = r->err;
+		write_fail(w, RE_INTERNAL, "read upload body");
+		break;
+	case COPY_WRITE_ERR:
+		errno = r->err;
+		write_fail(w, RE_INTERNAL, "write upload data");
+		break;
 	}
 }
 
@@ -419,7 +388,30 @@ write_check(struct link *l, struct msg *m, struct upload *u, int fd)
 	return 0;
 }
 
-/* M_UPLOAD_WRITE: copy the pipe's bytes to the data file in the loop. */
+/* Hand the body to a copier thread; answer at once if none can be had. */
+static void
+write_begin(struct uwrite *w)
+{
+	struct upload *u = w->u;
+	struct copy_spec spec = {
+		.pipefd = w->pipefd, .datafd = w->datafd, .off = w->start,
+		.limit = w->length, .writeback = store_fsync_on(),
+	};
+
+	w->hashing = u->h != NULL && u->hashed == u->size;
+	spec.h = w->hashing ? u->h : NULL;
+	u->w = w;
+	if ((w->c = copier_start(&spec, on_copied, w)) != NULL)
+		return;
+	if (errno == EAGAIN)
+		link_reply_err(w->l, w->id, RE_TOOMANYREQUESTS,
+		    "too many uploads at once");
+	else
+		reply_internal(w->l, w->id, "start upload copier");
+	write_end(w);
+}
+
+/* M_UPLOAD_WRITE: a copier thread moves the pipe's bytes to the data file. */
 void
 upload_write(struct link *l, struct msg *m)
 {
@@ -445,11 +437,10 @@ upload_write(struct link *l, struct msg *m)
 	w->id = m->id;
 	w->pipefd = fd;
 	w->datafd = datafd;
-	w->start = w->synced = u->size;
+	w->start = u->size;
 	w->length = msg_has(m, A_LENGTH) ? msg_u64(m, A_LENGTH, 0) :
 	    UINT64_MAX;
-	u->w = w;
-	ev_add(fd, EV_READ, on_pipe, w);
+	write_begin(w);
 }
 
 /* --- commit and cancel --- */
