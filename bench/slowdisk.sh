@@ -35,8 +35,9 @@ chmod 755 "$W"
 DEV=$(findmnt -no MAJ:MIN -T "$W")
 OLD_RATIO=$(cat /proc/sys/vm/dirty_ratio) OLD_BG=$(cat /proc/sys/vm/dirty_background_ratio)
 OLD_BYTES=$(cat /proc/sys/vm/dirty_bytes) OLD_BG_BYTES=$(cat /proc/sys/vm/dirty_background_bytes)
-RM="$BUILD/master/regmaster -c $W/regmaster.conf"
 export REGMASTER_LIBEXECDIR=${REGMASTER_LIBEXECDIR:-$BUILD}
+
+rm_ctl() { "$BUILD/master/regmaster" -c "$W/regmaster.conf" "$@"; }
 
 restore() {
 	echo "$DEV 0" >"$BLKIO" 2>/dev/null
@@ -48,7 +49,7 @@ restore() {
 }
 cleanup() {
 	restore
-	timeout 20 $RM stop >/dev/null 2>&1
+	rm_ctl stop >/dev/null 2>&1
 	rm -rf -- "$W"
 }
 trap cleanup EXIT
@@ -61,7 +62,7 @@ http = { listen = [ "127.0.0.1:$port" ]; };
 storage = { root = "$W/store"; delete = true; };
 auth = { dir = "$W/auth"; };
 EOF
-$RM start || exit 1
+rm_ctl start || exit 1
 U=http://127.0.0.1:$port/v2/bench/slow
 
 # A manifest to look up, and the 256 MiB blob to push.
@@ -71,9 +72,11 @@ echo '{}' >"$W/config"
 CD=sha256:$(sha256sum <"$W/config" | cut -d' ' -f1)
 printf '{"schemaVersion":2,"mediaType":"%s","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":3},"layers":[]}' \
 	"$MT" "$CD" >"$W/manifest"
-curl -sf -o /dev/null -X POST --data-binary @"$W/config" "$U/blobs/uploads/?digest=$CD" &&
-	curl -sf -o /dev/null -X PUT -H "Content-Type: $MT" --data-binary @"$W/manifest" "$U/manifests/latest" ||
-	{ echo "slowdisk.sh: setting up the manifest failed" >&2; exit 1; }
+if ! curl -sf -o /dev/null -X POST --data-binary @"$W/config" "$U/blobs/uploads/?digest=$CD" ||
+	! curl -sf -o /dev/null -X PUT -H "Content-Type: $MT" --data-binary @"$W/manifest" "$U/manifests/latest"; then
+	echo "slowdisk.sh: setting up the manifest failed" >&2
+	exit 1
+fi
 
 load() {
 	timeout 20 wrk -t1 -c8 -d3s --latency -H "Accept: $MT" "$U/manifests/latest" |
