@@ -463,6 +463,20 @@ t_kill_pid() {
 	t_wait_until 2 t_gone "$1"
 }
 
+# t_stop_peer PID IS_OURS: stop a peer server the suite started (docker-registry,
+# containerd) by PID: TERM while IS_OURS (a command: PID still runs that server, not a
+# reused PID), KILL if it still runs after 10 s; then reap it.
+t_stop_peer() {
+	local pid=$1 is_ours=$2
+	[ -n "$pid" ] || return 0
+	if "$is_ours"; then
+		kill -TERM "$pid" 2>/dev/null
+		t_wait_until 10 t_not "$is_ours" || kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null
+}
+t_not() { ! "$@"; }
+
 # t_cleanup_instance DIR: stop whatever runs from that instance, then remove it.
 t_cleanup_instance() {
 	local dir=$1 pid p left

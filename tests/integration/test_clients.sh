@@ -234,12 +234,7 @@ EOF
 
 # ctrd_stop: stop our containerd by its PID (TERM, then KILL), and reap it.
 ctrd_stop() {
-	[ -n "$CTRD_PID" ] || return 0
-	if ctrd_is_ours; then
-		kill -TERM "$CTRD_PID" 2>/dev/null
-		t_wait_until 10 ctrd_gone || kill -KILL "$CTRD_PID" 2>/dev/null
-	fi
-	wait "$CTRD_PID" 2>/dev/null
+	t_stop_peer "$CTRD_PID" ctrd_is_ours
 	CTRD_PID=""
 }
 

@@ -183,8 +183,6 @@ dr_is_ours() {
 		tr '\0' ' ' 2>/dev/null <"/proc/$DR_PID/cmdline" | grep -q '^[^ ]*docker-registry serve '
 }
 
-dr_gone() { ! dr_is_ours; }
-
 # dr_start STORE: run docker-registry on STORE at a free loopback port; sets DR_PID,
 # DR_URL, DR_HOST. 1 when it does not answer /v2/ within 10 s.
 dr_start() {
@@ -226,12 +224,7 @@ EOF
 
 # dr_stop: stop our docker-registry by its PID (TERM, then KILL), and reap it.
 dr_stop() {
-	[ -n "$DR_PID" ] || return 0
-	if dr_is_ours; then
-		kill -TERM "$DR_PID" 2>/dev/null
-		t_wait_until 10 dr_gone || kill -KILL "$DR_PID" 2>/dev/null
-	fi
-	wait "$DR_PID" 2>/dev/null
+	t_stop_peer "$DR_PID" dr_is_ours
 	DR_PID=""
 }
 
