@@ -3,8 +3,8 @@
 # limits configured: a head sent too slowly gets 408 and the connection closes; a
 # body that stalls is abandoned and the upload keeps exactly what it had; an idle
 # keep-alive connection is closed; a client address over its connection limit gets
-# 429; malformed heads get 400; and while all that happens, other clients are served
-# at once. Runs as root (privilege separation) and as an ordinary user.
+# 429; malformed heads get 400; the 257th upload body written at once gets 429; and
+# while all that happens, other clients are served at once. Runs as root (privilege separation) and as an ordinary user.
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname -- "$0")/lib.sh"
@@ -198,6 +198,69 @@ test_body_budget() {
 	t_check "and it keeps serving" fast_v2
 }
 
+# upload_writers N PORT: python opens N upload sessions and N+1 connections (five per
+# source address, the per-address limit being 6); N of them send a PATCH head and one
+# byte of a 1000-byte body and stall; then the last PATCHes a whole 10-byte body;
+# then all stalled ones close and the last tries again on a new connection. Prints
+# the two statuses of the last.
+upload_writers() {
+	timeout 20 python3 - "$1" "$2" <<'PY'
+import re, socket, sys, time
+n, port = int(sys.argv[1]), int(sys.argv[2])
+
+def conn(i):
+    s = socket.socket()
+    s.bind(("127.0.2.%d" % (i // 5 + 1), 0))
+    s.connect(("127.0.0.1", port))
+    return s
+
+def head(s):
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        buf += chunk
+    return buf.split(b"\r\n\r\n")[0].decode("latin-1")
+
+def status(h):
+    return h.split(" ")[1] if h.startswith("HTTP/1.1 ") else "none"
+
+def patch(s, loc, length, body):
+    s.sendall(("PATCH %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+               "Content-Length: %d\r\nContent-Range: 0-%d\r\n\r\n" % (loc, length, length - 1)).encode() + body)
+
+ctl = socket.create_connection(("127.0.0.1", port))
+locs = []
+for i in range(n + 1):
+    ctl.sendall(b"POST /v2/limits/blobs/uploads/ HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+    locs.append(re.search(r"(?im)^location: *(\S+)", head(ctl)).group(1))
+stalled = [conn(i) for i in range(n)]
+for s, loc in zip(stalled, locs):
+    patch(s, loc, 1000, b"X")
+time.sleep(0.5)
+last = conn(n)
+patch(last, locs[n], 10, b"0123456789")
+first = status(head(last))
+for s in stalled:
+    s.close()
+time.sleep(0.5)
+again = conn(n)
+patch(again, locs[n], 10, b"0123456789")
+print(first, status(head(again)))
+PY
+}
+
+test_upload_writers() {
+	local got
+	got=$(upload_writers 256 "$T_PORT")
+	t_check "the 257th upload body written at once gets 429 (got: ${got% *})" \
+		test "${got% *}" = 429
+	t_check "once the others end, the same PATCH is stored (got: ${got#* })" \
+		test "${got#* }" = 202
+	t_check "and it keeps serving" fast_v2
+}
+
 body() {
 	t_init limits || return 1
 	limits_config
@@ -213,6 +276,7 @@ body() {
 	test_malformed_heads
 	test_chunk_overflow
 	test_body_budget
+	test_upload_writers
 	t_stop
 }
 
