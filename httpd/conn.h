@@ -56,6 +56,7 @@ struct conn {
 	int		 file_fd;
 	off_t		 file_off;
 	uint64_t	 file_left;
+	int		 corked;	/* TCP_CORK while a file goes out */
 	/* a request to another process waiting for its answer */
 	struct link	*wait_link;
 	uint32_t	 wait_id;
