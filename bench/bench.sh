@@ -144,6 +144,7 @@ wait_http "http://127.0.0.1:$DR_PORT/v2/" docker-registry || exit 1
 
 mkdir -p "$W/ng/www" "$W/ng/tmp"
 cat >"$W/ng/nginx.conf" <<EOF
+$( [ "$(id -u)" = 0 ] && echo "user root;" )
 worker_processes auto;
 daemon off;
 pid $W/ng/nginx.pid;
@@ -224,7 +225,6 @@ for i in $(seq "$PUSH_ROUNDS"); do
 	[ $i = 1 ] && BIG_DIGEST=$dg
 done
 read -r _ MANY_BYTES < <(mk_oci "$W/oci/many" $((SMALL_KIB << 10)) "$NLAYERS") || { echo "bench.sh: mk_oci many failed" >&2; exit 1; }
-ln "$W/oci/big1/blobs/sha256/${BIG_DIGEST#sha256:}" "$W/ng/www/big.blob"
 chmod -R a+rX "$W/ng/www" "$W/oci"
 sync
 
@@ -291,6 +291,11 @@ curl_mbps() { # url -> MB/s or empty
 declare -A GURL=([rm]="http://127.0.0.1:$RM_PORT/v2/bench/big/blobs/$BIG_DIGEST"
                  [dr]="http://127.0.0.1:$DR_PORT/v2/bench/big/blobs/$BIG_DIGEST"
                  [ng]="http://127.0.0.1:$NG_PORT/big.blob")
+# nginx sends the very file regmaster sends (a hard link into its store), so the
+# comparison is of the servers alone; as root its workers run as root to read it.
+hex=${BIG_DIGEST#sha256:}
+ln "$W/rm/store/docker/registry/v2/blobs/sha256/${hex:0:2}/$hex/data" "$W/ng/www/big.blob" ||
+	fail "[ng] link regmaster's copy of the big layer"
 R[get.rm]=n/a R[get.dr]=n/a R[get.ng]=n/a
 GET_ALL=""
 log "blob GET $BIG_MIB MiB, best of $GET_RUNS"
@@ -365,6 +370,15 @@ for p in $NG_PID $(pgrep -P "$NG_PID" 2>/dev/null); do v=$(hwm "$p"); ng_hwm=$((
 
 # ---------------------------------------------------------------- report
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+# median S ROUNDS: the median of server S's values in " s=v s=v ..." (n/a if none).
+median() {
+	# shellcheck disable=SC2086 # the rounds are words
+	printf '%s\n' $2 | awk -F= -v s="$1" '$1 == s && $2 != "n/a" { print $2 }' | sort -n |
+		awk '{ v[++n] = $1 } END { if (!n) { print "n/a"; exit }
+			printf "%.1f", n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }'
+}
+for s in rm dr; do R[push_med.$s]=$(median $s "$PUSH_ALL"); done
+for s in rm dr ng; do R[get_med.$s]=$(median $s "$GET_ALL"); done
 row() { printf '| %-40s | %15s | %15s | %6s |\n' "$1" "$2" "$3" "$4"; }
 echo
 echo "## regmaster vs docker-registry ($(date -u +%Y-%m-%d), $(nproc) cores, client and servers on one machine)"
@@ -373,12 +387,15 @@ echo
 row workload regmaster docker-registry ratio
 row ---------------------------------------- --------------- --------------- ------
 row "push 1 x $BIG_MIB MiB, best of $PUSH_ROUNDS (MB/s)" "${R[push_big.rm]}" "${R[push_big.dr]}" "$(fdiv "${R[push_big.rm]}" "${R[push_big.dr]}")"
+row "  median of $PUSH_ROUNDS (MB/s)" "${R[push_med.rm]}" "${R[push_med.dr]}" "$(fdiv "${R[push_med.rm]}" "${R[push_med.dr]}")"
 row "push $NLAYERS layers (MB/s)" "${R[push_many.rm]}" "${R[push_many.dr]}" "$(fdiv "${R[push_many.rm]}" "${R[push_many.dr]}")"
 row "pull 1 x $BIG_MIB MiB to dir: (MB/s)" "${R[pull_big.rm]}" "${R[pull_big.dr]}" "$(fdiv "${R[pull_big.rm]}" "${R[pull_big.dr]}")"
 row "pull $NLAYERS layers to dir: (MB/s)" "${R[pull_many.rm]}" "${R[pull_many.dr]}" "$(fdiv "${R[pull_many.rm]}" "${R[pull_many.dr]}")"
 row "blob GET $BIG_MIB MiB, best of $GET_RUNS (MB/s)" "${R[get.rm]}" "${R[get.dr]}" "$(fdiv "${R[get.rm]}" "${R[get.dr]}")"
 row "  same file from nginx (MB/s)" "${R[get.ng]}" "" ""
 row "  regmaster / nginx" "" "" "$(fdiv "${R[get.rm]}" "${R[get.ng]}")"
+row "  median of $GET_RUNS (MB/s)" "${R[get_med.rm]}" "${R[get_med.dr]}" "$(fdiv "${R[get_med.rm]}" "${R[get_med.dr]}")"
+row "  median from nginx; regmaster / nginx" "${R[get_med.ng]}" "" "$(fdiv "${R[get_med.rm]}" "${R[get_med.ng]}")"
 row "manifest GET by tag (req/s)" "$(fmt "${R[man.rm]}")" "$(fmt "${R[man.dr]}")" "$(fdiv "${R[man.rm]}" "${R[man.dr]}")"
 row "blob HEAD (req/s, headload)" "$(fmt "${R[head.rm]}")" "$(fmt "${R[head.dr]}")" "$(fdiv "${R[head.rm]}" "${R[head.dr]}")"
 row "tags/list (req/s)" "$(fmt "${R[tags.rm]}")" "$(fmt "${R[tags.dr]}")" "$(fdiv "${R[tags.rm]}" "${R[tags.dr]}")"
@@ -397,8 +414,10 @@ target() { # label value op threshold
 }
 target "manifest GET >= 3x docker-registry" "$(fdiv "${R[man.rm]}" "${R[man.dr]}")" ">=" 3
 target "blob HEAD >= 3x docker-registry" "$(fdiv "${R[head.rm]}" "${R[head.dr]}")" ">=" 3
-target "blob GET >= 90% of nginx" "$(fdiv "${R[get.rm]}" "${R[get.ng]}")" ">=" 0.9
-target "big push >= 1.5x docker-registry" "$(fdiv "${R[push_big.rm]}" "${R[push_big.dr]}")" ">=" 1.5
+target "blob GET >= 90% of nginx (best)" "$(fdiv "${R[get.rm]}" "${R[get.ng]}")" ">=" 0.9
+target "blob GET >= 90% of nginx (median)" "$(fdiv "${R[get_med.rm]}" "${R[get_med.ng]}")" ">=" 0.9
+target "big push >= 1.5x docker-registry (best)" "$(fdiv "${R[push_big.rm]}" "${R[push_big.dr]}")" ">=" 1.5
+target "big push >= 1.5x docker-registry (median)" "$(fdiv "${R[push_med.rm]}" "${R[push_med.dr]}")" ">=" 1.5
 target "peak RSS (sum) <= 1/4 docker-registry" "$(fdiv $rm_sum "$dr_hwm")" "<=" 0.25
 target "peak RSS (largest) <= 1/4 docker-registry" "$(fdiv $rm_max "$dr_hwm")" "<=" 0.25
 echo
