@@ -27,9 +27,11 @@
 #define COPY_BUF	(256 * 1024)
 #define WRITEBACK_EVERY	(8 * 1024 * 1024)	/* so the commit's fsync is short */
 #define COPIERS_MAX	256		/* past this, uploads are refused */
+#define COPIER_STACK	(256 * 1024)	/* hashing and pwrite need little */
 
 struct copier {
 	struct copier	*next;		/* on the done list */
+	struct copier	*prev_live, *next_live;	/* every copier not freed */
 	pthread_t	 thread;
 	struct copy_spec spec;
 	struct copy_result res;
@@ -43,13 +45,8 @@ struct copier {
 static pthread_mutex_t done_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct copier *done_list;	/* ended, not yet joined */
 static int donefd = -1;			/* eventfd: something is on done_list */
+static struct copier *live;		/* the loop's list of copiers */
 static size_t running;
-
-size_t
-copier_running(void)
-{
-	return running;
-}
 
 /* pwrite(2) all of p at off or fail. */
 static int
@@ -70,7 +67,7 @@ pwrite_all(int fd, const char *p, size_t len, uint64_t off)
 	return 0;
 }
 
-/* Wait until the pipe has bytes or the copy is told to stop; -1 to stop. */
+/* Wait until the pipe has bytes; -1 when told to stop or poll fails. */
 static int
 copy_wait(struct copier *c)
 {
@@ -79,8 +76,13 @@ copy_wait(struct copier *c)
 	};
 
 	while (!atomic_load(&c->stop)) {
-		if (poll(pfd, 2, -1) == -1 && errno != EINTR)
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			c->res.status = COPY_READ_ERR;
+			c->res.err = errno;
 			return -1;
+		}
 		if (pfd[0].revents)
 			return 0;
 	}
@@ -179,6 +181,12 @@ done_unlink(struct copier *c)
 static void
 copier_free(struct copier *c)
 {
+	if (c->prev_live)
+		c->prev_live->next_live = c->next_live;
+	else
+		live = c->next_live;
+	if (c->next_live)
+		c->next_live->prev_live = c->prev_live;
 	close(c->stopfd);
 	free(c->buf);
 	free(c);
@@ -206,6 +214,21 @@ on_done(int fd, int events, void *arg)
 	}
 }
 
+/* Whatever way the process exits, no copier may still be inside libcrypto
+ * or a write when exit's cleanup runs. Registered after OpenSSL's own
+ * handler (a hasher existed before any copy), so it runs before it. */
+static void
+copier_stop_all(void)
+{
+	struct copier *c;
+	struct copy_result r;
+
+	for (c = live; c; c = c->next_live)
+		copier_cancel(c);
+	while ((c = live) != NULL)
+		copier_stop(c, &r);
+}
+
 static int
 copier_init(void)
 {
@@ -214,21 +237,31 @@ copier_init(void)
 	if ((donefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
 		return -1;
 	ev_add(donefd, EV_READ, on_done, NULL);
+	if (atexit(copier_stop_all) != 0)
+		log_warnx("copier: no exit handler");
 	return 0;
 }
 
-/* The thread starts with every signal blocked: the loop's signalfd
- * gets them all. */
+/* The thread starts with the asynchronous signals blocked (the loop's
+ * signalfd takes them); faults still reach it, and their reports. */
 static int
 copier_spawn(struct copier *c)
 {
-	sigset_t all, old;
+	static const int faults[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+	pthread_attr_t attr;
+	sigset_t set, old;
 	int rc;
 
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&c->thread, NULL, copier_main, c);
+	sigfillset(&set);
+	for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
+		sigdelset(&set, faults[i]);
+	if ((rc = pthread_attr_init(&attr)) != 0)
+		return errno = rc, -1;
+	(void)pthread_attr_setstacksize(&attr, COPIER_STACK);
+	pthread_sigmask(SIG_SETMASK, &set, &old);
+	rc = pthread_create(&c->thread, &attr, copier_main, c);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
 	return rc == 0 ? 0 : (errno = rc, -1);
 }
 
@@ -238,11 +271,12 @@ copier_start(const struct copy_spec *spec, copier_done_cb done, void *arg)
 	struct copier *c;
 
 	if (running >= COPIERS_MAX)
-		return errno = EAGAIN, NULL;
+		return errno = EBUSY, NULL;
 	if (copier_init() == -1)
 		return NULL;
 	c = xcalloc(1, sizeof(*c));
 	c->spec = *spec;
+	c->res.status = COPY_STOPPED;
 	c->done = done;
 	c->arg = arg;
 	atomic_init(&c->stop, 0);
@@ -253,8 +287,13 @@ copier_start(const struct copy_spec *spec, copier_done_cb done, void *arg)
 		return NULL;
 	}
 	running++;
+	c->next_live = live;
+	if (live)
+		live->prev_live = c;
+	live = c;
 	if (copier_spawn(c) == -1) {
 		int e = errno;
+		log_warn("copier: cannot start a thread");
 		copier_free(c);
 		return errno = e, NULL;
 	}
@@ -262,10 +301,16 @@ copier_start(const struct copy_spec *spec, copier_done_cb done, void *arg)
 }
 
 void
-copier_stop(struct copier *c, struct copy_result *res)
+copier_cancel(struct copier *c)
 {
 	atomic_store(&c->stop, 1);
 	(void)eventfd_write(c->stopfd, 1);
+}
+
+void
+copier_stop(struct copier *c, struct copy_result *res)
+{
+	copier_cancel(c);
 	pthread_join(c->thread, NULL);
 	done_unlink(c);
 	*res = c->res;

@@ -12,6 +12,7 @@ struct hasher;
 struct copier;
 
 enum copy_status {
+	COPY_STOPPED,		/* stopped by copier_stop before it ended */
 	COPY_EOF,		/* the pipe ended: everything was written */
 	COPY_TOO_LONG,		/* more than the limit arrived */
 	COPY_READ_ERR,		/* reading the pipe failed (err) */
@@ -36,13 +37,16 @@ struct copy_spec {
 	int		 writeback;	/* start writeback as data goes */
 };
 
-/* Start copying; NULL (errno set) if no thread could be had. While the
- * copy runs the caller must not touch spec->h, the data file or either
- * descriptor (they stay the caller's to close afterwards). */
+/* Start copying; NULL if no thread could be had, errno EBUSY when
+ * COPIERS_MAX copies run already. While the copy runs the caller must not
+ * touch spec->h, the data file or either descriptor (they stay the
+ * caller's to close afterwards). */
 struct copier	*copier_start(const struct copy_spec *, copier_done_cb, void *);
-/* Stop a copy and wait for its thread; the callback is not called, what
- * the copy did so far is in *res. */
+/* Ask a copy to stop, without waiting (so that many stop at once). */
+void		 copier_cancel(struct copier *);
+/* Stop a copy and wait for its thread; the callback is not called. *res
+ * says what the copy did: COPY_STOPPED with the bytes it wrote whole, or
+ * how it had ended on its own. */
 void		 copier_stop(struct copier *, struct copy_result *res);
-size_t		 copier_running(void);
 
 #endif

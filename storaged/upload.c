@@ -277,16 +277,30 @@ write_account(struct uwrite *w, const struct copy_result *r)
 		w->u->hashed = w->u->size;
 }
 
+static void	on_copied(void *, const struct copy_result *);
+
 /* Stop a write: no answer (the caller gave one or the link is gone). The
- * bytes written so far stay: the data size is the offset. */
+ * whole chunks copied so far stay, and the data size is the offset; a copy
+ * that had ended on its own is settled as its callback would have, with
+ * nobody to answer (a failed body is rolled back). */
 static void
 write_end(struct uwrite *w)
 {
+	struct copier *c = w->c;
 	struct copy_result r;
 
-	if (w->c) {
-		copier_stop(w->c, &r);
+	if (c) {
+		w->c = NULL;
+		copier_stop(c, &r);
+		if (r.status != COPY_STOPPED) {
+			w->l = NULL;
+			on_copied(w, &r);	/* ends in write_end again */
+			return;
+		}
 		write_account(w, &r);
+		if (ftruncate(w->datafd, (off_t)w->u->size) == -1)
+			log_warn("upload %s: truncate to %llu", w->u->uuid,
+			    (unsigned long long)w->u->size);
 	}
 	close(w->pipefd);
 	close(w->datafd);
@@ -346,6 +360,9 @@ on_copied(void *arg, const struct copy_result *r)
 	w->c = NULL;
 	write_account(w, r);
 	switch (r->status) {
+	case COPY_STOPPED:	/* never a callback's: write_end keeps them */
+		write_end(w);
+		break;
 	case COPY_EOF:
 		write_done(w);
 		break;
@@ -403,7 +420,7 @@ write_begin(struct uwrite *w)
 	u->w = w;
 	if ((w->c = copier_start(&spec, on_copied, w)) != NULL)
 		return;
-	if (errno == EAGAIN)
+	if (errno == EBUSY)
 		link_reply_err(w->l, w->id, RE_TOOMANYREQUESTS,
 		    "too many uploads at once");
 	else
@@ -641,6 +658,10 @@ upload_link_gone(struct link *l)
 {
 	struct upload *u;
 
+	/* all copies stop at once, then each is waited for */
+	for (u = head; u; u = u->next)
+		if (u->w && u->w->l == l && u->w->c)
+			copier_cancel(u->w->c);
 	for (u = head; u; u = u->next) {
 		if (u->w && u->w->l == l)
 			write_end(u->w);
@@ -667,6 +688,9 @@ upload_free_all(void)
 {
 	struct upload *u;
 
+	for (u = head; u; u = u->next)
+		if (u->w && u->w->c)
+			copier_cancel(u->w->c);
 	while ((u = head) != NULL) {
 		if (u->w)
 			write_end(u->w);

@@ -2,12 +2,14 @@
  * test_store.c - unit tests for storaged's pure parts, linked from the
  * storaged sources without its main: path building (nothing can step out of
  * the store), uuids, link files, atomic writes, the in-memory index (order,
- * paging bounds, reference counts, the body cache) and the start-up walk of
- * a hand-made Distribution tree.
+ * paging bounds, reference counts, the body cache), the start-up walk of
+ * a hand-made Distribution tree, and the copier threads that move upload
+ * bodies from a pipe into a file.
  */
 #include <sys/stat.h>
 
 #include <check.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
@@ -17,7 +19,9 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "copier.h"
 #include "digest.h"
+#include "ev.h"
 #include "index.h"
 #include "log.h"
 #include "oci.h"
@@ -398,6 +402,172 @@ START_TEST(walk)
 }
 END_TEST
 
+/* --- copier --- */
+
+static struct copy_result copied;
+static int copied_calls;
+
+static void
+on_copied(void *arg, const struct copy_result *r)
+{
+	copied = *r;
+	copied_calls++;
+	ev_break();
+}
+
+static void
+on_loop_timeout(void *arg)
+{
+	ev_break();
+}
+
+/* Run the loop until a copy reports or ms pass. */
+static void
+loop_for(uint64_t ms)
+{
+	struct ev_timer t;
+
+	ev_timer_init(&t, on_loop_timeout, NULL);
+	ev_timer_arm(&t, ms);
+	ev_loop();
+	ev_timer_cancel(&t);
+}
+
+/* A nonblocking pipe holding len bytes of pattern; the write end is
+ * closed unless keep_open (then returned in *wr). */
+static int
+pipe_with(size_t len, int keep_open, int *wr)
+{
+	char *buf = malloc(len ? len : 1);
+	int fds[2];
+
+	ck_assert_int_eq(pipe2(fds, O_NONBLOCK | O_CLOEXEC), 0);
+	ck_assert_int_ge(fcntl(fds[1], F_SETPIPE_SZ, 1024 * 1024), (int)len);
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (char)(i * 7);
+	ck_assert_int_eq(write(fds[1], buf, len), (ssize_t)len);
+	free(buf);
+	if (keep_open)
+		*wr = fds[1];
+	else
+		close(fds[1]);
+	return fds[0];
+}
+
+static struct copier *
+copy_into(int pipefd, int datafd, uint64_t off, uint64_t limit,
+    struct hasher *h)
+{
+	struct copy_spec spec = { .pipefd = pipefd, .datafd = datafd,
+	    .off = off, .limit = limit, .h = h, .writeback = 1 };
+	struct copier *c;
+
+	copied_calls = 0;
+	memset(&copied, 0, sizeof(copied));
+	ck_assert_ptr_nonnull(c = copier_start(&spec, on_copied, NULL));
+	return c;
+}
+
+START_TEST(copier_copies)
+{
+	size_t len = 300000;
+	int p = pipe_with(len, 0, NULL);
+	int fd = open("data", O_RDWR | O_CREAT, 0600);
+	struct hasher *h = hasher_new(DIGEST_SHA256), *want;
+	struct digest a, b;
+	char *buf = malloc(len);
+	struct stat st;
+
+	ev_init();
+	copy_into(p, fd, 5, UINT64_MAX, h);
+	loop_for(5000);
+	ck_assert_int_eq(copied_calls, 1);
+	ck_assert_int_eq(copied.status, COPY_EOF);
+	ck_assert_uint_eq(copied.copied, len);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(st.st_size, (off_t)(len + 5));
+	ck_assert_int_eq(pread(fd, buf, len, 5), (ssize_t)len);
+	want = hasher_new(DIGEST_SHA256);
+	hasher_update(want, buf, len);
+	hasher_peek(h, &a);
+	hasher_peek(want, &b);
+	ck_assert(digest_equal(&a, &b));
+	hasher_free(h);
+	hasher_free(want);
+	free(buf);
+	close(fd);
+	close(p);
+}
+END_TEST
+
+START_TEST(copier_limit_and_errors)
+{
+	int p = pipe_with(5000, 0, NULL);
+	int fd = open("data", O_RDWR | O_CREAT, 0600), ro;
+
+	ev_init();
+	copy_into(p, fd, 0, 1000, NULL);
+	loop_for(5000);
+	ck_assert_int_eq(copied.status, COPY_TOO_LONG);
+	ck_assert_uint_le(copied.copied, 1000);
+	close(p);
+
+	p = pipe_with(100, 0, NULL);
+	ck_assert_int_ge(ro = open("data", O_RDONLY), 0);
+	copy_into(p, ro, 0, UINT64_MAX, NULL);
+	loop_for(5000);
+	ck_assert_int_eq(copied.status, COPY_WRITE_ERR);
+	ck_assert_int_eq(copied.err, EBADF);
+	ck_assert_uint_eq(copied.copied, 0);
+	close(p);
+	close(ro);
+	close(fd);
+}
+END_TEST
+
+/* Stopped while it waits for more: the bytes so far, no callback. */
+START_TEST(copier_stop_waiting)
+{
+	int wr, p = pipe_with(100, 1, &wr);
+	int fd = open("data", O_RDWR | O_CREAT, 0600);
+	struct copy_result r;
+	struct copier *c;
+
+	ev_init();
+	c = copy_into(p, fd, 0, UINT64_MAX, NULL);
+	usleep(100 * 1000);
+	copier_stop(c, &r);
+	ck_assert_int_eq(r.status, COPY_STOPPED);
+	ck_assert_uint_eq(r.copied, 100);
+	loop_for(100);
+	ck_assert_int_eq(copied_calls, 0);
+	close(wr);
+	close(p);
+	close(fd);
+}
+END_TEST
+
+/* Stopped after it ended but before the loop heard: how it ended, so the
+ * caller can settle it (a failed write must be rolled back); no callback. */
+START_TEST(copier_stop_after_end)
+{
+	int p = pipe_with(100, 0, NULL);
+	int ro = open("data", O_RDONLY | O_CREAT, 0600);
+	struct copy_result r;
+	struct copier *c;
+
+	ev_init();
+	c = copy_into(p, ro, 0, UINT64_MAX, NULL);
+	usleep(100 * 1000);
+	copier_stop(c, &r);
+	ck_assert_int_eq(r.status, COPY_WRITE_ERR);
+	loop_for(100);
+	ck_assert_int_eq(copied_calls, 0);
+	close(p);
+	close(ro);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -414,6 +584,13 @@ suite(void)
 	tcase_add_test(tc, cache_budget);
 	tcase_add_test(tc, stored_fallback);
 	tcase_add_test(tc, walk);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("copier");
+	tcase_add_checked_fixture(tc, store_setup, store_teardown);
+	tcase_add_test(tc, copier_copies);
+	tcase_add_test(tc, copier_limit_and_errors);
+	tcase_add_test(tc, copier_stop_waiting);
+	tcase_add_test(tc, copier_stop_after_end);
 	suite_add_tcase(s, tc);
 	return s;
 }
