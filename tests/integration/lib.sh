@@ -202,6 +202,31 @@ hval() {
 # what: the last response, for failure details.
 what() { printf 'status %s\n%s\nbody: %s\n' "$CODE" "$(tr -d '\r' <"$HDR")" "$(head -c 600 "$BODY")"; }
 
+# same DESC WANT GOT [DETAIL...]: ok when WANT = GOT, else a failure showing both.
+same() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		fail "$1" "want: $2" "got:  $3" "${@:4}"
+	fi
+}
+
+# dg FILE: the sha256 digest of FILE.
+dg() { printf 'sha256:%s\n' "$(sha256sum "$1" | cut -d' ' -f1)"; }
+
+# build_images DIR: a fresh image set (random content) from mkimages.sh, its
+# digests in DIR.digests.
+build_images() {
+	if bash "$T_LIB_DIR/mkimages.sh" "$1" >"$1.digests" 2>"$1.err"; then
+		return 0
+	fi
+	fail "mkimages.sh builds the test images" "$(cat "$1.err")"
+	return 1
+}
+
+# img_digest DIR NAME: the digest mkimages.sh reported for image NAME of set DIR.
+img_digest() { awk -v n="$2" '$1 == n { print $2 }' "$1.digests"; }
+
 # ---------------------------------------------------------------- instances
 
 # t_write_config FILE: the minimal config of the current instance (see t_init).

@@ -78,7 +78,6 @@ t_true() {
 # contains LIST WORDS: the space-separated WORDS appear in LIST, in a row.
 contains() { case " $1 " in *" $2 "*) return 0 ;; esac; return 1; }
 
-dg() { printf 'sha256:%s\n' "$(sha256sum "$1" | cut -d' ' -f1)"; }
 fsize() { stat -c %s "$1"; }
 
 # loc: the path of the last Location header (an absolute URL loses its origin).

@@ -71,18 +71,6 @@ OUT=""              # output of the last client command (cl)
 
 # ---------------------------------------------------------------- helpers
 
-# same DESC WANT GOT [DETAIL...]: ok when WANT = GOT, else a failure showing both.
-same() {
-	if [ "$2" = "$3" ]; then
-		ok "$1"
-	else
-		fail "$1" "want: $2" "got:  $3" "${@:4}"
-	fi
-}
-
-dg() { printf 'sha256:%s\n' "$(sha256sum "$1" | cut -d' ' -f1)"; }
-img_digest() { awk -v n="$2" '$1 == n { print $2 }' "$1.digests"; }
-
 # layout_blobs LAYOUT: the digests of an OCI layout's blobs, one a line.
 layout_blobs() { (cd "$1/blobs/sha256" && printf 'sha256:%s\n' *); }
 
@@ -529,10 +517,7 @@ body() {
 	LOG=$T_DIR/regmaster.log
 	printf 'log_file = "%s";\n' "$LOG" >>"$T_CONF"
 	imgs=$T_DIR/img
-	if ! bash "$T_LIB_DIR/mkimages.sh" "$imgs" >"$imgs.digests" 2>"$imgs.err"; then
-		fail "mkimages.sh builds the test images" "$(cat "$imgs.err")"
-		return 1
-	fi
+	build_images "$imgs" || return 1
 	# The layouts as tars (OCI archives), which ctr and podman load.
 	for src in multi index; do
 		tar -C "$imgs/$src" -cf "$T_DIR/$src.tar" . || {

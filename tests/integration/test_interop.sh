@@ -67,29 +67,6 @@ t_true() {
 	fi
 }
 
-# same DESC WANT GOT [DETAIL...]: ok when WANT = GOT, else a failure showing both.
-same() {
-	if [ "$2" = "$3" ]; then
-		ok "$1"
-	else
-		fail "$1" "want: $2" "got:  $3" "${@:4}"
-	fi
-}
-
-dg() { printf 'sha256:%s\n' "$(sha256sum "$1" | cut -d' ' -f1)"; }
-
-# img_digest DIR NAME: the digest mkimages.sh reported for image NAME of set DIR.
-img_digest() { awk -v n="$2" '$1 == n { print $2 }' "$1.digests"; }
-
-# build_images DIR: a fresh image set (random content) from mkimages.sh.
-build_images() {
-	if bash "$T_LIB_DIR/mkimages.sh" "$1" >"$1.digests" 2>"$1.err"; then
-		return 0
-	fi
-	fail "mkimages.sh builds the test images" "$(cat "$1.err")"
-	return 1
-}
-
 # blob_set LAYOUT: the blob names of an OCI layout, sorted, on one line.
 blob_set() { (cd "$1/blobs/sha256" && printf '%s ' *); }
 
