@@ -11,13 +11,13 @@ set -u
 
 LIMIT_PER_ADDR=6
 
-# limits_config: the instance's config with second-scale timeouts.
+# limits_config [BODY_TIMEOUT]: the instance's config with second-scale timeouts.
 limits_config() {
 	cat >"$T_CONF" <<EOF
 run_dir = "$T_RUN";
 log_level = "debug";
 http = { listen = [ "127.0.0.1:$T_PORT" ];
-	header_timeout = 2; idle_timeout = 2; body_timeout = 2;
+	header_timeout = 2; idle_timeout = 2; body_timeout = ${1:-2};
 	max_connections_per_address = $LIMIT_PER_ADDR; };
 storage = { root = "$T_STORE"; delete = true; };
 auth = { dir = "$T_AUTH"; };
@@ -253,6 +253,9 @@ PY
 
 test_upload_writers() {
 	local got
+	# The stalled bodies must outlive a slow machine's setup of the others.
+	limits_config 30
+	t_rm reload
 	got=$(upload_writers 256 "$T_PORT")
 	t_check "the 257th upload body written at once gets 429 (got: ${got% *})" \
 		test "${got% *}" = 429
