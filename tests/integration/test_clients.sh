@@ -1,5 +1,5 @@
 #!/bin/bash
-# test_clients.sh — two more real clients use regmaster as they would any registry:
+# test_clients.sh — three more real clients use regmaster as they would any registry:
 # containerd's `ctr` (containerd's own resolver and fetcher: the code path of a
 # Kubernetes node) and `podman` (containers/image, with its own storage). Images come
 # from mkimages.sh (OCI layouts, offline).
@@ -46,7 +46,20 @@
 # has no switch for it; skopeo as root uses it too), which holds digests and
 # locations, never content, and makes the empty /run/containers/networks (fixed in
 # its network code).
-# Without containerd, ctr or podman the suite reports that as a failure.
+#   3. docker (root mode only: dockerd needs root, and rootless docker needs rootlesskit,
+#      which Debian 12's docker.io lacks; the user-mode run says so in a diagnostic):
+#      a dockerd of our own (temp data and exec roots, its own socket, vfs storage, no
+#      bridge or iptables; it runs its own containerd under its exec root) `docker
+#      pull`s the 3-layer image that skopeo put into regmaster (RepoDigests names the
+#      layout's digest; regmaster's log shows the GET of every layer), tags and `docker
+#      push`es it to another repository (docker mounts the layers from the first one;
+#      regmaster serves the Docker schema 2 manifest docker reports, naming the layout's
+#      layers), removes both and pulls the new one back by digest (image ID = the
+#      config's digest).
+#
+# Without containerd, ctr, podman (or, as root, dockerd and docker) the suite reports
+# that as a failure. dockerd is stopped by its PID like containerd, and a containerd
+# it started that outlives it is stopped by PID too (its command line names our dir).
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname -- "$0")/lib.sh"
@@ -313,6 +326,116 @@ test_containerd() {
 	t_check "containerd stopped" ctrd_gone
 }
 
+# ---------------------------------------------------------------- docker
+
+DKD_PID=""          # the dockerd this suite runs (root mode), if any
+DK_DIR=""
+
+# dk ARGS...: the docker client on our dockerd, bounded by CT seconds.
+dk() { timeout -k 5 "$CT" docker -H "unix://$DK_DIR/docker.sock" "$@"; }
+
+# dkd_is_ours: DKD_PID is alive and still runs dockerd with our data root.
+dkd_is_ours() {
+	[ -n "$DKD_PID" ] || return 1
+	case $(t_cmdline "$DKD_PID") in
+	"dockerd --data-root $DK_DIR/root "*) return 0 ;;
+	esac
+	return 1
+}
+dkd_up() { timeout 5 docker -H "unix://$DK_DIR/docker.sock" version >/dev/null 2>&1; }
+
+# dkd_start: a dockerd of our own under $T_DIR/d; 1 when it does not answer in 30 s.
+dkd_start() {
+	DK_DIR=$T_DIR/d
+	mkdir -p "$DK_DIR" || return 1
+	dockerd --data-root "$DK_DIR/root" --exec-root "$DK_DIR/exec" \
+		--pidfile "$DK_DIR/docker.pid" -H "unix://$DK_DIR/docker.sock" \
+		--bridge=none --iptables=false --ip6tables=false --storage-driver=vfs \
+		>"$DK_DIR/dockerd.log" 2>&1 </dev/null &
+	DKD_PID=$!
+	t_diag "dockerd: pid $DKD_PID dir $DK_DIR"
+	if t_wait_until 30 dkd_up; then
+		ok "dockerd of our own answers on its socket"
+		return 0
+	fi
+	fail "dockerd of our own answers on its socket" "$(tail -n 20 "$DK_DIR/dockerd.log")"
+	dkd_stop
+	return 1
+}
+
+# dkd_leftovers: PIDs of processes still running from our docker dir (dockerd's
+# containerd and shims).
+dkd_leftovers() { [ -z "$DK_DIR" ] || pgrep -f -- "$DK_DIR/exec" || true; }
+
+# dkd_stop: stop our dockerd by its PID, then whatever it started that outlived it.
+dkd_stop() {
+	local p
+	t_stop_peer "$DKD_PID" dkd_is_ours
+	DKD_PID=""
+	t_wait_until 10 test -z "$(dkd_leftovers)"
+	for p in $(dkd_leftovers); do
+		kill -KILL "$p" 2>/dev/null
+	done
+}
+
+# served_layers REPO REF: the layer digests of the manifest regmaster serves.
+served_layers() {
+	req GET "/v2/$1/manifests/$2" -H "Accept: $ACCEPT"
+	jq -r '.layers[].digest' <"$BODY" 2>/dev/null | tr '\n' ' '
+}
+
+test_docker() {
+	local imgs=$1 want src dst mark miss pushed layers config
+	want=$(img_digest "$imgs" multi)
+	src=$HOST/clients/docker-src
+	dst=$HOST/clients/docker
+	layout_parts "$imgs/multi"
+	config=$(jq -r '.config.digest' <"$imgs/multi/blobs/sha256/${want#sha256:}")
+	layers=$(jq -r '.layers[].digest' <"$imgs/multi/blobs/sha256/${want#sha256:}" | tr '\n' ' ')
+	# --preserve-digests: podman's recompressed copies of these layers are in
+	# regmaster already, and skopeo would otherwise reuse them in a new manifest.
+	cl "skopeo copy: the 3-layer image into regmaster for docker" \
+		timeout "$CT" skopeo copy -q --preserve-digests --dest-tls-verify=false \
+		"oci:$imgs/multi:latest" "docker://$src:v1" || return 1
+	dkd_start || return 1
+	mark=$(log_mark)
+	cl "docker pull clients/docker-src:v1" dk pull "$src:v1" || return 1
+	cl "docker image inspect clients/docker-src:v1" \
+		dk image inspect --format '{{join .RepoDigests " "}}' "$src:v1"
+	same "docker: the pulled image's RepoDigests name the layout's digest" "$src@$want" "$OUT"
+	# shellcheck disable=SC2086 # the layer digests are words
+	miss=$(log_missing_gets "$mark" clients/docker-src blobs $layers)
+	same "docker's pull fetched every layer from regmaster (its log)" "" "$miss"
+
+	cl "docker tag clients/docker-src:v1 clients/docker:v1" dk tag "$src:v1" "$dst:v1"
+	cl "docker push clients/docker:v1" dk push "$dst:v1" || return 1
+	pushed=$(grep -o 'digest: sha256:[0-9a-f]*' <<<"$OUT" | cut -d' ' -f2)
+	t_check "docker mounted the layers from clients/docker-src instead of uploading them" \
+		grep -q 'Mounted from clients/docker-src' "$T_DIR/cl.out"
+	head_digest clients/docker v1
+	same "regmaster reports the digest docker pushed for clients/docker:v1" "$pushed" "$GOT" "$(what)"
+	same "regmaster serves clients/docker:v1 as Docker schema 2" "$MT_DOCKER" "$(hval Content-Type)"
+	same "the manifest docker pushed names the layout's layers" "$layers" \
+		"$(served_layers clients/docker v1)"
+	req GET /v2/clients/docker/tags/list
+	same "tags/list of clients/docker" '{"name":"clients/docker","tags":["v1"]}' \
+		"$(jq -c . <"$BODY" 2>/dev/null)" "$(what)"
+
+	cl "docker rmi: both names" dk rmi "$src:v1" "$dst:v1"
+	cl "docker images: none left" dk images -q
+	same "docker holds no image" "" "$OUT"
+	mark=$(log_mark)
+	cl "docker pull clients/docker by digest" dk pull "$dst@$pushed" || return 1
+	cl "docker image inspect clients/docker@digest" \
+		dk image inspect --format '{{.Id}}' "$dst@$pushed"
+	same "docker: the image pulled by digest has the config's digest as ID" "$config" "$OUT"
+	same "the pull by digest reached regmaster (its log)" "" \
+		"$(log_missing_gets "$mark" clients/docker manifests "$pushed")"
+	dkd_stop
+	t_check "dockerd and what it started are stopped" \
+		test -z "$(dkd_leftovers)$(dkd_is_ours && echo alive)"
+}
+
 # ---------------------------------------------------------------- podman
 
 # pod ARGS...: podman on the suite's storage and configuration only, bounded by CT s.
@@ -497,13 +620,14 @@ test_podman() {
 
 # ---------------------------------------------------------------- the suite
 
-trap 'ctrd_stop; pod_teardown; t_cleanup' EXIT
-trap 'ctrd_stop; pod_teardown; t_cleanup; trap - EXIT; exit 130' INT
-trap 'ctrd_stop; pod_teardown; t_cleanup; trap - EXIT; exit 143' TERM
+trap 'ctrd_stop; dkd_stop; pod_teardown; t_cleanup' EXIT
+trap 'ctrd_stop; dkd_stop; pod_teardown; t_cleanup; trap - EXIT; exit 130' INT
+trap 'ctrd_stop; dkd_stop; pod_teardown; t_cleanup; trap - EXIT; exit 143' TERM
 
 body() {
-	local tool imgs src missing=0
-	for tool in containerd ctr podman curl jq tar gzip; do
+	local tool tools="containerd ctr podman skopeo curl jq tar gzip" imgs src missing=0
+	[ "$T_MODE" = root ] && tools="$tools dockerd docker"
+	for tool in $tools; do
 		command -v "$tool" >/dev/null 2>&1 && continue
 		fail "$tool is installed (this suite exists to run it)"
 		missing=1
@@ -537,6 +661,11 @@ body() {
 	ctrd_stop
 	test_podman "$imgs"
 	t_check "no podman process is left (rootless: its pause process stopped)" pod_teardown
+	if [ "$T_MODE" = root ]; then
+		test_docker "$imgs"
+	else
+		t_diag "docker: root mode only (dockerd needs root; rootless docker needs rootlesskit)"
+	fi
 	t_check "regmaster stops" t_stop
 }
 
