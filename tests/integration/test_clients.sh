@@ -1,8 +1,9 @@
 #!/bin/bash
 # test_clients.sh — three more real clients use regmaster as they would any registry:
 # containerd's `ctr` (containerd's own resolver and fetcher: the code path of a
-# Kubernetes node) and `podman` (containers/image, with its own storage). Images come
-# from mkimages.sh (OCI layouts, offline).
+# Kubernetes node), `podman` (containers/image, with its own storage) and `docker`
+# (dockerd's own distribution client). Images come from mkimages.sh (OCI layouts,
+# offline).
 #
 # What it tests (both modes: as root with privilege separation, and as a plain user):
 #   1. containerd: a containerd of our own (temp root, state and socket; CRI and the
