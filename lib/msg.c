@@ -268,13 +268,16 @@ msg_type_name(int type)
 	return msg_defs[type].name;
 }
 
+/* Room for the most descriptors one frame carries, aligned for cmsghdr. */
+union msg_cmsg {
+	struct cmsghdr	hdr;
+	char		buf[CMSG_SPACE(sizeof(int) * MSG_MAXFDS)];
+};
+
 ssize_t
 msg_sendfd(int fd, const void *frame, size_t len, const int *fds, int nfds)
 {
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int) * MSG_MAXFDS)];
-	} cm;
+	union msg_cmsg cm;
 	struct msghdr mh;
 	struct iovec iov;
 	ssize_t n;
@@ -306,10 +309,7 @@ msg_sendfd(int fd, const void *frame, size_t len, const int *fds, int nfds)
 ssize_t
 msg_recvfd(int fd, void *buf, size_t len, int *fds, int *nfds, int *broken)
 {
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int) * MSG_MAXFDS)];
-	} cm;
+	union msg_cmsg cm;
 	struct msghdr mh;
 	struct iovec iov;
 	struct cmsghdr *c;

@@ -8,6 +8,7 @@
  * waking the loop through an eventfd, and the loop joins it and calls back.
  */
 #include <sys/eventfd.h>
+#include <sys/queue.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,7 +32,7 @@
 
 struct copier {
 	struct copier	*next;		/* on the done list */
-	struct copier	*prev_live, *next_live;	/* every copier not freed */
+	LIST_ENTRY(copier) live;	/* on copiers */
 	pthread_t	 thread;
 	struct copy_spec spec;
 	struct copy_result res;
@@ -45,7 +46,8 @@ struct copier {
 static pthread_mutex_t done_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct copier *done_list;	/* ended, not yet joined */
 static int donefd = -1;			/* eventfd: something is on done_list */
-static struct copier *live;		/* the loop's list of copiers */
+/* every copier not yet freed (stopped at exit) */
+static LIST_HEAD(, copier) copiers = LIST_HEAD_INITIALIZER(copiers);
 static size_t running;
 
 /* pwrite(2) all of p at off or fail. */
@@ -181,12 +183,7 @@ done_unlink(struct copier *c)
 static void
 copier_free(struct copier *c)
 {
-	if (c->prev_live)
-		c->prev_live->next_live = c->next_live;
-	else
-		live = c->next_live;
-	if (c->next_live)
-		c->next_live->prev_live = c->prev_live;
+	LIST_REMOVE(c, live);
 	close(c->stopfd);
 	free(c->buf);
 	free(c);
@@ -223,9 +220,9 @@ copier_stop_all(void)
 	struct copier *c;
 	struct copy_result r;
 
-	for (c = live; c; c = c->next_live)
+	LIST_FOREACH(c, &copiers, live)
 		copier_cancel(c);
-	while ((c = live) != NULL)
+	while ((c = LIST_FIRST(&copiers)) != NULL)
 		copier_stop(c, &r);
 }
 
@@ -287,10 +284,7 @@ copier_start(const struct copy_spec *spec, copier_done_cb done, void *arg)
 		return NULL;
 	}
 	running++;
-	c->next_live = live;
-	if (live)
-		live->prev_live = c;
-	live = c;
+	LIST_INSERT_HEAD(&copiers, c, live);
 	if (copier_spawn(c) == -1) {
 		int e = errno;
 		log_warn("copier: cannot start a thread");
