@@ -135,7 +135,8 @@ control_listen(const char *path)
 	return fd;
 }
 
-/* Client side: send verb, copy the answer to out_fd; -1 if not running. */
+/* Client side: send verb, copy the answer to out_fd; -1 with errno if the
+ * socket cannot be reached. */
 int
 control_query(const char *path, const char *verb, int out_fd)
 {
@@ -144,12 +145,16 @@ control_query(const char *path, const char *verb, int out_fd)
 	ssize_t n;
 	int fd;
 
-	if (sun_fill(&sun, path) == -1)
+	if (sun_fill(&sun, path) == -1) {
+		errno = ENAMETOOLONG;
 		return -1;
+	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		int saved = errno;	/* status tells EACCES apart */
 		close(fd);
+		errno = saved;
 		return -1;
 	}
 	snprintf(buf, sizeof(buf), "%s\n", verb);

@@ -55,4 +55,11 @@ const char *worker_chroot(int id);
 const char *worker_group_of(int id);
 int	 worker_path(int id, char *out, size_t outlen);
 
+/* store_owner.c */
+int	 store_take_ownership(const char *root, const char *user, int verbose);
+
+/* orphans.c */
+void	 orphans_init(void);
+void	 orphans_reap(void);
+
 #endif

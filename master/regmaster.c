@@ -2,6 +2,7 @@
  * regmaster.c - the command line and the supervisor's main: start, stop,
  * reload, status, check, config.  Only this process reads regmaster.conf.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -22,6 +23,7 @@
 #include "util.h"
 
 #define EXIT_NOT_RUNNING	3
+#define EXIT_CANNOT_TELL	4	/* e.g. status without the right to ask */
 
 extern char **environ;
 
@@ -75,7 +77,7 @@ set_paths(void)
 		fatalx("run_dir too long");
 }
 
-/* Read a small text file into buf (NUL-terminated); -1 if unreadable. */
+/* Read a small text file into buf (NUL-terminated); -1 with errno. */
 static int
 read_small(const char *path, char *buf, size_t len)
 {
@@ -86,27 +88,68 @@ read_small(const char *path, char *buf, size_t len)
 		return -1;
 	n = read(fd, buf, len - 1);
 	close(fd);
-	if (n <= 0)
+	if (n <= 0) {
+		errno = n == 0 ? ENODATA : errno;
 		return -1;
+	}
 	buf[n] = '\0';
 	return 0;
 }
 
-/* The pid in the pidfile if that process is alive, else 0. */
+/*
+ * The pid in the pidfile if a master still holds its lock, 0 if none does,
+ * -1 (errno set) if we cannot tell.  libbsd's pidfile_open keeps an flock on
+ * the file for the master's life: a pidfile nobody locks was left by a
+ * master that died, and its pid may belong to any process by now.
+ */
 static pid_t
 running_pid(void)
 {
 	char buf[32];
 	uint64_t v;
+	ssize_t n;
+	int fd, held;
 
-	if (read_small(pid_path, buf, sizeof(buf)) == -1)
+	if ((fd = open(pid_path, O_RDONLY | O_CLOEXEC)) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+		held = 0;		/* nobody holds it: stale */
+	else if (errno == EWOULDBLOCK)
+		held = 1;
+	else {
+		close(fd);
+		return -1;
+	}
+	n = held ? read(fd, buf, sizeof(buf) - 1) : 0;
+	close(fd);			/* drops our shared lock, if taken */
+	if (n <= 0)
 		return 0;
+	buf[n] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
 	if (parse_u64(buf, 1u << 30, &v) == -1 || v == 0)
 		return 0;
 	if (kill((pid_t)v, 0) == -1 && errno == ESRCH)
 		return 0;
 	return (pid_t)v;
+}
+
+/* running_pid, or 0 after saying why it is not running or cannot tell. */
+static pid_t
+running_pid_or_say(int *rc)
+{
+	pid_t pid = running_pid();
+
+	if (pid > 0)
+		return pid;
+	if (pid == -1) {
+		fprintf(stderr, "regmaster: cannot tell whether it runs: %s: "
+		    "%s\n", pid_path, strerror(errno));
+		*rc = EXIT_CANNOT_TELL;
+	} else {
+		fprintf(stderr, "regmaster: not running\n");
+		*rc = EXIT_NOT_RUNNING;
+	}
+	return 0;
 }
 
 static void
@@ -320,13 +363,12 @@ pid_is_zombie(pid_t pid)
 static int
 cmd_stop(void)
 {
-	pid_t pid = running_pid();
 	uint64_t deadline;
+	int rc = 0;
+	pid_t pid = running_pid_or_say(&rc);
 
-	if (pid == 0) {
-		fprintf(stderr, "regmaster: not running\n");
-		return EXIT_NOT_RUNNING;
-	}
+	if (pid == 0)
+		return rc;
 	if (kill(pid, SIGTERM) == -1) {
 		fprintf(stderr, "regmaster: kill %d: %s\n", (int)pid,
 		    strerror(errno));
@@ -348,12 +390,11 @@ cmd_stop(void)
 static int
 cmd_signal(int signo)
 {
-	pid_t pid = running_pid();
+	int rc = 0;
+	pid_t pid = running_pid_or_say(&rc);
 
-	if (pid == 0) {
-		fprintf(stderr, "regmaster: not running\n");
-		return EXIT_NOT_RUNNING;
-	}
+	if (pid == 0)
+		return rc;
 	if (kill(pid, signo) == -1) {
 		fprintf(stderr, "regmaster: kill %d: %s\n", (int)pid,
 		    strerror(errno));
@@ -362,15 +403,32 @@ cmd_signal(int signo)
 	return 0;
 }
 
+/* Ask the master over its control socket; say why when it cannot be asked. */
 static int
 cmd_status(void)
 {
-	if (running_pid() == 0 ||
-	    control_query(control_path, "status", STDOUT_FILENO) == -1) {
+	pid_t pid = running_pid();
+
+	if (pid == -1) {
+		printf("regmaster: cannot tell whether it runs: %s: %s\n",
+		    pid_path, strerror(errno));
+		return EXIT_CANNOT_TELL;
+	}
+	if (pid == 0) {
 		printf("regmaster: not running\n");
 		return EXIT_NOT_RUNNING;
 	}
-	return 0;
+	if (control_query(control_path, "status", STDOUT_FILENO) == 0)
+		return 0;
+	if (errno == EACCES || errno == EPERM) {
+		/* the socket is the master user's alone (mode 0600) */
+		printf("regmaster: running (pid %d) but status needs root: "
+		    "%s\n", (int)pid, strerror(errno));
+		return EXIT_CANNOT_TELL;
+	}
+	printf("regmaster: running (pid %d) but does not answer: %s\n",
+	    (int)pid, strerror(errno));
+	return EXIT_CANNOT_TELL;
 }
 
 static int

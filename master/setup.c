@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
-#include <ftw.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -138,77 +138,78 @@ check_users(int fix, int verbose)
 	return bad;
 }
 
-/* Make dir if missing; as root, give it to owner (or root) with mode. */
+/* Open dir itself, never a symlink in its place; with fix, create it. */
 static int
-check_dir(const char *dir, const char *owner, mode_t mode, int fix,
-    int verbose)
+dir_open(const char *dir, mode_t allow, int fix, int verbose, int *fdp)
 {
-	struct passwd *pw = owner ? getpwnam(owner) : NULL;
 	struct stat st;
+	int fd;
 
-	if (stat(dir, &st) == -1) {
-		if (errno != ENOENT)
-			return problem(verbose, "%s: %s", dir, strerror(errno));
+	*fdp = -1;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1 && errno == ENOENT) {
 		if (!fix)
 			return 0;	/* start creates it */
-		if (mkdir(dir, mode) == -1 && errno != EEXIST)
+		if (mkdir(dir, allow) == -1 && errno != EEXIST)
 			return problem(verbose, "cannot create %s: %s", dir,
 			    strerror(errno));
-		if (stat(dir, &st) == -1)
-			return problem(verbose, "%s: %s", dir, strerror(errno));
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
 	}
-	if (!S_ISDIR(st.st_mode))
+	if (fd != -1) {
+		*fdp = fd;
+		return 0;
+	}
+	/* O_NOFOLLOW says ELOOP for a symlink, O_DIRECTORY ENOTDIR */
+	if ((errno == ELOOP || errno == ENOTDIR) && lstat(dir, &st) == 0 &&
+	    S_ISLNK(st.st_mode))
+		return problem(verbose, "%s is a symbolic link: refusing it "
+		    "(name the directory itself)", dir);
+	if (errno == ENOTDIR)
 		return problem(verbose, "%s is not a directory", dir);
+	return problem(verbose, "%s: %s", dir, strerror(errno));
+}
+
+/*
+ * Make dir if missing; as root, give it to owner (or root) and take away
+ * the mode bits outside allow, adding only need.  The change goes through
+ * the descriptor opened without following symlinks, so a link planted in
+ * its place never turns root's chown or chmod onto another file, and an
+ * operator's tighter mode (a 0700 auth dir) stays as it is.
+ */
+static int
+check_dir(const char *dir, const char *owner, mode_t need, mode_t allow,
+    int fix, int verbose)
+{
+	struct passwd *pw = owner ? getpwnam(owner) : NULL;
+	uid_t uid = pw ? pw->pw_uid : 0;
+	gid_t gid = pw ? pw->pw_gid : 0;
+	struct stat st;
+	mode_t mode;
+	int fd, bad;
+
+	if ((bad = dir_open(dir, allow, fix, verbose, &fd)) != 0 || fd == -1)
+		return bad;
+	if (fstat(fd, &st) == -1) {
+		bad = problem(verbose, "%s: %s", dir, strerror(errno));
+		goto done;
+	}
 	if (geteuid() != 0 || !fix)
-		return 0;
-	if (chown(dir, pw ? pw->pw_uid : 0, pw ? pw->pw_gid : 0) == -1 ||
-	    chmod(dir, mode) == -1)
-		return problem(verbose, "cannot set owner of %s: %s", dir,
+		goto done;
+	mode = ((st.st_mode & allow) | need) & 07777;
+	if ((st.st_uid != uid || st.st_gid != gid) &&
+	    fchown(fd, uid, gid) == -1)
+		bad = problem(verbose, "cannot set owner of %s: %s", dir,
 		    strerror(errno));
-	return 0;
-}
-
-static uid_t store_uid;
-static gid_t store_gid;
-static unsigned long store_fixed;
-
-static int
-store_chown_one(const char *path, const struct stat *st, int type,
-    struct FTW *ftw)
-{
-	if (st->st_uid == store_uid && st->st_gid == store_gid)
-		return 0;
-	if (lchown(path, store_uid, store_gid) == -1)
-		return -1;
-	store_fixed++;
-	return 0;
-}
-
-/* A store written by someone else (a registry:2 deployment, a restore from
- * backup) becomes storaged's, once, so it can be served and written. */
-static int
-store_take_ownership(int fix, int verbose)
-{
-	const char *root = conf_str(P_STORAGE_ROOT);
-	struct passwd *pw = getpwnam(worker_user(PROC_STORAGED));
-
-	if (!fix || geteuid() != 0 || pw == NULL)
-		return 0;
-	store_uid = pw->pw_uid;
-	store_gid = pw->pw_gid;
-	store_fixed = 0;
-	/*
-	 * Walk every start, not only the first: a registry:2 run as root in
-	 * between (or a restore) adds entries storaged could not write.  The
-	 * walk costs a stat per entry, about 0.1 s per 100,000 when cached.
-	 */
-	if (nftw(root, store_chown_one, 32, FTW_PHYS | FTW_MOUNT) == -1)
-		return problem(verbose, "cannot give %s to %s: %s", root,
-		    worker_user(PROC_STORAGED), strerror(errno));
-	if (store_fixed > 1)
-		log_info("gave %lu entries of %s to %s", store_fixed, root,
-		    worker_user(PROC_STORAGED));
-	return 0;
+	else if ((st.st_mode & 07777) != mode && fchmod(fd, mode) == -1)
+		bad = problem(verbose, "cannot set mode of %s: %s", dir,
+		    strerror(errno));
+	else if ((st.st_mode & 07777) != mode)
+		log_info("%s: mode %04o tightened to %04o", dir,
+		    (unsigned)(st.st_mode & 07777), (unsigned)mode);
+done:
+	close(fd);
+	return bad;
 }
 
 static int
@@ -236,12 +237,20 @@ setup_check(int fix, int verbose)
 
 	if (root)
 		bad += check_users(fix, verbose);
-	bad += check_dir(conf_str(P_RUN_DIR), NULL, 0755, fix, verbose);
-	bad += check_dir(worker_chroot(PROC_HTTPD), NULL, 0755, fix, verbose);
+	/* modes: (what is there & allow) | need; the store is storaged's,
+	 * with group read for gcd */
+	bad += check_dir(conf_str(P_RUN_DIR), NULL, 0700, 0755, fix, verbose);
+	if (bad)
+		return bad;	/* no empty/ inside a run_dir refused */
+	bad += check_dir(worker_chroot(PROC_HTTPD), NULL, 0, 0755, fix,
+	    verbose);
 	bad += check_dir(conf_str(P_STORAGE_ROOT),
-	    root ? worker_user(PROC_STORAGED) : NULL, 0750, fix, verbose);
-	bad += store_take_ownership(fix, verbose);
-	bad += check_dir(conf_str(P_AUTH_DIR), NULL, 0755, fix, verbose);
+	    root ? worker_user(PROC_STORAGED) : NULL, 0750, 0750, fix,
+	    verbose);
+	if (bad == 0 && fix && root)
+		bad += store_take_ownership(conf_str(P_STORAGE_ROOT),
+		    worker_user(PROC_STORAGED), verbose);
+	bad += check_dir(conf_str(P_AUTH_DIR), NULL, 0, 0755, fix, verbose);
 	bad += check_programs(verbose);
 	return bad;
 }

@@ -45,6 +45,14 @@ static const struct link_accept master_accept[] = {
 
 static void worker_spawn(struct worker *);
 
+/* Signal the worker's whole process group (its own, made at spawn). */
+static void
+worker_signal(struct worker *w, int signo)
+{
+	if (kill(-w->pid, signo) == -1)
+		kill(w->pid, signo);	/* not a group leader (yet) */
+}
+
 const char *
 wstate_name(enum wstate s)
 {
@@ -144,7 +152,7 @@ ping_worker(void *arg)
 	if (w->ping_out >= (w->answered ? PING_MISSES : PING_MISSES_START)) {
 		log_warnx("%s (pid %d) does not answer: killing it",
 		    proc_name(w->id), (int)w->pid);
-		kill(w->pid, SIGKILL);
+		worker_signal(w, SIGKILL);
 		return;
 	}
 	w->ping_out++;
@@ -162,7 +170,7 @@ on_worker_close(struct link *l, void *arg)
 	if (w->link == l) {
 		w->link = NULL;
 		if (w->pid > 0)
-			kill(w->pid, SIGKILL);
+			worker_signal(w, SIGKILL);
 	}
 	link_free(l);
 }
@@ -179,6 +187,8 @@ child_exec(struct worker *w, int ctl)
 	char path[1024], *argv[12];
 	int argc = 0;
 
+	/* its own process group, so master can signal all it starts */
+	setpgid(0, 0);
 	/* the log file first: it may sit on the control descriptor's number */
 	if (!master_foreground && master_log_fd != -1)
 		dup2(master_log_fd, 2);		/* workers log into the file */
@@ -242,6 +252,7 @@ worker_spawn(struct worker *w)
 	if (pid == 0)
 		child_exec(w, sv[1]);
 	close(sv[1]);
+	setpgid(pid, pid);	/* also here: no signal may beat the child's */
 	w->pid = pid;
 	w->started_ms = now_ms();
 	w->ping_out = 0;
@@ -299,6 +310,7 @@ static void
 worker_exited(struct worker *w, int status)
 {
 	uint64_t delay;
+	pid_t pgid = w->pid;
 
 	if (WIFSIGNALED(status))
 		log_warnx("%s (pid %d) killed by signal %d", proc_name(w->id),
@@ -307,6 +319,9 @@ worker_exited(struct worker *w, int status)
 		log_warnx("%s (pid %d) exited with status %d",
 		    proc_name(w->id), (int)w->pid, WEXITSTATUS(status));
 	w->pid = 0;
+	/* nothing it started may outlive it: its group, then any orphan */
+	kill(-pgid, SIGKILL);
+	orphans_reap();
 	ev_timer_cancel(&w->ping_timer);
 	if (w->link) {
 		struct link *l = w->link;
@@ -361,6 +376,7 @@ supervise_start_all(void)
 	static const int order[] = { PROC_STORAGED, PROC_AUTHD, PROC_HTTPD,
 	    PROC_TUNNELD, PROC_GCD };
 
+	orphans_init();
 	ev_signal(SIGCHLD, on_sigchld, NULL);
 	for (size_t i = 0; i < nitems(order); i++)
 		if (workers[order[i]].enabled)
@@ -383,7 +399,7 @@ kill_stragglers(void *arg)
 		if (workers[i].pid > 0) {
 			log_warnx("%s did not stop in time: killing it",
 			    proc_name(i));
-			kill(workers[i].pid, SIGKILL);
+			worker_signal(&workers[i], SIGKILL);
 		}
 }
 
@@ -426,7 +442,7 @@ supervise_stop_all(void (*done)(void))
 			msgb_init(&mb, M_STOP);
 			link_notify(w->link, &mb);
 		} else
-			kill(w->pid, SIGTERM);
+			worker_signal(w, SIGTERM);
 	}
 	ev_timer_arm(&kill_timer, (uint64_t)conf_int(P_STOP_TIMEOUT) * 1000 +
 	    2000);
