@@ -28,7 +28,8 @@ INTEGRATION_TESTS = tests/integration/test_supervisor.sh \
 	tests/integration/test_limits.sh \
 	tests/integration/test_resilience.sh \
 	tests/integration/test_api.sh \
-	tests/integration/test_clients.sh
+	tests/integration/test_clients.sh \
+	tests/integration/test_hardening_master.sh
 FUZZ_TESTS = tests/fuzz/run.sh
 TESTS += $(INTEGRATION_TESTS) $(FUZZ_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh \
@@ -55,3 +56,8 @@ tests_unit_test_store_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_storaged_proto_SOURCES = tests/unit/test_storaged_proto.c
 tests_unit_test_storaged_proto_LDADD = $(UNIT_LDADD)
 tests_unit_test_storaged_proto_CFLAGS = $(UNIT_CFLAGS)
+
+# test_hardening_master.sh's racer: a compromised storaged swapping a store
+# directory with a symlink while master walks the store.
+check_PROGRAMS += tests/integration/racer
+tests_integration_racer_SOURCES = tests/integration/racer.c
