@@ -191,6 +191,8 @@ suite_orphans() {
 	if [ "$T_MODE" = root ]; then
 		same "orphans: no process of any worker user is left after stop" "" "$(user_procs)"
 	fi
+	# A failing run must not leave them sleeping for a quarter of an hour.
+	for old in $(sleepers_alive "${all[@]}"); do kill "$old"; done
 }
 
 # respawned NAME OLDPID: status shows NAME with a PID other than OLDPID.
