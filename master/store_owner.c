@@ -37,7 +37,7 @@ struct walk {
 	gid_t		 gid;
 	dev_t		 dev;		/* the store's filesystem: no crossing */
 	unsigned long	 fixed;
-	unsigned long	 linked;	/* hard-linked files left alone */
+	unsigned long	 linked;	/* hard-linked entries left alone */
 	unsigned long	 deep;		/* directories past WALK_MAX_DEPTH */
 	char		 path[PATH_MAX];	/* for messages only, never opened */
 };
@@ -61,7 +61,7 @@ path_push(struct walk *wk, const char *name)
 }
 
 /* Give one non-directory entry of dfd to storaged: the inode checked is the
- * inode changed, a hard link to a file elsewhere is never changed. */
+ * inode changed, and a hard link (to a file elsewhere?) is never changed. */
 static void
 walk_entry(struct walk *wk, int dfd, const char *name)
 {
@@ -131,6 +131,7 @@ walk_dir(struct walk *wk, int fd, int depth)
 {
 	struct dirent *de;
 	struct stat st;
+	int isdir;
 	DIR *d;
 
 	if ((d = fdopendir(fd)) == NULL) {
@@ -143,13 +144,14 @@ walk_dir(struct walk *wk, int fd, int depth)
 		    strcmp(de->d_name, "..") == 0)
 			continue;
 		/* d_type is a hint only: each step checks what it opened */
+		isdir = de->d_type == DT_DIR;
 		if (de->d_type == DT_UNKNOWN) {
 			if (fstatat(dirfd(d), de->d_name, &st,
 			    AT_SYMLINK_NOFOLLOW) == -1)
 				continue;
-			de->d_type = S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
+			isdir = S_ISDIR(st.st_mode);
 		}
-		if (de->d_type == DT_DIR)
+		if (isdir)
 			walk_subdir(wk, dirfd(d), de->d_name, depth);
 		else
 			walk_entry(wk, dirfd(d), de->d_name);
@@ -190,7 +192,7 @@ store_take_ownership(const char *root, const char *user, int verbose)
 	if (wk.fixed > 0)
 		log_info("gave %lu entries of %s to %s", wk.fixed, root, user);
 	if (wk.linked > 0)
-		log_warnx("left %lu hard-linked files of %s as they were",
+		log_warnx("left %lu hard-linked entries of %s as they were",
 		    wk.linked, root);
 	if (wk.deep > 0)
 		log_warnx("%lu directories of %s nest deeper than %d levels: "
