@@ -187,8 +187,12 @@ child_exec(struct worker *w, int ctl)
 	char path[1024], *argv[12];
 	int argc = 0;
 
-	/* its own process group, so master can signal all it starts */
+	/* its own process group, so master can signal all it starts; in the
+	 * foreground that is a background group of the terminal, which must
+	 * not stop it for writing its log there (stty tostop) */
 	setpgid(0, 0);
+	if (master_foreground)
+		signal(SIGTTOU, SIG_IGN);
 	/* the log file first: it may sit on the control descriptor's number */
 	if (!master_foreground && master_log_fd != -1)
 		dup2(master_log_fd, 2);		/* workers log into the file */
