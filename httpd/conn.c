@@ -302,10 +302,15 @@ body_mem_free(struct conn *c)
 static int
 body_mem_room(const struct conn *c, size_t delta)
 {
-	if (mem_bodies + delta > MEM_BODY_BUDGET)
+	if (mem_bodies + delta > MEM_BODY_BUDGET) {
+		log_info("%s: in-memory body budget full", c->addr);
 		return 503;
-	if (c->ac->mem + delta > MEM_BODY_SHARE)
+	}
+	if (c->ac->mem + delta > MEM_BODY_SHARE) {
+		log_info("%s: over its share of the in-memory body budget",
+		    c->addr);
 		return 429;
+	}
 	return 0;
 }
 
