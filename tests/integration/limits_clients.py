@@ -71,13 +71,12 @@ def answered(s):
 
 
 def settled(socks):
-    """The answers the sockets got, once no new one came for a second
-    (at most 15 s): "" for a request still waiting."""
-    got, end = None, time.monotonic() + 15
-    while time.monotonic() < end:
+    """The answers the sockets got, once no new one came for two seconds
+    (at most 20 s): "" for a request still waiting."""
+    got, same, end = None, 0, time.monotonic() + 20
+    while time.monotonic() < end and same < 2:
         now = [answered(s) for s in socks]
-        if now == got:
-            break
+        same = same + 1 if now == got else 0
         got = now
         time.sleep(1)
     return got

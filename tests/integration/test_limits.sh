@@ -284,8 +284,12 @@ field() { printf '%s\n' "$1" | awk -v k="$2" -v n="${3:-2}" '$1 == k { print $n;
 # between V LO HI: LO <= V < HI for integers (false if V is not a number).
 between() { [[ $1 =~ ^[0-9]+$ ]] && [ "$1" -ge "$2" ] && [ "$1" -lt "$3" ]; }
 
-# rss_bounded DESC KIB: httpd's resident memory reported by the clients was under KIB
-# (not checked under AddressSanitizer, whose quarantine keeps freed memory).
+# served ST WANT MS LIMIT: status ST is WANT and came in under LIMIT ms.
+served() { [ "$1" = "$2" ] && between "$3" 0 "$4"; }
+
+# rss_bounded DESC RSS MAX: httpd's resident memory RSS (KiB, as the clients read it
+# during the attack) was under MAX (not checked under AddressSanitizer, whose
+# quarantine keeps freed memory).
 rss_bounded() {
 	if grep -q __asan_init "$(t_worker_path httpd)"; then
 		t_diag "AddressSanitizer build: $1 not checked"
@@ -313,7 +317,7 @@ test_head_deadline() {
 		between "$ms" 1500 5500
 	st=$(field "$out" victim) ms=$(field "$out" victim 3)
 	t_check "meanwhile another address is answered at once ($st in $ms ms)" \
-		eval 'test "$st" = 200 && between "$ms" 0 1000'
+		served "$st" 200 "$ms" 1000
 }
 
 # 16 manifest PUTs that promise 4 MiB (Content-Length or chunked) and drip: they
@@ -323,7 +327,7 @@ test_mem_drip() {
 	out=$(clients memdrip)
 	st=$(field "$out" victim) ms=$(field "$out" victim 3)
 	t_check "16 dripping 4 MiB manifest PUTs: another address's PUT is stored ($st in $ms ms)" \
-		eval 'test "$st" = 201 && between "$ms" 0 2000'
+		served "$st" 201 "$ms" 2000
 	rss_bounded "httpd's memory stays small under the drip ($(field "$out" rss) KiB)" \
 		"$(field "$out" rss)" 32768
 }
@@ -339,7 +343,7 @@ test_mem_share() {
 	t_check "its other big manifest PUTs get 429 ($n429 of 17)" between "$n429" 12 17
 	st=$(field "$out" victim) ms=$(field "$out" victim 3)
 	t_check "another address's manifest PUT is stored meanwhile ($st in $ms ms)" \
-		eval 'test "$st" = 201 && between "$ms" 0 2000'
+		served "$st" 201 "$ms" 2000
 	rss_bounded "httpd's memory stays bounded ($(field "$out" rss) KiB)" \
 		"$(field "$out" rss)" 49152
 }
@@ -354,17 +358,17 @@ test_upload_slots() {
 	t_check "its 224 others get 429 ($n429)" test "$n429" = 224
 	st=$(field "$out" victim) ms=$(field "$out" victim 3)
 	t_check "another address's upload body is stored meanwhile ($st in $ms ms)" \
-		eval 'test "$st" = 202 && between "$ms" 0 2000'
+		served "$st" 202 "$ms" 2000
 }
 
 # With body_min_rate 1024 over 3 s: a manifest and an upload body dripping a byte a
 # second get 408 within the window (the upload keeps what it had); 4 KiB/s passes.
 test_min_rate() {
-	local out st ms
+	local out st ms what
 	dos_config "body_min_rate = 1024; body_rate_window = 3;"
 	out=$(clients rate)
 	for what in manifest upload; do
-		st=$(field "$out" $what) ms=$(field "$out" $what 3)
+		st=$(field "$out" "$what") ms=$(field "$out" "$what" 3)
 		t_check "the $what body dripping a byte a second gets 408 ($st)" test "$st" = 408
 		t_check "within the 3 s window, long before body_timeout ($ms ms)" \
 			between "$ms" 2500 7000
