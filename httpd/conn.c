@@ -356,6 +356,7 @@ body_pipe_close(struct conn *c)
 	}
 }
 
+/* The body phase is over, read or not. */
 static void
 body_release(struct conn *c)
 {
@@ -950,6 +951,7 @@ conn_body_to_mem(struct conn *c, size_t max, conn_body_cb cb)
 	body_start(c, SINK_MEM, cb);
 }
 
+/* Upload bodies are counted from conn_body_to_pipe to the body's end. */
 int
 conn_upload_slot(const struct conn *c)
 {
