@@ -360,6 +360,14 @@ upload_write(struct conn *c)
 		upload_fail(c, RE_UNAVAILABLE, "storage is not available");
 		return;
 	}
+	/* one address must not take every body storaged can take at once */
+	if (conn_upload_slot(c) == -1) {
+		log_info("%s: too many upload bodies from this address",
+		    c->addr);
+		upload_fail(c, RE_TOOMANYREQUESTS,
+		    "too many uploads at once from this address");
+		return;
+	}
 	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) == -1) {
 		log_warn("pipe2");
 		upload_fail(c, RE_INTERNAL, NULL);

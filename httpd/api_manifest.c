@@ -190,6 +190,11 @@ on_manifest_body(struct conn *c, int err)
 		api_error(c, RE_UNAVAILABLE, "too many manifests in flight");
 		return;
 	}
+	if (err == 429) {
+		api_error(c, RE_TOOMANYREQUESTS,
+		    "too many manifests in flight from this address");
+		return;
+	}
 	if (err != 0 || len == 0) {
 		api_error(c, RE_MANIFEST_INVALID, err ? "malformed request "
 		    "body" : "empty manifest");

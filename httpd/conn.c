@@ -36,11 +36,25 @@
 #define LINGER_MS	2000
 /* All request bodies held in memory at once (manifests): past this, 503. */
 #define MEM_BODY_BUDGET	(64 * 1024 * 1024)
+/* What one client address may hold of it: four maximal manifests. */
+#define MEM_BODY_SHARE	(MEM_BODY_BUDGET / 4)
+/* An in-memory body's first reservation; it doubles as bytes arrive. */
+#define MEM_BODY_STEP	(64 * 1024)
 
+_Static_assert(MEM_BODY_SHARE >= OCI_MANIFEST_MAX,
+    "one address must be able to send one maximal manifest");
+
+/*
+ * What one client address holds: connections, upload bodies and memory.
+ * Each connection points at its entry, so the accounting per event is a
+ * field update; the hash is searched only on accept and close.
+ */
 struct addr_count {
 	struct addr_count *next;
 	char		 addr[64];
-	int		 n;
+	int		 n;		/* connections open */
+	int		 bodies;	/* upload bodies moving to storaged */
+	size_t		 mem;		/* bytes of in-memory bodies held */
 };
 
 static int nconns;
@@ -78,8 +92,8 @@ addr_hash(const char *s)
 	return h % ADDR_BUCKETS;
 }
 
-/* Count a connection from addr; -1 when addr is over its limit. */
-static int
+/* Count a connection from addr: its entry, NULL when over its limit. */
+static struct addr_count *
 addr_take(const char *addr)
 {
 	struct addr_count **pp = &addr_counts[addr_hash(addr)], *a;
@@ -93,25 +107,30 @@ addr_take(const char *addr)
 		a->next = *pp;
 		*pp = a;
 	}
+	/* a fresh entry has n == 0, below any limit (at least 1) */
 	if (a->n >= conf_int(P_HTTP_MAXCONN_IP))
-		return -1;
+		return NULL;
 	a->n++;
-	return 0;
+	return a;
 }
 
+/* A connection of the address closed; its entry goes with the last. */
 static void
-addr_release(const char *addr)
+addr_release(struct addr_count *ac)
 {
-	struct addr_count **pp = &addr_counts[addr_hash(addr)], *a;
+	struct addr_count **pp = &addr_counts[addr_hash(ac->addr)], *a;
 
+	if (--ac->n > 0)
+		return;
+	if (ac->bodies != 0 || ac->mem != 0)
+		fatalx("%s: shares held past its last connection", ac->addr);
 	for (; (a = *pp); pp = &a->next)
-		if (strcmp(a->addr, addr) == 0) {
-			if (--a->n == 0) {
-				*pp = a->next;
-				free(a);
-			}
+		if (a == ac) {
+			*pp = a->next;
+			free(a);
 			return;
 		}
+	fatalx("%s: address entry not in its bucket", ac->addr);
 }
 
 static void
@@ -125,24 +144,74 @@ addr_text(const struct sockaddr_storage *ss, char *out, size_t len)
 		str_copy(out, "unknown", len);
 }
 
+/* Is a request body being read (its timer checks stalls and rate)? */
+static int
+body_moving(const struct conn *c)
+{
+	return c->body_sink != SINK_NONE && !c->body_done;
+}
+
+/* Arm the body timer for the nearer of its checks: stall, rate window. */
+static void
+body_timer_arm(struct conn *c, uint64_t now)
+{
+	uint64_t next;
+
+	next = c->progress_ms + (uint64_t)conf_int(P_HTTP_BODY_TIMEOUT) * 1000;
+	if (conf_int(P_HTTP_BODY_MIN_RATE) > 0 && c->rate_ms +
+	    (uint64_t)conf_int(P_HTTP_BODY_RATE_WINDOW) * 1000 < next)
+		next = c->rate_ms +
+		    (uint64_t)conf_int(P_HTTP_BODY_RATE_WINDOW) * 1000;
+	ev_timer_arm(&c->timer, next > now ? next - now : 0);
+}
+
+/* Start a rate window: the body owes body_min_rate from here on. */
+static void
+body_window_start(struct conn *c, uint64_t now)
+{
+	c->rate_ms = now;
+	c->rate_bytes = c->body_total;
+}
+
+/*
+ * Arm the timer for the phase the connection is in. A head has a deadline
+ * from its first byte that later bytes do not move; bodies and responses
+ * have a stall timeout that I/O pushes on (conn_progress, checked when the
+ * timer fires, so a byte costs no timer operation).
+ */
 static void
 conn_arm_timer(struct conn *c)
 {
 	int64_t secs;
 
-	if (c->state == CS_HEAD)
-		secs = buf_avail(&c->in) ? conf_int(P_HTTP_HEADER_TIMEOUT) :
-		    conf_int(P_HTTP_IDLE_TIMEOUT);
-	else if (c->wait_link && !c->body_sink && !buf_avail(&c->out) &&
+	c->progress_ms = now_ms();
+	if (c->state == CS_HEAD && buf_avail(&c->in) == 0) {
+		c->head_timed = 0;
+		secs = conf_int(P_HTTP_IDLE_TIMEOUT);
+	} else if (c->state == CS_HEAD) {
+		if (c->head_timed)
+			return;
+		c->head_timed = 1;
+		secs = conf_int(P_HTTP_HEADER_TIMEOUT);
+	} else if (body_moving(c)) {
+		body_timer_arm(c, c->progress_ms);
+		return;
+	} else if (c->wait_link && !c->body_sink && !buf_avail(&c->out) &&
 	    !c->file_left)
 		secs = 0;	/* waiting on storaged: its link has its own fate */
 	else
 		secs = conf_int(P_HTTP_BODY_TIMEOUT);
-	c->progress_ms = now_ms();
 	if (secs)
 		ev_timer_arm(&c->timer, (uint64_t)secs * 1000);
 	else
 		ev_timer_cancel(&c->timer);
+}
+
+/* Bytes moved: the stall timeout starts over (lazily, see conn_timeout). */
+static inline void
+conn_progress(struct conn *c)
+{
+	c->progress_ms = ev_now();
 }
 
 static void
@@ -166,18 +235,20 @@ reject_fast(int fd, int status, const char *code)
 static void
 conn_new(int fd, const struct sockaddr_storage *ss)
 {
+	struct addr_count *ac;
 	struct conn *c;
 	char addr[64];
 	int on = 1;
 
 	addr_text(ss, addr, sizeof(addr));
-	if (addr_take(addr) == -1) {
+	if ((ac = addr_take(addr)) == NULL) {
 		log_info("%s: too many connections from this address", addr);
 		reject_fast(fd, 429, "TOOMANYREQUESTS");
 		return;
 	}
 	c = xcalloc(1, sizeof(*c));
 	c->fd = fd;
+	c->ac = ac;
 	memcpy(c->addr, addr, sizeof(c->addr));
 	c->state = CS_HEAD;
 	c->pipe_fd = c->file_fd = -1;
@@ -222,12 +293,56 @@ static void
 body_mem_free(struct conn *c)
 {
 	mem_bodies -= c->body_mem;
+	c->ac->mem -= c->body_mem;
 	c->body_mem = 0;
 	buf_free(&c->body);
 }
 
+/* 0 if delta more bytes of bodies fit in memory, else 503 or 429. */
+static int
+body_mem_room(const struct conn *c, size_t delta)
+{
+	if (mem_bodies + delta > MEM_BODY_BUDGET) {
+		log_info("%s: in-memory body budget full", c->addr);
+		return 503;
+	}
+	if (c->ac->mem + delta > MEM_BODY_SHARE) {
+		log_info("%s: over its share of the in-memory body budget",
+		    c->addr);
+		return 429;
+	}
+	return 0;
+}
+
+/*
+ * Let the in-memory body hold need bytes. The buffer doubles (from buf's
+ * first 256 bytes), so what is counted is at most twice what arrived; the
+ * check is on the size the buffer is about to take, the count on the size
+ * it took. 0, or 503 / 429 when the budget / the address's share is full.
+ */
+static int
+body_mem_grow(struct conn *c, size_t need)
+{
+	size_t ncap, took;
+	int err;
+
+	if (need <= c->body.cap)
+		return 0;
+	for (ncap = c->body.cap ? c->body.cap : 256; ncap < need; ncap *= 2)
+		;
+	if ((err = body_mem_room(c, ncap - c->body_mem)) != 0)
+		return err;
+	buf_reserve(&c->body, need - buf_avail(&c->body));
+	took = c->body.cap - c->body_mem;
+	mem_bodies += took;
+	c->ac->mem += took;
+	c->body_mem = c->body.cap;
+	return 0;
+}
+
+/* Close the pipe to storaged; the address's upload body slot is free. */
 static void
-body_release(struct conn *c)
+body_pipe_close(struct conn *c)
 {
 	if (c->pipe_fd != -1) {
 		ev_del(c->pipe_fd);	/* conn_body_to_pipe always added it */
@@ -235,6 +350,17 @@ body_release(struct conn *c)
 		c->pipe_fd = -1;
 		c->pipe_watched = 0;
 	}
+	if (c->body_slot) {
+		c->ac->bodies--;
+		c->body_slot = 0;
+	}
+}
+
+/* The body phase is over, read or not. */
+static void
+body_release(struct conn *c)
+{
+	body_pipe_close(c);
 	c->body_sink = SINK_NONE;
 	c->body_cb = NULL;
 }
@@ -269,12 +395,12 @@ conn_close(struct conn *c)
 		c->next->prevp = c->prevp;
 	ev_del(c->fd);
 	close(c->fd);
-	addr_release(c->addr);
 	buf_free(&c->in);
 	buf_free(&c->out);
 	buf_free(&c->hdrs);
 	buf_free(&c->head);
 	body_mem_free(c);
+	addr_release(c->ac);
 	/*
 	 * Callers up the stack (conn_io, body_finish, ...) still look at
 	 * c->state after a callback answered and closed: free c later.
@@ -352,6 +478,8 @@ respond_head(struct conn *c, int status, const char *ctype, uint64_t len)
 		    (unsigned long long)len);
 	if (!c->keep_alive)
 		buf_puts(&c->out, "Connection: close\r\n");
+	else if (c->req.minor == 0)	/* HTTP/1.0 closes unless told */
+		buf_puts(&c->out, "Connection: keep-alive\r\n");
 	buf_append(&c->out, buf_head(&c->hdrs), buf_avail(&c->hdrs));
 	buf_puts(&c->out, "\r\n");
 	buf_reset(&c->hdrs);
@@ -435,7 +563,7 @@ conn_flush(struct conn *c)
 		if (n == -1)
 			return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
 		buf_consume(&c->out, (size_t)n);
-		conn_arm_timer(c);
+		conn_progress(c);
 	}
 	while (c->file_left) {
 		size_t want = c->file_left > SEND_CHUNK ? SEND_CHUNK :
@@ -446,7 +574,7 @@ conn_flush(struct conn *c)
 		if (n == 0)
 			return -1;	/* the file is shorter than promised */
 		c->file_left -= (uint64_t)n;
-		conn_arm_timer(c);
+		conn_progress(c);
 	}
 	if (c->file_fd != -1) {
 		close(c->file_fd);
@@ -576,9 +704,10 @@ conn_read_head(struct conn *c)
 		}
 		if (n == -1)
 			return;
-		if (buf_avail(&c->in) == 0)
-			conn_arm_timer(c);	/* header timer starts now */
 		c->in.len += (size_t)n;
+		/* the head's deadline runs from its first byte, once */
+		if (!c->head_timed)
+			conn_arm_timer(c);
 	}
 }
 
@@ -667,6 +796,7 @@ conn_next(struct conn *c)
 	c->state = CS_HEAD;
 	c->responded = 0;
 	c->body_kind = BK_NONE;
+	c->head_timed = 0;
 	body_mem_free(c);
 	conn_arm_timer(c);
 	conn_update_events(c);
@@ -674,6 +804,65 @@ conn_next(struct conn *c)
 		conn_read_head(c);	/* pipelined request */
 	if (c->state != CS_CLOSED)
 		conn_update_events(c);
+}
+
+/* End the body with 408: the upload keeps what it had before it. */
+static void
+body_abandon(struct conn *c)
+{
+	conn_body_cb cb = c->body_cb;
+
+	body_release(c);
+	c->keep_alive = 0;
+	if (cb)
+		cb(c, 408);
+}
+
+/*
+ * The body's timer fired: a body without progress for body_timeout, or
+ * that moved less than body_min_rate bytes a second over the last window,
+ * is abandoned; else the timer goes on to the next check. Time spent
+ * waiting for storaged to drain the pipe is not the client's: the window
+ * starts over.
+ */
+static void
+body_timer(struct conn *c)
+{
+	uint64_t now = now_ms(), rate, got, win;
+
+	if (now - c->progress_ms >=
+	    (uint64_t)conf_int(P_HTTP_BODY_TIMEOUT) * 1000) {
+		log_info("%s: request body timeout", c->addr);
+		body_abandon(c);
+		return;
+	}
+	rate = (uint64_t)conf_int(P_HTTP_BODY_MIN_RATE);
+	win = (uint64_t)conf_int(P_HTTP_BODY_RATE_WINDOW) * 1000;
+	if (rate > 0 && now - c->rate_ms >= win) {
+		got = c->body_total - c->rate_bytes;
+		if (!c->pipe_watched && got * 1000 < rate * (now - c->rate_ms)) {
+			log_info("%s: request body too slow: %llu bytes in "
+			    "%llu ms", c->addr, (unsigned long long)got,
+			    (unsigned long long)(now - c->rate_ms));
+			body_abandon(c);
+			return;
+		}
+		body_window_start(c, now);
+	}
+	body_timer_arm(c, now);
+}
+
+/* A response going out: 1 (timer re-armed) if it moved in body_timeout. */
+static int
+conn_still_moving(struct conn *c)
+{
+	uint64_t now = now_ms(), until;
+
+	until = c->progress_ms + (uint64_t)conf_int(P_HTTP_BODY_TIMEOUT) * 1000;
+	if (now >= until)
+		return 0;
+	ev_timer_arm(&c->timer, until - now);
+	return 1;
 }
 
 static void
@@ -687,15 +876,12 @@ conn_timeout(void *arg)
 		head_error(c, 408);
 		return;
 	}
-	if (c->body_sink != SINK_NONE && !c->body_done) {
-		conn_body_cb cb = c->body_cb;
-		log_info("%s: request body timeout", c->addr);
-		body_release(c);
-		c->keep_alive = 0;
-		if (cb)
-			cb(c, 408);
+	if (body_moving(c)) {
+		body_timer(c);
 		return;
 	}
+	if (c->state == CS_HANDLE && conn_still_moving(c))
+		return;
 	conn_close(c);
 }
 
@@ -729,20 +915,25 @@ body_start(struct conn *c, enum body_sink sink, conn_body_cb cb)
 	}
 	body_continue(c);
 	conn_arm_timer(c);
+	body_window_start(c, c->progress_ms);
 	body_pump(c);
 	if (c->state != CS_CLOSED)
 		conn_update_events(c);
 }
 
 /*
- * Bodies read into memory reserve their size (the most they may grow to
- * when chunked) from one budget before the first byte, so the first comers
- * finish and the rest get 503 at once instead of all failing half-way.
+ * Bodies read into memory count against one budget, and against their
+ * client address's share of it, by the buffer they hold, which grows as
+ * bytes arrive (body_mem_grow): a claimed Content-Length reserves nothing,
+ * so a client that drips holds what it sent, not what it promised. Past
+ * the budget a body gets 503, past its address's share 429; a request
+ * that could not take a first step is refused before its first byte.
  */
 void
 conn_body_to_mem(struct conn *c, size_t max, conn_body_cb cb)
 {
-	size_t want;
+	size_t first;
+	int err;
 
 	c->body_max = max;
 	if (c->body_kind == BK_LENGTH && c->body_left > max) {
@@ -750,24 +941,28 @@ conn_body_to_mem(struct conn *c, size_t max, conn_body_cb cb)
 		cb(c, 413);
 		return;
 	}
-	want = c->body_kind == BK_LENGTH ? (size_t)c->body_left :
-	    c->body_kind == BK_CHUNKED ? max : 0;
-	if (mem_bodies + want > MEM_BODY_BUDGET) {
+	first = c->body_kind == BK_LENGTH && c->body_left < MEM_BODY_STEP ?
+	    (size_t)c->body_left : MEM_BODY_STEP;
+	if (c->body_kind != BK_NONE && (err = body_mem_room(c, first)) != 0) {
 		c->keep_alive = 0;
-		cb(c, 503);
+		cb(c, err);
 		return;
 	}
 	body_start(c, SINK_MEM, cb);
-	if (c->state != CS_CLOSED && !c->responded && c->body_sink ==
-	    SINK_MEM) {
-		mem_bodies += want;
-		c->body_mem = want;
-	}
+}
+
+/* Upload bodies are counted from conn_body_to_pipe to the body's end. */
+int
+conn_upload_slot(const struct conn *c)
+{
+	return c->ac->bodies < conf_int(P_HTTP_UPLOADS_IP) ? 0 : -1;
 }
 
 void
 conn_body_to_pipe(struct conn *c, int pipe_fd, conn_body_cb cb)
 {
+	c->ac->bodies++;
+	c->body_slot = 1;
 	c->pipe_fd = pipe_fd;
 	fd_set_nonblock(pipe_fd);
 	/* a large pipe lets splice move big runs per call */
@@ -784,6 +979,8 @@ conn_pipe_io(int fd, int events, void *arg)
 
 	c->pipe_watched = 0;
 	ev_set(fd, 0);
+	/* the time storaged took to drain the pipe is not the client's */
+	body_window_start(c, ev_now());
 	body_pump(c);
 	if (c->state != CS_CLOSED)
 		conn_update_events(c);
@@ -807,12 +1004,8 @@ body_finish(struct conn *c, int err)
 		c->body_done = 1;
 	else
 		c->keep_alive = 0;
-	if (c->body_sink == SINK_PIPE) {
-		ev_del(c->pipe_fd);
-		close(c->pipe_fd);
-		c->pipe_fd = -1;
-		c->pipe_watched = 0;
-	}
+	if (c->body_sink == SINK_PIPE)
+		body_pipe_close(c);
 	c->body_sink = SINK_NONE;
 	c->body_cb = NULL;
 	conn_arm_timer(c);
@@ -828,11 +1021,14 @@ static int
 sink_put(struct conn *c, const char *p, size_t n)
 {
 	ssize_t w = 0;
+	int err;
 
 	c->body_total += n;
 	if (c->body_sink == SINK_MEM) {
 		if (buf_avail(&c->body) + n > c->body_max)
 			return 413;
+		if ((err = body_mem_grow(c, buf_avail(&c->body) + n)) != 0)
+			return err;
 		buf_append(&c->body, p, n);
 		return 0;
 	}
@@ -957,7 +1153,7 @@ body_splice(struct conn *c, uint64_t room, int *err)
 		c->body_done = c->body_left == 0;
 	} else
 		http_chunked_payload_skip(&c->chunk, (uint64_t)n);
-	conn_arm_timer(c);
+	conn_progress(c);
 	return 0;
 }
 
@@ -976,7 +1172,7 @@ body_recv(struct conn *c, int *err)
 	if (n == -1)
 		return 1;
 	c->in.len += (size_t)n;
-	conn_arm_timer(c);
+	conn_progress(c);
 	return 0;
 }
 

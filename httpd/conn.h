@@ -15,11 +15,14 @@
 #include "http.h"
 #include "link.h"
 
+struct addr_count;
 struct api_req;
 struct conn;
 
 /* Body moved: err is 0, or an HTTP status to answer (400 bad framing,
- * 413 too large, 408 too slow) or -1 when the client went away. */
+ * 413 too large, 408 stalled or under http.body_min_rate, 503 over the
+ * in-memory budget, 429 over the address's share of it) or -1 when the
+ * client went away. */
 typedef void (*conn_body_cb)(struct conn *, int err);
 
 enum conn_state { CS_HEAD, CS_HANDLE, CS_LINGER, CS_CLOSED };
@@ -29,6 +32,7 @@ enum body_sink { SINK_NONE, SINK_MEM, SINK_PIPE, SINK_DISCARD };
 struct conn {
 	int		 fd;
 	char		 addr[64];		/* client address, text */
+	struct addr_count *ac;			/* that address's shares */
 	enum conn_state	 state;
 	struct buf	 in;			/* bytes read, not yet used */
 	struct buf	 out;			/* response bytes to write */
@@ -37,6 +41,7 @@ struct conn {
 	struct http_request req;
 	int		 keep_alive;
 	size_t		 scanned;		/* bytes of in without a head end */
+	int		 head_timed;		/* header deadline armed */
 	int		 responded;
 	int		 status;		/* of the response, for the log */
 	/* request body */
@@ -49,6 +54,9 @@ struct conn {
 	struct buf	 body;			/* SINK_MEM; SINK_PIPE staging */
 	size_t		 body_mem;		/* of it, counted in the budget */
 	size_t		 body_max;
+	int		 body_slot;		/* counts in ac's upload bodies */
+	uint64_t	 rate_ms;		/* start of the rate window */
+	uint64_t	 rate_bytes;		/* body_total then */
 	int		 pipe_fd;		/* SINK_PIPE, write end */
 	int		 pipe_watched;
 	conn_body_cb	 body_cb;
@@ -91,6 +99,8 @@ void	 conn_respond_error(struct conn *, int regerr, const char *detail);
 void	 conn_body_to_mem(struct conn *, size_t max, conn_body_cb cb);
 /* Move the request body into pipe_fd (taken; closed at the end), then cb. */
 void	 conn_body_to_pipe(struct conn *, int pipe_fd, conn_body_cb cb);
+/* 0 if the client's address may start one more upload body, else -1. */
+int	 conn_upload_slot(const struct conn *);
 int	 conn_has_body(const struct conn *);
 
 /* Remember the request in flight so it is forgotten if the client leaves. */

@@ -57,6 +57,14 @@
 	    W_HTTPD, "seconds a keep-alive connection may stay idle") \
 	P(P_HTTP_BODY_TIMEOUT, "http.body_timeout", CT_INT, "60", 1, 3600, \
 	    W_HTTPD, "seconds without progress before a body transfer is abandoned") \
+	P(P_HTTP_BODY_MIN_RATE, "http.body_min_rate", CT_INT, "4096", 0, \
+	    1000000000, W_HTTPD, "bytes per second a request body must average " \
+	    "over body_rate_window, else 408; 0 turns the check off") \
+	P(P_HTTP_BODY_RATE_WINDOW, "http.body_rate_window", CT_INT, "30", 1, \
+	    3600, W_HTTPD, "seconds over which body_min_rate is averaged") \
+	P(P_HTTP_UPLOADS_IP, "http.max_upload_bodies_per_address", CT_INT, "32", \
+	    1, 1000000, W_HTTPD, "upload bodies one client address may send at " \
+	    "once (storaged takes 256 in all)") \
 	P(P_STOP_TIMEOUT, "stop_timeout", CT_INT, "10", 0, 3600, W_ALL, \
 	    "seconds in-flight requests get to finish on stop") \
 	P(P_STORAGE_ROOT, "storage.root", CT_PATH, "/var/lib/regmaster", 0, 0, \

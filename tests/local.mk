@@ -34,6 +34,7 @@ FUZZ_TESTS = tests/fuzz/run.sh
 TESTS += $(INTEGRATION_TESTS) $(FUZZ_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh \
 	tests/integration/mkimages.sh tests/integration/.shellcheckrc \
+	tests/integration/limits_clients.py \
 	tests/check.sh tests/fuzz/run.sh tests/fuzz/lsan.supp \
 	tests/fuzz/fuzz_conf.c tests/fuzz/fuzz_http.c tests/fuzz/fuzz_manifest.c \
 	tests/fuzz/fuzz_msg.c tests/fuzz/fuzz_store.c tests/fuzz/corpus

@@ -4,21 +4,27 @@
 # body that stalls is abandoned and the upload keeps exactly what it had; an idle
 # keep-alive connection is closed; a client address over its connection limit gets
 # 429; malformed heads get 400; the 257th upload body written at once gets 429; and
-# while all that happens, other clients are served at once. Runs as root (privilege separation) and as an ordinary user.
+# while all that happens, other clients are served at once. Then attacks from one
+# address (limits_clients.py): a head trickling in, manifest bodies that promise
+# 4 MiB and drip, one address sending many big manifests, 256 stalled upload bodies;
+# another address is still served, the attacker is limited, drips slower than
+# http.body_min_rate are cut, httpd's memory stays bounded. And HTTP/1.0 keep-alive
+# and 417 answers. Runs as root (privilege separation) and as an ordinary user.
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname -- "$0")/lib.sh"
 
 LIMIT_PER_ADDR=6
 
-# limits_config [BODY_TIMEOUT]: the instance's config with second-scale timeouts.
+# limits_config [BODY_TIMEOUT]: the instance's config with second-scale timeouts;
+# L_IDLE, L_MAXCONN_IP and L_HTTP_EXTRA (more http keys) change it.
 limits_config() {
 	cat >"$T_CONF" <<EOF
 run_dir = "$T_RUN";
 log_level = "debug";
 http = { listen = [ "127.0.0.1:$T_PORT" ];
-	header_timeout = 2; idle_timeout = 2; body_timeout = ${1:-2};
-	max_connections_per_address = $LIMIT_PER_ADDR; };
+	header_timeout = 2; idle_timeout = ${L_IDLE:-2}; body_timeout = ${1:-2};
+	max_connections_per_address = ${L_MAXCONN_IP:-$LIMIT_PER_ADDR}; ${L_HTTP_EXTRA:-} };
 storage = { root = "$T_STORE"; delete = true; };
 auth = { dir = "$T_AUTH"; };
 EOF
@@ -264,6 +270,128 @@ test_upload_writers() {
 	t_check "and it keeps serving" fast_v2
 }
 
+# ------------------------------------------------ attacks from one address
+
+# clients VERB: run limits_clients.py VERB against the instance (bounded).
+clients() {
+	timeout 90 python3 "$T_LIB_DIR/limits_clients.py" "$1" "$T_PORT" \
+		"$(t_worker_pid httpd)" 2>&1
+}
+
+# field OUTPUT KEY [N]: the Nth word (default 2) of OUTPUT's line starting with KEY.
+field() { printf '%s\n' "$1" | awk -v k="$2" -v n="${3:-2}" '$1 == k { print $n; exit }'; }
+
+# between V LO HI: LO <= V < HI for integers (false if V is not a number).
+between() { [[ $1 =~ ^[0-9]+$ ]] && [ "$1" -ge "$2" ] && [ "$1" -lt "$3" ]; }
+
+# served ST WANT MS LIMIT: status ST is WANT and came in under LIMIT ms.
+served() { [ "$1" = "$2" ] && between "$3" 0 "$4"; }
+
+# rss_bounded DESC RSS MAX: httpd's resident memory RSS (KiB, as the clients read it
+# during the attack) was under MAX (not checked under AddressSanitizer, whose
+# quarantine keeps freed memory).
+rss_bounded() {
+	if grep -q __asan_init "$(t_worker_path httpd)"; then
+		t_diag "AddressSanitizer build: $1 not checked"
+	else
+		t_check "$1" between "$2" 1 "$3"
+	fi
+}
+
+# dos_config [EXTRA]: long idle and stall timeouts, so that only the limits under test
+# can cut an attacker; many connections per address, so that the attacker gets far.
+dos_config() {
+	L_IDLE=30 L_MAXCONN_IP=600 L_HTTP_EXTRA=${1:-} limits_config 30
+	t_rm reload
+	sleep 1
+}
+
+# A head that trickles in a byte a second is cut header_timeout (2 s) after its
+# first byte, not after idle_timeout (30 s); another address is served meanwhile.
+test_head_deadline() {
+	local out st ms
+	out=$(clients head)
+	st=$(field "$out" cut) ms=$(field "$out" cut 3)
+	t_check "a head trickling in a byte a second gets 408 (got $st)" test "$st" = 408
+	t_check "its 408 comes header_timeout after its first byte, not idle_timeout ($ms ms)" \
+		between "$ms" 1500 5500
+	st=$(field "$out" victim) ms=$(field "$out" victim 3)
+	t_check "meanwhile another address is answered at once ($st in $ms ms)" \
+		served "$st" 200 "$ms" 1000
+}
+
+# 16 manifest PUTs that promise 4 MiB (Content-Length or chunked) and drip: they
+# hold what they sent, not what they promised, so another address's PUT is stored.
+test_mem_drip() {
+	local out st ms
+	out=$(clients memdrip)
+	st=$(field "$out" victim) ms=$(field "$out" victim 3)
+	t_check "16 dripping 4 MiB manifest PUTs: another address's PUT is stored ($st in $ms ms)" \
+		served "$st" 201 "$ms" 2000
+	rss_bounded "httpd's memory stays small under the drip ($(field "$out" rss) KiB)" \
+		"$(field "$out" rss)" 32768
+}
+
+# One address sends 3.5 MiB of 17 manifests: it gets a quarter of the 64 MiB budget
+# (four), the rest 429, and another address's PUT is stored.
+test_mem_share() {
+	local out held n429 st ms
+	out=$(clients memshare)
+	held=$(field "$out" held) n429=$(field "$out" refused429)
+	t_check "one address holds at most a quarter of the body budget ($held of 17 held)" \
+		between "$held" 1 5
+	t_check "its other big manifest PUTs get 429 ($n429 of 17)" between "$n429" 12 17
+	st=$(field "$out" victim) ms=$(field "$out" victim 3)
+	t_check "another address's manifest PUT is stored meanwhile ($st in $ms ms)" \
+		served "$st" 201 "$ms" 2000
+	rss_bounded "httpd's memory stays bounded ($(field "$out" rss) KiB)" \
+		"$(field "$out" rss)" 49152
+}
+
+# 256 PATCH bodies from one address that start and stall: the address gets
+# max_upload_bodies_per_address (32) of storaged's 256, another address's gets in.
+test_upload_slots() {
+	local out held n429 st ms
+	out=$(clients slots)
+	held=$(field "$out" held) n429=$(field "$out" refused429)
+	t_check "one address gets 32 upload bodies at once ($held held)" test "$held" = 32
+	t_check "its 224 others get 429 ($n429)" test "$n429" = 224
+	st=$(field "$out" victim) ms=$(field "$out" victim 3)
+	t_check "another address's upload body is stored meanwhile ($st in $ms ms)" \
+		served "$st" 202 "$ms" 2000
+}
+
+# With body_min_rate 1024 over 3 s: a manifest and an upload body dripping a byte a
+# second get 408 within the window (the upload keeps what it had); 4 KiB/s passes.
+test_min_rate() {
+	local out st ms what
+	dos_config "body_min_rate = 1024; body_rate_window = 3;"
+	out=$(clients rate)
+	for what in manifest upload; do
+		st=$(field "$out" "$what") ms=$(field "$out" "$what" 3)
+		t_check "the $what body dripping a byte a second gets 408 ($st)" test "$st" = 408
+		t_check "within the 3 s window, long before body_timeout ($ms ms)" \
+			between "$ms" 2500 7000
+	done
+	t_check "the cut upload kept what it had (0-9, got $(field "$out" range))" \
+		test "$(field "$out" range)" = 0-9
+	st=$(field "$out" fine) ms=$(field "$out" fine 3)
+	t_check "a body sent at 4 KiB/s is stored ($st after $ms ms)" test "$st" = 202
+}
+
+# HTTP/1.0 with Connection: keep-alive is answered so and kept open; an Expect the
+# server cannot meet gets "417 Expectation Failed".
+test_http_small() {
+	local out
+	out=$(clients http10)
+	t_check "an HTTP/1.0 keep-alive answer says Connection: keep-alive ($(field "$out" first 3))" \
+		test "$(field "$out" first 3)" = keepalive=1
+	t_check "and a second request on it is answered ($(field "$out" second))" \
+		test "$(field "$out" second)" = 200
+	t_check "an unmet Expect gets 417 Expectation Failed ($(printf '%s\n' "$out" | sed -n 's/^expect //p'))" \
+		test "$(printf '%s\n' "$out" | sed -n 's/^expect //p' | tr -d '\r')" = "HTTP/1.1 417 Expectation Failed"
+}
+
 body() {
 	t_init limits || return 1
 	limits_config
@@ -278,6 +406,15 @@ body() {
 	test_per_address_limit
 	test_malformed_heads
 	test_chunk_overflow
+	test_http_small
+	dos_config
+	test_head_deadline
+	test_mem_drip
+	test_mem_share
+	test_upload_slots
+	test_min_rate
+	limits_config
+	t_rm reload
 	test_body_budget
 	test_upload_writers
 	t_stop

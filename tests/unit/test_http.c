@@ -969,13 +969,15 @@ END_TEST
 START_TEST(test_status_text)
 {
 	static const int codes[] = { 100, 200, 201, 202, 204, 206, 301, 307,
-	    400, 401, 403, 404, 405, 408, 411, 413, 414, 416, 429, 431, 500,
-	    501, 502, 503, 505 };
+	    400, 401, 403, 404, 405, 408, 411, 413, 414, 416, 417, 429, 431,
+	    500, 501, 502, 503, 505 };
 	size_t	 i;
 
 	ck_assert_str_eq(http_status_text(200), "OK");
 	ck_assert_str_eq(http_status_text(404), "Not Found");
 	ck_assert_str_eq(http_status_text(416), "Range Not Satisfiable");
+	/* conn.c answers an Expect it cannot meet with 417 */
+	ck_assert_str_eq(http_status_text(417), "Expectation Failed");
 	ck_assert_str_eq(http_status_text(418), "Unknown");
 	ck_assert_str_eq(http_status_text(-1), "Unknown");
 	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
