@@ -14,7 +14,9 @@
  *
  * Every open session is known here (those found on disk are counted when
  * their repository is first scanned), so that sessions are bounded per
- * client address and per repository, and a timer removes the idle ones.
+ * client address and per repository, and a timer removes the idle ones:
+ * those no byte was written to for storage.upload_expiry (asking for the
+ * status is no progress), and with no request writing or committing.
  */
 #include <sys/stat.h>
 
@@ -56,7 +58,7 @@ struct upload {
 	struct ucount	*ac;		/* its client's, NULL if unknown */
 	char		 uuid[UUID_LEN + 1];
 	uint64_t	 size;		/* of the data file */
-	time_t		 atime;		/* last used; wall clock, like mtimes */
+	time_t		 atime;		/* last written; wall clock, like mtimes */
 	struct hasher	*h;		/* covers [0, hashed); NULL if none */
 	enum digest_alg	 halg;
 	uint64_t	 hashed;
@@ -308,7 +310,6 @@ upload_find(const char *repo, const char *uuid)
 	if (u && strcmp(u->repo, repo) == 0) {
 		list_unlink(u);
 		list_push(u);
-		u->atime = time(NULL);
 		return u;
 	}
 	/* another writer's session (or a uuid of another repository) */
