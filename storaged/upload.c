@@ -1022,7 +1022,7 @@ trim_hashers(void)
 		}
 }
 
-/* Seconds between sweeps: a quarter of the expiry, from 1 s to 1 min. */
+/* Milliseconds between sweeps: a quarter of the expiry, from 1 s to 1 min. */
 static uint64_t
 sweep_interval_ms(void)
 {
