@@ -377,6 +377,7 @@ api_dispatch(struct conn *c)
 void
 api_conn_closed(struct conn *c)
 {
+	api_upload_closed(c);
 	free(c->api);
 	c->api = NULL;
 }

@@ -45,6 +45,10 @@ struct api_req {
 	int		 monolithic;		/* POST ?digest= */
 	enum up_part	 w_body, w_reply;
 	int		 w_body_err;		/* conn status of a failure */
+	/* a chunked write awaits M_UPLOAD_END: write w_id on w_link */
+	int		 w_confirm;
+	uint32_t	 w_id;
+	struct link	*w_link;
 	uint64_t	 offset;		/* upload size from storaged */
 	/* listings */
 	int		 has_n;
@@ -70,6 +74,7 @@ int	 api_query_str(struct conn *, const char *key, char *out, size_t len,
 void	 api_blob(struct conn *);
 void	 api_upload_start(struct conn *);
 void	 api_upload(struct conn *);
+void	 api_upload_closed(struct conn *);
 
 /* api_manifest.c */
 void	 api_manifest(struct conn *);

@@ -267,6 +267,39 @@ upload_next(struct conn *c)
 	api_send(c, &mb, on_upload_commit);
 }
 
+/*
+ * Tell storaged how the body of a chunked write ended: with len payload
+ * bytes (clean) or, when !clean, not whole. Only httpd can tell a clean
+ * end from a cut-off one (either closes the pipe), and storaged keeps the
+ * bytes only when told they are all there. Once, and only while storaged
+ * has not answered (after that the write is over on its side).
+ */
+static void
+upload_write_end(struct api_req *r, int clean, uint64_t len)
+{
+	struct msgb mb;
+
+	if (!r->w_confirm || r->w_reply != UPW_PENDING ||
+	    httpd_storaged() != r->w_link)
+		return;
+	r->w_confirm = 0;
+	msgb_init(&mb, M_UPLOAD_END);
+	msgb_str(&mb, A_REPO, r->repo);
+	msgb_str(&mb, A_UUID, r->uuid);
+	msgb_u64(&mb, A_REQID, r->w_id);
+	if (clean)
+		msgb_u64(&mb, A_LENGTH, len);
+	link_notify(r->w_link, &mb);
+}
+
+/* The request is over before its chunked body was: storaged undoes it. */
+void
+api_upload_closed(struct conn *c)
+{
+	if (c->api)
+		upload_write_end(c->api, 0, 0);
+}
+
 /* storaged's answer to an upload write (before or after the body ends). */
 static void
 on_upload_write(struct link *l, struct msg *m, void *arg)
@@ -274,7 +307,10 @@ on_upload_write(struct link *l, struct msg *m, void *arg)
 	struct conn *c = arg;
 	struct api_req *r = c->api;
 
-	/* an error answers now; conn drops the unread rest of the body */
+	/* an error answers now; conn drops the unread rest of the body (and
+	 * storaged is done with the write: no M_UPLOAD_END) */
+	if (m == NULL || m->type != M_UPLOAD)
+		r->w_reply = UPW_FAILED;
 	if (!upload_reply_ok(c, m, M_UPLOAD))
 		return;
 	r->offset = msg_u64(m, A_OFFSET, 0);
@@ -292,6 +328,7 @@ on_upload_body(struct conn *c, int err)
 {
 	struct api_req *r = c->api;
 
+	upload_write_end(r, err == 0, c->body_total);
 	if (err == 0) {
 		r->w_body = UPW_OK;
 		if (r->w_reply == UPW_OK)
@@ -379,9 +416,13 @@ upload_write(struct conn *c)
 	msgb_u64(&mb, A_OFFSET, off);
 	if (has_len)
 		msgb_u64(&mb, A_LENGTH, len);
+	if ((r->w_confirm = c->req.chunked))
+		msgb_u64(&mb, A_FLAGS, UPLOAD_F_CONFIRM);
 	msgb_fd(&mb, A_FD, fds[0]);
 	r->w_body = r->w_reply = UPW_PENDING;
-	conn_wait(c, st, link_request(st, &mb, on_upload_write, c));
+	r->w_link = st;
+	r->w_id = link_request(st, &mb, on_upload_write, c);
+	conn_wait(c, st, r->w_id);
 	conn_body_to_pipe(c, fds[1], on_upload_body);
 }
 
@@ -419,6 +460,8 @@ upload_session(struct conn *c)
 
 	msgb_init(&mb, M_UPLOAD_START);
 	msgb_str(&mb, A_REPO, c->api->repo);
+	/* storaged bounds the sessions one address may hold */
+	msgb_str(&mb, A_ADDR, c->addr);
 	api_send(c, &mb, on_upload_start);
 }
 

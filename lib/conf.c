@@ -181,6 +181,39 @@ set_int(struct conf_value *v, const struct conf_param_def *d, const char *text,
 	return 0;
 }
 
+/* A duration: seconds, plain or with one unit (s, m, h, d), within the
+ * parameter's limits (in seconds). */
+static int
+set_duration(struct conf_value *v, const struct conf_param_def *d,
+    const char *text, char *err, size_t errlen)
+{
+	static const struct { char u; uint64_t mul; } units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+	};
+	char num[24];
+	size_t n = strlen(text);
+	uint64_t u, mul = 1;
+
+	if (n > 0 && n < sizeof(num)) {
+		memcpy(num, text, n + 1);
+		for (size_t i = 0; i < nitems(units); i++)
+			if (num[n - 1] == units[i].u) {
+				mul = units[i].mul;
+				num[--n] = '\0';
+				break;
+			}
+	}
+	if (n == 0 || n >= sizeof(num) || parse_u64(num,
+	    (uint64_t)d->max / mul, &u) == -1 || (int64_t)(u * mul) < d->min) {
+		snprintf(err, errlen, "'%s' is not a duration (like 90s, 15m, "
+		    "1h, 7d) from %llds to %llds", text, (long long)d->min,
+		    (long long)d->max);
+		return -1;
+	}
+	v->i = (int64_t)(u * mul);
+	return 0;
+}
+
 /* Parse text as parameter p and store it; old value kept on error. */
 int
 conf_set(struct conf *c, int p, const char *text, char *err, size_t errlen)
@@ -216,6 +249,9 @@ conf_set(struct conf *c, int p, const char *text, char *err, size_t errlen)
 		break;
 	case CT_LISTEN:
 		r = set_list(&nv, text, err, errlen);
+		break;
+	case CT_DURATION:
+		r = set_duration(&nv, d, text, err, errlen);
 		break;
 	case CT_LOGLEVEL:
 		if ((nv.i = log_level_parse(text)) == -1)

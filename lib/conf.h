@@ -10,7 +10,7 @@
 #include "params.h"
 
 enum conf_type { CT_STR, CT_PATH, CT_OPTPATH, CT_USER, CT_BOOL, CT_INT,
-	CT_LISTEN, CT_LOGLEVEL };
+	CT_LISTEN, CT_LOGLEVEL, CT_DURATION };
 
 #define X_P(id, n, t, d, lo, hi, w, h) id,
 enum conf_param { CONF_PARAMS(X_P) P_MAX };
@@ -28,7 +28,8 @@ extern const struct conf_param_def conf_params[P_MAX];
 
 struct conf_value {
 	char		*s;		/* canonical text; lists joined by '\n' */
-	int64_t		 i;		/* CT_INT, CT_BOOL, CT_LOGLEVEL */
+	int64_t		 i;		/* CT_INT, CT_BOOL, CT_LOGLEVEL;
+					   CT_DURATION in seconds */
 	char		**list;		/* CT_LISTEN */
 	size_t		 nlist;
 };

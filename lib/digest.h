@@ -25,6 +25,7 @@ int	 digest_equal(const struct digest *, const struct digest *);
 /* Incremental hashing; allocation or library failure is fatal. */
 struct hasher;
 struct hasher *hasher_new(enum digest_alg);
+struct hasher *hasher_dup(const struct hasher *);
 void	 hasher_update(struct hasher *, const void *, size_t);
 void	 hasher_peek(const struct hasher *, struct digest *out);
 void	 hasher_final(struct hasher *, struct digest *out);

@@ -74,6 +74,22 @@ hasher_new(enum digest_alg alg)
 	return h;
 }
 
+/* A second hasher in the same state (to go back to if bytes are undone). */
+struct hasher *
+hasher_dup(const struct hasher *h)
+{
+	struct hasher *n;
+
+	if (h->done)
+		fatalx("dup after final");
+	n = xcalloc(1, sizeof(*n));
+	n->alg = h->alg;
+	if ((n->ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_MD_CTX_copy_ex(n->ctx, h->ctx) != 1)
+		fatalx("EVP_MD_CTX copy failed");
+	return n;
+}
+
 /* Feed len bytes to the hash. */
 void
 hasher_update(struct hasher *h, const void *p, size_t len)

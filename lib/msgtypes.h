@@ -31,7 +31,9 @@
 	ATTR(A_COUNT,	  MK_U64,   8) \
 	ATTR(A_FILTER,	  MK_STR,   256) \
 	ATTR(A_FLAGS,	  MK_U64,   8) \
-	ATTR(A_TIME,	  MK_U64,   8)
+	ATTR(A_TIME,	  MK_U64,   8) \
+	ATTR(A_ADDR,	  MK_STR,   64) \
+	ATTR(A_REQID,	  MK_U64,   8)
 
 #define MSG_TYPES(MSG, REQ, OPT) \
 	/* master <-> every worker */ \
@@ -53,9 +55,13 @@
 	MSG(M_BLOB_MOUNT,	0, REQ(A_REPO) REQ(A_DIGEST) OPT(A_FROM)) \
 	MSG(M_BLOB,		1, REQ(A_DIGEST) REQ(A_SIZE) OPT(A_FD)) \
 	/* httpd -> storaged: uploads */ \
-	MSG(M_UPLOAD_START,	0, REQ(A_REPO)) \
+	MSG(M_UPLOAD_START,	0, REQ(A_REPO) OPT(A_ADDR)) \
 	MSG(M_UPLOAD_WRITE,	0, REQ(A_REPO) REQ(A_UUID) REQ(A_OFFSET) \
-	    OPT(A_LENGTH) REQ(A_FD)) \
+	    OPT(A_LENGTH) REQ(A_FD) OPT(A_FLAGS)) \
+	/* how the body of write A_REQID ended: A_LENGTH bytes, or (none) \
+	 * it failed; a notification, never answered */ \
+	MSG(M_UPLOAD_END,	0, REQ(A_REPO) REQ(A_UUID) REQ(A_REQID) \
+	    OPT(A_LENGTH)) \
 	MSG(M_UPLOAD_STATUS,	0, REQ(A_REPO) REQ(A_UUID)) \
 	MSG(M_UPLOAD_COMMIT,	0, REQ(A_REPO) REQ(A_UUID) REQ(A_DIGEST)) \
 	MSG(M_UPLOAD_CANCEL,	0, REQ(A_REPO) REQ(A_UUID)) \
@@ -72,5 +78,9 @@
 	MSG(M_REFERRERS,	0, REQ(A_REPO) REQ(A_DIGEST) OPT(A_FILTER)) \
 	MSG(M_LIST,		1, REQ(A_BODY) OPT(A_LAST) OPT(A_FD) \
 	    OPT(A_SIZE))
+
+/* A_FLAGS of M_UPLOAD_WRITE: the body's end is confirmed by M_UPLOAD_END
+ * (a chunked body, whose clean end only httpd can tell). */
+#define UPLOAD_F_CONFIRM	0x1
 
 #endif

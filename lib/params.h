@@ -73,6 +73,15 @@
 	    W_STORAGED | W_HTTPD, "allow DELETE of manifests, tags and blobs") \
 	P(P_STORAGE_FSYNC, "storage.fsync", CT_BOOL, "true", 0, 0, W_STORAGED, \
 	    "fsync blobs and directories before a commit is acknowledged") \
+	P(P_STORAGE_UPLOAD_EXPIRY, "storage.upload_expiry", CT_DURATION, "24h", \
+	    1, 366 * 86400, W_STORAGED, \
+	    "an upload session idle this long is removed (90s, 15m, 1h, 7d)") \
+	P(P_STORAGE_UPLOADS_ADDR, "storage.max_uploads_per_address", CT_INT, \
+	    "1000", 1, 1000000, W_STORAGED, \
+	    "upload sessions one client address may have open at once") \
+	P(P_STORAGE_UPLOADS_REPO, "storage.max_uploads_per_repository", CT_INT, \
+	    "1000", 1, 1000000, W_STORAGED, \
+	    "upload sessions open at once in one repository") \
 	P(P_AUTH_DIR, "auth.dir", CT_PATH, SYSCONFDIR "/regmaster", 0, 0, \
 	    W_MASTER | W_AUTHD, "directory with password and key files; authd's chroot")
 

@@ -2,7 +2,8 @@
  * storaged.c - the content store worker: the only writer of the store.  It
  * runs in the store root (its chroot when started as root), builds the
  * metadata index once configured, and answers httpd's blob, upload,
- * manifest and listing requests; gcd may only ping it for now.
+ * manifest and listing requests; gcd may only ping it for now.  Its
+ * timers: the upload sweep (idle sessions expire) and the stop wait.
  */
 #include <unistd.h>
 
@@ -33,6 +34,7 @@ static const struct link_accept storaged_accept[] = {
 	{ PROC_HTTPD, M_BLOB_MOUNT, 0 },
 	{ PROC_HTTPD, M_UPLOAD_START, 0 },
 	{ PROC_HTTPD, M_UPLOAD_WRITE, 0 },
+	{ PROC_HTTPD, M_UPLOAD_END, 0 },
 	{ PROC_HTTPD, M_UPLOAD_STATUS, 0 },
 	{ PROC_HTTPD, M_UPLOAD_COMMIT, 0 },
 	{ PROC_HTTPD, M_UPLOAD_CANCEL, 0 },
@@ -46,7 +48,8 @@ static const struct link_accept storaged_accept[] = {
 	{ 0, 0, 0 }
 };
 
-/* Open the store and build the index, once. */
+/* Open the store and build the index, once; then the upload sessions
+ * on disk are counted and the idle ones expired, on timers. */
 static void
 storaged_ready(void)
 {
@@ -54,6 +57,7 @@ storaged_ready(void)
 		return;
 	store_init();
 	index_build();
+	upload_init();
 	ready = 1;
 }
 
@@ -81,6 +85,7 @@ peer_request(struct link *l, struct msg *m, void *arg)
 	case M_BLOB_MOUNT:	blob_mount(l, m); break;
 	case M_UPLOAD_START:	upload_start(l, m); break;
 	case M_UPLOAD_WRITE:	upload_write(l, m); break;
+	case M_UPLOAD_END:	upload_end(l, m); break;
 	case M_UPLOAD_STATUS:	upload_status(l, m); break;
 	case M_UPLOAD_COMMIT:	upload_commit(l, m); break;
 	case M_UPLOAD_CANCEL:	upload_cancel(l, m); break;

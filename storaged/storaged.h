@@ -34,12 +34,14 @@ int	 blob_link(const char *repo, const struct digest *);
 /* upload.c */
 void	 upload_start(struct link *, struct msg *);
 void	 upload_write(struct link *, struct msg *);
+void	 upload_end(struct link *, struct msg *);
 void	 upload_status(struct link *, struct msg *);
 void	 upload_commit(struct link *, struct msg *);
 void	 upload_cancel(struct link *, struct msg *);
 void	 upload_link_gone(struct link *);
 size_t	 upload_busy(void);
 void	 upload_free_all(void);
+void	 upload_init(void);
 
 /* manifest.c */
 void	 manifest_get(struct link *, struct msg *);

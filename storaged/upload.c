@@ -5,18 +5,31 @@
  * session keeps a running hash; bodies arrive through a pipe that a
  * copier thread drains into the data file (copier.c), so neither a slow
  * client nor a slow disk holds up the others.  A commit whose
- * hash is not current (storaged restarted, a chunk was rolled back, another
- * algorithm was asked for) hashes the data in steps between other work.
+ * hash is not current (storaged restarted, another algorithm was asked
+ * for) hashes the data in steps between other work.
+ *
+ * A request's bytes count only once its whole body arrived: a body cut
+ * short, malformed (httpd says so with M_UPLOAD_END) or abandoned with its
+ * link is truncated away and the hash put back as it was.
+ *
+ * Every open session is known here (those found on disk are counted when
+ * their repository is first scanned), so that sessions are bounded per
+ * client address and per repository, and a timer removes the idle ones:
+ * those no byte was written to for storage.upload_expiry (asking for the
+ * status is no progress), and with no request writing or committing.
  */
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "copier.h"
 #include "ev.h"
 #include "index.h"
@@ -24,20 +37,28 @@
 #include "regerr.h"
 #include "store.h"
 #include "storaged.h"
+#include "ucount.h"
 #include "util.h"
 
 #define CHUNK		(256 * 1024)
 #define HASH_STEP	(8 * 1024 * 1024)	/* per loop turn in a commit */
-#define UPLOADS_IN_MEMORY 1024		/* idle sessions beyond are dropped */
+#define HASHERS_MAX	1024		/* idle sessions keeping a running hash */
+#define EXPIRE_BUDGET	256		/* sessions removed per sweep step */
+#define SWEEP_MORE_MS	10		/* pause between steps of a long sweep */
+#define SCAN_STEP	64		/* repositories scanned per step */
 
 struct uwrite;
 struct ujob;
 
 struct upload {
 	struct upload	*prev, *next;	/* most recently used first */
+	struct upload	*hnext;		/* in the uuid table */
 	char		*repo;
+	struct ucount	*rc;		/* its repository's count */
+	struct ucount	*ac;		/* its client's, NULL if unknown */
 	char		 uuid[UUID_LEN + 1];
 	uint64_t	 size;		/* of the data file */
+	time_t		 atime;		/* last written; wall clock, like mtimes */
 	struct hasher	*h;		/* covers [0, hashed); NULL if none */
 	enum digest_alg	 halg;
 	uint64_t	 hashed;
@@ -55,6 +76,11 @@ struct uwrite {
 	uint64_t	 start;
 	uint64_t	 length;	/* announced, or UINT64_MAX */
 	int		 hashing;	/* the copier feeds u->h */
+	struct hasher	*hsave;		/* u->h as it was at start, if hashing */
+	int		 confirm;	/* M_UPLOAD_END tells how the body ended */
+	int		 ended;		/* END came: 1 clean (endlen), -1 failed */
+	uint64_t	 endlen;
+	int		 drained;	/* the pipe ended before END came */
 	struct copier	*c;		/* NULL once it ended */
 };
 
@@ -69,7 +95,11 @@ struct ujob {
 };
 
 static struct upload *head, *tail;
-static size_t nuploads;
+static struct upload **utab;		/* by uuid */
+static size_t utab_size, nuploads;
+static struct ucount_tab by_addr, by_repo;
+static struct ev_timer sweep_timer, scan_timer;
+static char scan_last[OCI_NAME_MAX + 1];
 static char iobuf[CHUNK];
 
 /* Put u at the head of the list of sessions. */
@@ -100,53 +130,169 @@ list_unlink(struct upload *u)
 	u->prev = u->next = NULL;
 }
 
+/* The uuid table's bucket for uuid (the uuid is random: its hex will do). */
+static struct upload **
+utab_bucket(const char *uuid)
+{
+	size_t h = 0;
+
+	for (int i = 0; i < 8; i++)
+		h = h * 16 + (size_t)(uuid[i] <= '9' ? uuid[i] - '0' :
+		    uuid[i] - 'a' + 10);
+	return &utab[h & (utab_size - 1)];
+}
+
+/* Add u to the uuid table, doubling it when it is full. */
+static void
+utab_add(struct upload *u)
+{
+	struct upload **old = utab, *e, *next;
+	size_t oldsize = utab_size;
+
+	if (nuploads >= utab_size) {
+		utab_size = utab_size ? utab_size * 2 : 256;
+		utab = xcalloc(utab_size, sizeof(*utab));
+		for (size_t i = 0; i < oldsize; i++)
+			for (e = old[i]; e; e = next) {
+				struct upload **b = utab_bucket(e->uuid);
+				next = e->hnext;
+				e->hnext = *b;
+				*b = e;
+			}
+		free(old);
+	}
+	u->hnext = *utab_bucket(u->uuid);
+	*utab_bucket(u->uuid) = u;
+}
+
+/* Take u out of the uuid table. */
+static void
+utab_del(struct upload *u)
+{
+	struct upload **pp;
+
+	for (pp = utab_bucket(u->uuid); *pp; pp = &(*pp)->hnext)
+		if (*pp == u) {
+			*pp = u->hnext;
+			return;
+		}
+	fatalx("upload %s not in its table", u->uuid);
+}
+
+/* The session uuid if known (uuids are unique across repositories). */
+static struct upload *
+utab_find(const char *uuid)
+{
+	struct upload *u;
+
+	if (utab_size == 0)
+		return NULL;
+	for (u = *utab_bucket(uuid); u; u = u->hnext)
+		if (strcmp(u->uuid, uuid) == 0)
+			return u;
+	return NULL;
+}
+
 static void	commit_finish(struct upload *, struct link *, uint32_t,
 		    const struct digest *);
 
-/* Forget a session's memory (not its files). */
+/* The session is over (committed, cancelled, expired): forget it and free
+ * its slots (not its files). */
 static void
 upload_drop(struct upload *u)
 {
 	if (u->w || u->job)
 		fatalx("dropping a busy upload");
 	list_unlink(u);
+	utab_del(u);
 	nuploads--;
+	ucount_dec(&by_repo, u->rc);
+	if (u->ac)
+		ucount_dec(&by_addr, u->ac);
 	hasher_free(u->h);
 	free(u->repo);
 	free(u);
 }
 
-/* Drop idle sessions beyond the bound; their hash is rebuilt if needed. */
-static void
-upload_trim(void)
-{
-	struct upload *u, *prev;
-
-	for (u = tail; u && u != head && nuploads > UPLOADS_IN_MEMORY;
-	    u = prev) {
-		prev = u->prev;
-		if (!u->w && !u->job)
-			upload_drop(u);
-	}
-}
-
-/* A session in memory; a fresh (empty) one gets a sha256 hasher at once. */
+/* A session in memory, counted for its repository and client (addr, or
+ * NULL when found on disk); a fresh (empty) one gets a sha256 hasher. */
 static struct upload *
-upload_new(const char *repo, const char *uuid, uint64_t size)
+upload_new(const char *repo, const char *uuid, uint64_t size,
+    const char *addr, time_t atime)
 {
 	struct upload *u = xcalloc(1, sizeof(*u));
 
 	u->repo = xstrdup(repo);
 	memcpy(u->uuid, uuid, UUID_LEN + 1);
 	u->size = size;
+	u->atime = atime;
 	if (size == 0) {
 		u->h = hasher_new(DIGEST_SHA256);
 		u->halg = DIGEST_SHA256;
 	}
+	u->rc = ucount_get(&by_repo, repo, 1);
+	u->rc->n++;
+	if (addr) {
+		u->ac = ucount_get(&by_addr, addr, 1);
+		u->ac->n++;
+	}
 	list_push(u);
+	utab_add(u);
 	nuploads++;
-	upload_trim();
 	return u;
+}
+
+/* One entry of a repository's _uploads seen by a scan: counted if it is a
+ * session we did not know, removed if it is a broken one long idle. */
+static void
+scan_entry(const char *repo, int dfd, const char *name, time_t cutoff)
+{
+	char data[UUID_LEN + 8];
+	struct stat st;
+
+	if (!uuid_valid(name) || utab_find(name))
+		return;
+	(void)snprintf(data, sizeof(data), "%.*s/data", UUID_LEN, name);
+	if (fstatat(dfd, data, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode)) {
+		(void)upload_new(repo, name, (uint64_t)st.st_size, NULL,
+		    st.st_mtime);
+		return;
+	}
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(st.st_mode) && st.st_mtime < cutoff) {
+		log_info("%s: removing broken upload %s", repo, name);
+		store_rmtree_at(dfd, name, 0);
+	}
+}
+
+/* Count the sessions of repo that are on disk, once: after that every
+ * session of it is known (a scan finds nothing new), until it has none
+ * left.  The count, or NULL when repo has none. */
+static struct ucount *
+repo_scan(const char *repo)
+{
+	char p[STORE_PATHMAX];
+	struct ucount *rc = ucount_get(&by_repo, repo, 0);
+	struct dirent *de;
+	time_t cutoff = time(NULL) - (time_t)conf_int(P_STORAGE_UPLOAD_EXPIRY);
+	DIR *dir;
+	int fd;
+
+	if ((rc && rc->scanned) || path_repo(p, sizeof(p), repo,
+	    "_uploads") == -1 || (fd = openat(store_rootfd(), p, O_RDONLY |
+	    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return rc;
+	if ((dir = fdopendir(fd)) == NULL) {
+		close(fd);
+		return rc;
+	}
+	while ((de = readdir(dir)) != NULL)
+		scan_entry(repo, dirfd(dir), de->d_name, cutoff);
+	closedir(dir);
+	if ((rc = ucount_get(&by_repo, repo, 0)) != NULL)
+		rc->scanned = 1;
+	return rc;
 }
 
 /* The session repo/uuid, from memory or else from disk; NULL if unknown. */
@@ -157,18 +303,21 @@ upload_find(const char *repo, const char *uuid)
 	struct upload *u;
 	struct stat st;
 
-	for (u = head; u; u = u->next) {
-		if (strcmp(u->uuid, uuid) == 0 && strcmp(u->repo, repo) == 0) {
-			list_unlink(u);
-			list_push(u);
-			return u;
-		}
+	if ((u = utab_find(uuid)) == NULL) {
+		(void)repo_scan(repo);
+		u = utab_find(uuid);
 	}
-	if (path_upload(p, sizeof(p), repo, uuid, "data") == -1 ||
+	if (u && strcmp(u->repo, repo) == 0) {
+		list_unlink(u);
+		list_push(u);
+		return u;
+	}
+	/* another writer's session (or a uuid of another repository) */
+	if (u || path_upload(p, sizeof(p), repo, uuid, "data") == -1 ||
 	    fstatat(store_rootfd(), p, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
 	    !S_ISREG(st.st_mode))
 		return NULL;
-	return upload_new(repo, uuid, (uint64_t)st.st_size);
+	return upload_new(repo, uuid, (uint64_t)st.st_size, NULL, time(NULL));
 }
 
 /* Validate repo and uuid and find the session; answers the error itself. */
@@ -228,15 +377,65 @@ rfc3339_now(char *out, size_t len)
 	(void)strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* The client address httpd sent, if any; -1 (answered) if malformed. */
+static int
+req_addr(struct link *l, const struct msg *m, const char **addr)
+{
+	const char *a = msg_str(m, A_ADDR);
+	size_t n;
+
+	*addr = NULL;
+	if (!msg_has(m, A_ADDR))
+		return 0;
+	n = a ? strlen(a) : 0;
+	if (n == 0 || n >= 64 || strspn(a, "0123456789abcdefABCDEF.:%"
+	    "ghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ_-") != n) {
+		errno = EINVAL;
+		reply_internal(l, m->id, "bad client address");
+		return -1;
+	}
+	*addr = a;
+	return 0;
+}
+
+/* Refuse a session past the bounds of its repository or client address:
+ * 0 it may open, -1 answered 429. */
+static int
+quota_check(struct link *l, uint32_t id, const char *repo, const char *addr)
+{
+	struct ucount *rc = repo_scan(repo);
+	struct ucount *ac = addr ? ucount_get(&by_addr, addr, 0) : NULL;
+	unsigned nr = rc ? rc->n : 0;
+	int64_t maxr = conf_int(P_STORAGE_UPLOADS_REPO);
+	int64_t maxa = conf_int(P_STORAGE_UPLOADS_ADDR);
+	char text[256];
+
+	if ((int64_t)nr >= maxr)
+		(void)snprintf(text, sizeof(text), "too many open upload "
+		    "sessions in this repository (%lld): finish or cancel "
+		    "some, or wait until idle ones expire", (long long)maxr);
+	else if (ac && (int64_t)ac->n >= maxa)
+		(void)snprintf(text, sizeof(text), "too many open upload "
+		    "sessions from this address (%lld): finish or cancel "
+		    "some, or wait until idle ones expire", (long long)maxa);
+	else
+		return 0;
+	log_info("%s: upload refused for %s: %s", repo, addr ? addr : "?",
+	    text);
+	link_reply_err(l, id, RE_TOOMANYREQUESTS, text);
+	return -1;
+}
+
 /* M_UPLOAD_START: _uploads/<uuid>/{data,startedat}. */
 void
 upload_start(struct link *l, struct msg *m)
 {
 	char dir[STORE_PATHMAX], data[STORE_PATHMAX], sa[STORE_PATHMAX];
 	char uuid[UUID_LEN + 1], now[64];
-	const char *repo;
+	const char *repo, *addr;
 
-	if (req_repo(l, m, A_REPO, &repo) == -1)
+	if (req_repo(l, m, A_REPO, &repo) == -1 ||
+	    req_addr(l, m, &addr) == -1)
 		return;
 	uuid_new(uuid);
 	if (path_upload(dir, sizeof(dir), repo, uuid, NULL) == -1 ||
@@ -245,6 +444,8 @@ upload_start(struct link *l, struct msg *m)
 		link_reply_err(l, m->id, RE_NAME_INVALID, "name too long");
 		return;
 	}
+	if (quota_check(l, m->id, repo, addr) == -1)
+		return;
 	rfc3339_now(now, sizeof(now));
 	if (store_mkdirs(dir) == -1 || small_file(data, "") == -1 ||
 	    small_file(sa, now) == -1) {
@@ -253,7 +454,7 @@ upload_start(struct link *l, struct msg *m)
 		return;
 	}
 	(void)repo_get(repo);
-	reply_upload(l, m->id, upload_new(repo, uuid, 0));
+	reply_upload(l, m->id, upload_new(repo, uuid, 0, addr, time(NULL)));
 }
 
 /* M_UPLOAD_STATUS: the current offset. */
@@ -279,36 +480,22 @@ write_account(struct uwrite *w, const struct copy_result *r)
 
 static void	on_copied(void *, const struct copy_result *);
 
-/* Stop a write: no answer (the caller gave one or the link is gone). The
- * whole chunks copied so far stay, and the data size is the offset; a copy
- * that had ended on its own is settled as its callback would have, with
- * nobody to answer (a failed body is rolled back). */
+/* The write is settled (answered, or nobody to answer): free it. */
 static void
 write_end(struct uwrite *w)
 {
-	struct copier *c = w->c;
-	struct copy_result r;
-
-	if (c) {
-		w->c = NULL;
-		copier_stop(c, &r);
-		if (r.status != COPY_STOPPED) {
-			w->l = NULL;
-			on_copied(w, &r);	/* ends in write_end again */
-			return;
-		}
-		write_account(w, &r);
-		if (ftruncate(w->datafd, (off_t)w->u->size) == -1)
-			log_warn("upload %s: truncate to %llu", w->u->uuid,
-			    (unsigned long long)w->u->size);
-	}
+	if (w->c)
+		fatalx("upload %s: ending a write still copying", w->u->uuid);
 	close(w->pipefd);
 	close(w->datafd);
+	hasher_free(w->hsave);
 	w->u->w = NULL;
+	w->u->atime = time(NULL);
 	free(w);
 }
 
-/* Roll the data back to where this write started and answer code. */
+/* Roll the data back to where this write started (and the hash with it),
+ * answer code if someone waits, and end the write. */
 static void
 write_fail(struct uwrite *w, int code, const char *text)
 {
@@ -316,6 +503,9 @@ write_fail(struct uwrite *w, int code, const char *text)
 
 	if (code == RE_INTERNAL)
 		log_warn("upload %s: %s", u->uuid, text);
+	else
+		log_debug("upload %s: %s; back to %llu", u->uuid, text,
+		    (unsigned long long)w->start);
 	u->size = w->start;
 	if (ftruncate(w->datafd, (off_t)w->start) == -1) {
 		struct stat st;
@@ -324,23 +514,57 @@ write_fail(struct uwrite *w, int code, const char *text)
 			fatal("fstat upload %s", u->uuid);
 		u->size = (uint64_t)st.st_size;
 	}
-	if (u->hashed > u->size) {
-		/* the hash cannot be rolled back: rebuilt at commit */
+	if (w->hsave) {
+		hasher_free(u->h);
+		u->h = w->hsave;
+		w->hsave = NULL;
+		u->hashed = w->start;
+	} else if (u->hashed > u->size) {
+		/* no state to go back to: rebuilt at commit */
 		hasher_free(u->h);
 		u->h = NULL;
 		u->hashed = 0;
 	}
+	if (u->hashed > u->size)	/* truncate failed below start */
+		fatalx("upload %s: hash past the data", u->uuid);
 	if (w->l)
 		link_reply_err(w->l, w->id, code, text);
 	write_end(w);
 }
 
-/* The body ended: check the announced length and answer. */
+/* Stop a write nobody will be answered for (its link went, the upload is
+ * cancelled, storaged stops): the copy is stopped and, since its body
+ * did not arrive whole, undone. */
+static void
+write_abort(struct uwrite *w)
+{
+	struct copy_result r;
+
+	if (w->c) {
+		copier_stop(w->c, &r);
+		w->c = NULL;
+		write_account(w, &r);
+	}
+	w->l = NULL;
+	write_fail(w, RE_BLOB_UPLOAD_INVALID, "request abandoned");
+}
+
+/* The body ended (and httpd said how, when it must): check and answer. */
 static void
 write_done(struct uwrite *w)
 {
 	struct upload *u = w->u;
 
+	if (w->confirm && w->ended < 0) {
+		write_fail(w, RE_BLOB_UPLOAD_INVALID, "incomplete or "
+		    "malformed request body");
+		return;
+	}
+	if (w->confirm && u->size - w->start != w->endlen) {
+		write_fail(w, RE_SIZE_INVALID, "body length differs from "
+		    "what the client sent");
+		return;
+	}
 	if (w->length != UINT64_MAX && u->size - w->start != w->length) {
 		write_fail(w, RE_SIZE_INVALID, "body length differs from "
 		    "Content-Length");
@@ -360,11 +584,14 @@ on_copied(void *arg, const struct copy_result *r)
 	w->c = NULL;
 	write_account(w, r);
 	switch (r->status) {
-	case COPY_STOPPED:	/* never a callback's: write_end keeps them */
-		write_end(w);
+	case COPY_STOPPED:	/* never a callback's: only copier_stop's */
+		write_fail(w, RE_INTERNAL, "upload copy stopped");
 		break;
 	case COPY_EOF:
-		write_done(w);
+		if (w->confirm && !w->ended)
+			w->drained = 1;	/* M_UPLOAD_END settles it */
+		else
+			write_done(w);
 		break;
 	case COPY_TOO_LONG:
 		write_fail(w, RE_SIZE_INVALID, "body longer than Content-Length");
@@ -417,6 +644,8 @@ write_begin(struct uwrite *w)
 
 	w->hashing = u->h != NULL && u->hashed == u->size;
 	spec.h = w->hashing ? u->h : NULL;
+	/* what a failed body goes back to */
+	w->hsave = w->hashing ? hasher_dup(u->h) : NULL;
 	u->w = w;
 	if ((w->c = copier_start(&spec, on_copied, w)) != NULL)
 		return;
@@ -457,7 +686,42 @@ upload_write(struct link *l, struct msg *m)
 	w->start = u->size;
 	w->length = msg_has(m, A_LENGTH) ? msg_u64(m, A_LENGTH, 0) :
 	    UINT64_MAX;
+	w->confirm = (msg_u64(m, A_FLAGS, 0) & UPLOAD_F_CONFIRM) != 0;
 	write_begin(w);
+}
+
+/* M_UPLOAD_END (never answered): how the body of a confirmed write
+ * ended.  A failed one is stopped and undone now; a clean one is settled
+ * once the pipe has been drained too. */
+void
+upload_end(struct link *l, struct msg *m)
+{
+	const char *repo = msg_str(m, A_REPO), *uuid = msg_str(m, A_UUID);
+	struct copy_result r;
+	struct upload *u;
+	struct uwrite *w;
+
+	if (repo == NULL || uuid == NULL || (u = utab_find(uuid)) == NULL ||
+	    strcmp(u->repo, repo) != 0 || (w = u->w) == NULL || w->l != l ||
+	    w->id != msg_u64(m, A_REQID, 0) || !w->confirm || w->ended) {
+		/* the write was answered already (an error): nothing to do */
+		log_debug("end of a write not in progress on %s",
+		    uuid ? uuid : "?");
+		return;
+	}
+	w->ended = msg_has(m, A_LENGTH) ? 1 : -1;
+	w->endlen = msg_u64(m, A_LENGTH, 0);
+	if (w->ended < 0 && w->c) {
+		copier_stop(w->c, &r);
+		w->c = NULL;
+		if (r.status != COPY_STOPPED) {
+			on_copied(w, &r);	/* ended on its own: settles */
+			return;
+		}
+		write_account(w, &r);
+		write_done(w);
+	} else if (w->drained)
+		write_done(w);
 }
 
 /* --- commit and cancel --- */
@@ -633,7 +897,7 @@ upload_cancel(struct link *l, struct msg *m)
 		if (u->w->l)
 			link_reply_err(u->w->l, u->w->id,
 			    RE_BLOB_UPLOAD_UNKNOWN, "upload cancelled");
-		write_end(u->w);
+		write_abort(u->w);
 	}
 	if (u->job) {
 		if (u->job->l)
@@ -650,9 +914,9 @@ upload_cancel(struct link *l, struct msg *m)
 	link_reply_done(l, m->id);
 }
 
-/* The link l is going away: stop its writes where they are (the data file
- * keeps every byte written, and its size is the offset) and its commits
- * (the hash keeps what it covered). */
+/* The link l is going away: its writes are stopped and undone (their
+ * bodies did not arrive whole; the offset is the one before each) and its
+ * commits stopped (the hash keeps what it covered). */
 void
 upload_link_gone(struct link *l)
 {
@@ -664,7 +928,7 @@ upload_link_gone(struct link *l)
 			copier_cancel(u->w->c);
 	for (u = head; u; u = u->next) {
 		if (u->w && u->w->l == l)
-			write_end(u->w);
+			write_abort(u->w);
 		if (u->job && u->job->l == l)
 			job_end(u->job);
 	}
@@ -682,7 +946,8 @@ upload_busy(void)
 	return n;
 }
 
-/* Free every session's memory (tests, leak checks). */
+/* Free every session's memory (tests, leak checks, a stop that timed
+ * out: the writes still in flight are undone). */
 void
 upload_free_all(void)
 {
@@ -693,9 +958,128 @@ upload_free_all(void)
 			copier_cancel(u->w->c);
 	while ((u = head) != NULL) {
 		if (u->w)
-			write_end(u->w);
+			write_abort(u->w);
 		if (u->job)
 			job_end(u->job);
 		upload_drop(u);
 	}
+	ev_timer_cancel(&sweep_timer);
+	ev_timer_cancel(&scan_timer);
+	ucount_clear(&by_addr);
+	ucount_clear(&by_repo);
+	free(utab);
+	utab = NULL;
+	utab_size = 0;
+}
+
+/* --- expiry --- */
+
+/* Remove an idle session's files and forget it; 0 done, -1 it is in use
+ * after all (its data changed since, as another writer's would). */
+static int
+expire_one(struct upload *u, time_t cutoff)
+{
+	char p[STORE_PATHMAX];
+	struct stat st;
+	int fd;
+
+	if (path_upload(p, sizeof(p), u->repo, u->uuid, "data") == 0 &&
+	    fstatat(store_rootfd(), p, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    st.st_mtime > cutoff) {
+		u->atime = st.st_mtime;
+		return -1;
+	}
+	/* no rename and fsync as a cancel does: an expired session that a
+	 * crash brings back only expires again */
+	if (path_repo(p, sizeof(p), u->repo, "_uploads") == 0 &&
+	    (fd = openat(store_rootfd(), p, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) != -1) {
+		store_rmtree_at(fd, u->uuid, 0);
+		close(fd);
+	}
+	log_info("%s: upload %s expired (idle for %llds)", u->repo, u->uuid,
+	    (long long)(time(NULL) - u->atime));
+	upload_drop(u);
+	return 0;
+}
+
+/* Idle sessions beyond HASHERS_MAX give up their running hash (least
+ * recently used first; a commit rebuilds it). */
+static void
+trim_hashers(void)
+{
+	struct upload *u;
+	size_t n = 0;
+
+	for (u = head; u; u = u->next)
+		n += u->h != NULL;
+	for (u = tail; u && n > HASHERS_MAX; u = u->prev)
+		if (u->h && !u->w && !u->job) {
+			hasher_free(u->h);
+			u->h = NULL;
+			u->hashed = 0;
+			n--;
+		}
+}
+
+/* Milliseconds between sweeps: a quarter of the expiry, from 1 s to 1 min. */
+static uint64_t
+sweep_interval_ms(void)
+{
+	int64_t s = conf_int(P_STORAGE_UPLOAD_EXPIRY) / 4;
+
+	return (uint64_t)(s < 1 ? 1 : s > 60 ? 60 : s) * 1000;
+}
+
+/* Remove the sessions idle past storage.upload_expiry, a bounded number
+ * per step so that a mass expiry does not stall the loop. */
+static void
+sweep(void *arg)
+{
+	time_t cutoff = time(NULL) - (time_t)conf_int(P_STORAGE_UPLOAD_EXPIRY);
+	struct upload *u, *prev;
+	unsigned removed = 0;
+
+	for (u = tail; u; u = prev) {
+		prev = u->prev;
+		if (u->w || u->job || u->atime > cutoff)
+			continue;
+		if (expire_one(u, cutoff) == 0 && ++removed == EXPIRE_BUDGET) {
+			ev_timer_arm(&sweep_timer, SWEEP_MORE_MS);
+			return;
+		}
+	}
+	trim_hashers();
+	ev_timer_arm(&sweep_timer, sweep_interval_ms());
+}
+
+/* Count the sessions on disk, a few repositories per step, in name order
+ * (so repositories created meanwhile do not disturb the walk); a
+ * repository used before its turn was scanned then. */
+static void
+scan_step(void *arg)
+{
+	size_t i = scan_last[0] ? repo_upper(scan_last) : 0;
+	struct repo *r;
+
+	for (int k = 0; k < SCAN_STEP; k++, i++) {
+		if (i >= repo_count()) {
+			log_info("uploads: %zu sessions open", nuploads);
+			return;
+		}
+		r = repo_at(i);
+		(void)repo_scan(r->name);
+		(void)str_copy(scan_last, r->name, sizeof(scan_last));
+	}
+	ev_timer_arm(&scan_timer, 0);
+}
+
+/* Once the index is built: find the sessions on disk and start expiring. */
+void
+upload_init(void)
+{
+	ev_timer_init(&scan_timer, scan_step, NULL);
+	ev_timer_init(&sweep_timer, sweep, NULL);
+	ev_timer_arm(&scan_timer, 0);
+	ev_timer_arm(&sweep_timer, sweep_interval_ms());
 }

@@ -180,6 +180,46 @@ START_TEST(man_page_lists_every_key)
 }
 END_TEST
 
+/* Durations: plain seconds or one unit (s, m, h, d), as a string or an
+ * integer in the file, bounded by the parameter's limits in seconds. */
+START_TEST(durations)
+{
+	static const struct { const char *text; int64_t secs; } good[] = {
+		{ "90s", 90 }, { "15m", 900 }, { "1h", 3600 }, { "7d", 604800 },
+		{ "3600", 3600 }, { "1s", 1 }, { "366d", 366 * 86400 },
+	};
+	static const char *bad[] = {
+		"", "h", "1x", "1.5h", "-1h", "1hs", "5ms", "0s", "0", "367d",
+		"1 h", "h1", "99999999999999999999d", "1d1h",
+	};
+	struct conf *c = conf_new();
+	char err[256];
+
+	ck_assert_int_eq(c->v[P_STORAGE_UPLOAD_EXPIRY].i, 86400);
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		ck_assert_msg(conf_set(c, P_STORAGE_UPLOAD_EXPIRY, good[i].text,
+		    err, sizeof(err)) == 0, "%s: %s", good[i].text, err);
+		ck_assert_int_eq(c->v[P_STORAGE_UPLOAD_EXPIRY].i, good[i].secs);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(conf_set(c, P_STORAGE_UPLOAD_EXPIRY, bad[i], err,
+		    sizeof(err)) == -1, "'%s' accepted", bad[i]);
+		ck_assert_int_eq(c->v[P_STORAGE_UPLOAD_EXPIRY].i, 366 * 86400);
+	}
+	conf_free(c);
+	ck_assert_int_eq(load("storage = { upload_expiry = \"2h\"; };\n", err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(conf_int(P_STORAGE_UPLOAD_EXPIRY), 7200);
+	ck_assert_int_eq(load("storage = { upload_expiry = 120; };\n", err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(conf_int(P_STORAGE_UPLOAD_EXPIRY), 120);
+	expect_error("\nstorage = { upload_expiry = \"soon\"; };\n", 2,
+	    "storage.upload_expiry");
+	expect_error("storage = { upload_expiry = true; };\n", 1,
+	    "upload_expiry");
+}
+END_TEST
+
 static Suite *
 conf_suite(void)
 {
@@ -194,6 +234,7 @@ conf_suite(void)
 	tcase_add_test(tc, conf_set_validates);
 	tcase_add_test(tc, printed_defaults_read_back);
 	tcase_add_test(tc, man_page_lists_every_key);
+	tcase_add_test(tc, durations);
 	suite_add_tcase(s, tc);
 	return s;
 }

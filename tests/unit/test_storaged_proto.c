@@ -39,6 +39,7 @@
 #include "regerr.h"
 
 #define REPO	"team/app"
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
 struct sd {
 	pid_t	 pid;
@@ -47,6 +48,9 @@ struct sd {
 	char	 dir[PATH_MAX];
 	uint32_t nextid;
 };
+
+/* More configuration for the next sd_start: name, value pairs. */
+static const char *extra_conf[4][2];
 
 /* Set while a test expects storaged to die under it (crash tests). */
 static jmp_buf *crash_jmp;
@@ -146,6 +150,8 @@ configure(struct sd *s, int del)
 	    "true");
 	if (getenv("STORAGED_DEBUG"))
 		conf_set(s, "log_level", "debug");
+	for (size_t i = 0; i < nitems(extra_conf) && extra_conf[i][0]; i++)
+		conf_set(s, extra_conf[i][0], extra_conf[i][1]);
 	conf_end(s);
 	msgb_init(&mb, M_PING);
 	xsend(s->ctl, &mb, ++s->nextid);
@@ -625,6 +631,228 @@ START_TEST(upload_busy_and_cancel)
 	m = up_write(&s, REPO, "00000000-0000-4000-8000-000000000000", 0, "x",
 	    1, 0, 0);
 	ck_assert_uint_eq(errcode(m), RE_BLOB_UPLOAD_UNKNOWN);
+	sd_finish(&s);
+}
+END_TEST
+
+/* Send an M_UPLOAD_WRITE that httpd will confirm (a chunked body) with
+ * request id id; the write end of its pipe is returned. */
+static int
+up_write_confirmed(struct sd *s, const char *uuid, uint32_t id)
+{
+	struct msgb mb;
+	int pp[2];
+
+	ck_assert_int_eq(pipe2(pp, O_CLOEXEC), 0);
+	msgb_init(&mb, M_UPLOAD_WRITE);
+	msgb_str(&mb, A_REPO, REPO);
+	msgb_str(&mb, A_UUID, uuid);
+	msgb_u64(&mb, A_OFFSET, UINT64_MAX);
+	msgb_u64(&mb, A_FLAGS, UPLOAD_F_CONFIRM);
+	msgb_fd(&mb, A_FD, pp[0]);
+	xsend(s->fd, &mb, id);
+	return pp[1];
+}
+
+/* M_UPLOAD_END for write id: clean with len bytes, or (len < 0) failed. */
+static void
+up_end(struct sd *s, const char *uuid, uint32_t id, int64_t len)
+{
+	struct msgb mb;
+
+	msgb_init(&mb, M_UPLOAD_END);
+	msgb_str(&mb, A_REPO, REPO);
+	msgb_str(&mb, A_UUID, uuid);
+	msgb_u64(&mb, A_REQID, id);
+	if (len >= 0)
+		msgb_u64(&mb, A_LENGTH, (uint64_t)len);
+	xsend(s->fd, &mb, 0);
+}
+
+/* The reply to request id (others are dropped). */
+static struct msg *
+reply_to(struct sd *s, uint32_t id)
+{
+	do
+		xrecv(s->fd);
+	while (rep.id != id);
+	return &rep;
+}
+
+static uint64_t
+up_offset(struct sd *s, const char *uuid)
+{
+	struct msg *m = up_simple(s, M_UPLOAD_STATUS, REPO, uuid, NULL);
+
+	ck_assert_int_eq(m->type, M_UPLOAD);
+	return msg_u64(m, A_OFFSET, UINT64_MAX);
+}
+
+/* A confirmed (chunked) write keeps its bytes only when M_UPLOAD_END says
+ * the body ended whole, with as many bytes as arrived; otherwise the
+ * upload is back where it was, hash included, and commits as if the failed
+ * writes never happened. */
+START_TEST(upload_confirmed_end)
+{
+	char uuid[64], dg[DIGEST_STRMAX];
+	struct sd s;
+	struct msg *m;
+	int fd;
+
+	dstr("abcdefgh", 8, DIGEST_SHA256, dg);
+	sd_start(&s, NULL, 1);
+	up_start(&s, REPO, uuid);
+	m = up_write(&s, REPO, uuid, 0, "abc", 3, 1, 3);
+	ck_assert_uint_eq(msg_u64(m, A_OFFSET, 0), 3);
+	/* the body failed after some bytes (malformed chunk, cut off) */
+	fd = up_write_confirmed(&s, uuid, 501);
+	write_all(fd, "XXXXX", 5);
+	close(fd);
+	up_end(&s, uuid, 501, -1);
+	ck_assert_uint_eq(errcode(reply_to(&s, 501)), RE_BLOB_UPLOAD_INVALID);
+	ck_assert_uint_eq(up_offset(&s, uuid), 3);
+	/* the failure is told while the body still flows */
+	fd = up_write_confirmed(&s, uuid, 502);
+	write_all(fd, "YYYY", 4);
+	up_end(&s, uuid, 502, -1);
+	ck_assert_uint_eq(errcode(reply_to(&s, 502)), RE_BLOB_UPLOAD_INVALID);
+	close(fd);
+	ck_assert_uint_eq(up_offset(&s, uuid), 3);
+	/* httpd saw another length than arrived */
+	fd = up_write_confirmed(&s, uuid, 503);
+	write_all(fd, "ZZZZZ", 5);
+	close(fd);
+	up_end(&s, uuid, 503, 4);
+	ck_assert_uint_eq(errcode(reply_to(&s, 503)), RE_SIZE_INVALID);
+	ck_assert_uint_eq(up_offset(&s, uuid), 3);
+	/* an END for another write changes nothing; the clean end may come
+	 * before the pipe is drained */
+	fd = up_write_confirmed(&s, uuid, 504);
+	up_end(&s, uuid, 9999, -1);
+	up_end(&s, uuid, 504, 5);
+	write_all(fd, "defgh", 5);
+	close(fd);
+	m = reply_to(&s, 504);
+	ck_assert_int_eq(m->type, M_UPLOAD);
+	ck_assert_uint_eq(msg_u64(m, A_OFFSET, 0), 8);
+	/* an END for a write that is over is ignored */
+	up_end(&s, uuid, 504, -1);
+	ck_assert_uint_eq(up_offset(&s, uuid), 8);
+	m = up_simple(&s, M_UPLOAD_COMMIT, REPO, uuid, dg);
+	ck_assert_int_eq(m->type, M_BLOB);
+	sd_finish(&s);
+}
+END_TEST
+
+/* A write whose link goes before the body was confirmed is undone. */
+START_TEST(upload_confirmed_link_death)
+{
+	char uuid[64];
+	struct msgb mb;
+	struct sd s;
+	int fd, link[2];
+
+	sd_start(&s, NULL, 1);
+	up_start(&s, REPO, uuid);
+	(void)up_write(&s, REPO, uuid, 0, "abc", 3, 1, 3);
+	fd = up_write_confirmed(&s, uuid, 601);
+	write_all(fd, "partial", 7);
+	close(fd);
+	usleep(100 * 1000);
+	close(s.fd);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
+	    link), 0);
+	msgb_init(&mb, M_PEER);
+	msgb_u64(&mb, A_PEER, PROC_HTTPD);
+	msgb_fd(&mb, A_FD, link[1]);
+	xsend(s.ctl, &mb, ++s.nextid);
+	s.fd = link[0];
+	usleep(100 * 1000);
+	ck_assert_uint_eq(up_offset(&s, uuid), 3);
+	sd_finish(&s);
+}
+END_TEST
+
+/* M_UPLOAD_START from addr; the reply. */
+static struct msg *
+up_start_from(struct sd *s, const char *repo, const char *addr)
+{
+	struct msgb mb;
+
+	msgb_init(&mb, M_UPLOAD_START);
+	msgb_str(&mb, A_REPO, repo);
+	msgb_str(&mb, A_ADDR, addr);
+	return call(s, &mb);
+}
+
+/* Sessions are bounded per address and per repository; a cancelled one
+ * frees its slot; after a restart the sessions on disk still count. */
+START_TEST(upload_quotas)
+{
+	char uuid[64];
+	struct sd s;
+	struct msg *m;
+
+	extra_conf[0][0] = "storage.max_uploads_per_address";
+	extra_conf[0][1] = "2";
+	extra_conf[1][0] = "storage.max_uploads_per_repository";
+	extra_conf[1][1] = "3";
+	sd_start(&s, NULL, 1);
+	ck_assert_int_eq(up_start_from(&s, REPO, "10.0.0.1")->type, M_UPLOAD);
+	snprintf(uuid, sizeof(uuid), "%s", msg_str(&rep, A_UUID));
+	ck_assert_int_eq(up_start_from(&s, REPO, "10.0.0.1")->type, M_UPLOAD);
+	m = up_start_from(&s, "other/repo", "10.0.0.1");
+	ck_assert_uint_eq(errcode(m), RE_TOOMANYREQUESTS);
+	ck_assert_ptr_nonnull(strstr(msg_str(m, A_TEXT), "address"));
+	ck_assert_int_eq(up_start_from(&s, REPO, "10.0.0.2")->type, M_UPLOAD);
+	m = up_start_from(&s, REPO, "10.0.0.3");
+	ck_assert_uint_eq(errcode(m), RE_TOOMANYREQUESTS);
+	ck_assert_ptr_nonnull(strstr(msg_str(m, A_TEXT), "repository"));
+	ck_assert_int_eq(up_start_from(&s, "other/repo", "10.0.0.3")->type,
+	    M_UPLOAD);
+	m = up_simple(&s, M_UPLOAD_CANCEL, REPO, uuid, NULL);
+	ck_assert_int_eq(m->type, M_DONE);
+	ck_assert_int_eq(up_start_from(&s, REPO, "10.0.0.1")->type, M_UPLOAD);
+	ck_assert_uint_eq(errcode(up_start_from(&s, REPO, "10.0.0.4")),
+	    RE_TOOMANYREQUESTS);
+	ck_assert_uint_eq(errcode(up_start_from(&s, REPO, "bad addr")),
+	    RE_INTERNAL);
+	sd_stop(&s, SIGKILL);
+	sd_start(&s, s.dir, 1);
+	ck_assert_uint_eq(errcode(up_start_from(&s, REPO, "10.0.0.9")),
+	    RE_TOOMANYREQUESTS);
+	ck_assert_int_eq(up_start_from(&s, "new/repo", "10.0.0.1")->type,
+	    M_UPLOAD);
+	memset(extra_conf, 0, sizeof(extra_conf));
+	sd_finish(&s);
+}
+END_TEST
+
+/* A session idle past storage.upload_expiry is removed, files and all. */
+START_TEST(upload_expiry)
+{
+	char uuid[64], p[PATH_MAX + 256];
+	struct stat st;
+	struct sd s;
+	int i;
+
+	extra_conf[0][0] = "storage.upload_expiry";
+	extra_conf[0][1] = "1s";
+	sd_start(&s, NULL, 1);
+	up_start(&s, REPO, uuid);
+	(void)up_write(&s, REPO, uuid, 0, "abc", 3, 1, 3);
+	snprintf(p, sizeof(p), "%s/docker/registry/v2/repositories/" REPO
+	    "/_uploads/%s", s.dir, uuid);
+	ck_assert_int_eq(stat(p, &st), 0);
+	for (i = 0; i < 100; i++) {
+		if (errcode(up_simple(&s, M_UPLOAD_STATUS, REPO, uuid, NULL)) ==
+		    RE_BLOB_UPLOAD_UNKNOWN)
+			break;
+		usleep(100 * 1000);
+	}
+	ck_assert_int_lt(i, 100);
+	ck_assert_int_eq(stat(p, &st), -1);
+	memset(extra_conf, 0, sizeof(extra_conf));
 	sd_finish(&s);
 }
 END_TEST
@@ -2043,6 +2271,10 @@ suite(void)
 	tcase_add_test(tc, upload_chunks);
 	tcase_add_test(tc, upload_busy_and_cancel);
 	tcase_add_test(tc, upload_survives_restart);
+	tcase_add_test(tc, upload_confirmed_end);
+	tcase_add_test(tc, upload_confirmed_link_death);
+	tcase_add_test(tc, upload_quotas);
+	tcase_add_test(tc, upload_expiry);
 	tcase_add_test(tc, mount);
 	tcase_add_test(tc, manifest_put_get_delete);
 	tcase_add_test(tc, manifest_rejects);
