@@ -1,5 +1,6 @@
 /* worker.c - the common life of a worker process. */
 #include <errno.h>
+#include <jansson.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "log.h"
 #include "privsep.h"
 #include "proc.h"
+#include "sandbox.h"
 #include "util.h"
 #include "worker.h"
 
@@ -35,6 +37,7 @@ static const struct worker_ops *ops;
 static struct link *master;
 static struct conf *pending;		/* being filled by M_CONF_SET */
 static int configured_once;
+static int sandboxed;			/* sandbox.seccomp at the first conf */
 static int stopping;
 
 static const struct link_accept common_accept[] = {
@@ -92,6 +95,13 @@ on_conf_end(struct link *l, struct msg *m)
 	conf_free(old);
 	pending = NULL;
 	log_setlevel((int)conf_int(P_LOG_LEVEL));
+	/* the filter goes on once, before the worker does any work */
+	if (!configured_once) {
+		sandboxed = conf_bool(P_SANDBOX_SECCOMP);
+		sandbox_start(ops->id, sandboxed);
+	} else if (conf_bool(P_SANDBOX_SECCOMP) != sandboxed)
+		log_info("sandbox.seccomp changes when %s restarts",
+		    proc_name(ops->id));
 	if (ops->configured)
 		ops->configured(!configured_once);
 	configured_once = 1;
@@ -233,6 +243,12 @@ worker_main(int argc, char **argv, const struct worker_ops *o)
 	signal(SIGPIPE, SIG_IGN);
 	if (priv_is_root() && user == NULL)
 		fatalx("started as root without a user to drop to");
+	/*
+	 * jansson seeds its hash tables from /dev/urandom on first use; in
+	 * the chroot (and under the filter) it would fall back to time and
+	 * pid, which a client could guess: seed while the file is there.
+	 */
+	json_object_seed(0);
 	priv_drop(user, dir, group_of);
 	conf_use(conf_new());
 	ev_init();
