@@ -55,6 +55,7 @@ log_init(const char *procname, int dest)
 	}
 }
 
+/* Where lines go (enum log_dest): the SIGSYS handler writes there too. */
 int
 log_getdest(void)
 {

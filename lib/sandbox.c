@@ -45,6 +45,7 @@ struct sb_prog {
 	int			overflow;
 };
 
+/* Append one instruction; too many marks the program unusable. */
 static void
 emit(struct sb_prog *p, struct sock_filter f)
 {
@@ -250,6 +251,7 @@ on_sigsys(int signo, siginfo_t *si, void *ctx)
 }
 
 #ifdef SB_ARCH
+/* Install proc's filter on every thread, SIGSYS handler first. */
 int
 sandbox_install(int proc)
 {
@@ -284,6 +286,7 @@ sandbox_install(int proc)
 	return 0;
 }
 #else
+/* No filter for this architecture. */
 int
 sandbox_install(int proc)
 {
@@ -292,6 +295,7 @@ sandbox_install(int proc)
 }
 #endif
 
+/* Why this build cannot filter its workers, or NULL. */
 const char *
 sandbox_unavailable(void)
 {
@@ -310,6 +314,7 @@ sandbox_unavailable(void)
 #endif
 }
 
+/* Filter this worker as configured, saying so when it does not. */
 void
 sandbox_start(int proc, int enabled)
 {

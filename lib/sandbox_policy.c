@@ -254,6 +254,7 @@ static const struct sb_promise *const gcd_promises[] = {
 	COMMON, &p_rpath, NULL
 };
 
+/* The promises worker id keeps; master and unknown ids have none. */
 const struct sb_promise *const *
 sandbox_policy(int id)
 {
