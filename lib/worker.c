@@ -1,10 +1,12 @@
 /* worker.c - the common life of a worker process. */
 #include <errno.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 
@@ -207,6 +209,22 @@ merged_accept(const struct link_accept *extra)
 	return accept_all;
 }
 
+/*
+ * Libraries read some files on first use; in the chroot they are missing
+ * and under the seccomp filter httpd may not open them: read them now.
+ * jansson seeds its hash tables from /dev/urandom (else from time and pid,
+ * which a client could guess), OpenSSL reads openssl.cnf (and may load
+ * modules: executable mappings the filter forbids), syslog(3) the zone.
+ */
+static void
+preload_files(void)
+{
+	json_object_seed(0);
+	if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1)
+		log_warnx("OpenSSL configuration not loaded");
+	tzset();
+}
+
 static void
 usage(const char *name)
 {
@@ -243,12 +261,7 @@ worker_main(int argc, char **argv, const struct worker_ops *o)
 	signal(SIGPIPE, SIG_IGN);
 	if (priv_is_root() && user == NULL)
 		fatalx("started as root without a user to drop to");
-	/*
-	 * jansson seeds its hash tables from /dev/urandom on first use; in
-	 * the chroot (and under the filter) it would fall back to time and
-	 * pid, which a client could guess: seed while the file is there.
-	 */
-	json_object_seed(0);
+	preload_files();
 	priv_drop(user, dir, group_of);
 	conf_use(conf_new());
 	ev_init();
