@@ -329,6 +329,6 @@ sandbox_start(int proc, int enabled)
 		return;
 	}
 	if (sandbox_install(proc) == -1)
-		fatal("seccomp filter");
+		fatal("seccomp filter (sandbox.seccomp = false runs without)");
 	log_debug("seccomp filter installed");
 }
