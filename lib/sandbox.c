@@ -283,7 +283,7 @@ sandbox_install(int proc)
 			errno = EBUSY;
 		return -1;
 	}
-	return 0;
+	return (int)p.n;
 }
 #else
 /* No filter for this architecture. */
@@ -319,6 +319,7 @@ void
 sandbox_start(int proc, int enabled)
 {
 	const char *why;
+	int n;
 
 	if (!enabled) {
 		log_info("seccomp filter off (sandbox.seccomp = false)");
@@ -328,7 +329,7 @@ sandbox_start(int proc, int enabled)
 		log_info("seccomp filter off: %s", why);
 		return;
 	}
-	if (sandbox_install(proc) == -1)
+	if ((n = sandbox_install(proc)) == -1)
 		fatal("seccomp filter (sandbox.seccomp = false runs without)");
-	log_debug("seccomp filter installed");
+	log_debug("seccomp filter installed: %d instructions", n);
 }

@@ -43,7 +43,7 @@ struct sb_promise {
 /* The promises of worker proc (enum proc_id), NULL-terminated; NULL if none. */
 const struct sb_promise *const *sandbox_policy(int proc);
 
-/* Install proc's filter on every thread of this process; -1 (errno) if not. */
+/* Install proc's filter on every thread: its length in instructions, or -1 (errno). */
 int	 sandbox_install(int proc);
 
 /* Why this build runs its workers without a filter, or NULL if it does not. */
