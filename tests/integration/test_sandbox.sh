@@ -12,8 +12,8 @@ set -u
 
 LOG=""
 
-# forbidden_nr: a system call no worker may make: fork (x86_64), clone (aarch64; gdb
-# calls it with flags SIGCHLD, i.e. a fork).
+# forbidden_call: "NR GDB-EXPR" of a call no worker may make: fork (x86_64), or
+# clone (aarch64) with flags SIGCHLD, i.e. a fork.
 forbidden_call() {
 	case $(uname -m) in
 	x86_64) printf '57 (long)syscall(57)\n' ;;
@@ -109,7 +109,7 @@ suite_on() {
 		# sanitizer builds run unfiltered by design (see lib/sandbox.c)
 		t_check "sanitizer build: every worker says its filter is off" \
 			test "$(grep -c 'seccomp filter off: sanitizer build' "$LOG")" -eq \
-			"$(echo $T_WORKERS | wc -w)"
+			"$(wc -w <<<"$T_WORKERS")"
 		t_stop
 		return 0
 	fi
@@ -127,7 +127,7 @@ suite_on() {
 		for w in $T_WORKERS; do kill_by_syscall "$w"; done
 	fi
 	t_check "no other worker died of SIGSYS" \
-		test "$(grep -c 'killed by signal 31' "$LOG")" -eq "$(echo $T_WORKERS | wc -w)"
+		test "$(grep -c 'killed by signal 31' "$LOG")" -eq "$(wc -w <<<"$T_WORKERS")"
 	t_stop
 }
 
@@ -143,7 +143,7 @@ suite_off() {
 	t_check "sandbox.seccomp = false: every worker runs with Seccomp: 0" every_worker_seccomp 0
 	t_check "sandbox.seccomp = false: each worker logs that its filter is off" \
 		test "$(grep -c 'seccomp filter off (sandbox.seccomp = false)' "$LOG")" -eq \
-		"$(echo $T_WORKERS | wc -w)"
+		"$(wc -w <<<"$T_WORKERS")"
 	t_stop
 }
 
