@@ -10,6 +10,7 @@ lib_libregmaster_a_SOURCES = \
 	lib/privsep.c lib/privsep.h \
 	lib/proc.c lib/proc.h \
 	lib/regerr.c lib/regerr.h \
+	lib/sandbox.c lib/sandbox_policy.c lib/sandbox.h \
 	lib/http.c lib/http.h \
 	lib/digest.c lib/digest.h lib/hash.c \
 	lib/oci.c lib/oci.h \

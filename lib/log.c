@@ -1,5 +1,9 @@
 /* log.c - logging that names the process and the function on every line. */
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <errno.h>
+#include <paths.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +16,29 @@
 static const char *log_name = "regmaster";
 static int log_dest = LOG_DEST_STDERR;
 static int log_level = LOG_LVL_INFO;
+static int log_sysfd = -1;	/* our own line to syslogd, for log_syslog_fd */
+
+/*
+ * A datagram socket connected to syslogd now, before any chroot: a signal
+ * handler can write(2) a line to it where syslog(3) is not safe to call.
+ */
+static void
+log_open_sysfd(void)
+{
+	struct sockaddr_un sun;
+
+	if (log_sysfd != -1)
+		return;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strlcpy(sun.sun_path, _PATH_LOG, sizeof(sun.sun_path));
+	if ((log_sysfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	if (connect(log_sysfd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		close(log_sysfd);
+		log_sysfd = -1;
+	}
+}
 
 /* Start logging as procname to dest (enum log_dest). */
 void
@@ -19,8 +46,27 @@ log_init(const char *procname, int dest)
 {
 	log_name = procname;
 	log_dest = dest;
-	if (dest == LOG_DEST_SYSLOG)
+	if (dest == LOG_DEST_SYSLOG) {
 		openlog(procname, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		log_open_sysfd();
+	} else if (log_sysfd != -1) {
+		close(log_sysfd);
+		log_sysfd = -1;
+	}
+}
+
+/* Where lines go (enum log_dest): the SIGSYS handler writes there too. */
+int
+log_getdest(void)
+{
+	return log_dest;
+}
+
+/* Descriptor connected to syslogd (LOG_DEST_SYSLOG only), or -1. */
+int
+log_syslog_fd(void)
+{
+	return log_sysfd;
 }
 
 /* "2026-11-28T23:20:01Z " for lines that go to a log file. */

@@ -13,6 +13,8 @@ void	log_setlevel(int level);
 int	log_getlevel(void);
 int	log_level_parse(const char *name);
 const char *log_procname(void);
+int	log_getdest(void);
+int	log_syslog_fd(void);
 
 void	log_msg(int level, int with_errno, const char *func, const char *fmt, ...)
 	    __attribute__((format(printf, 4, 5)));

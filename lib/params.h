@@ -83,6 +83,9 @@
 	    "1000", 1, 1000000, W_STORAGED, \
 	    "upload sessions open at once in one repository") \
 	P(P_AUTH_DIR, "auth.dir", CT_PATH, SYSCONFDIR "/regmaster", 0, 0, \
-	    W_MASTER | W_AUTHD, "directory with password and key files; authd's chroot")
+	    W_MASTER | W_AUTHD, "directory with password and key files; authd's chroot") \
+	P(P_SANDBOX_SECCOMP, "sandbox.seccomp", CT_BOOL, "true", 0, 0, \
+	    W_HTTPD | W_STORAGED | W_AUTHD | W_TUNNELD | W_GCD, \
+	    "confine each worker to its seccomp allow-list (off: for debugging)")
 
 #endif

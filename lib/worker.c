@@ -1,9 +1,12 @@
 /* worker.c - the common life of a worker process. */
 #include <errno.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 
@@ -12,6 +15,7 @@
 #include "log.h"
 #include "privsep.h"
 #include "proc.h"
+#include "sandbox.h"
 #include "util.h"
 #include "worker.h"
 
@@ -35,6 +39,7 @@ static const struct worker_ops *ops;
 static struct link *master;
 static struct conf *pending;		/* being filled by M_CONF_SET */
 static int configured_once;
+static int sandboxed;			/* sandbox.seccomp at the first conf */
 static int stopping;
 
 static const struct link_accept common_accept[] = {
@@ -92,6 +97,13 @@ on_conf_end(struct link *l, struct msg *m)
 	conf_free(old);
 	pending = NULL;
 	log_setlevel((int)conf_int(P_LOG_LEVEL));
+	/* the filter goes on once, before the worker does any work */
+	if (!configured_once) {
+		sandboxed = conf_bool(P_SANDBOX_SECCOMP);
+		sandbox_start(ops->id, sandboxed);
+	} else if (conf_bool(P_SANDBOX_SECCOMP) != sandboxed)
+		log_info("sandbox.seccomp changes when %s restarts",
+		    proc_name(ops->id));
 	if (ops->configured)
 		ops->configured(!configured_once);
 	configured_once = 1;
@@ -197,6 +209,22 @@ merged_accept(const struct link_accept *extra)
 	return accept_all;
 }
 
+/*
+ * Libraries read some files on first use; in the chroot they are missing
+ * and under the seccomp filter httpd may not open them: read them now.
+ * jansson seeds its hash tables from /dev/urandom (else from time and pid,
+ * which a client could guess), OpenSSL reads openssl.cnf (and may load
+ * modules: executable mappings the filter forbids), syslog(3) the zone.
+ */
+static void
+preload_files(void)
+{
+	json_object_seed(0);
+	if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1)
+		log_warnx("OpenSSL configuration not loaded");
+	tzset();
+}
+
 static void
 usage(const char *name)
 {
@@ -233,6 +261,7 @@ worker_main(int argc, char **argv, const struct worker_ops *o)
 	signal(SIGPIPE, SIG_IGN);
 	if (priv_is_root() && user == NULL)
 		fatalx("started as root without a user to drop to");
+	preload_files();
 	priv_drop(user, dir, group_of);
 	conf_use(conf_new());
 	ev_init();

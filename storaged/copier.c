@@ -244,7 +244,8 @@ copier_init(void)
 static int
 copier_spawn(struct copier *c)
 {
-	static const int faults[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+	static const int faults[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT,
+	    SIGSYS };	/* a seccomp trap must reach its handler */
 	pthread_attr_t attr;
 	sigset_t set, old;
 	int rc;

@@ -1,7 +1,7 @@
 # tests/: unit tests (check) and integration suites (shell, real clients).
 if HAVE_CHECK
 UNIT_TESTS = tests/unit/test_msg tests/unit/test_conf tests/unit/test_http \
-	tests/unit/test_digest tests/unit/test_oci
+	tests/unit/test_digest tests/unit/test_oci tests/unit/test_sandbox
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 endif
@@ -22,6 +22,9 @@ tests_unit_test_digest_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_oci_SOURCES = tests/unit/test_oci.c
 tests_unit_test_oci_LDADD = $(UNIT_LDADD)
 tests_unit_test_oci_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_sandbox_SOURCES = tests/unit/test_sandbox.c
+tests_unit_test_sandbox_LDADD = $(UNIT_LDADD)
+tests_unit_test_sandbox_CFLAGS = $(UNIT_CFLAGS)
 
 INTEGRATION_TESTS = tests/integration/test_supervisor.sh \
 	tests/integration/test_interop.sh \
@@ -30,7 +33,8 @@ INTEGRATION_TESTS = tests/integration/test_supervisor.sh \
 	tests/integration/test_api.sh \
 	tests/integration/test_clients.sh \
 	tests/integration/test_hardening_master.sh \
-	tests/integration/test_uploads.sh
+	tests/integration/test_uploads.sh \
+	tests/integration/test_sandbox.sh
 FUZZ_TESTS = tests/fuzz/run.sh
 TESTS += $(INTEGRATION_TESTS) $(FUZZ_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh \
