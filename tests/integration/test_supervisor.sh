@@ -498,7 +498,10 @@ workers = { httpd = false; storaged = false; authd = false; gcd = false; tunneld
 EOF
 	t_rm start
 	t_check "relay only: start exits 0" test "$T_RC" = 0
-	t_wait_until 5 t_status
+	# "running" comes with tunneld's first answer to master's ping, a
+	# moment after status itself answers
+	tunneld_running() { t_status && [ "$(t_worker_field tunneld state)" = running ]; }
+	t_wait_until 5 tunneld_running
 	t_check "relay only: status lists tunneld running" \
 		test "$(t_worker_field tunneld state)" = running
 	t_check "relay only: no httpd line in status" \
