@@ -190,8 +190,8 @@ refs_missing(const char *repo, const struct oci_manifest *pm,
 	    store_layer_stat(repo, &pm->config.digest, &size) == -1)
 		return *missing = pm->config.digest, -1;
 	for (i = 0; i < pm->nrefs; i++) {
-		/* foreign layers live elsewhere, by design */
-		if (strstr(pm->refs[i].mediatype, "foreign") != NULL)
+		/* foreign layers with urls live elsewhere, by design */
+		if (oci_layer_external(&pm->refs[i]))
 			continue;
 		if (store_layer_stat(repo, &pm->refs[i].digest, &size) == -1)
 			return *missing = pm->refs[i].digest, -1;
