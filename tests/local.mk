@@ -28,7 +28,8 @@ INTEGRATION_TESTS = tests/integration/test_supervisor.sh \
 	tests/integration/test_limits.sh \
 	tests/integration/test_resilience.sh \
 	tests/integration/test_api.sh \
-	tests/integration/test_clients.sh
+	tests/integration/test_clients.sh \
+	tests/integration/test_storaged_load.sh
 FUZZ_TESTS = tests/fuzz/run.sh
 TESTS += $(INTEGRATION_TESTS) $(FUZZ_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh \
