@@ -567,8 +567,10 @@ commit_disk(void *arg)
 		if ((fd = openat(store_rootfd(), c->data, O_RDONLY |
 		    O_NOFOLLOW | O_CLOEXEC)) == -1)
 			rc = -1;
-		else if ((rc = fsync(fd)) == -1 || close(fd) == -1)
-			rc = -1;
+		else {
+			rc = fsync(fd);
+			close(fd);
+		}
 	}
 	if (rc == -1 || store_mkdirs(c->blobdir) == -1 ||
 	    store_move_noreplace(c->data, c->blob) == -1) {
