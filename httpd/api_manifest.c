@@ -2,8 +2,10 @@
  * api_manifest.c - the metadata endpoints of the Distribution API:
  * manifests (GET and HEAD with Accept negotiation, PUT, DELETE by digest or
  * tag), tag lists and the catalog (paged with n/last and a Link header),
- * and the OCI 1.1 referrers list. storaged answers them from its index;
- * here requests are checked at the edge and answers shaped for clients.
+ * and the OCI 1.1 referrers list (paged by digest with n/last and a Link
+ * header too, as its descriptors carry annotations of any size). storaged
+ * answers them from its index; here requests are checked at the edge and
+ * answers shaped for clients.
  */
 #include <sys/mman.h>
 
@@ -407,20 +409,70 @@ api_catalog(struct conn *c)
 	api_send(c, &mb, on_list);
 }
 
-/* The referrers index of a digest. */
+/* Link: <...>; rel="next" to the referrers page after digest last, with
+ * the request's n and artifactType kept. */
+static int
+referrers_link(struct conn *c, const char *last)
+{
+	struct api_req *r = c->api;
+	char filter[256], esc[3 * 256 + 1] = "", n[32] = "";
+
+	if (r->filtered && (http_query_get(c->req.query, "artifactType", filter,
+	    sizeof(filter)) != 1 || query_escape(filter, esc, sizeof(esc)) == -1))
+		return -1;
+	if (r->has_n && snprintf(n, sizeof(n), "n=%llu&",
+	    (unsigned long long)r->n) >= (int)sizeof(n))
+		return -1;
+	conn_header(c, "Link", "</v2/%s/referrers/%s?%slast=%s%s%s>; "
+	    "rel=\"next\"", r->repo, r->digest, n, last,
+	    r->filtered ? "&artifactType=" : "", esc);
+	return 0;
+}
+
+/* A page of the referrers index of a digest, with a Link when more remain. */
 static void
 on_referrers(struct link *l, struct msg *m, void *arg)
 {
 	struct conn *c = arg;
+	char last[DIGEST_STRMAX];
 
 	if (!api_reply_ok(c, m, M_LIST))
 		return;
+	if (msg_has(m, A_LAST) && (reply_digest(m, A_LAST, last,
+	    sizeof(last)) == -1 || referrers_link(c, last) == -1)) {
+		log_warnx("storaged sent a malformed referrers page");
+		api_error(c, RE_INTERNAL, NULL);
+		return;
+	}
 	if (c->api->filtered)
 		conn_header(c, "OCI-Filters-Applied", "artifactType");
 	list_respond(c, m, MT_OCI_INDEX);
 }
 
-/* GET /v2/<name>/referrers/<digest>[?artifactType=] */
+/* ?n=&last= of a referrers page into mb (last is a digest); -1 answered. */
+static int
+referrers_query(struct conn *c, struct msgb *mb)
+{
+	struct api_req *r = c->api;
+	char last[DIGEST_STRMAX + 1], canon[DIGEST_STRMAX];
+	int rc;
+
+	if (api_query_u64(c, "n", API_LIST_MAX, &r->has_n, &r->n) == -1)
+		return -1;
+	if ((rc = api_query_str(c, "last", last, sizeof(last),
+	    RE_DIGEST_INVALID)) == -1)
+		return -1;
+	if (rc == 1 && last[0] != '\0') {
+		if (api_parse_digest(c, last, canon, sizeof(canon)) == -1)
+			return -1;
+		msgb_str(mb, A_LAST, canon);
+	}
+	if (r->has_n)
+		msgb_u64(mb, A_COUNT, r->n);
+	return 0;
+}
+
+/* GET /v2/<name>/referrers/<digest>[?artifactType=][&n=][&last=] */
 void
 api_referrers(struct conn *c)
 {
@@ -443,6 +495,10 @@ api_referrers(struct conn *c)
 	if (rc == 1 && filter[0] != '\0') {
 		msgb_str(&mb, A_FILTER, filter);
 		r->filtered = 1;
+	}
+	if (referrers_query(c, &mb) == -1) {
+		msgb_free(&mb);
+		return;
 	}
 	api_send(c, &mb, on_referrers);
 }

@@ -282,9 +282,21 @@ artifact_type_get(json_t *o, const char *where, char **out, char *err,
 	return 0;
 }
 
-/* Check the optional descriptor fields this parser does not keep. */
+/* 1 if u is an http or https URL without a fragment, as Distribution
+ * wants the urls of a layer that is fetched from elsewhere. */
 static int
-desc_extras_ok(json_t *o, const char *where, char *err, size_t errlen)
+url_fetchable(const char *u)
+{
+	if (strncmp(u, "https://", 8) != 0 && strncmp(u, "http://", 7) != 0)
+		return 0;
+	return strchr(u, '#') == NULL && u[strcspn(u, ":") + 3] != '\0';
+}
+
+/* Check the optional descriptor fields this parser does not keep, noting
+ * in d whether urls is a non-empty list of fetchable URLs. */
+static int
+desc_extras_ok(json_t *o, const char *where, struct oci_desc *d, char *err,
+    size_t errlen)
 {
 	json_t *j, *u;
 	size_t i;
@@ -293,10 +305,13 @@ desc_extras_ok(json_t *o, const char *where, char *err, size_t errlen)
 		if (!json_is_array(j))
 			return fail(err, errlen, -1, "%s: urls not an array",
 			    where);
+		d->has_urls = json_array_size(j) > 0;
 		json_array_foreach(j, i, u) {
 			if (!json_is_string(u))
 				return fail(err, errlen, -1,
 				    "%s: urls[%zu] not a string", where, i);
+			if (!url_fetchable(json_string_value(u)))
+				d->has_urls = 0;
 		}
 	}
 	if ((j = json_object_get(o, "platform")) != NULL && !json_is_object(j))
@@ -334,7 +349,7 @@ desc_parse(json_t *o, const char *where, struct oci_desc *d, char *err,
 		    where);
 	if ((d->size = json_integer_value(j)) < 0)
 		return fail(err, errlen, -1, "%s: negative size", where);
-	if (desc_extras_ok(o, where, err, errlen) == -1)
+	if (desc_extras_ok(o, where, d, err, errlen) == -1)
 		return -1;
 	if (artifact_type_get(o, where, &d->artifact_type, err, errlen) == -1)
 		return -1;
@@ -575,6 +590,31 @@ oci_manifest_parse(const char *body, size_t len, const char *content_type,
 	if (rc != 0)
 		oci_manifest_free(m);
 	return rc;
+}
+
+/* Layer media types that Distribution lets live elsewhere, given urls:
+ * Docker's foreign layers and OCI's non-distributable ones. */
+static const char *const external_mts[] = {
+	"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+	"application/vnd.docker.image.rootfs.foreign.diff.tar",
+	"application/vnd.oci.image.layer.nondistributable.v1.tar",
+	"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+};
+
+/* 1 if a manifest may reference layer d without the registry holding it:
+ * exact media types only (a type that merely contains "foreign" is an
+ * ordinary layer), and only with urls to fetch it from. */
+int
+oci_layer_external(const struct oci_desc *d)
+{
+	size_t i;
+
+	if (!d->has_urls)
+		return 0;
+	for (i = 0; i < nitems(external_mts); i++)
+		if (strcmp(d->mediatype, external_mts[i]) == 0)
+			return 1;
+	return 0;
 }
 
 /* Free what a descriptor holds and zero it. */

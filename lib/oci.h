@@ -35,6 +35,7 @@ struct oci_desc {
 	int64_t		 size;
 	char		*artifact_type;		/* malloc'd or NULL */
 	char		*annotations_json;	/* compact JSON object, malloc'd, or NULL */
+	int		 has_urls;		/* urls: non-empty, http(s) only */
 };
 
 struct oci_manifest {
@@ -59,6 +60,11 @@ int	 oci_manifest_parse(const char *body, size_t len, const char *content_type,
 	    struct oci_manifest *m, char *err, size_t errlen);
 void	 oci_manifest_free(struct oci_manifest *);
 void	 oci_desc_clear(struct oci_desc *);
+
+/* 1 if the layer d may live outside the registry, so a manifest PUT need
+ * not find its blob: a Docker foreign or OCI non-distributable layer type
+ * whose descriptor carries urls (Distribution 2.8's rule). */
+int	 oci_layer_external(const struct oci_desc *d);
 
 /* Compact JSON bodies, malloc'd; NULL if a string is not valid UTF-8 or an
  * annotations_json is not a JSON object. */

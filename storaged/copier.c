@@ -14,7 +14,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -23,6 +22,7 @@
 #include "digest.h"
 #include "ev.h"
 #include "log.h"
+#include "task.h"
 #include "util.h"
 
 #define COPY_BUF	(256 * 1024)
@@ -239,30 +239,6 @@ copier_init(void)
 	return 0;
 }
 
-/* The thread starts with the asynchronous signals blocked (the loop's
- * signalfd takes them); faults still reach it, and their reports. */
-static int
-copier_spawn(struct copier *c)
-{
-	static const int faults[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT,
-	    SIGSYS };	/* a seccomp trap must reach its handler */
-	pthread_attr_t attr;
-	sigset_t set, old;
-	int rc;
-
-	sigfillset(&set);
-	for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
-		sigdelset(&set, faults[i]);
-	if ((rc = pthread_attr_init(&attr)) != 0)
-		return errno = rc, -1;
-	(void)pthread_attr_setstacksize(&attr, COPIER_STACK);
-	pthread_sigmask(SIG_SETMASK, &set, &old);
-	rc = pthread_create(&c->thread, &attr, copier_main, c);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
-	return rc == 0 ? 0 : (errno = rc, -1);
-}
-
 struct copier *
 copier_start(const struct copy_spec *spec, copier_done_cb done, void *arg)
 {
@@ -286,7 +262,8 @@ copier_start(const struct copy_spec *spec, copier_done_cb done, void *arg)
 	}
 	running++;
 	LIST_INSERT_HEAD(&copiers, c, live);
-	if (copier_spawn(c) == -1) {
+	/* task.c's spawn: asynchronous signals blocked, faults not */
+	if (thread_spawn(&c->thread, copier_main, c, COPIER_STACK) == -1) {
 		int e = errno;
 		log_warn("copier: cannot start a thread");
 		copier_free(c);

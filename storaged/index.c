@@ -147,6 +147,17 @@ repo_rev(const struct repo *r, const struct digest *d)
 	return NULL;
 }
 
+/* Index of the first revision of r whose digest sorts after last. */
+size_t
+rev_upper(const struct repo *r, const struct digest *last)
+{
+	size_t i = rev_bound(r, last);
+
+	if (i < r->nrevs && digest_cmp(&r->revs[i]->d, last) == 0)
+		i++;
+	return i;
+}
+
 /* Link m into r (a no-op if it is there); the repo holds a reference. */
 void
 repo_add_rev(struct repo *r, struct minfo *m)
@@ -321,8 +332,11 @@ minfo_new(const struct digest *d, uint64_t size, const struct oci_manifest *pm)
 	m->mediatype = xstrdup(pm->mediatype);
 	if (pm->artifact_type)
 		m->artifact_type = xstrdup(pm->artifact_type);
-	if (pm->annotations_json)
+	if (pm->annotations_json &&
+	    strlen(pm->annotations_json) <= ANNOT_INDEX_MAX)
 		m->annotations = xstrdup(pm->annotations_json);
+	else if (pm->annotations_json)
+		m->annot_big = 1;
 	if ((m->has_subject = pm->has_subject))
 		m->subject = pm->subject.digest;
 	b = dhash(d) & (hsize - 1);

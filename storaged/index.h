@@ -15,7 +15,13 @@
 #include "oci.h"
 
 #define CACHE_BUDGET	(64u * 1024 * 1024)	/* manifest bodies kept */
-#define CACHE_ITEM_MAX	(4u * 1024 * 1024)
+/* Bodies above this are answered with a descriptor of the blob, never
+ * from the cache (storaged.h's INLINE_MAX): caching them wastes memory. */
+#define CACHE_ITEM_MAX	(100u * 1024)
+/* Annotations up to this many bytes of JSON stay in the index; longer ones
+ * are read from the manifest blob when a referrers page needs them, so the
+ * index costs a bounded amount per manifest whatever a client pushes. */
+#define ANNOT_INDEX_MAX	1024
 
 /* What we know of one manifest blob; shared by every repo linking it. */
 struct minfo {
@@ -24,6 +30,8 @@ struct minfo {
 	char		*mediatype;
 	char		*artifact_type;		/* NULL if none */
 	char		*annotations;		/* compact JSON object or NULL */
+	int		 annot_big;		/* longer than ANNOT_INDEX_MAX:
+						 * in the blob only */
 	int		 has_subject;
 	struct digest	 subject;
 	unsigned	 refs;			/* repositories linking it */
@@ -57,6 +65,7 @@ struct repo *repo_at(size_t);
 size_t	 repo_upper(const char *last);		/* first index > last */
 
 struct minfo *repo_rev(const struct repo *, const struct digest *);
+size_t	 rev_upper(const struct repo *, const struct digest *last);
 void	 repo_add_rev(struct repo *, struct minfo *);
 void	 repo_del_rev(struct repo *, const struct digest *);
 struct itag *repo_tag(const struct repo *, const char *tag);

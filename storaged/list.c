@@ -2,17 +2,31 @@
  * list.c - the listing requests, answered from the index: a repository's
  * tags and the catalog (lexical order, paged by "last" and "count"), and
  * the referrers of a manifest (an OCI index of the manifests whose subject
- * it is, optionally only those of one artifactType).
+ * it is, optionally only those of one artifactType), in pages bounded in
+ * descriptors and bytes and paged by the last digest, so that no answer
+ * grows with what clients pushed.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "index.h"
+#include "log.h"
 #include "oci.h"
 #include "regerr.h"
+#include "store.h"
 #include "storaged.h"
 #include "util.h"
+
+#define REFERRERS_PAGE_MAX	100		/* descriptors of one page */
+#define REFERRERS_PAGE_BYTES	(1024u * 1024)	/* JSON of one page, about */
+
+/* A referrers page being gathered. */
+struct refpage {
+	struct oci_desc	 descs[REFERRERS_PAGE_MAX];
+	char		*owned[REFERRERS_PAGE_MAX];	/* read from blobs */
+	size_t		 n, max, bytes;
+};
 
 /* How many entries a page may hold: count, or all when it is absent. */
 static size_t
@@ -88,30 +102,112 @@ desc_of(const struct minfo *mi, struct oci_desc *d)
 	d->annotations_json = mi->annotations;
 }
 
-/* M_REFERRERS: the manifests of repo whose subject is digest. */
+/* 1 if mi is a referrer of d that passes the artifactType filter. */
+static int
+ref_match(const struct minfo *mi, const struct digest *d, const char *filter)
+{
+	if (!mi->has_subject || !digest_equal(&mi->subject, d))
+		return 0;
+	return filter == NULL || *filter == '\0' || (mi->artifact_type &&
+	    strcmp(mi->artifact_type, filter) == 0);
+}
+
+/* The annotations of mi as its blob holds them (malloc'd), for those too
+ * long to keep in the index; NULL if the blob cannot be read. */
+static char *
+annotations_from_blob(const struct minfo *mi)
+{
+	char p[STORE_PATHMAX], mt[OCI_MEDIATYPE_MAX + 1];
+	struct oci_manifest pm;
+	char *body, *a = NULL;
+	size_t len;
+
+	if (path_blob_data(p, sizeof(p), &mi->d) == -1 ||
+	    (body = store_read_file(p, OCI_MANIFEST_MAX, &len)) == NULL) {
+		log_warn("referrers: read manifest %s", mi->d.hex);
+		return NULL;
+	}
+	if (minfo_parse_stored(body, len, &pm, mt, sizeof(mt)) == 0) {
+		a = pm.annotations_json;
+		pm.annotations_json = NULL;
+		oci_manifest_free(&pm);
+	}
+	free(body);
+	return a;
+}
+
+/* Add mi to the page; -1 when it belongs on the next one.  A page always
+ * takes one descriptor, then only as long as its bytes stay in bound (a
+ * descriptor whose annotations live in the blob counts the blob's size,
+ * which bounds both the answer and the reading done for it). */
+static int
+page_add(struct refpage *pg, const struct minfo *mi)
+{
+	size_t cost = 512;
+
+	if (mi->artifact_type)
+		cost += strlen(mi->artifact_type);
+	if (mi->annot_big)
+		cost += (size_t)mi->size;
+	else if (mi->annotations)
+		cost += strlen(mi->annotations);
+	if (pg->n == pg->max ||
+	    (pg->n > 0 && pg->bytes + cost > REFERRERS_PAGE_BYTES))
+		return -1;
+	desc_of(mi, &pg->descs[pg->n]);
+	if (mi->annot_big) {
+		pg->owned[pg->n] = annotations_from_blob(mi);
+		pg->descs[pg->n].annotations_json = pg->owned[pg->n];
+	}
+	pg->bytes += cost;
+	pg->n++;
+	return 0;
+}
+
+/* How many descriptors a referrers page may hold: 1..REFERRERS_PAGE_MAX. */
+static size_t
+ref_page_max(const struct msg *m)
+{
+	size_t n = page_count(m);
+
+	return n == 0 ? 1 : n > REFERRERS_PAGE_MAX ? REFERRERS_PAGE_MAX : n;
+}
+
+/* M_REFERRERS: a page of the manifests of repo whose subject is digest,
+ * in digest order after A_LAST; A_LAST of the answer starts the next. */
 void
 referrers(struct link *l, struct msg *m)
 {
 	const char *repo, *filter = msg_str(m, A_FILTER);
-	struct oci_desc *descs;
-	struct digest d;
+	char next[DIGEST_STRMAX];
+	struct digest d, last;
+	struct refpage *pg;
 	struct repo *r;
-	size_t i, n = 0;
+	size_t i;
+	int more = 0;
 
 	if (req_repo(l, m, A_REPO, &repo) == -1 ||
-	    req_digest(l, m, A_DIGEST, &d) == -1)
+	    req_digest(l, m, A_DIGEST, &d) == -1 ||
+	    (msg_has(m, A_LAST) && req_digest(l, m, A_LAST, &last) == -1))
 		return;
+	pg = xcalloc(1, sizeof(*pg));
+	pg->max = ref_page_max(m);
 	r = repo_find(repo);
-	descs = xcalloc(r && r->nrevs ? r->nrevs : 1, sizeof(*descs));
-	for (i = 0; r && i < r->nrevs; i++) {
-		const struct minfo *mi = r->revs[i];
-		if (!mi->has_subject || !digest_equal(&mi->subject, &d))
+	i = r && msg_has(m, A_LAST) ? rev_upper(r, &last) : 0;
+	for (; r && i < r->nrevs; i++) {
+		if (!ref_match(r->revs[i], &d, filter))
 			continue;
-		if (filter && *filter && (mi->artifact_type == NULL ||
-		    strcmp(mi->artifact_type, filter) != 0))
-			continue;
-		desc_of(mi, &descs[n++]);
+		if (page_add(pg, r->revs[i]) == -1) {
+			more = 1;
+			break;
+		}
 	}
-	reply_list(l, m->id, oci_referrers_json(descs, n), NULL);
-	free(descs);
+	if (more && digest_format(&pg->descs[pg->n - 1].digest, next,
+	    sizeof(next)) == -1)
+		fatalx("digest does not format");
+	reply_list(l, m->id, oci_referrers_json(pg->descs, pg->n),
+	    more ? next : NULL);
+	for (i = 0; i < pg->n; i++)
+		free(pg->owned[i]);
+	free(pg);
 }

@@ -5,7 +5,14 @@
  * as a blob, links the revision and moves the tag; DELETE removes a revision
  * with the tags pointing at it, or one tag.  A PUT body larger than a frame
  * arrives as a descriptor: a memfd is read at once, a pipe in the loop.
+ * The work that takes time leaves the loop (task.c): a PUT is parsed and
+ * hashed on a thread, checked against the index in the loop, then written
+ * (fsync, rename) by the writer queue, which also removes what a DELETE
+ * removes; each change reaches the index and is answered when its disk
+ * work is done, in the order the writer did it, so the last PUT of a tag
+ * answered is the one that holds, on disk as in the index.
  */
+#include <sys/queue.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -21,9 +28,14 @@
 #include "regerr.h"
 #include "store.h"
 #include "storaged.h"
+#include "task.h"
 #include "util.h"
 
 #define MREADS_MAX	64		/* pipe-fed PUTs in flight at once */
+#define MPUTS_MAX	256		/* PUTs past their body at once */
+/* Bodies up to this size are parsed and hashed in the loop: that costs
+ * less than the trip to a thread and back. */
+#define PARSE_INLINE_MAX (64 * 1024)
 
 /* A reference: a tag, or a digest (a tag never holds ':'). */
 struct mref {
@@ -43,8 +55,48 @@ struct mread {
 	size_t		 len, want;
 };
 
+/* A PUT past its body: parsed and hashed on a thread, its references
+ * checked in the loop, written by the writer queue, then indexed and
+ * answered.  l is NULL once the link is gone: the work goes on (what
+ * reaches the disk reaches the index too), only the answer is dropped. */
+struct mput {
+	LIST_ENTRY(mput) entry;
+	struct link	*l;
+	uint32_t	 id;
+	char		*repo, *tag, *ctype;
+	struct mref	 ref;			/* ref.tag is tag */
+	char		*body;
+	size_t		 len;
+	int		 prc;			/* the parse: 0 ok */
+	char		 err[256];
+	struct oci_manifest pm;
+	struct digest	 d;			/* of the body */
+	int		 werr;			/* the write: 0 ok, or errno */
+};
+
+/* A DELETE whose removal the writer queue does: the tags (all those
+ * pointing at the revision, for a DELETE by digest, listed when its turn
+ * comes), then the revision link. */
+struct mdel {
+	LIST_ENTRY(mdel) entry;
+	struct link	*l;
+	uint32_t	 id;
+	char		*repo;
+	struct mref	 ref;
+	char		*tag;
+	char		**tags;
+	size_t		 ntags, ndone;		/* removed from disk */
+	int		 gone;			/* nothing left to remove */
+	int		 werr;
+};
+
 static struct mread *mreads;
 static size_t nmreads;
+static LIST_HEAD(, mput) mputs = LIST_HEAD_INITIALIZER(mputs);
+static LIST_HEAD(, mdel) mdels = LIST_HEAD_INITIALIZER(mdels);
+static size_t nmputs, nmdels;
+/* Manifest changes reach the disk one at a time, in the loop's order. */
+static struct taskq writer = TASKQ_INITIALIZER(writer);
 
 /* Parse the reference in m; answers the error itself.  Tags that are not
  * valid get bad_tag (TAG_INVALID on PUT, MANIFEST_UNKNOWN otherwise). */
@@ -190,8 +242,8 @@ refs_missing(const char *repo, const struct oci_manifest *pm,
 	    store_layer_stat(repo, &pm->config.digest, &size) == -1)
 		return *missing = pm->config.digest, -1;
 	for (i = 0; i < pm->nrefs; i++) {
-		/* foreign layers live elsewhere, by design */
-		if (strstr(pm->refs[i].mediatype, "foreign") != NULL)
+		/* foreign layers with urls live elsewhere, by design */
+		if (oci_layer_external(&pm->refs[i]))
 			continue;
 		if (store_layer_stat(repo, &pm->refs[i].digest, &size) == -1)
 			return *missing = pm->refs[i].digest, -1;
@@ -238,50 +290,140 @@ put_index(const char *repo, const struct mref *ref, const struct digest *d,
 	cache_put(mi, body, len);
 }
 
-/* Validate and store a complete body. */
+/* Forget a PUT. */
 static void
-put_body(struct link *l, uint32_t id, const char *repo, const struct mref *ref,
-    const char *ctype, const char *body, size_t len)
+put_free(struct mput *mp)
 {
-	char err[256], text[300], dg[DIGEST_STRMAX];
-	struct oci_manifest pm;
-	struct digest d, missing;
+	LIST_REMOVE(mp, entry);
+	nmputs--;
+	oci_manifest_free(&mp->pm);
+	free(mp->repo);
+	free(mp->tag);
+	free(mp->ctype);
+	free(mp->body);
+	free(mp);
+}
 
-	if (oci_manifest_parse(body, len, *ctype ? ctype : NULL, &pm, err,
-	    sizeof(err)) != 0) {
-		link_reply_err(l, id, RE_MANIFEST_INVALID, err);
+/* Answer a PUT with an error (if its link is still there) and forget it. */
+static void
+put_fail(struct mput *mp, int code, const char *text)
+{
+	if (mp->l != NULL)
+		link_reply_err(mp->l, mp->id, code, text);
+	put_free(mp);
+}
+
+/* Writer thread: the blob, the revision and the tag links. */
+static void
+put_write(void *arg)
+{
+	struct mput *mp = arg;
+
+	mp->werr = 0;
+	if (put_disk(mp->repo, &mp->ref, &mp->d, mp->body, mp->len) == -1)
+		mp->werr = errno ? errno : EIO;
+}
+
+/* In the loop: the manifest is on disk; index it, then answer. */
+static void
+put_written(void *arg)
+{
+	struct mput *mp = arg;
+	const struct oci_manifest *pm = &mp->pm;
+
+	if (mp->werr != 0) {
+		errno = mp->werr;
+		log_warn("%s: store manifest %s", mp->repo, mp->d.hex);
+		put_fail(mp, RE_INTERNAL, "store manifest");
 		return;
 	}
-	digest_buf(ref->is_digest ? ref->d.alg : DIGEST_SHA256, body, len, &d);
-	if (ref->is_digest && !digest_equal(&d, &ref->d)) {
-		link_reply_err(l, id, RE_DIGEST_INVALID,
-		    "manifest digest does not match the reference");
-		goto out;
+	put_index(mp->repo, &mp->ref, &mp->d, pm, mp->body, mp->len);
+	log_debug("%s: manifest %s%s%s", mp->repo, mp->d.hex,
+	    mp->tag ? " as " : "", mp->tag ? mp->tag : "");
+	if (mp->l != NULL)
+		reply_manifest(mp->l, mp->id, &mp->d, pm->mediatype, mp->len,
+		    NULL, -1, pm->has_subject ? &pm->subject.digest : NULL);
+	put_free(mp);
+}
+
+/* Task thread: parse, validate and hash the body. */
+static void
+put_parse(void *arg)
+{
+	struct mput *mp = arg;
+
+	mp->prc = oci_manifest_parse(mp->body, mp->len, *mp->ctype ?
+	    mp->ctype : NULL, &mp->pm, mp->err, sizeof(mp->err));
+	if (mp->prc == 0)
+		digest_buf(mp->ref.is_digest ? mp->ref.d.alg : DIGEST_SHA256,
+		    mp->body, mp->len, &mp->d);
+}
+
+/* In the loop: the body is parsed; check it against the reference and the
+ * repository, then queue the write. */
+static void
+put_checked(void *arg)
+{
+	char text[300], dg[DIGEST_STRMAX];
+	struct mput *mp = arg;
+	struct digest missing;
+
+	if (mp->prc != 0) {
+		put_fail(mp, RE_MANIFEST_INVALID, mp->err);
+		return;
 	}
-	if (refs_missing(repo, &pm, &missing) == -1) {
+	if (mp->ref.is_digest && !digest_equal(&mp->d, &mp->ref.d)) {
+		put_fail(mp, RE_DIGEST_INVALID,
+		    "manifest digest does not match the reference");
+		return;
+	}
+	if (refs_missing(mp->repo, &mp->pm, &missing) == -1) {
 		(void)digest_format(&missing, dg, sizeof(dg));
 		(void)snprintf(text, sizeof(text), "%s not found in %s", dg,
-		    repo);
-		link_reply_err(l, id, RE_MANIFEST_BLOB_UNKNOWN, text);
-		goto out;
+		    mp->repo);
+		put_fail(mp, RE_MANIFEST_BLOB_UNKNOWN, text);
+		return;
 	}
-	if (put_disk(repo, ref, &d, body, len) == -1) {
-		reply_internal(l, id, "store manifest");
-		goto out;
+	task_run(&writer, NULL, put_write, put_written, mp);
+}
+
+/* Validate and store a complete body (taken: malloc'd, freed here). */
+static void
+put_body(struct link *l, uint32_t id, const char *repo, const struct mref *ref,
+    const char *ctype, char *body, size_t len)
+{
+	struct mput *mp;
+
+	if (nmputs >= MPUTS_MAX) {
+		free(body);
+		link_reply_err(l, id, RE_UNAVAILABLE, "too many manifest "
+		    "uploads in progress");
+		return;
 	}
-	put_index(repo, ref, &d, &pm, body, len);
-	log_debug("%s: manifest %s%s%s", repo, d.hex, ref->tag ? " as " : "",
-	    ref->tag ? ref->tag : "");
-	reply_manifest(l, id, &d, pm.mediatype, len, NULL, -1,
-	    pm.has_subject ? &pm.subject.digest : NULL);
-out:
-	oci_manifest_free(&pm);
+	mp = xcalloc(1, sizeof(*mp));
+	mp->l = l;
+	mp->id = id;
+	mp->repo = xstrdup(repo);
+	mp->ctype = xstrdup(ctype);
+	mp->ref = *ref;
+	if (!ref->is_digest)
+		mp->ref.tag = mp->tag = xstrdup(ref->tag);
+	mp->body = body;
+	mp->len = len;
+	LIST_INSERT_HEAD(&mputs, mp, entry);
+	nmputs++;
+	if (len > PARSE_INLINE_MAX) {
+		task_run(NULL, NULL, put_parse, put_checked, mp);
+		return;
+	}
+	put_parse(mp);
+	put_checked(mp);
 }
 
 /* put_body for a request whose strings live in the message. */
 static void
 put_msg(struct link *l, struct msg *m, const char *repo,
-    const struct mref *ref, const char *body, size_t len)
+    const struct mref *ref, char *body, size_t len)
 {
 	put_body(l, m->id, repo, ref, msg_str(m, A_MEDIATYPE), body, len);
 }
@@ -321,6 +463,7 @@ mread_done(struct mread *r)
 	} else
 		ref.tag = r->ref;
 	put_body(r->l, r->id, r->repo, &ref, r->ctype, r->buf, r->len);
+	r->buf = NULL;
 	mread_free(r);
 }
 
@@ -392,7 +535,6 @@ put_fd(struct link *l, struct msg *m, const char *repo,
 			    "manifest body shorter than its size");
 		else
 			put_msg(l, m, repo, ref, buf, size);
-		free(buf);
 		close(fd);
 		return;
 	}
@@ -424,6 +566,7 @@ manifest_put(struct link *l, struct msg *m)
 	uint64_t size = msg_u64(m, A_SIZE, 0);
 	const char *repo;
 	struct mref ref;
+	char *body;
 	int fd = msg_take_fd(m, A_FD);
 
 	if (req_repo(l, m, A_REPO, &repo) == -1 ||
@@ -443,8 +586,10 @@ manifest_put(struct link *l, struct msg *m)
 		    "length differs from its size");
 		return;
 	}
-	put_msg(l, m, repo, &ref, m->v[A_BODY].present ? m->v[A_BODY].p : "",
-	    (size_t)size);
+	body = xmalloc(size ? (size_t)size : 1);
+	if (size > 0)
+		memcpy(body, m->v[A_BODY].p, (size_t)size);
+	put_msg(l, m, repo, &ref, body, (size_t)size);
 	return;
 fail:
 	if (fd != -1)
@@ -453,38 +598,103 @@ fail:
 
 /* --- DELETE --- */
 
-/* Remove one tag from disk and index. */
-static int
-tag_remove(struct repo *r, const char *tag)
+/* Forget a DELETE. */
+static void
+del_free(struct mdel *md)
 {
-	char p[STORE_PATHMAX];
-
-	if (path_tag_dir(p, sizeof(p), r->name, tag) == -1)
-		return errno = EINVAL, -1;
-	if (store_remove_tree(p) == -1 && errno != ENOENT)
-		return -1;
-	repo_del_tag(r, tag);
-	return 0;
-}
-
-/* Remove revision d and every tag pointing at it: tags first, so a crash
- * never leaves a tag whose revision is gone. */
-static int
-rev_remove(struct repo *r, const struct digest *d)
-{
-	char p[STORE_PATHMAX];
 	size_t i;
 
-	for (i = r->ntags; i-- > 0;)
-		if (digest_equal(&r->tags[i].d, d) &&
-		    tag_remove(r, r->tags[i].name) == -1)
-			return -1;
-	if (path_rev_link(p, sizeof(p), r->name, d) == -1)
-		return errno = EINVAL, -1;
-	if (store_link_remove(p) == -1 && errno != ENOENT)
-		return -1;
-	repo_del_rev(r, d);
-	return 0;
+	LIST_REMOVE(md, entry);
+	nmdels--;
+	for (i = 0; i < md->ntags; i++)
+		free(md->tags[i]);
+	free(md->tags);
+	free(md->tag);
+	free(md->repo);
+	free(md);
+}
+
+/* In the loop, when the writer gets to it: what there is to remove now
+ * that every change queued before it is in the index. */
+static void
+del_prepare(void *arg)
+{
+	struct mdel *md = arg;
+	struct repo *r = repo_find(md->repo);
+	size_t i;
+
+	if (r == NULL || (md->ref.is_digest ? repo_rev(r, &md->ref.d) == NULL :
+	    repo_tag(r, md->tag) == NULL)) {
+		md->gone = 1;
+		return;
+	}
+	if (!md->ref.is_digest) {
+		md->tags = xcalloc(1, sizeof(*md->tags));
+		md->tags[md->ntags++] = xstrdup(md->tag);
+		return;
+	}
+	md->tags = xcalloc(r->ntags ? r->ntags : 1, sizeof(*md->tags));
+	for (i = 0; i < r->ntags; i++)
+		if (digest_equal(&r->tags[i].d, &md->ref.d))
+			md->tags[md->ntags++] = xstrdup(r->tags[i].name);
+}
+
+/* Writer thread: remove the tags, then (by digest) the revision link, so
+ * a crash never leaves a tag whose revision is gone. */
+static void
+del_write(void *arg)
+{
+	struct mdel *md = arg;
+	char p[STORE_PATHMAX];
+
+	md->werr = 0;
+	if (md->gone)
+		return;
+	for (; md->ndone < md->ntags; md->ndone++) {
+		if (path_tag_dir(p, sizeof(p), md->repo,
+		    md->tags[md->ndone]) == -1) {
+			md->werr = EINVAL;
+			return;
+		}
+		if (store_remove_tree(p) == -1 && errno != ENOENT) {
+			md->werr = errno;
+			return;
+		}
+	}
+	if (!md->ref.is_digest)
+		return;
+	if (path_rev_link(p, sizeof(p), md->repo, &md->ref.d) == -1)
+		md->werr = EINVAL;
+	else if (store_link_remove(p) == -1 && errno != ENOENT)
+		md->werr = errno;
+}
+
+/* In the loop: take out of the index what left the disk, then answer. */
+static void
+del_done(void *arg)
+{
+	struct mdel *md = arg;
+	struct repo *r = repo_find(md->repo);
+	size_t i;
+
+	for (i = 0; r && i < md->ndone; i++)
+		repo_del_tag(r, md->tags[i]);
+	if (r && md->werr == 0 && !md->gone && md->ref.is_digest)
+		repo_del_rev(r, &md->ref.d);
+	if (md->werr != 0) {
+		errno = md->werr;
+		log_warn("%s: delete manifest", md->repo);
+		if (md->l)
+			link_reply_err(md->l, md->id, RE_INTERNAL,
+			    "delete manifest");
+	} else if (md->l && md->gone)
+		link_reply_err(md->l, md->id, RE_MANIFEST_UNKNOWN, NULL);
+	else if (md->l) {
+		log_debug("%s: deleted %s%s", md->repo, md->tag ? md->tag :
+		    "", md->tag ? "" : md->ref.d.hex);
+		link_reply_done(md->l, md->id);
+	}
+	del_free(md);
 }
 
 /* M_MANIFEST_DELETE: a revision and its tags, or one tag. */
@@ -494,7 +704,7 @@ manifest_delete(struct link *l, struct msg *m)
 	const char *repo;
 	struct mref ref;
 	struct repo *r;
-	int rc;
+	struct mdel *md;
 
 	if (req_repo(l, m, A_REPO, &repo) == -1 ||
 	    req_ref(l, m, &ref, RE_MANIFEST_UNKNOWN) == -1)
@@ -509,31 +719,43 @@ manifest_delete(struct link *l, struct msg *m)
 		link_reply_err(l, m->id, RE_MANIFEST_UNKNOWN, NULL);
 		return;
 	}
-	rc = ref.is_digest ? rev_remove(r, &ref.d) : tag_remove(r, ref.tag);
-	if (rc == -1) {
-		reply_internal(l, m->id, "delete manifest");
-		return;
-	}
-	log_debug("%s: deleted %s", repo, msg_str(m, A_REF));
-	link_reply_done(l, m->id);
+	md = xcalloc(1, sizeof(*md));
+	md->l = l;
+	md->id = m->id;
+	md->repo = xstrdup(repo);
+	md->ref = ref;
+	if (!ref.is_digest)
+		md->ref.tag = md->tag = xstrdup(ref.tag);
+	LIST_INSERT_HEAD(&mdels, md, entry);
+	nmdels++;
+	task_run(&writer, del_prepare, del_write, del_done, md);
 }
 
-/* Forget the PUTs of a link that is going away. */
+/* Forget the PUTs of a link that is going away; the ones past their body
+ * go on without an answer. */
 void
 manifest_link_gone(struct link *l)
 {
 	struct mread *r, *next;
+	struct mput *mp;
+	struct mdel *md;
 
 	for (r = mreads; r; r = next) {
 		next = r->next;
 		if (r->l == l)
 			mread_free(r);
 	}
+	LIST_FOREACH(mp, &mputs, entry)
+		if (mp->l == l)
+			mp->l = NULL;
+	LIST_FOREACH(md, &mdels, entry)
+		if (md->l == l)
+			md->l = NULL;
 }
 
-/* Pipe-fed PUTs in flight (stop waits for them). */
+/* PUTs and DELETEs in flight (stop waits for them). */
 size_t
 manifest_busy(void)
 {
-	return nmreads;
+	return nmreads + nmputs + nmdels;
 }

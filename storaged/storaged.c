@@ -15,6 +15,7 @@
 #include "proc.h"
 #include "store.h"
 #include "storaged.h"
+#include "task.h"
 #include "util.h"
 #include "worker.h"
 
@@ -141,13 +142,14 @@ storaged_configured(int first)
 {
 	if (first)
 		storaged_ready();
+	store_configure();
 }
 
 /* Exit once in-flight writes are done, or at stop_timeout. */
 static void
 stop_check(void *arg)
 {
-	if (upload_busy() + manifest_busy() == 0)
+	if (upload_busy() + manifest_busy() + task_busy() == 0)
 		worker_exit();
 	if (now_ms() >= stop_deadline) {
 		/* copier threads must not run into exit's cleanup */

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,11 @@
 #define RMTREE_DEPTH	300	/* a repo name has at most 128 components */
 
 static int rootfd = -1;
-static unsigned long tmpseq;
+/* Task threads (task.c) write the store too: the name counter is atomic,
+ * and storage.fsync is read from a copy the loop refreshes, never from the
+ * configuration a reload may replace under them. */
+static atomic_ulong tmpseq;
+static atomic_int fsync_on = 1;
 
 /* Descriptor of the store root, for *at() calls. */
 int
@@ -42,7 +47,14 @@ store_rootfd(void)
 int
 store_fsync_on(void)
 {
-	return conf_bool(P_STORAGE_FSYNC);
+	return atomic_load(&fsync_on);
+}
+
+/* Take storage.fsync from the configuration (in the loop, at each load). */
+void
+store_configure(void)
+{
+	atomic_store(&fsync_on, conf_bool(P_STORAGE_FSYNC));
 }
 
 /* 1 if deletes are allowed (storage.delete). */
@@ -59,6 +71,7 @@ store_init(void)
 {
 	int fd;
 
+	store_configure();
 	if (rootfd != -1)
 		return;
 	if ((rootfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
@@ -305,7 +318,7 @@ static int
 tmpname(char *out, size_t len)
 {
 	return pathf(out, len, STORE_TMP "/t%ld.%lu", (long)getpid(),
-	    ++tmpseq);
+	    atomic_fetch_add(&tmpseq, 1) + 1);
 }
 
 /* Create an empty temporary file; its name in path; an fd for writing. */

@@ -25,6 +25,7 @@
 void	 store_init(void);
 int	 store_rootfd(void);
 int	 store_fsync_on(void);		/* storage.fsync */
+void	 store_configure(void);		/* reread it after a reload */
 int	 store_delete_on(void);		/* storage.delete */
 
 /* Path builders: 0 ok, -1 if an input is invalid or the path too long. */

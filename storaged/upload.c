@@ -37,6 +37,7 @@
 #include "regerr.h"
 #include "store.h"
 #include "storaged.h"
+#include "task.h"
 #include "ucount.h"
 #include "util.h"
 
@@ -49,6 +50,7 @@
 
 struct uwrite;
 struct ujob;
+struct ucommit;
 
 struct upload {
 	struct upload	*prev, *next;	/* most recently used first */
@@ -64,6 +66,7 @@ struct upload {
 	uint64_t	 hashed;
 	struct uwrite	*w;		/* a write in progress */
 	struct ujob	*job;		/* a commit hashing the rest */
+	struct ucommit	*committing;	/* a commit's disk work in flight */
 };
 
 /* A PATCH/PUT body being copied from a pipe into data. */
@@ -196,12 +199,19 @@ utab_find(const char *uuid)
 static void	commit_finish(struct upload *, struct link *, uint32_t,
 		    const struct digest *);
 
+/* A request writes to the session, hashes it or commits it right now. */
+static int
+upload_busy_now(const struct upload *u)
+{
+	return u->w != NULL || u->job != NULL || u->committing != NULL;
+}
+
 /* The session is over (committed, cancelled, expired): forget it and free
  * its slots (not its files). */
 static void
 upload_drop(struct upload *u)
 {
-	if (u->w || u->job)
+	if (upload_busy_now(u))
 		fatalx("dropping a busy upload");
 	list_unlink(u);
 	utab_del(u);
@@ -614,7 +624,7 @@ write_check(struct link *l, struct msg *m, struct upload *u, int fd)
 	uint64_t off = msg_u64(m, A_OFFSET, 0);
 	struct stat st;
 
-	if (u->w || u->job) {
+	if (upload_busy_now(u)) {
 		link_reply_err(l, m->id, RE_BLOB_UPLOAD_INVALID,
 		    "another request on this upload is in progress");
 		return -1;
@@ -799,62 +809,120 @@ job_start(struct upload *u, struct link *l, uint32_t id,
 	ev_timer_arm(&j->timer, 0);
 }
 
-/* Make the data durable and move it to its blob path (if the blob is
- * already there, ours is dropped with the upload directory). */
-static int
-commit_move(struct upload *u, const struct digest *d)
-{
-	char data[STORE_PATHMAX], dir[STORE_PATHMAX], blob[STORE_PATHMAX];
-	int fd, rc;
+/* A verified commit whose disk work (fsync, rename, link, removal of the
+ * upload directory) runs on a task thread (task.c), off the loop. */
+struct ucommit {
+	struct upload	*u;		/* the thread never touches it */
+	struct link	*l;		/* NULL once the link is gone */
+	uint32_t	 id;
+	char		 data[STORE_PATHMAX], dir[STORE_PATHMAX];
+	char		 blobdir[STORE_PATHMAX], blob[STORE_PATHMAX];
+	char		 link[STORE_PATHMAX];
+	struct digest	 d;
+	uint64_t	 size;
+	const char	*failed;	/* what failed, or NULL */
+	int		 moved;		/* the blob is in place */
+	int		 err;
+};
 
-	if (path_upload(data, sizeof(data), u->repo, u->uuid, "data") == -1 ||
-	    path_blob_dir(dir, sizeof(dir), d) == -1 ||
-	    path_blob_data(blob, sizeof(blob), d) == -1)
-		return errno = EINVAL, -1;
+/* Task thread: make the data durable, move it to its blob path (if the blob
+ * is already there, ours goes with the upload directory), link it in the
+ * repository, remove the upload directory. */
+static void
+commit_disk(void *arg)
+{
+	struct ucommit *c = arg;
+	int fd, rc = 0;
+
 	if (store_fsync_on()) {
-		if ((fd = openat(store_rootfd(), data, O_RDONLY | O_NOFOLLOW |
-		    O_CLOEXEC)) == -1)
-			return -1;
-		rc = fsync(fd);
-		close(fd);
-		if (rc == -1)
-			return -1;
+		if ((fd = openat(store_rootfd(), c->data, O_RDONLY |
+		    O_NOFOLLOW | O_CLOEXEC)) == -1)
+			rc = -1;
+		else {
+			rc = fsync(fd);
+			close(fd);
+		}
 	}
-	if (store_mkdirs(dir) == -1)
-		return -1;
-	return store_move_noreplace(data, blob) == -1 ? -1 : 0;
+	if (rc == -1 || store_mkdirs(c->blobdir) == -1 ||
+	    store_move_noreplace(c->data, c->blob) == -1) {
+		c->failed = "move upload into place";
+		c->err = errno;
+		return;
+	}
+	c->moved = 1;
+	if (store_link_write(c->link, &c->d) == -1) {
+		c->failed = "link committed blob";
+		c->err = errno;
+		return;
+	}
+	if (store_remove_tree(c->dir) == -1)
+		c->err = errno;		/* logged in the loop */
 }
 
-/* The hash covers all data: check it, move the blob, link it, clean up. */
+/* In the loop: the commit is on disk (or failed); answer, drop the session. */
+static void
+commit_done(void *arg)
+{
+	struct ucommit *c = arg;
+	struct upload *u = c->u;
+
+	u->committing = NULL;
+	if (c->failed) {
+		errno = c->err;
+		log_warn("upload %s: %s", u->uuid, c->failed);
+		if (c->l)
+			link_reply_err(c->l, c->id, RE_INTERNAL, c->failed);
+		if (c->moved)		/* its data is gone: so is the session */
+			upload_drop(u);
+		free(c);
+		return;
+	}
+	if (c->err != 0) {
+		errno = c->err;
+		log_warn("remove upload %s", u->uuid);
+	}
+	(void)repo_get(u->repo);
+	log_debug("%s: committed %s (%llu bytes)", u->repo, c->d.hex,
+	    (unsigned long long)c->size);
+	if (c->l)
+		reply_blob(c->l, c->id, &c->d, c->size, -1);
+	upload_drop(u);
+	free(c);
+}
+
+/* The hash covers all data: check it, then move, link and clean up on a
+ * task thread. */
 static void
 commit_finish(struct upload *u, struct link *l, uint32_t id,
     const struct digest *want)
 {
-	char dir[STORE_PATHMAX];
+	struct ucommit *c;
 	struct digest got;
-	uint64_t size = u->size;
 
 	hasher_peek(u->h, &got);
 	if (!digest_equal(&got, want)) {
 		link_reply_err(l, id, RE_DIGEST_INVALID, NULL);
 		return;
 	}
-	if (commit_move(u, want) == -1) {
+	c = xcalloc(1, sizeof(*c));
+	if (path_upload(c->data, sizeof(c->data), u->repo, u->uuid,
+	    "data") == -1 || path_upload(c->dir, sizeof(c->dir), u->repo,
+	    u->uuid, NULL) == -1 || path_blob_dir(c->blobdir,
+	    sizeof(c->blobdir), want) == -1 || path_blob_data(c->blob,
+	    sizeof(c->blob), want) == -1 || path_layer_link(c->link,
+	    sizeof(c->link), u->repo, want) == -1) {
+		free(c);
+		errno = EINVAL;
 		reply_internal(l, id, "move upload into place");
 		return;
 	}
-	if (blob_link(u->repo, want) == -1) {
-		reply_internal(l, id, "link committed blob");
-		upload_drop(u);
-		return;
-	}
-	if (path_upload(dir, sizeof(dir), u->repo, u->uuid, NULL) == 0 &&
-	    store_remove_tree(dir) == -1)
-		log_warn("remove upload %s", u->uuid);
-	log_debug("%s: committed %s (%llu bytes)", u->repo, want->hex,
-	    (unsigned long long)size);
-	upload_drop(u);
-	reply_blob(l, id, want, size, -1);
+	c->u = u;
+	c->l = l;
+	c->id = id;
+	c->d = *want;
+	c->size = u->size;
+	u->committing = c;
+	task_run(NULL, NULL, commit_disk, commit_done, c);
 }
 
 /* M_UPLOAD_COMMIT: hash what is not hashed yet, verify, move, link. */
@@ -867,7 +935,7 @@ upload_commit(struct link *l, struct msg *m)
 	if ((u = req_upload(l, m)) == NULL ||
 	    req_digest(l, m, A_DIGEST, &d) == -1)
 		return;
-	if (u->w || u->job) {
+	if (upload_busy_now(u)) {
 		link_reply_err(l, m->id, RE_BLOB_UPLOAD_INVALID,
 		    "another request on this upload is in progress");
 		return;
@@ -893,6 +961,11 @@ upload_cancel(struct link *l, struct msg *m)
 
 	if ((u = req_upload(l, m)) == NULL)
 		return;
+	if (u->committing) {
+		link_reply_err(l, m->id, RE_BLOB_UPLOAD_INVALID,
+		    "the upload is being committed");
+		return;
+	}
 	if (u->w) {
 		if (u->w->l)
 			link_reply_err(u->w->l, u->w->id,
@@ -931,6 +1004,8 @@ upload_link_gone(struct link *l)
 			write_abort(u->w);
 		if (u->job && u->job->l == l)
 			job_end(u->job);
+		if (u->committing && u->committing->l == l)
+			u->committing->l = NULL;	/* it goes on, unanswered */
 	}
 }
 
@@ -942,7 +1017,8 @@ upload_busy(void)
 	size_t n = 0;
 
 	for (u = head; u; u = u->next)
-		n +=  (u->w != NULL) + (u->job != NULL);
+		n +=  (u->w != NULL) + (u->job != NULL) +
+		    (u->committing != NULL);
 	return n;
 }
 
@@ -961,6 +1037,8 @@ upload_free_all(void)
 			write_abort(u->w);
 		if (u->job)
 			job_end(u->job);
+		/* we exit next: a commit's task is joined, never called back */
+		u->committing = NULL;
 		upload_drop(u);
 	}
 	ev_timer_cancel(&sweep_timer);
@@ -1014,7 +1092,7 @@ trim_hashers(void)
 	for (u = head; u; u = u->next)
 		n += u->h != NULL;
 	for (u = tail; u && n > HASHERS_MAX; u = u->prev)
-		if (u->h && !u->w && !u->job) {
+		if (u->h && !upload_busy_now(u)) {
 			hasher_free(u->h);
 			u->h = NULL;
 			u->hashed = 0;
@@ -1042,7 +1120,7 @@ sweep(void *arg)
 
 	for (u = tail; u; u = prev) {
 		prev = u->prev;
-		if (u->w || u->job || u->atime > cutoff)
+		if (upload_busy_now(u) || u->atime > cutoff)
 			continue;
 		if (expire_one(u, cutoff) == 0 && ++removed == EXPIRE_BUDGET) {
 			ev_timer_arm(&sweep_timer, SWEEP_MORE_MS);

@@ -14,7 +14,8 @@
 #   - cross-repository mount with and without from=, and the fallback to an upload
 #   - blob GET (headers, body), Range -> 206, unsatisfiable -> 416, HEAD, 404s,
 #     isolation between repositories
-#   - manifests: PUT by tag and by digest, MANIFEST_BLOB_UNKNOWN, MANIFEST_INVALID,
+#   - manifests: PUT by tag and by digest, MANIFEST_BLOB_UNKNOWN (also for a layer
+#     type that merely contains "foreign", or a foreign one without urls), MANIFEST_INVALID,
 #     TAG_INVALID, a body over 100 KiB (passed to storaged as a descriptor), > 4 MiB
 #     -> 413; GET/HEAD by tag and digest with Docker-Content-Digest = sha256 of the
 #     body; Accept negotiation
@@ -455,6 +456,20 @@ test_manifests() {
 	image_manifest "$bad" "$CFG_DIGEST" "$CFG_SIZE" "$ZEROS" 5
 	put_manifest "$r" v-missing "$bad"
 	is_err "manifest naming a missing blob: MANIFEST_BLOB_UNKNOWN" 400 MANIFEST_BLOB_UNKNOWN
+	# Only Docker's foreign and OCI's non-distributable layers with urls may be
+	# missing: a media type that merely contains "foreign" is an ordinary layer.
+	printf '{"schemaVersion":2,"mediaType":"%s","config":{"mediaType":"%s","digest":"%s","size":%s},"layers":[{"mediaType":"application/vnd.example.foreign.diff","digest":"%s","size":5,"urls":["https://example.com/x"]}]}' \
+		"$MT_MANIFEST" "$MT_CONFIG" "$CFG_DIGEST" "$CFG_SIZE" "$ZEROS" >"$bad"
+	put_manifest "$r" v-fake-foreign "$bad"
+	is_err "a \"foreign\"-containing layer type with a missing blob: MANIFEST_BLOB_UNKNOWN" 400 MANIFEST_BLOB_UNKNOWN
+	printf '{"schemaVersion":2,"mediaType":"%s","config":{"mediaType":"%s","digest":"%s","size":%s},"layers":[{"mediaType":"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip","digest":"%s","size":5}]}' \
+		"$MT_MANIFEST" "$MT_CONFIG" "$CFG_DIGEST" "$CFG_SIZE" "$ZEROS" >"$bad"
+	put_manifest "$r" v-foreign-nourls "$bad"
+	is_err "a foreign layer without urls and a missing blob: MANIFEST_BLOB_UNKNOWN" 400 MANIFEST_BLOB_UNKNOWN
+	printf '{"schemaVersion":2,"mediaType":"%s","config":{"mediaType":"%s","digest":"%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip","digest":"%s","size":5,"urls":["https://example.com/x"]}]}' \
+		"$MT_MANIFEST" "$MT_CONFIG" "$CFG_DIGEST" "$CFG_SIZE" "$ZEROS" >"$bad"
+	put_manifest "$r" v-nondist "$bad"
+	is_code "a non-distributable layer with urls need not be here: 201" 201
 	printf '{"schemaVersion":2,' >"$bad"
 	put_manifest "$r" v-bad "$bad"
 	is_err "invalid JSON: MANIFEST_INVALID" 400 MANIFEST_INVALID

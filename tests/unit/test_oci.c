@@ -1,6 +1,7 @@
 /* test_oci.c - unit tests for lib/oci.c: names, manifests, JSON bodies. */
 #include <check.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -511,6 +512,68 @@ END_TEST
 
 #define N(a)	((int)(sizeof(a) / sizeof((a)[0])))
 
+/* Which layers a manifest may reference without the registry holding
+ * them: only the exact foreign / non-distributable types, only with urls. */
+static const struct {
+	const char	*mt;
+	const char	*urls;		/* JSON fragment or NULL */
+	int		 external;
+} layer_cases[] = {
+	{ "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+	    "['https://example.com/l.tgz']", 1 },
+	{ "application/vnd.docker.image.rootfs.foreign.diff.tar",
+	    "['http://example.com/l.tar']", 1 },
+	{ "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+	    "['https://example.com/l.tgz']", 1 },
+	{ "application/vnd.oci.image.layer.nondistributable.v1.tar",
+	    "['https://example.com/l.tar']", 1 },
+	/* no urls, or empty, or nothing fetchable: the blob must be here */
+	{ "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+	    NULL, 0 },
+	{ "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+	    "[]", 0 },
+	{ "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+	    "['file:///etc/passwd']", 0 },
+	{ "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+	    "['https://example.com/a','https://']", 0 },
+	{ "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+	    "['https://example.com/a#frag']", 0 },
+	/* a type that merely contains "foreign" is an ordinary layer */
+	{ "application/vnd.example.foreign", "['https://example.com/x']", 0 },
+	{ "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip+x",
+	    "['https://example.com/x']", 0 },
+	{ "application/vnd.oci.image.layer.v1.tar+gzip",
+	    "['https://example.com/x']", 0 },
+	{ "application/vnd.docker.image.rootfs.diff.tar.gzip",
+	    "['https://example.com/x']", 0 },
+};
+
+START_TEST(layer_external)
+{
+	char fixture[1024];
+	struct oci_manifest m;
+	int n;
+
+	n = snprintf(fixture, sizeof(fixture), "{'schemaVersion':2,"
+	    "'mediaType':'" MT_DOCKER_MANIFEST "','config':{'mediaType':"
+	    "'application/vnd.docker.container.image.v1+json','size':2,"
+	    "'digest':'" D1 "'},'layers':[{'mediaType':'%s','size':5,"
+	    "'digest':'" D2 "'%s%s}]}", layer_cases[_i].mt,
+	    layer_cases[_i].urls ? ",'urls':" : "",
+	    layer_cases[_i].urls ? layer_cases[_i].urls : "");
+	ck_assert_int_lt(n, (int)sizeof(fixture));
+	ck_assert_int_eq(parse(fixture, NULL, &m), 0);
+	ck_assert_uint_eq(m.nrefs, 1);
+	ck_assert_msg(oci_layer_external(&m.refs[0]) ==
+	    layer_cases[_i].external, "%s with %s", layer_cases[_i].mt,
+	    layer_cases[_i].urls ? layer_cases[_i].urls : "no urls");
+	/* a config is never external */
+	ck_assert(!oci_layer_external(&m.config));
+	oci_manifest_free(&m);
+}
+END_TEST
+
+
 /* All the oci tests in one suite. */
 static Suite *
 oci_suite(void)
@@ -534,6 +597,7 @@ oci_suite(void)
 	tcase_add_test(tc, tags_catalog_json);
 	tcase_add_test(tc, error_json);
 	tcase_add_loop_test(tc, accept_cases, 0, N(accepts));
+	tcase_add_loop_test(tc, layer_external, 0, N(layer_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }

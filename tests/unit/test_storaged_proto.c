@@ -2265,7 +2265,7 @@ suite(void)
 	Suite *s = suite_create("storaged_proto");
 	TCase *tc = tcase_create("proto");
 
-	tcase_set_timeout(tc, 120);
+	tcase_set_timeout(tc, 300);	/* tags_large: 5000 fsynced PUTs on a busy disk */
 	tcase_add_test(tc, upload_monolithic);
 	tcase_add_test(tc, upload_wrong_digest);
 	tcase_add_test(tc, upload_chunks);
