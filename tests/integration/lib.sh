@@ -202,6 +202,35 @@ hval() {
 # what: the last response, for failure details.
 what() { printf 'status %s\n%s\nbody: %s\n' "$CODE" "$(tr -d '\r' <"$HDR")" "$(head -c 600 "$BODY")"; }
 
+# is_code DESC STATUS: the last status is STATUS.
+is_code() {
+	if [ "$CODE" = "$2" ]; then ok "$1"; else fail "$1" "want $2" "$(what)"; fi
+}
+
+# is_err DESC STATUS CODE: status and an OCI error body carrying CODE.
+is_err() {
+	if [ "$CODE" = "$2" ] && grep -q "\"code\":\"$3\"" "$BODY"; then
+		ok "$1"
+	else
+		fail "$1" "want $2 $3" "$(what)"
+	fi
+}
+
+# is_hdr DESC NAME VALUE: the last response's header NAME is exactly VALUE.
+is_hdr() {
+	local v
+	v=$(hval "$2")
+	if [ "$v" = "$3" ]; then ok "$1"; else fail "$1" "want $2: $3" "got: $v" "$(what)"; fi
+}
+
+# loc: the path of the last Location header (an absolute URL loses its origin).
+loc() {
+	local l
+	l=$(hval Location)
+	case $l in http://* | https://*) l=/${l#*://*/} ;; esac
+	printf '%s\n' "$l"
+}
+
 # same DESC WANT GOT [DETAIL...]: ok when WANT = GOT, else a failure showing both.
 same() {
 	if [ "$2" = "$3" ]; then

@@ -43,27 +43,6 @@ ZEROS=sha256:0000000000000000000000000000000000000000000000000000000000000000
 
 # ---------------------------------------------------------------- helpers
 
-# is_code DESC STATUS: the last status is STATUS.
-is_code() {
-	if [ "$CODE" = "$2" ]; then ok "$1"; else fail "$1" "want $2" "$(what)"; fi
-}
-
-# is_err DESC STATUS CODE: status and an OCI error body carrying CODE.
-is_err() {
-	if [ "$CODE" = "$2" ] && grep -q "\"code\":\"$3\"" "$BODY"; then
-		ok "$1"
-	else
-		fail "$1" "want $2 $3" "$(what)"
-	fi
-}
-
-# is_hdr DESC NAME VALUE: the last response's header NAME is exactly VALUE.
-is_hdr() {
-	local v
-	v=$(hval "$2")
-	if [ "$v" = "$3" ]; then ok "$1"; else fail "$1" "want $2: $3" "got: $v" "$(what)"; fi
-}
-
 # is_body DESC FILE: the last body equals FILE.
 is_body() {
 	if cmp -s "$BODY" "$2"; then ok "$1"; else fail "$1" "body differs from $2" "$(what)"; fi
@@ -80,14 +59,6 @@ t_true() {
 contains() { case " $1 " in *" $2 "*) return 0 ;; esac; return 1; }
 
 fsize() { stat -c %s "$1"; }
-
-# loc: the path of the last Location header (an absolute URL loses its origin).
-loc() {
-	local l
-	l=$(hval Location)
-	case $l in http://* | https://*) l=/${l#*://*/} ;; esac
-	printf '%s\n' "$l"
-}
 
 # push REPO FILE: a monolithic upload; sets PUSHED (the digest). 0 on 201.
 push() {

@@ -53,26 +53,6 @@ log_tail() {
 	tail -n "${1:-20}" "$T_LOG"
 }
 
-# is_code DESC STATUS: the last status is STATUS.
-is_code() {
-	if [ "$CODE" = "$2" ]; then ok "$1"; else fail "$1" "want $2" "$(what)"; fi
-}
-
-# is_hdr DESC NAME VALUE: the last response's header NAME is exactly VALUE.
-is_hdr() {
-	local v
-	v=$(hval "$2")
-	if [ "$v" = "$3" ]; then ok "$1"; else fail "$1" "want $2: $3" "got: $v" "$(what)"; fi
-}
-
-# loc: the path of the last Location header (an absolute URL loses its origin).
-loc() {
-	local l
-	l=$(hval Location)
-	case $l in http://* | https://*) l=/${l#*://*/} ;; esac
-	printf '%s\n' "$l"
-}
-
 sha_of() { sha256sum "$1" | cut -d' ' -f1; }
 
 # ---------------------------------------------------------------- running regmaster

@@ -44,33 +44,6 @@ start_instance() {
 	fi
 }
 
-is_code() {
-	if [ "$CODE" = "$2" ]; then ok "$1"; else fail "$1" "want $2" "$(what)"; fi
-}
-
-# is_err DESC STATUS CODE: status and an OCI error body carrying CODE.
-is_err() {
-	if [ "$CODE" = "$2" ] && grep -q "\"code\":\"$3\"" "$BODY"; then
-		ok "$1"
-	else
-		fail "$1" "want $2 $3" "$(what)"
-	fi
-}
-
-is_hdr() {
-	local v
-	v=$(hval "$2")
-	if [ "$v" = "$3" ]; then ok "$1"; else fail "$1" "want $2: $3" "got: $v" "$(what)"; fi
-}
-
-# loc: the path of the last Location header.
-loc() {
-	local l
-	l=$(hval Location)
-	case $l in http://* | https://*) l=/${l#*://*/} ;; esac
-	printf '%s\n' "$l"
-}
-
 # post ADDR REPO: POST a new session from client address ADDR.
 post() { req POST "/v2/$2/blobs/uploads/" --interface "$1"; }
 
