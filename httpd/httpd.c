@@ -10,6 +10,7 @@
 #include "ev.h"
 #include "httpd.h"
 #include "log.h"
+#include "oci.h"
 #include "proc.h"
 #include "worker.h"
 
@@ -146,6 +147,7 @@ static const struct worker_ops httpd_ops = {
 	.peer = httpd_peer,
 	.request = httpd_request,
 	.stop = httpd_stop,
+	.preload = oci_preload,
 };
 
 int

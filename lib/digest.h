@@ -31,5 +31,6 @@ void	 hasher_peek(const struct hasher *, struct digest *out);
 void	 hasher_final(struct hasher *, struct digest *out);
 void	 hasher_free(struct hasher *);
 void	 digest_buf(enum digest_alg, const void *, size_t, struct digest *out);
+void	 hash_preload(void);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "digest.h"
@@ -154,4 +155,13 @@ digest_buf(enum digest_alg alg, const void *p, size_t len, struct digest *out)
 	if (EVP_Digest(p, len, md, &mdlen, alg_md(alg), NULL) != 1)
 		fatalx("EVP_Digest failed");
 	hex_encode(alg, md, mdlen, out);
+}
+
+/* Read openssl.cnf before the chroot: in it the file is missing, and a
+ * module it names would need executable mappings the sandbox forbids. */
+void
+hash_preload(void)
+{
+	if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1)
+		log_warnx("OpenSSL configuration not loaded");
 }

@@ -77,5 +77,6 @@ char	*oci_error_json(const char *code, const char *message, const char *detail);
 
 /* 1 if stored_mt may answer a request with this Accept (NULL: no header). */
 int	 oci_accept_ok(const char *accept, const char *stored_mt);
+void	 oci_preload(void);
 
 #endif

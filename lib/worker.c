@@ -1,7 +1,5 @@
 /* worker.c - the common life of a worker process. */
 #include <errno.h>
-#include <jansson.h>
-#include <openssl/crypto.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -212,17 +210,16 @@ merged_accept(const struct link_accept *extra)
 /*
  * Libraries read some files on first use; in the chroot they are missing
  * and under the seccomp filter httpd may not open them: read them now.
- * jansson seeds its hash tables from /dev/urandom (else from time and pid,
- * which a client could guess), OpenSSL reads openssl.cnf (and may load
- * modules: executable mappings the filter forbids), syslog(3) the zone.
+ * syslog(3) reads the time zone; the worker's own hook preloads the
+ * libraries it links (oci_preload, hash_preload), so that a worker that
+ * does not use libcrypto does not map it just for this.
  */
 static void
 preload_files(void)
 {
-	json_object_seed(0);
-	if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1)
-		log_warnx("OpenSSL configuration not loaded");
 	tzset();
+	if (ops->preload)
+		ops->preload();
 }
 
 static void

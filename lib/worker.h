@@ -21,6 +21,8 @@ struct worker_ops {
 	/* master asked to stop: finish within conf stop_timeout, then
 	 * call worker_exit(); NULL means exit at once */
 	void	(*stop)(void);
+	/* before the privilege drop: read what libraries read lazily */
+	void	(*preload)(void);
 };
 
 void	worker_main(int argc, char **argv, const struct worker_ops *)

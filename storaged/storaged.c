@@ -8,10 +8,12 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "digest.h"
 #include "ev.h"
 #include "index.h"
 #include "link.h"
 #include "log.h"
+#include "oci.h"
 #include "proc.h"
 #include "store.h"
 #include "storaged.h"
@@ -170,11 +172,20 @@ storaged_stop(void)
 	stop_check(NULL);
 }
 
+/* Before the privilege drop: the libraries storaged uses read their files. */
+static void
+storaged_preload(void)
+{
+	oci_preload();
+	hash_preload();
+}
+
 static const struct worker_ops storaged_ops = {
 	.id = PROC_STORAGED,
 	.configured = storaged_configured,
 	.peer = storaged_peer,
 	.stop = storaged_stop,
+	.preload = storaged_preload,
 };
 
 /* storaged: the common worker start, with our handlers. */
