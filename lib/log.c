@@ -69,11 +69,12 @@ log_syslog_fd(void)
 	return log_sysfd;
 }
 
-/* "2026-11-28T23:20:01Z " for lines that go to a log file. */
+/* "2026-11-28T23:20:01Z " for lines that go to a log file; one buffer per
+ * thread, since storaged's task threads log too. */
 static const char *
 log_stamp(void)
 {
-	static char stamp[32];
+	static _Thread_local char stamp[32];
 	struct tm tm;
 	time_t now;
 

@@ -866,6 +866,10 @@ commit_done(void *arg)
 	struct ucommit *c = arg;
 	struct upload *u = c->u;
 
+	if (u == NULL) {		/* its session was freed at exit */
+		free(c);
+		return;
+	}
 	u->committing = NULL;
 	if (c->failed) {
 		errno = c->err;
@@ -1037,7 +1041,10 @@ upload_free_all(void)
 			write_abort(u->w);
 		if (u->job)
 			job_end(u->job);
-		/* we exit next: a commit's task is joined, never called back */
+		/* a commit still running forgets its session: if it is called
+		 * back (we normally exit first), it only frees itself */
+		if (u->committing)
+			u->committing->u = NULL;
 		u->committing = NULL;
 		upload_drop(u);
 	}
