@@ -202,6 +202,27 @@ hval() {
 # what: the last response, for failure details.
 what() { printf 'status %s\n%s\nbody: %s\n' "$CODE" "$(tr -d '\r' <"$HDR")" "$(head -c 600 "$BODY")"; }
 
+# t_serve NAME: a new instance NAME, started and answering /v2/, with the
+# request helpers' HDR and BODY files in its directory; jq must be there
+# (the API suites read JSON with it). Fails (counted) otherwise.
+t_serve() {
+	t_init "$1" || return 1
+	t_start || {
+		fail "start regmaster" "$T_OUT"
+		return 1
+	}
+	HDR=$T_DIR/resp.hdr
+	BODY=$T_DIR/resp.body
+	if ! t_wait_http "$T_URL/v2/" 200 10; then
+		fail "the registry answers /v2/" "$(t_http_code "$T_URL/v2/")"
+		return 1
+	fi
+	if ! command -v jq >/dev/null 2>&1; then
+		fail "jq is installed (the suite reads JSON with it)"
+		return 1
+	fi
+}
+
 # is_code DESC STATUS: the last status is STATUS.
 is_code() {
 	if [ "$CODE" = "$2" ]; then ok "$1"; else fail "$1" "want $2" "$(what)"; fi

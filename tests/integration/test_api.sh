@@ -711,21 +711,7 @@ blobs_verify() {
 # ---------------------------------------------------------------- the suite
 
 body() {
-	t_init api || return 1
-	t_start || {
-		fail "start regmaster" "$T_OUT"
-		return 1
-	}
-	HDR=$T_DIR/resp.hdr
-	BODY=$T_DIR/resp.body
-	if ! t_wait_http "$T_URL/v2/" 200 10; then
-		fail "the registry answers /v2/" "$(t_http_code "$T_URL/v2/")"
-		return 1
-	fi
-	if ! command -v jq >/dev/null 2>&1; then
-		fail "jq is installed (the suite reads JSON with it)"
-		return 1
-	fi
+	t_serve api || return 1
 	test_base
 	test_traversal
 	test_big_head

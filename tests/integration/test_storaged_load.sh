@@ -281,21 +281,7 @@ test_latency() {
 }
 
 body() {
-	t_init storaged_load || return 1
-	t_start || {
-		fail "start regmaster" "$T_OUT"
-		return 1
-	}
-	HDR=$T_DIR/resp.hdr
-	BODY=$T_DIR/resp.body
-	if ! t_wait_http "$T_URL/v2/" 200 10; then
-		fail "the registry answers /v2/" "$(t_http_code "$T_URL/v2/")"
-		return 1
-	fi
-	if ! command -v jq >/dev/null 2>&1; then
-		fail "jq is installed (the suite reads JSON with it)"
-		return 1
-	fi
+	t_serve storaged_load || return 1
 	REPO=big/refs
 	setup_repo "$REPO"
 	push_referrers "$REPO"
