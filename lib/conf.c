@@ -148,13 +148,17 @@ check_user(const char *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* A list, one item a line: addresses (CT_LISTEN) or paths (CT_PATHLIST);
+ * empty text is the empty list. */
 static int
-set_list(struct conf_value *v, const char *text, char *err, size_t errlen)
+set_list(struct conf_value *v, enum conf_type t, const char *text, char *err,
+    size_t errlen)
 {
 	char *copy = xstrdup(text), *p = copy, *item;
 
-	while ((item = strsep(&p, "\n")) != NULL) {
-		if (check_listen(item, err, errlen) == -1) {
+	while (*text && (item = strsep(&p, "\n")) != NULL) {
+		if ((t == CT_LISTEN ? check_listen(item, err, errlen) :
+		    check_path(item, err, errlen)) == -1) {
 			free(copy);
 			return -1;
 		}
@@ -248,7 +252,11 @@ conf_set(struct conf *c, int p, const char *text, char *err, size_t errlen)
 		r = set_int(&nv, d, text, err, errlen);
 		break;
 	case CT_LISTEN:
-		r = set_list(&nv, text, err, errlen);
+	case CT_PATHLIST:
+		r = set_list(&nv, d->type, text, err, errlen);
+		break;
+	case CT_RULES:
+		r = conf_rules_check(p, text, err, errlen);
 		break;
 	case CT_DURATION:
 		r = set_duration(&nv, d, text, err, errlen);
@@ -296,7 +304,9 @@ conf_print(const struct conf *c, FILE *fp, int with_help)
 		fprintf(fp, "%s%s = ", dot ? "\t" : "", dot ? dot + 1 : d->name);
 		if (d->type == CT_BOOL || d->type == CT_INT)
 			fprintf(fp, "%s;\n", c->v[p].s);
-		else if (d->type == CT_LISTEN) {
+		else if (d->type == CT_RULES)
+			conf_rules_print(p, c->v[p].s, fp);
+		else if (d->type == CT_LISTEN || d->type == CT_PATHLIST) {
 			fprintf(fp, "[");
 			for (size_t i = 0; i < c->v[p].nlist; i++)
 				fprintf(fp, "%s\"%s\"", i ? ", " : " ",

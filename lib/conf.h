@@ -10,7 +10,7 @@
 #include "params.h"
 
 enum conf_type { CT_STR, CT_PATH, CT_OPTPATH, CT_USER, CT_BOOL, CT_INT,
-	CT_LISTEN, CT_LOGLEVEL, CT_DURATION };
+	CT_LISTEN, CT_LOGLEVEL, CT_DURATION, CT_PATHLIST, CT_RULES };
 
 #define X_P(id, n, t, d, lo, hi, w, h) id,
 enum conf_param { CONF_PARAMS(X_P) P_MAX };
@@ -30,7 +30,7 @@ struct conf_value {
 	char		*s;		/* canonical text; lists joined by '\n' */
 	int64_t		 i;		/* CT_INT, CT_BOOL, CT_LOGLEVEL;
 					   CT_DURATION in seconds */
-	char		**list;		/* CT_LISTEN */
+	char		**list;		/* CT_LISTEN, CT_PATHLIST, CT_RULES */
 	size_t		 nlist;
 };
 
@@ -54,6 +54,19 @@ const char *conf_str(int p);
 int64_t	 conf_int(int p);
 int	 conf_bool(int p);
 char *const *conf_list(int p, size_t *n);
+
+/*
+ * CT_RULES values (auth.rules, auth.groups): a libconfig list of groups of
+ * string fields; canonical text is one element a line, its fields in the
+ * parameter's order, separated by tabs.  conf_rules.c knows the fields.
+ */
+int	 conf_rules_check(int p, const char *text, char *err, size_t);
+const char *const *conf_rules_fields(int p, int *n);
+void	 conf_rules_print(int p, const char *text, FILE *);
+struct config_setting_t;
+struct buf;
+int	 conf_rules_text(const struct conf_param_def *,
+	    struct config_setting_t *, struct buf *out, char *err, size_t);
 
 /* Split "host:port" / "[v6]:port"; 0 ok. */
 int	 conf_split_hostport(const char *, char *host, size_t, char *port,

@@ -30,11 +30,9 @@ setting_text(config_setting_t *s, const struct conf_param_def *d,
 		buf_printf(out, "%lld", v);
 		return 0;
 	}
-	if (d->type == CT_LISTEN && (t == CONFIG_TYPE_ARRAY ||
-	    t == CONFIG_TYPE_LIST)) {
+	if ((d->type == CT_LISTEN || d->type == CT_PATHLIST) &&
+	    (t == CONFIG_TYPE_ARRAY || t == CONFIG_TYPE_LIST)) {
 		int n = config_setting_length(s);
-		if (n == 0)
-			return snprintf(err, errlen, "empty list"), -1;
 		for (int i = 0; i < n; i++) {
 			const char *e = config_setting_get_string_elem(s, i);
 			if (e == NULL)
@@ -44,7 +42,10 @@ setting_text(config_setting_t *s, const struct conf_param_def *d,
 		}
 		return 0;
 	}
-	if (d->type != CT_BOOL && d->type != CT_INT && t == CONFIG_TYPE_STRING) {
+	if (d->type == CT_RULES && t == CONFIG_TYPE_LIST)
+		return conf_rules_text(d, s, out, err, errlen);
+	if (d->type != CT_BOOL && d->type != CT_INT && d->type != CT_RULES &&
+	    t == CONFIG_TYPE_STRING) {
 		buf_puts(out, config_setting_get_string(s));
 		return 0;
 	}
@@ -140,3 +141,39 @@ conf_load_file(struct conf *c, const char *path, char *err, size_t errlen)
 	return r;
 }
 
+
+/* A list of groups of strings as canonical CT_RULES text. */
+int
+conf_rules_text(const struct conf_param_def *d, config_setting_t *s,
+    struct buf *out, char *err, size_t errlen)
+{
+	const char *const *names;
+	int nf, p = (int)(d - conf_params);
+
+	names = conf_rules_fields(p, &nf);
+	for (int i = 0; i < config_setting_length(s); i++) {
+		config_setting_t *g = config_setting_get_elem(s, i);
+		if (!config_setting_is_group(g))
+			return snprintf(err, errlen, "element %d is not a "
+			    "group", i + 1), -1;
+		for (int k = 0; k < config_setting_length(g); k++) {
+			const char *n = config_setting_name(
+			    config_setting_get_elem(g, k));
+			int known = 0;
+			for (int f = 0; f < nf; f++)
+				known |= strcmp(n, names[f]) == 0;
+			if (!known)
+				return snprintf(err, errlen, "element %d: "
+				    "unknown field '%s'", i + 1, n), -1;
+		}
+		buf_puts(out, i ? "\n" : "");
+		for (int f = 0; f < nf; f++) {
+			const char *v = NULL;
+			if (!config_setting_lookup_string(g, names[f], &v))
+				return snprintf(err, errlen, "element %d: %s "
+				    "must be a string", i + 1, names[f]), -1;
+			buf_printf(out, "%s%s", f ? "\t" : "", v);
+		}
+	}
+	return 0;
+}

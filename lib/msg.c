@@ -26,12 +26,12 @@ msgb_field(struct msgb *mb, int attr, enum msg_kind kind, const void *p,
 	if (i == MSG_MAXFIELDS || d->fields[i].attr == 0)
 		fatalx("%s does not carry %s", d->name,
 		    msg_attr_defs[attr].name);
-	if (mb->seen & (1u << attr))
+	if (mb->seen & (UINT64_C(1) << attr))
 		fatalx("%s: %s twice", d->name, msg_attr_defs[attr].name);
 	if (kind != MK_FD && kind != MK_U64 && len > msg_attr_defs[attr].max)
 		fatalx("%s: %s too long (%zu)", d->name,
 		    msg_attr_defs[attr].name, len);
-	mb->seen |= 1u << attr;
+	mb->seen |= UINT64_C(1) << attr;
 	buf_append(&mb->b, &a, sizeof(a));
 	buf_append(&mb->b, &l, sizeof(l));
 	buf_append(&mb->b, p, len);
@@ -97,7 +97,7 @@ msgb_finish(struct msgb *mb, uint32_t id, uint16_t flags)
 
 	for (int i = 0; i < MSG_MAXFIELDS && d->fields[i].attr; i++)
 		if (d->fields[i].required &&
-		    !(mb->seen & (1u << d->fields[i].attr)))
+		    !(mb->seen & (UINT64_C(1) << d->fields[i].attr)))
 			fatalx("%s without %s", d->name,
 			    msg_attr_defs[d->fields[i].attr].name);
 	if (mb->b.len > MSG_MAXFRAME)

@@ -79,7 +79,7 @@ struct msgb {
 	uint16_t	 type;
 	int		 fds[MSG_MAXFDS];
 	int		 nfds;
-	uint32_t	 seen;		/* attribute bits already put */
+	uint64_t	 seen;		/* attribute bits already put */
 };
 
 void	 msgb_init(struct msgb *, int type);

@@ -19,4 +19,4 @@ const struct msg_def msg_defs[M_MAX] = {
 #undef X_REQ
 #undef X_OPT
 
-_Static_assert(A_MAX <= 32, "attribute bitmask is 32 bits");
+_Static_assert(A_MAX <= 64, "attribute bitmask is 64 bits");

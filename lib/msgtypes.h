@@ -11,7 +11,7 @@
 
 #define MSG_ATTRS(ATTR) \
 	ATTR(A_NAME,	  MK_STR,   256) \
-	ATTR(A_VALUE,	  MK_STR,   8192) \
+	ATTR(A_VALUE,	  MK_STR,   65536) \
 	ATTR(A_PEER,	  MK_U64,   8) \
 	ATTR(A_FD,	  MK_FD,    0) \
 	ATTR(A_PID,	  MK_U64,   8) \
@@ -33,7 +33,13 @@
 	ATTR(A_FLAGS,	  MK_U64,   8) \
 	ATTR(A_TIME,	  MK_U64,   8) \
 	ATTR(A_ADDR,	  MK_STR,   64) \
-	ATTR(A_REQID,	  MK_U64,   8)
+	ATTR(A_REQID,	  MK_U64,   8) \
+	ATTR(A_USER,	  MK_STR,   256) \
+	ATTR(A_SECRET,	  MK_STR,   1024) \
+	ATTR(A_WANT,	  MK_U64,   8) \
+	ATTR(A_GRANT,	  MK_U64,   8) \
+	ATTR(A_KEYID,	  MK_U64,   8) \
+	ATTR(A_SCOPE,	  MK_STR,   8192)
 
 #define MSG_TYPES(MSG, REQ, OPT) \
 	/* master <-> every worker */ \
@@ -41,8 +47,8 @@
 	MSG(M_PONG,		1, REQ(A_PID)) \
 	MSG(M_CONF_SET,		0, REQ(A_NAME) REQ(A_VALUE)) \
 	MSG(M_CONF_END,		0, OPT(A_FLAGS)) \
-	MSG(M_PEER,		0, REQ(A_PEER) REQ(A_FD)) \
-	MSG(M_LISTEN,		0, REQ(A_FD) REQ(A_NAME)) \
+	MSG(M_PEER,		0, REQ(A_PEER) REQ(A_FD) OPT(A_FLAGS)) \
+	MSG(M_LISTEN,		0, REQ(A_FD) REQ(A_NAME) OPT(A_FLAGS)) \
 	MSG(M_STOP,		0, OPT(A_TIME)) \
 	MSG(M_LOG_FD,		0, REQ(A_FD)) \
 	/* generic replies */ \
@@ -78,10 +84,61 @@
 	MSG(M_REFERRERS,	0, REQ(A_REPO) REQ(A_DIGEST) OPT(A_FILTER) \
 	    OPT(A_LAST) OPT(A_COUNT)) \
 	MSG(M_LIST,		1, REQ(A_BODY) OPT(A_LAST) OPT(A_FD) \
-	    OPT(A_SIZE))
+	    OPT(A_SIZE)) \
+	/* master -> httpd: the certificate chains of a TLS generation, then \
+	 * its end (optional client CA bundle); A_KEYID names the key in authd */ \
+	MSG(M_TLS_CERT,		0, REQ(A_KEYID) REQ(A_BODY)) \
+	MSG(M_TLS_END,		0, REQ(A_KEYID) OPT(A_BODY)) \
+	/* master -> authd: a private key (PEM) of generation A_KEYID >> 8 */ \
+	MSG(M_TLS_KEY,		0, REQ(A_KEYID) REQ(A_BODY)) \
+	/* httpd -> authd on the ca channel: sign with key A_KEYID; A_CODE \
+	 * the operation (TLS_OP_*), A_FLAGS the RSA padding */ \
+	MSG(M_TLS_SIGN,		0, REQ(A_KEYID) REQ(A_CODE) OPT(A_FLAGS) \
+	    REQ(A_BODY)) \
+	MSG(M_TLS_SIGNED,	1, REQ(A_BODY)) \
+	/* httpd -> authd: may this client do A_WANT (ACL_* bits) on A_REPO? \
+	 * A_USER/A_SECRET from Basic, or A_USER alone from a verified client \
+	 * certificate (A_FLAGS AUTH_F_CERT); neither: anonymous */ \
+	MSG(M_AUTH_CHECK,	0, REQ(A_ADDR) OPT(A_USER) OPT(A_SECRET) \
+	    OPT(A_REPO) REQ(A_WANT) OPT(A_FLAGS)) \
+	/* A_CODE: 0 granted (A_GRANT may be less than wanted), 401, 429 \
+	 * (A_TIME: seconds to wait); A_TIME with 0: seconds it may be cached */ \
+	MSG(M_AUTH,		1, REQ(A_CODE) OPT(A_USER) OPT(A_GRANT) \
+	    OPT(A_TIME)) \
+	/* httpd -> authd: a token for the scopes (one per line, \
+	 * "repository:NAME:pull,push"), for service A_NAME */ \
+	MSG(M_TOKEN_ISSUE,	0, REQ(A_ADDR) OPT(A_USER) OPT(A_SECRET) \
+	    OPT(A_SCOPE) OPT(A_NAME) OPT(A_FLAGS)) \
+	/* A_CODE as M_AUTH; A_VALUE the JWT, A_TIME its lifetime in seconds */ \
+	MSG(M_TOKEN,		1, REQ(A_CODE) OPT(A_VALUE) OPT(A_TIME) \
+	    OPT(A_USER)) \
+	/* authd -> httpd, notifications: the token verification key (public \
+	 * PEM, A_NAME its kid); forget cached decisions (users or rules \
+	 * changed) */ \
+	MSG(M_TOKEN_KEY,	0, REQ(A_BODY) REQ(A_NAME)) \
+	MSG(M_AUTH_FLUSH,	0, OPT(A_COUNT)) \
+	/* httpd -> authd: audit records, JSON lines, batched; notification */ \
+	MSG(M_AUDIT,		0, REQ(A_BODY) OPT(A_COUNT)) \
+	/* master -> authd: the audit file, opened for appending */ \
+	MSG(M_AUDIT_FD,		0, REQ(A_FD))
 
 /* A_FLAGS of M_UPLOAD_WRITE: the body's end is confirmed by M_UPLOAD_END
  * (a chunked body, whose clean end only httpd can tell). */
 #define UPLOAD_F_CONFIRM	0x1
+
+/* A_FLAGS of M_LISTEN: TLS is spoken on this listener. */
+#define LISTEN_F_TLS		0x1
+
+/* A_FLAGS of M_PEER: this socket is httpd's synchronous channel to authd's
+ * key holder (M_TLS_SIGN only), besides the ordinary link. */
+#define PEER_F_CA		0x1
+
+/* A_CODE of M_TLS_SIGN. */
+#define TLS_OP_RSA_PRIVATE	1	/* RSA private encrypt, A_FLAGS padding */
+#define TLS_OP_ECDSA_SIGN	2	/* ECDSA over a digest, DER signature */
+
+/* A_FLAGS of M_AUTH_CHECK / M_TOKEN_ISSUE. */
+#define AUTH_F_CERT		0x1	/* A_USER is a verified certificate's */
+#define AUTH_F_OFFLINE		0x2	/* offline_token=true was asked */
 
 #endif

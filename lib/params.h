@@ -47,6 +47,9 @@
 	    "system user gcd runs as; reads the store through storaged's group") \
 	P(P_HTTP_LISTEN, "http.listen", CT_LISTEN, "127.0.0.1:5000", 0, 0, \
 	    W_MASTER, "addresses to accept HTTP on, \"address:port\" or \"[v6]:port\"") \
+	P(P_HTTP_TLS_LISTEN, "http.tls_listen", CT_LISTEN, "", 0, 0, W_MASTER, \
+	    "addresses to accept HTTPS on (TLS 1.2 and 1.3), like http.listen; " \
+	    "needs tls.certificate and tls.key") \
 	P(P_HTTP_MAXCONN, "http.max_connections", CT_INT, "4096", 1, 1000000, \
 	    W_HTTPD, "connections open at once") \
 	P(P_HTTP_MAXCONN_IP, "http.max_connections_per_address", CT_INT, "512", \
@@ -84,6 +87,49 @@
 	    "upload sessions open at once in one repository") \
 	P(P_AUTH_DIR, "auth.dir", CT_PATH, SYSCONFDIR "/regmaster", 0, 0, \
 	    W_MASTER | W_AUTHD, "directory with password and key files; authd's chroot") \
+	P(P_AUTH_HTPASSWD, "auth.htpasswd", CT_OPTPATH, "", 0, 0, \
+	    W_MASTER | W_AUTHD | W_HTTPD, "htpasswd file of bcrypt entries " \
+	    "inside auth.dir (htpasswd -B); empty: no authentication") \
+	P(P_AUTH_TOKEN, "auth.token", CT_BOOL, "false", 0, 0, W_HTTPD | W_AUTHD, \
+	    "announce Docker token auth (Bearer) and serve /token") \
+	P(P_AUTH_REALM, "auth.realm", CT_STR, "regmaster", 0, 0, W_HTTPD, \
+	    "the realm of Basic challenges") \
+	P(P_AUTH_TOKEN_REALM, "auth.token_realm", CT_STR, "", 0, 0, W_HTTPD, \
+	    "URL clients get tokens from (empty: /token on the address they " \
+	    "asked)") \
+	P(P_AUTH_SERVICE, "auth.service", CT_STR, "regmaster", 0, 0, \
+	    W_HTTPD | W_AUTHD, "the service name tokens are issued for (aud)") \
+	P(P_AUTH_ISSUER, "auth.issuer", CT_STR, "regmaster", 0, 0, \
+	    W_HTTPD | W_AUTHD, "the issuer tokens name (iss)") \
+	P(P_AUTH_TOKEN_TTL, "auth.token_ttl", CT_DURATION, "5m", 60, 86400, \
+	    W_AUTHD, "how long an issued token is valid") \
+	P(P_AUTH_CACHE_TTL, "auth.cache_ttl", CT_DURATION, "60s", 0, 3600, \
+	    W_AUTHD | W_HTTPD, "how long a successful password check is " \
+	    "remembered (0: bcrypt on every request)") \
+	P(P_AUTH_MAX_FAILURES, "auth.max_failures", CT_INT, "10", 1, 1000000, \
+	    W_AUTHD, "failed logins from one address, or for one user, " \
+	    "within auth.failure_window before 429") \
+	P(P_AUTH_FAILURE_WINDOW, "auth.failure_window", CT_DURATION, "1m", 1, \
+	    86400, W_AUTHD, "the window auth.max_failures counts over") \
+	P(P_AUTH_RULES, "auth.rules", CT_RULES, "", 0, 0, W_AUTHD, \
+	    "access rules: a list of { who; repo; allow; } groups; none: " \
+	    "authenticated users may do everything") \
+	P(P_AUTH_GROUPS, "auth.groups", CT_RULES, "", 0, 0, W_AUTHD, \
+	    "groups rules may name as @NAME: a list of { name; members; } " \
+	    "groups, members comma-separated") \
+	P(P_TLS_CERTIFICATE, "tls.certificate", CT_PATHLIST, "", 0, 0, \
+	    W_MASTER, "PEM certificate chain (fullchain.pem), or a list of " \
+	    "them for SNI") \
+	P(P_TLS_KEY, "tls.key", CT_PATHLIST, "", 0, 0, W_MASTER, \
+	    "PEM private key (privkey.pem) of each tls.certificate, in order") \
+	P(P_TLS_CLIENT_CA, "tls.client_ca", CT_OPTPATH, "", 0, 0, W_MASTER, \
+	    "PEM CA bundle: clients with a certificate it verifies are the " \
+	    "user the certificate names (empty: no client certificates)") \
+	P(P_TLS_TICKET_ROTATE, "tls.ticket_rotate", CT_DURATION, "1h", 60, \
+	    86400, W_HTTPD, "how often the in-memory session ticket key is " \
+	    "replaced (tickets stay valid for twice this)") \
+	P(P_AUDIT_FILE, "audit.file", CT_OPTPATH, "", 0, 0, W_MASTER, \
+	    "file of JSON audit lines (empty: no audit log)") \
 	P(P_SANDBOX_SECCOMP, "sandbox.seccomp", CT_BOOL, "true", 0, 0, \
 	    W_HTTPD | W_STORAGED | W_AUTHD | W_TUNNELD | W_GCD, \
 	    "confine each worker to its seccomp allow-list (off: for debugging)")
