@@ -33,6 +33,9 @@ struct conn {
 	int		 fd;
 	char		 addr[64];		/* client address, text */
 	struct addr_count *ac;			/* that address's shares */
+	void		*tls;			/* SSL *; NULL on plain TCP */
+	char		 cert_user[256];	/* a verified client
+						   certificate's name, or "" */
 	enum conn_state	 state;
 	struct buf	 in;			/* bytes read, not yet used */
 	struct buf	 out;			/* response bytes to write */
