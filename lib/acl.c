@@ -156,9 +156,8 @@ group_parse(char *line, size_t idx, struct acl_group *g, char *err, size_t len)
 		return -1;
 	}
 	g->name = xstrdup(name);
-	while ((m = strsep(&line, ",")) != NULL) {
-		m += strspn(m, " ");
-		m[strcspn(m, " ")] = '\0';
+	/* commas or spaces, as Apache's group files separate them */
+	while ((m = strsep(&line, ", ")) != NULL) {
 		if (*m == '\0')
 			continue;
 		g->members = xreallocarray(g->members, g->nmembers + 1,

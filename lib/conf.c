@@ -149,15 +149,19 @@ check_user(const char *s, char *err, size_t errlen)
 }
 
 /* A list, one item a line: addresses (CT_LISTEN) or paths (CT_PATHLIST);
- * empty text is the empty list. */
+ * empty text is the empty list, allowed only if the parameter's min is 0. */
 static int
-set_list(struct conf_value *v, enum conf_type t, const char *text, char *err,
-    size_t errlen)
+set_list(struct conf_value *v, const struct conf_param_def *d,
+    const char *text, char *err, size_t errlen)
 {
 	char *copy = xstrdup(text), *p = copy, *item;
 
+	if (*text == '\0' && d->min > 0) {
+		free(copy);
+		return snprintf(err, errlen, "empty list"), -1;
+	}
 	while (*text && (item = strsep(&p, "\n")) != NULL) {
-		if ((t == CT_LISTEN ? check_listen(item, err, errlen) :
+		if ((d->type == CT_LISTEN ? check_listen(item, err, errlen) :
 		    check_path(item, err, errlen)) == -1) {
 			free(copy);
 			return -1;
@@ -253,7 +257,7 @@ conf_set(struct conf *c, int p, const char *text, char *err, size_t errlen)
 		break;
 	case CT_LISTEN:
 	case CT_PATHLIST:
-		r = set_list(&nv, d->type, text, err, errlen);
+		r = set_list(&nv, d, text, err, errlen);
 		break;
 	case CT_RULES:
 		r = conf_rules_check(p, text, err, errlen);

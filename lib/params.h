@@ -4,6 +4,7 @@
  * `regmaster config --defaults` and regmaster.conf(5) all follow this table.
  *
  * P(id, "name", type, "default", min, max, workers, "help")
+ * For lists (CT_LISTEN, CT_PATHLIST) min is the fewest items allowed.
  */
 #ifndef RM_PARAMS_H
 #define RM_PARAMS_H
@@ -45,7 +46,7 @@
 	    W_MASTER, "system user tunneld runs as") \
 	P(P_U_GCD, "users.gcd", CT_USER, "regmaster-gcd", 0, 0, W_MASTER, \
 	    "system user gcd runs as; reads the store through storaged's group") \
-	P(P_HTTP_LISTEN, "http.listen", CT_LISTEN, "127.0.0.1:5000", 0, 0, \
+	P(P_HTTP_LISTEN, "http.listen", CT_LISTEN, "127.0.0.1:5000", 1, 0, \
 	    W_MASTER, "addresses to accept HTTP on, \"address:port\" or \"[v6]:port\"") \
 	P(P_HTTP_TLS_LISTEN, "http.tls_listen", CT_LISTEN, "", 0, 0, W_MASTER, \
 	    "addresses to accept HTTPS on (TLS 1.2 and 1.3), like http.listen; " \
@@ -116,7 +117,7 @@
 	    "authenticated users may do everything") \
 	P(P_AUTH_GROUPS, "auth.groups", CT_RULES, "", 0, 0, W_AUTHD, \
 	    "groups rules may name as @NAME: a list of { name; members; } " \
-	    "groups, members comma-separated") \
+	    "groups, members separated by commas or spaces") \
 	P(P_TLS_CERTIFICATE, "tls.certificate", CT_PATHLIST, "", 0, 0, \
 	    W_MASTER, "PEM certificate chain (fullchain.pem), or a list of " \
 	    "them for SNI") \
