@@ -71,7 +71,8 @@ tests_integration_racer_SOURCES = tests/integration/racer.c
 
 # lib/'s auth pieces: base64, JWTs, htpasswd files and access rules.
 if HAVE_CHECK
-AUTHLIB_TESTS = tests/unit/test_b64 tests/unit/test_htpasswd tests/unit/test_jwt
+AUTHLIB_TESTS = tests/unit/test_b64 tests/unit/test_htpasswd tests/unit/test_jwt \
+	tests/unit/test_acl
 check_PROGRAMS += $(AUTHLIB_TESTS)
 TESTS += $(AUTHLIB_TESTS)
 endif
@@ -84,3 +85,6 @@ tests_unit_test_htpasswd_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_jwt_SOURCES = tests/unit/test_jwt.c
 tests_unit_test_jwt_LDADD = $(UNIT_LDADD)
 tests_unit_test_jwt_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_acl_SOURCES = tests/unit/test_acl.c
+tests_unit_test_acl_LDADD = $(UNIT_LDADD)
+tests_unit_test_acl_CFLAGS = $(UNIT_CFLAGS)
