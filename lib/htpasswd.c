@@ -142,11 +142,13 @@ dedup(struct htpasswd *h, const size_t *lines, size_t *skipped,
     size_t *first_bad)
 {
 	struct byname *v;
+	unsigned char *dup;
 	size_t i, o, first = 0, ndup = 0;
 
 	if (h->n < 2)
 		return;
 	v = xreallocarray(NULL, h->n, sizeof(*v));
+	dup = xcalloc(h->n, 1);
 	for (i = 0; i < h->n; i++) {
 		v[i].name = h->e[i].name;
 		v[i].i = i;
@@ -157,18 +159,19 @@ dedup(struct htpasswd *h, const size_t *lines, size_t *skipped,
 			continue;
 		if (ndup++ == 0 || lines[v[i].i] < first)
 			first = lines[v[i].i];
-		free(h->e[v[i].i].name);
-		h->e[v[i].i].name = NULL;
+		dup[v[i].i] = 1;
 	}
 	free(v);
 	for (i = o = 0; i < h->n; i++) {
-		if (h->e[i].name == NULL) {
+		if (dup[i]) {
+			free(h->e[i].name);
 			OPENSSL_cleanse(h->e[i].hash, strlen(h->e[i].hash));
 			free(h->e[i].hash);
 			continue;
 		}
 		h->e[o++] = h->e[i];
 	}
+	free(dup);
 	h->n = o;
 	if (ndup > 0 && skipped != NULL) {
 		if (first_bad != NULL && (*skipped == 0 || first < *first_bad))

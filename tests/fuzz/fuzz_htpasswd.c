@@ -59,6 +59,7 @@ raw_hash(const uint8_t *data, size_t size)
 	(void)htpasswd_check(h, "password");
 }
 
+/* One input: a whole htpasswd file. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -153,6 +153,7 @@ canonical(const uint8_t *data, size_t size)
 	}
 }
 
+/* One input: the first byte says which of the three it is. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

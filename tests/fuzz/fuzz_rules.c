@@ -61,6 +61,7 @@ actions_roundtrip(const char *text)
 		abort();
 }
 
+/* One input: rules, groups and queries. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
