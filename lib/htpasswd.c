@@ -23,12 +23,15 @@ struct byname {
 	size_t		 i;
 };
 
-/* A valid user name: 1-255 bytes, no ':', no control characters. */
+/* A valid user name: 1-255 bytes, no ':', no control characters, not
+ * starting with '#' (Apache reads such a line as a comment). */
 int
 htpasswd_name_valid(const char *name)
 {
 	size_t i;
 
+	if (name[0] == '#')
+		return 0;
 	for (i = 0; name[i] != '\0'; i++) {
 		if (i >= HTPASSWD_NAME_MAX || name[i] == ':' ||
 		    (unsigned char)name[i] < 0x20 || name[i] == 0x7f)
@@ -80,15 +83,18 @@ bcrypt_key(const char *password, char buf[BCRYPT_KEY_MAX + 1])
 	return buf;
 }
 
-/* Append one entry to out, growing the array by doubling. */
+/* Append one entry to out and its line number to *lines, growing both
+ * by doubling. */
 static void
-entry_add(struct htpasswd *out, size_t *cap, const char *name, size_t nlen,
-    const char *hash, size_t hlen)
+entry_add(struct htpasswd *out, size_t *cap, size_t **lines, size_t lineno,
+    const char *name, size_t nlen, const char *hash, size_t hlen)
 {
 	if (out->n == *cap) {
 		*cap = *cap ? *cap * 2 : 16;
 		out->e = xreallocarray(out->e, *cap, sizeof(*out->e));
+		*lines = xreallocarray(*lines, *cap, sizeof(**lines));
 	}
+	(*lines)[out->n] = lineno;
 	out->e[out->n].name = xstrndup(name, nlen);
 	out->e[out->n].hash = xstrndup(hash, hlen);
 	out->n++;
@@ -219,11 +225,8 @@ htpasswd_parse(const char *data, size_t len, struct htpasswd *out,
 			htpasswd_clear(out);
 			return -1;
 		}
-		if (out->n == cap)
-			lines = xreallocarray(lines, cap ? cap * 2 : 16,
-			    sizeof(*lines));
-		lines[out->n] = lineno;
-		entry_add(out, &cap, p, colon, p + colon + 1, n - colon - 1);
+		entry_add(out, &cap, &lines, lineno, p, colon, p + colon + 1,
+		    n - colon - 1);
 	}
 	dedup(out, lines, skipped, first_bad);
 	free(lines);

@@ -56,6 +56,8 @@ START_TEST(names)
 	ck_assert_int_eq(htpasswd_name_valid("a\nb"), 0);
 	ck_assert_int_eq(htpasswd_name_valid("a\tb"), 0);
 	ck_assert_int_eq(htpasswd_name_valid("a\x7f"), 0);
+	ck_assert_int_eq(htpasswd_name_valid("#a"), 0);
+	ck_assert_int_eq(htpasswd_name_valid("a#"), 1);
 	memset(longname, 'a', sizeof(longname));
 	longname[HTPASSWD_NAME_MAX] = '\0';
 	ck_assert_int_eq(htpasswd_name_valid(longname), 1);
