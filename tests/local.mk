@@ -35,7 +35,8 @@ INTEGRATION_TESTS = tests/integration/test_supervisor.sh \
 	tests/integration/test_hardening_master.sh \
 	tests/integration/test_uploads.sh \
 	tests/integration/test_sandbox.sh \
-	tests/integration/test_storaged_load.sh
+	tests/integration/test_storaged_load.sh \
+	tests/integration/test_cli_auth.sh
 FUZZ_TESTS = tests/fuzz/run.sh
 TESTS += $(INTEGRATION_TESTS) $(FUZZ_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh \
