@@ -69,3 +69,23 @@ tests_unit_test_storaged_proto_CFLAGS = $(UNIT_CFLAGS)
 # directory with a symlink while master walks the store.
 check_PROGRAMS += tests/integration/racer
 tests_integration_racer_SOURCES = tests/integration/racer.c
+
+# lib/'s auth pieces: base64, JWTs, htpasswd files and access rules.
+if HAVE_CHECK
+AUTHLIB_TESTS = tests/unit/test_b64 tests/unit/test_htpasswd tests/unit/test_jwt \
+	tests/unit/test_acl
+check_PROGRAMS += $(AUTHLIB_TESTS)
+TESTS += $(AUTHLIB_TESTS)
+endif
+tests_unit_test_b64_SOURCES = tests/unit/test_b64.c
+tests_unit_test_b64_LDADD = $(UNIT_LDADD)
+tests_unit_test_b64_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_htpasswd_SOURCES = tests/unit/test_htpasswd.c
+tests_unit_test_htpasswd_LDADD = $(UNIT_LDADD)
+tests_unit_test_htpasswd_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_jwt_SOURCES = tests/unit/test_jwt.c
+tests_unit_test_jwt_LDADD = $(UNIT_LDADD)
+tests_unit_test_jwt_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_acl_SOURCES = tests/unit/test_acl.c
+tests_unit_test_acl_LDADD = $(UNIT_LDADD)
+tests_unit_test_acl_CFLAGS = $(UNIT_CFLAGS)
