@@ -58,9 +58,9 @@ check_htpasswd(void)
 	}
 	free(data);
 	if (skipped > 0)
-		fprintf(stderr, "regmaster: warning: %s:%zu: not a name:bcrypt "
-		    "line; %zu such lines are ignored\n", path, first_bad,
-		    skipped);
+		fprintf(stderr, "regmaster: warning: %s:%zu: %zu line%s authd "
+		    "ignores (not name:bcrypt, or a name repeated)\n", path,
+		    first_bad, skipped, skipped == 1 ? "" : "s");
 	if (ht.n == 0)
 		fprintf(stderr, "regmaster: warning: %s has no users: nobody "
 		    "can log in\n", path);

@@ -31,11 +31,13 @@
 #define USER_PASSWORD_MAX	72	/* bcrypt reads no further */
 #define USER_INPUT_MAX		4096	/* a longer line is refused too */
 
-/* What one verb works on: the file, its lock, and our copy of its users. */
+/* What one verb works on: the file, its lock, and its bytes. */
 struct user_file {
 	const char	*path;
 	int		 lockfd;
-	struct htpasswd	 ht;		/* every string our own malloc */
+	char		*data;		/* the file as read, NUL-terminated */
+	size_t		 len;
+	struct htpasswd	 ht;		/* its users, for list and lookups */
 };
 
 static int
@@ -49,81 +51,115 @@ user_usage(void)
 	return 2;
 }
 
-/* Free our copy of the users. */
+/* How user_edit changes the lines of one name. */
+enum user_op { OP_ADD, OP_REPLACE, OP_DELETE };
+
+/* Forget what was read. */
 static void
 user_file_clear(struct user_file *uf)
 {
-	for (size_t i = 0; i < uf->ht.n; i++) {
-		free(uf->ht.e[i].name);
-		free(uf->ht.e[i].hash);
+	free(uf->data);
+	uf->data = NULL;
+	uf->len = 0;
+	htpasswd_clear(&uf->ht);
+}
+
+/* A line of n bytes at p is one of name's ("name:..."). */
+static int
+line_is(const char *p, size_t n, const char *name)
+{
+	size_t len = strlen(name);
+
+	return n > len && memcmp(p, name, len) == 0 && p[len] == ':';
+}
+
+/* Lines of name in the file, whatever their hash (bcrypt or not). */
+static size_t
+user_count(const struct user_file *uf, const char *name)
+{
+	const char *p = uf->data, *end = uf->data + uf->len, *nl;
+	size_t found = 0;
+
+	for (; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		found += line_is(p, (size_t)(nl - p), name);
 	}
-	free(uf->ht.e);
-	uf->ht.e = NULL;
-	uf->ht.n = 0;
-}
-
-/* Append a copy of name:hash. */
-static void
-user_append(struct htpasswd *ht, const char *name, const char *hash)
-{
-	ht->e = xreallocarray(ht->e, ht->n + 1, sizeof(*ht->e));
-	ht->e[ht->n].name = xstrdup(name);
-	ht->e[ht->n].hash = xstrdup(hash);
-	ht->n++;
-}
-
-/* Index of name, or -1. */
-static ssize_t
-user_index(const struct htpasswd *ht, const char *name)
-{
-	for (size_t i = 0; i < ht->n; i++)
-		if (strcmp(ht->e[i].name, name) == 0)
-			return (ssize_t)i;
-	return -1;
+	return found;
 }
 
 /*
- * Read the file into our own copy (a missing file is an empty one).  A
- * line that is not name:bcrypt is refused, not dropped: rewriting the
- * file would lose it without a word.
+ * The file's text with name's lines changed: OP_ADD appends line,
+ * OP_REPLACE puts it in place of name's first line, OP_DELETE drops all
+ * of name's.  Every other line is kept byte for byte: comments, a CRLF,
+ * an MD5 line authd ignores but Apache reads.
  */
-static int
-user_load(struct user_file *uf)
+static char *
+user_edit(const struct user_file *uf, const char *name, const char *line,
+    enum user_op op, size_t *outlen)
 {
-	struct htpasswd parsed = { NULL, 0 };
-	size_t len, skipped = 0, first_bad = 0;
-	char *data, err[256];
+	const char *p = uf->data, *end = uf->data + uf->len, *nl;
+	size_t o = 0, n, found = 0, linelen = line ? strlen(line) : 0;
+	char *out = xmalloc(uf->len + linelen + 3);
+
+	for (; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		n = (size_t)(nl - p) + (nl < end);	/* with its newline */
+		if (!line_is(p, (size_t)(nl - p), name) || op == OP_ADD) {
+			memcpy(out + o, p, n);
+			o += n;
+		} else if (op == OP_REPLACE && found++ == 0) {
+			memcpy(out + o, line, linelen);
+			o += linelen;
+			out[o++] = '\n';
+		}
+	}
+	if (op == OP_ADD) {
+		if (o > 0 && out[o - 1] != '\n')
+			out[o++] = '\n';
+		memcpy(out + o, line, linelen);
+		o += linelen;
+		out[o++] = '\n';
+	}
+	*outlen = o;
+	return out;
+}
+
+/* Read the file (a missing one is empty) and its users; with warn, say
+ * which lines authd will ignore. */
+static int
+user_load(struct user_file *uf, int warn)
+{
+	size_t skipped = 0, first_bad = 0;
+	char err[256];
 
 	user_file_clear(uf);
-	if (file_read_all(uf->path, HTPASSWD_MAX_FILE, &data, &len) == -1) {
-		if (errno == ENOENT)
+	if (file_read_all(uf->path, HTPASSWD_MAX_FILE, &uf->data, &uf->len)
+	    == -1) {
+		if (errno == ENOENT) {
+			uf->data = xstrdup("");
 			return 0;
+		}
 		fprintf(stderr, "regmaster: %s: %s\n", uf->path,
 		    errno == EFBIG ? "larger than 16 MiB" : strerror(errno));
 		return -1;
 	}
-	if (htpasswd_parse(data, len, &parsed, &skipped, &first_bad, err,
-	    sizeof(err)) == -1) {
+	if (htpasswd_parse(uf->data, uf->len, &uf->ht, &skipped, &first_bad,
+	    err, sizeof(err)) == -1) {
 		fprintf(stderr, "regmaster: %s: %s\n", uf->path, err);
-		free(data);
 		return -1;
 	}
-	free(data);
-	if (skipped > 0) {
-		fprintf(stderr, "regmaster: %s:%zu: not a name:bcrypt line "
-		    "(%zu such lines); fix or remove them first, a rewrite "
-		    "would drop them\n", uf->path, first_bad, skipped);
-		htpasswd_clear(&parsed);
-		return -1;
-	}
-	for (size_t i = 0; i < parsed.n; i++)
-		user_append(&uf->ht, parsed.e[i].name, parsed.e[i].hash);
-	htpasswd_clear(&parsed);
+	if (warn && skipped > 0)
+		fprintf(stderr, "regmaster: warning: %s:%zu: %zu line%s authd "
+		    "ignores (not name:bcrypt, or a name repeated); kept as "
+		    "they are\n", uf->path, first_bad, skipped,
+		    skipped == 1 ? "" : "s");
 	return 0;
 }
 
 /* The group the file gets: authd's as root (it reads the file as that
- * user), ours otherwise; (gid_t)-1 on error, said. */
+ * user), ours otherwise ((gid_t)-1); -1 said. */
 static int
 user_file_group(gid_t *gid)
 {
@@ -135,18 +171,19 @@ user_file_group(gid_t *gid)
 	if ((pw = getpwnam(worker_user(PROC_AUTHD))) == NULL &&
 	    (worker_user_ensure(PROC_AUTHD) == -1 ||
 	    (pw = getpwnam(worker_user(PROC_AUTHD))) == NULL)) {
-		fprintf(stderr, "regmaster: no user %s, the group authd reads "
-		    "%s as, and it cannot be created\n",
-		    worker_user(PROC_AUTHD), "auth.htpasswd");
+		fprintf(stderr, "regmaster: no user %s, whose group reads "
+		    "auth.htpasswd, and it cannot be created\n",
+		    worker_user(PROC_AUTHD));
 		return -1;
 	}
 	*gid = pw->pw_gid;
 	return 0;
 }
 
-/* Write our copy back in place of the file, mode 0640. */
+/* Put the edited text in place of the file, mode 0640. */
 static int
-user_store(struct user_file *uf)
+user_store(struct user_file *uf, const char *name, const char *line,
+    enum user_op op)
 {
 	char *text, err[1400];
 	size_t len;
@@ -155,10 +192,7 @@ user_store(struct user_file *uf)
 
 	if (user_file_group(&gid) == -1)
 		return -1;
-	if ((text = htpasswd_format(&uf->ht, &len)) == NULL) {
-		fprintf(stderr, "regmaster: cannot render %s\n", uf->path);
-		return -1;
-	}
+	text = user_edit(uf, name, line, op, &len);
 	rc = file_replace(uf->path, text, len, 0640, gid, 0, err, sizeof(err));
 	free(text);
 	if (rc == -1)
@@ -318,30 +352,27 @@ user_args(int argc, char **argv, int *cost, const char **name)
 static int
 user_set(struct user_file *uf, int argc, char **argv, int want)
 {
-	const char *name;
-	char hash[HTPASSWD_HASH_MAX + 1];
-	ssize_t i;
+	const char *name = NULL;
+	char hash[HTPASSWD_HASH_MAX + 1], line[HTPASSWD_NAME_MAX + 2 +
+	    HTPASSWD_HASH_MAX];
 	int cost, rc;
 
 	if ((rc = user_args(argc, argv, &cost, &name)) != 0)
 		return rc;
 	/* a first look before the prompt, which may take long: not locked */
-	if (user_load(uf) == -1)
+	if (user_load(uf, 0) == -1)
 		return 1;
-	if ((user_index(&uf->ht, name) >= 0) != want)
+	if ((user_count(uf, name) > 0) != want)
 		goto exists;
 	if (password_hash(name, cost, hash, sizeof(hash)) == -1)
 		return 1;
-	if (user_lock(uf) == -1 || user_load(uf) == -1)
+	snprintf(line, sizeof(line), "%s:%s", name, hash);
+	if (user_lock(uf) == -1 || user_load(uf, 1) == -1)
 		return 1;
-	if (((i = user_index(&uf->ht, name)) >= 0) != want)
+	if ((user_count(uf, name) > 0) != want)
 		goto exists;
-	if (want) {
-		free(uf->ht.e[i].hash);
-		uf->ht.e[i].hash = xstrdup(hash);
-	} else
-		user_append(&uf->ht, name, hash);
-	return user_store(uf) == -1 ? 1 : 0;
+	return user_store(uf, name, line, want ? OP_REPLACE : OP_ADD) == -1 ?
+	    1 : 0;
 exists:
 	if (want)
 		fprintf(stderr, "regmaster: no user %s in %s\n", name,
@@ -352,39 +383,32 @@ exists:
 	return 1;
 }
 
-/* del name. */
+/* del name: every line of it. */
 static int
 user_del(struct user_file *uf, int argc, char **argv)
 {
-	ssize_t i;
-
 	if (argc != 2 || argv[1][0] == '-')
 		return user_usage();
-	if (user_lock(uf) == -1 || user_load(uf) == -1)
+	if (user_lock(uf) == -1 || user_load(uf, 1) == -1)
 		return 1;
-	if ((i = user_index(&uf->ht, argv[1])) < 0) {
+	if (user_count(uf, argv[1]) == 0) {
 		fprintf(stderr, "regmaster: no user %s in %s\n", argv[1],
 		    uf->path);
 		return 1;
 	}
-	free(uf->ht.e[i].name);
-	free(uf->ht.e[i].hash);
-	memmove(&uf->ht.e[i], &uf->ht.e[i + 1],
-	    (uf->ht.n - (size_t)i - 1) * sizeof(*uf->ht.e));
-	uf->ht.n--;
-	return user_store(uf) == -1 ? 1 : 0;
+	return user_store(uf, argv[1], NULL, OP_DELETE) == -1 ? 1 : 0;
 }
 
-/* list every name, or say whether one exists (exit 1 if not). */
+/* list every user authd knows, or say whether one is (exit 1 if not). */
 static int
 user_list(struct user_file *uf, int argc, char **argv)
 {
 	if (argc > 2)
 		return user_usage();
-	if (user_load(uf) == -1)
+	if (user_load(uf, 1) == -1)
 		return 1;
 	if (argc == 2) {
-		if (user_index(&uf->ht, argv[1]) < 0) {
+		if (htpasswd_find(&uf->ht, argv[1]) == NULL) {
 			fprintf(stderr, "regmaster: no user %s in %s\n",
 			    argv[1], uf->path);
 			return 1;
@@ -401,7 +425,7 @@ user_list(struct user_file *uf, int argc, char **argv)
 int
 cmd_user(int argc, char **argv)
 {
-	struct user_file uf = { NULL, -1, { NULL, 0 } };
+	struct user_file uf = { NULL, -1, NULL, 0, { NULL, 0 } };
 	int rc;
 
 	argc--;

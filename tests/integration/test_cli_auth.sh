@@ -13,7 +13,9 @@
 #   - a password on the command line is refused (exit 2) and lands nowhere
 #   - on a terminal (a pty): asked twice, not echoed; two different answers refused
 #   - empty, over-72-byte passwords and bad names are refused; list NAME says 0/1
-#   - eight concurrent adds all land; a non-bcrypt line makes edits refuse, not drop it
+#   - eight concurrent adds all land; comments, MD5 lines and repeated names are kept
+#     byte for byte by add (with a warning); passwd turns an MD5 line into bcrypt; del
+#     removes every line of a name
 #   - without auth.htpasswd the user verbs exit 1 saying so
 #   - cert --self-signed: openssl x509 shows CN and every SAN (DNS and IP), P-256 key
 #     matching the certificate, mode 0600 key, one year; refuses to overwrite without
@@ -237,19 +239,39 @@ test_concurrent_adds() {
 	t_check "alice and bob survived the concurrent edits" verifies bob bob-pw
 }
 
-# test_foreign_line: a line that is not bcrypt is never dropped by a rewrite.
+# test_foreign_line: lines authd ignores (comments, MD5, repeated names) are kept
+# byte for byte by every edit; only the named user's lines change.
 test_foreign_line() {
-	local before
+	local md5 dup
+	printf '# team accounts\r\n' >>"$HT"
 	htpasswd -mb "$HT" md5user md5pw >/dev/null 2>&1
-	before=$(sha256sum <"$HT")
-	rm_in 'pw' user add frank
-	rc_is "with an MD5 line in the file, add refuses (exit 1)" 1
-	out_has "naming the line" "htpasswd:[0-9]+: not a name:bcrypt"
-	same "and leaves the file as it was" "$before" "$(sha256sum <"$HT")"
+	md5=$(line_of md5user)
 	t_rm check
 	rc_is "check passes with an MD5 line" 0
-	out_has "but warns about it" "warning: .*not a name:bcrypt"
-	sed -i '/^md5user:/d' "$HT"
+	out_has "but warns about it" "warning: .*htpasswd:[0-9]+: 1 line authd ignores"
+	rm_in 'frank-pw' user add frank
+	rc_is "with an MD5 line and a comment in the file, add exits 0" 0
+	out_has "warning about the line authd ignores" "htpasswd:[0-9]+: 1 line authd ignores"
+	t_check "frank verifies" verifies frank frank-pw
+	same "the MD5 line is kept byte for byte" "$md5" "$(line_of md5user)"
+	t_check "the comment is kept, CRLF and all" grep -q $'^# team accounts\r$' "$HT"
+	case " $(names) " in
+	*" md5user "*) fail "list leaves out the MD5 user authd ignores" "$(names)" ;;
+	*) ok "list leaves out the MD5 user authd ignores" ;;
+	esac
+	rm_in 'x' user add md5user
+	rc_is "add of the MD5 line's name is refused as existing" 1
+	rm_in 'now-bcrypt' user passwd md5user
+	rc_is "passwd turns the MD5 line into bcrypt" 0
+	t_check "md5user verifies with the new password" verifies md5user now-bcrypt
+	same "in one line" 1 "$(grep -c '^md5user:' "$HT")"
+	dup=$(line_of frank)
+	printf '%s\n' "$dup" >>"$HT"
+	t_rm user del frank
+	rc_is "del of a name with two lines exits 0" 0
+	same "and removes both" 0 "$(grep -c '^frank:' "$HT")"
+	t_check "the comment survived passwd and del" grep -q '^# team accounts' "$HT"
+	t_rm user del md5user
 }
 
 # test_no_htpasswd: the user verbs need auth.htpasswd.
