@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <libgen.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,31 @@ path_below(const char *path, const char *dir)
 	while (n > 1 && dir[n - 1] == '/')
 		n--;
 	return strncmp(path, dir, n) == 0 && path[n] == '/' && path[n + 1];
+}
+
+/* Warn when the password file is open to every user, or closed to authd's
+ * (started as root, authd re-reads it as its own user). */
+static void
+htpasswd_mode(const char *path)
+{
+	struct passwd *pw;
+	struct stat st;
+
+	if (stat(path, &st) == -1)
+		return;
+	if (st.st_mode & S_IROTH)
+		fprintf(stderr, "regmaster: warning: %s is readable by every "
+		    "user (regmaster user add|passwd|del make it 0640)\n",
+		    path);
+	if (geteuid() != 0 ||
+	    (pw = getpwnam(worker_user(PROC_AUTHD))) == NULL)
+		return;
+	if (!(st.st_mode & S_IROTH) &&
+	    !(st.st_uid == pw->pw_uid && (st.st_mode & S_IRUSR)) &&
+	    !(st.st_gid == pw->pw_gid && (st.st_mode & S_IRGRP)))
+		fprintf(stderr, "regmaster: warning: %s: authd's user %s cannot "
+		    "read it (regmaster user add|passwd|del give it authd's "
+		    "group)\n", path, pw->pw_name);
 }
 
 /* auth.htpasswd: where authd can see it, readable, parseable. */
@@ -65,6 +91,7 @@ check_htpasswd(void)
 		fprintf(stderr, "regmaster: warning: %s has no users: nobody "
 		    "can log in\n", path);
 	htpasswd_clear(&ht);
+	htpasswd_mode(path);
 	return 0;
 }
 

@@ -4,6 +4,8 @@
  * tls.key matches it, it is not expired (a failure) and does not expire
  * within 30 days (a warning); tls.client_ca holds certificates.
  */
+#include <sys/stat.h>
+
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -109,6 +111,18 @@ check_expiry(const char *path, const X509 *x)
 	return 0;
 }
 
+/* Warn about a private key others than its owner may read. */
+static void
+key_mode(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && (st.st_mode & 077))
+		fprintf(stderr, "regmaster: warning: %s: mode %04o lets others "
+		    "than its owner read the key (only master reads it: "
+		    "0600)\n", path, (unsigned)(st.st_mode & 07777));
+}
+
 /* One certificate and its key: parse, match, expiry. */
 static int
 check_pair(const char *certpath, const char *keypath)
@@ -127,6 +141,7 @@ check_pair(const char *certpath, const char *keypath)
 	}
 	key = PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL);
 	BIO_free(b);
+	key_mode(keypath);
 	if (key == NULL)
 		bad += tls_problem(keypath, "no unencrypted PEM private key "
 		    "in it");

@@ -22,7 +22,8 @@
 #     --force; bad host names refused; curl --cacert verifies a TLS server using it
 #   - check: passes on good files; fails on a key that does not match, on an expired
 #     certificate, on a missing htpasswd, on an audit.file in a missing directory;
-#     warns (exit 0) on a certificate expiring in 10 days and on a non-bcrypt line
+#     warns (exit 0) on a certificate expiring in 10 days, on a non-bcrypt line, on a
+#     key or password file others may read, as root on a password file authd cannot
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname -- "$0")/lib.sh"
@@ -398,6 +399,23 @@ test_check() {
 	write_conf
 	t_rm check
 	rc_is "check passes again once all is right" 0
+	t_check "without a warning" t_not grep -q warning <<<"$T_OUT"
+	chmod 0644 "$KEY" "$HT"
+	t_rm check
+	rc_is "check passes with a key and a password file others may read" 0
+	out_has "warning about the key's mode" "warning: $KEY: mode 0644"
+	out_has "and about the password file's" "warning: $HT is readable by every user"
+	chmod 0600 "$KEY"
+	chmod 0640 "$HT"
+	if [ "$T_MODE" = root ]; then
+		chgrp root "$HT"
+		t_rm check
+		out_has "as root, check warns when authd's user cannot read the file" \
+			"authd's user .* cannot read it"
+		rm_in 'pw' user add gina
+		same "and user add gives it back authd's group" \
+			"$(id -gn regmaster-authd)" "$(stat -c %G "$HT")"
+	fi
 }
 
 body() {
