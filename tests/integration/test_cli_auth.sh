@@ -407,6 +407,15 @@ test_check() {
 	out_has "and about the password file's" "warning: $HT is readable by every user"
 	chmod 0600 "$KEY"
 	chmod 0640 "$HT"
+	cat >"$T_DIR/tlsonly.conf" <<EOF
+run_dir = "$T_RUN";
+http = { listen = [ "127.0.0.1:$T_PORT" ]; tls_listen = [ "127.0.0.1:$T_PORT" ]; };
+storage = { root = "$T_STORE"; };
+auth = { dir = "$T_AUTH"; };
+EOF
+	t_rm_conf "$T_DIR/tlsonly.conf" check
+	rc_is "check fails on http.tls_listen without a certificate and key" 1
+	out_has "saying what it needs" "http.tls_listen needs tls.certificate and tls.key"
 	if [ "$T_MODE" = root ]; then
 		chgrp root "$HT"
 		t_rm check
