@@ -314,6 +314,19 @@ done:
 	return rc;
 }
 
+/* A name that can be a user's (and so never matches a longer line
+ * part, as "alice:$2y" would); said if not. */
+static int
+user_name_ok(const char *name)
+{
+	if (htpasswd_name_valid(name))
+		return 1;
+	fprintf(stderr, "regmaster: '%s' is not a valid user name (1 to %d "
+	    "bytes, no ':' or control characters)\n", name,
+	    HTPASSWD_NAME_MAX);
+	return 0;
+}
+
 /* Parse [--cost N] NAME (and nothing after NAME); 2 on usage errors. */
 static int
 user_args(int argc, char **argv, int *cost, const char **name)
@@ -338,12 +351,8 @@ user_args(int argc, char **argv, int *cost, const char **name)
 	}
 	if (i >= argc || argv[i][0] == '-')
 		return user_usage();
-	if (!htpasswd_name_valid(argv[i])) {
-		fprintf(stderr, "regmaster: '%s' is not a valid user name "
-		    "(1 to %d bytes, no ':' or control characters)\n", argv[i],
-		    HTPASSWD_NAME_MAX);
+	if (!user_name_ok(argv[i]))
 		return 2;
-	}
 	*name = argv[i];
 	return 0;
 }
@@ -389,6 +398,8 @@ user_del(struct user_file *uf, int argc, char **argv)
 {
 	if (argc != 2 || argv[1][0] == '-')
 		return user_usage();
+	if (!user_name_ok(argv[1]))
+		return 2;
 	if (user_lock(uf) == -1 || user_load(uf, 1) == -1)
 		return 1;
 	if (user_count(uf, argv[1]) == 0) {
@@ -405,6 +416,8 @@ user_list(struct user_file *uf, int argc, char **argv)
 {
 	if (argc > 2)
 		return user_usage();
+	if (argc == 2 && !user_name_ok(argv[1]))
+		return 2;
 	if (user_load(uf, 1) == -1)
 		return 1;
 	if (argc == 2) {

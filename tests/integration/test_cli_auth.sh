@@ -147,6 +147,8 @@ test_user_errors() {
 	rc_is "a 73-byte password is refused (bcrypt would ignore the rest)" 1
 	rm_in 'pw' user add 'a:b'
 	rc_is "a name with ':' is refused with exit 2" 2
+	t_rm user del "alice:\$2y"
+	rc_is "del of a name with ':' is refused too (it would match alice's line)" 2
 	same "none of the refused edits changed the file" "$before" "$(sha256sum <"$HT")"
 	t_rm user list bob
 	rc_is "user list bob exits 0" 0
