@@ -31,6 +31,7 @@
 #define CERT_HOSTS_MAX	100
 #define CERT_CN_MAX	64	/* ub-common-name, RFC 5280 */
 
+/* Say how cert is called; exit status 2. */
 static int
 cert_usage(void)
 {

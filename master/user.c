@@ -40,6 +40,7 @@ struct user_file {
 	struct htpasswd	 ht;		/* its users, for list and lookups */
 };
 
+/* Say how the user verbs are called; exit status 2. */
 static int
 user_usage(void)
 {
