@@ -35,8 +35,7 @@ INTEGRATION_TESTS = tests/integration/test_supervisor.sh \
 	tests/integration/test_hardening_master.sh \
 	tests/integration/test_uploads.sh \
 	tests/integration/test_sandbox.sh \
-	tests/integration/test_storaged_load.sh \
-	tests/integration/test_cli_auth.sh
+	tests/integration/test_storaged_load.sh
 FUZZ_TESTS = tests/fuzz/run.sh
 TESTS += $(INTEGRATION_TESTS) $(FUZZ_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh \
@@ -49,6 +48,9 @@ AM_TESTS_ENVIRONMENT = top_builddir=$(abs_top_builddir); \
 	top_srcdir=$(abs_top_srcdir); export top_builddir top_srcdir;
 TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL)
+
+# the admin verbs: user, cert and what check says about their files
+INTEGRATION_TESTS += tests/integration/test_cli_auth.sh
 
 # storaged: its pure parts linked into a unit test, and the real worker driven
 # over socketpairs as httpd and master would.
