@@ -136,6 +136,11 @@ rule_parse(char *line, size_t idx, struct acl_rule *r, char *err, size_t len)
 	else if (acl_actions_parse(line, &r->allow) == -1)
 		what = "allow (pull, push, delete, catalog, * or none)";
 	else {
+		/* "*" on a part of the tree must not open the whole catalog
+		 * (repo "{user}/*" with allow "*" is a common rule); only an
+		 * explicit "catalog", or "*" on every repository, lists it. */
+		if (strcmp(repo, "*") != 0 && strstr(line, "catalog") == NULL)
+			r->allow &= ~(unsigned)ACL_CATALOG;
 		r->repo = xstrdup(repo);
 		return 0;
 	}

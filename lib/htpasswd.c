@@ -23,12 +23,15 @@ struct byname {
 	size_t		 i;
 };
 
-/* A valid user name: 1-255 bytes, no ':', no control characters. */
+/* A valid user name: 1-255 bytes, no ':', no control characters, not
+ * starting with '#' (Apache reads such a line as a comment). */
 int
 htpasswd_name_valid(const char *name)
 {
 	size_t i;
 
+	if (name[0] == '#')
+		return 0;
 	for (i = 0; name[i] != '\0'; i++) {
 		if (i >= HTPASSWD_NAME_MAX || name[i] == ':' ||
 		    (unsigned char)name[i] < 0x20 || name[i] == 0x7f)
@@ -80,15 +83,18 @@ bcrypt_key(const char *password, char buf[BCRYPT_KEY_MAX + 1])
 	return buf;
 }
 
-/* Append one entry to out, growing the array by doubling. */
+/* Append one entry to out and its line number to *lines, growing both
+ * by doubling. */
 static void
-entry_add(struct htpasswd *out, size_t *cap, const char *name, size_t nlen,
-    const char *hash, size_t hlen)
+entry_add(struct htpasswd *out, size_t *cap, size_t **lines, size_t lineno,
+    const char *name, size_t nlen, const char *hash, size_t hlen)
 {
 	if (out->n == *cap) {
 		*cap = *cap ? *cap * 2 : 16;
 		out->e = xreallocarray(out->e, *cap, sizeof(*out->e));
+		*lines = xreallocarray(*lines, *cap, sizeof(**lines));
 	}
+	(*lines)[out->n] = lineno;
 	out->e[out->n].name = xstrndup(name, nlen);
 	out->e[out->n].hash = xstrndup(hash, hlen);
 	out->n++;
@@ -142,11 +148,13 @@ dedup(struct htpasswd *h, const size_t *lines, size_t *skipped,
     size_t *first_bad)
 {
 	struct byname *v;
+	unsigned char *dup;
 	size_t i, o, first = 0, ndup = 0;
 
 	if (h->n < 2)
 		return;
 	v = xreallocarray(NULL, h->n, sizeof(*v));
+	dup = xcalloc(h->n, 1);
 	for (i = 0; i < h->n; i++) {
 		v[i].name = h->e[i].name;
 		v[i].i = i;
@@ -157,18 +165,19 @@ dedup(struct htpasswd *h, const size_t *lines, size_t *skipped,
 			continue;
 		if (ndup++ == 0 || lines[v[i].i] < first)
 			first = lines[v[i].i];
-		free(h->e[v[i].i].name);
-		h->e[v[i].i].name = NULL;
+		dup[v[i].i] = 1;
 	}
 	free(v);
 	for (i = o = 0; i < h->n; i++) {
-		if (h->e[i].name == NULL) {
+		if (dup[i]) {
+			free(h->e[i].name);
 			OPENSSL_cleanse(h->e[i].hash, strlen(h->e[i].hash));
 			free(h->e[i].hash);
 			continue;
 		}
 		h->e[o++] = h->e[i];
 	}
+	free(dup);
 	h->n = o;
 	if (ndup > 0 && skipped != NULL) {
 		if (first_bad != NULL && (*skipped == 0 || first < *first_bad))
@@ -216,11 +225,8 @@ htpasswd_parse(const char *data, size_t len, struct htpasswd *out,
 			htpasswd_clear(out);
 			return -1;
 		}
-		if (out->n == cap)
-			lines = xreallocarray(lines, cap ? cap * 2 : 16,
-			    sizeof(*lines));
-		lines[out->n] = lineno;
-		entry_add(out, &cap, p, colon, p + colon + 1, n - colon - 1);
+		entry_add(out, &cap, &lines, lineno, p, colon, p + colon + 1,
+		    n - colon - 1);
 	}
 	dedup(out, lines, skipped, first_bad);
 	free(lines);

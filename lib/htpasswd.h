@@ -23,7 +23,8 @@ struct htpasswd {
 	size_t	 n;
 };
 
-/* A valid user name: 1-255 bytes, no ':', no control characters. */
+/* A valid user name: 1-255 bytes, no ':', no control characters, no
+ * leading '#' (a comment line to Apache and to htpasswd_parse). */
 int	 htpasswd_name_valid(const char *);
 /* Parse a file's bytes.  Lines that are not "name:bcrypt" are skipped and
  * counted in *skipped (with the first one's line number in *first_bad);

@@ -154,7 +154,7 @@ claims_json(const struct jwt_claims *c)
 	if (o == NULL)
 		return NULL;
 	acc = json_array();
-	for (i = 0; i < c->naccess && i < JWT_ACCESS_MAX; i++) {
+	for (i = 0; i < c->naccess; i++) {
 		e = json_pack("{s:s, s:s, s:o}", "type", c->access[i].type,
 		    "name", c->access[i].name, "actions",
 		    actions_json(c->access[i].type, c->access[i].actions));
@@ -237,8 +237,8 @@ jwt_sign(EVP_PKEY *pkey, const char *kid, const struct jwt_claims *c)
 	char *tok;
 	size_t o;
 
-	if (!key_is_p256(pkey) || kid == NULL)
-		return NULL;
+	if (!key_is_p256(pkey) || kid == NULL || c->naccess > JWT_ACCESS_MAX)
+		return NULL;		/* never a token granting less, silently */
 	tok = xmalloc(JWT_MAX + 1);
 	hdr = json_pack("{s:s, s:s, s:s}", "typ", "JWT", "alg", "ES256",
 	    "kid", kid);

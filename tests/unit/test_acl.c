@@ -126,10 +126,17 @@ START_TEST(catalog)
 	ck_assert_uint_eq(acl_grant(a, "dev", NULL), 0);
 	ck_assert_uint_eq(acl_grant(a, "dev", "y"), 0);	/* rules: no default */
 	acl_free(a);
-	/* "*" is every action, catalog included, whatever the repo part */
-	a = acl_parse("dev\tx/*\t*", "", err, sizeof(err));
-	ck_assert_uint_eq(acl_grant(a, "dev", NULL), C);
+	/* "*" on part of the tree is every action there, not the catalog;
+	 * "*" on every repository, or an explicit catalog, lists it */
+	a = acl_parse("dev\tx/*\t*\n*\t{user}/*\t*", "", err, sizeof(err));
+	ck_assert_uint_eq(acl_grant(a, "dev", NULL), 0);
+	ck_assert_uint_eq(acl_grant(a, "bob", NULL), 0);
 	ck_assert_uint_eq(acl_grant(a, "dev", "x/y"), RWD);
+	acl_free(a);
+	a = acl_parse("dev\t*\t*\nops\tx/*\tpull,catalog", "", err,
+	    sizeof(err));
+	ck_assert_uint_eq(acl_grant(a, "dev", NULL), C);
+	ck_assert_uint_eq(acl_grant(a, "ops", NULL), C);
 	acl_free(a);
 }
 END_TEST

@@ -56,6 +56,8 @@ START_TEST(names)
 	ck_assert_int_eq(htpasswd_name_valid("a\nb"), 0);
 	ck_assert_int_eq(htpasswd_name_valid("a\tb"), 0);
 	ck_assert_int_eq(htpasswd_name_valid("a\x7f"), 0);
+	ck_assert_int_eq(htpasswd_name_valid("#a"), 0);
+	ck_assert_int_eq(htpasswd_name_valid("a#"), 1);
 	memset(longname, 'a', sizeof(longname));
 	longname[HTPASSWD_NAME_MAX] = '\0';
 	ck_assert_int_eq(htpasswd_name_valid(longname), 1);
@@ -183,8 +185,8 @@ START_TEST(parse_duplicates)
 	size_t skipped, first_bad;
 
 	ck_assert_int_eq(htpasswd_hash("other", 4, other, sizeof(other)), 0);
-	snprintf(text, sizeof(text), "z:%s\na:%s\nz:%s\na:%s\n", other,
-	    secret5, secret5, other);
+	snprintf(text, sizeof(text), "z:%s\na:%s\nz:%s\na:%s\nz:%s\n", other,
+	    secret5, secret5, other, secret5);
 	ck_assert_int_eq(htpasswd_parse(text, strlen(text), &h, &skipped,
 	    &first_bad, err, sizeof(err)), 0);
 	ck_assert_uint_eq(h.n, 2);
@@ -192,7 +194,7 @@ START_TEST(parse_duplicates)
 	ck_assert_str_eq(h.e[0].hash, other);
 	ck_assert_str_eq(h.e[1].name, "a");
 	ck_assert_str_eq(h.e[1].hash, secret5);
-	ck_assert_uint_eq(skipped, 2);
+	ck_assert_uint_eq(skipped, 3);
 	ck_assert_uint_eq(first_bad, 3);
 	htpasswd_clear(&h);
 }

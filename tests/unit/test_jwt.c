@@ -238,6 +238,9 @@ START_TEST(wrong_key_types)
 	ck_assert_ptr_null(jwt_sign(rsa, KEY_KID, &c));
 	ck_assert_ptr_null(jwt_sign(p384, KEY_KID, &c));
 	ck_assert_ptr_null(jwt_sign(NULL, KEY_KID, &c));
+	c.naccess = JWT_ACCESS_MAX + 1;		/* refused, not cut short */
+	ck_assert_ptr_null(jwt_sign(key, KEY_KID, &c));
+	c.naccess = 2;
 	ck_assert_ptr_nonnull(tok = jwt_sign(key, KEY_KID, &c));
 	ck_assert_int_eq(jwt_verify(rsa, NULL, tok, strlen(tok), ISS, AUD, NOW,
 	    &c, err, sizeof(err)), -1);
