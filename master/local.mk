@@ -4,3 +4,6 @@ master_regmaster_SOURCES = master/regmaster.c master/master.h \
 	master/control.c master/listen.c master/setup.c master/supervise.c \
 	master/store_owner.c master/orphans.c
 master_regmaster_LDADD = $(REGMASTER_LIBS)
+# the admin verbs (user, cert) and what check adds for TLS, users and audit
+master_regmaster_SOURCES += master/files.c master/user.c master/cert.c \
+	master/check_tls.c master/check_auth.c

@@ -54,6 +54,20 @@ const char *worker_user(int id);
 const char *worker_chroot(int id);
 const char *worker_group_of(int id);
 int	 worker_path(int id, char *out, size_t outlen);
+int	 worker_user_ensure(int id);
+
+/* files.c */
+int	 file_read_all(const char *path, size_t max, char **out, size_t *len);
+int	 file_replace(const char *path, const void *data, size_t len,
+	    mode_t mode, gid_t gid, int excl, char *err, size_t errlen);
+
+/* user.c, cert.c: admin verbs */
+int	 cmd_user(int argc, char **argv);
+int	 cmd_cert(int argc, char **argv);
+
+/* check_tls.c, check_auth.c: what `check` adds to setup_check */
+int	 check_tls_files(void);
+int	 check_auth_files(void);
 
 /* store_owner.c */
 int	 store_take_ownership(const char *root, const char *user, int verbose);

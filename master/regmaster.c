@@ -1,6 +1,7 @@
 /*
  * regmaster.c - the command line and the supervisor's main: start, stop,
- * reload, status, check, config.  Only this process reads regmaster.conf.
+ * reload, status, check, config; the admin verbs user and cert live in
+ * user.c and cert.c.  Only this process reads regmaster.conf.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -44,7 +45,10 @@ usage(void)
 	fprintf(stderr,
 	    "usage: regmaster [-d] [-c file] start [-f]\n"
 	    "       regmaster [-c file] stop | reload | status | check\n"
-	    "       regmaster [-c file] config [--defaults]\n");
+	    "       regmaster [-c file] config [--defaults]\n"
+	    "       regmaster [-c file] user add|passwd [--cost N] NAME\n"
+	    "       regmaster [-c file] user del NAME | list [NAME]\n"
+	    "       regmaster [-c file] cert --self-signed [--force] HOST...\n");
 	exit(2);
 }
 
@@ -435,7 +439,8 @@ static int
 cmd_check(void)
 {
 	supervise_init();
-	if (setup_check(0, 1) != 0)
+	/* every part says all it finds, so one run lists every problem */
+	if (setup_check(0, 1) + check_tls_files() + check_auth_files() != 0)
 		return 1;
 	printf("regmaster: %s: configuration ok\n",
 	    conf_current()->path ? conf_current()->path : "(defaults)");
@@ -487,6 +492,10 @@ main(int argc, char **argv)
 		return cmd_status();
 	if (strcmp(argv[0], "check") == 0)
 		return cmd_check();
+	if (strcmp(argv[0], "user") == 0)
+		return cmd_user(argc, argv);
+	if (strcmp(argv[0], "cert") == 0)
+		return cmd_cert(argc, argv);
 	if (strcmp(argv[0], "config") == 0) {
 		conf_print(c, stdout, 0);
 		return 0;

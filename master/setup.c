@@ -118,6 +118,15 @@ user_create(const char *user)
 	return 0;
 }
 
+/* The system user of worker id exists, or is created now; -1 if not. */
+int
+worker_user_ensure(int id)
+{
+	if (getpwnam(worker_user(id)) != NULL)
+		return 0;
+	return user_create(worker_user(id));
+}
+
 static int
 check_users(int fix, int verbose)
 {

@@ -50,6 +50,9 @@ AM_TESTS_ENVIRONMENT = top_builddir=$(abs_top_builddir); \
 TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL)
 
+# the admin verbs: user, cert and what check says about their files
+INTEGRATION_TESTS += tests/integration/test_cli_auth.sh
+
 # storaged: its pure parts linked into a unit test, and the real worker driven
 # over socketpairs as httpd and master would.
 if HAVE_CHECK
