@@ -136,9 +136,10 @@ rule_parse(char *line, size_t idx, struct acl_rule *r, char *err, size_t len)
 	else if (acl_actions_parse(line, &r->allow) == -1)
 		what = "allow (pull, push, delete, catalog, * or none)";
 	else {
-		/* "*" on a part of the tree must not open the whole catalog
-		 * (a "{user}" namespace rule with allow "*" is a common one); only an
-		 * explicit "catalog", or "*" on every repository, lists it. */
+		/* "*" on a part of the tree must not open the whole
+		 * catalog (a "{user}" namespace rule with allow "*" is a
+		 * common one); only an explicit "catalog", or "*" on
+		 * every repository, lists it. */
 		if (strcmp(repo, "*") != 0 && strstr(line, "catalog") == NULL)
 			r->allow &= ~(unsigned)ACL_CATALOG;
 		r->repo = xstrdup(repo);
