@@ -92,3 +92,12 @@ tests_unit_test_jwt_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_acl_SOURCES = tests/unit/test_acl.c
 tests_unit_test_acl_LDADD = $(UNIT_LDADD)
 tests_unit_test_acl_CFLAGS = $(UNIT_CFLAGS)
+
+# lib/audit.c: the audit log's JSON lines.
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_audit
+TESTS += tests/unit/test_audit
+endif
+tests_unit_test_audit_SOURCES = tests/unit/test_audit.c
+tests_unit_test_audit_LDADD = $(UNIT_LDADD)
+tests_unit_test_audit_CFLAGS = $(UNIT_CFLAGS)
