@@ -177,10 +177,12 @@ audit_event(const struct audit_rec *r)
 }
 
 /* One line of httpd's (without its newline): printable ASCII, as
- * audit_line writes, and one JSON object. */
+ * audit_line writes, one JSON object, with every field a reader expects. */
 static int
 line_ok(const char *p, size_t n)
 {
+	static const char *const fields[] = { "time", "addr", "user",
+	    "action", "repo", "ref", "digest", "status", "bytes" };
 	json_error_t err;
 	json_t *j;
 	int ok;
@@ -192,6 +194,8 @@ line_ok(const char *p, size_t n)
 			return 0;
 	j = json_loadb(p, n, JSON_REJECT_DUPLICATES, &err);
 	ok = json_is_object(j);
+	for (size_t i = 0; ok && i < nitems(fields); i++)
+		ok = json_object_get(j, fields[i]) != NULL;
 	json_decref(j);
 	return ok;
 }

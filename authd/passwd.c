@@ -120,6 +120,14 @@ load(const char *data, size_t len)
 		    err, users.n);
 		return -1;
 	}
+	if (next.n == 0 && skipped > 0) {
+		/* nothing but lines we cannot read: a file damaged, not one
+		 * emptied on purpose */
+		log_warnx("%s:%zu: no valid line: keeping the %zu users read "
+		    "before", path, first_bad, users.n);
+		htpasswd_clear(&next);
+		return -1;
+	}
 	if (skipped)
 		log_warnx("%s:%zu: %zu line%s ignored (not name:bcrypt, or a "
 		    "name repeated)", path, first_bad, skipped,

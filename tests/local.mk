@@ -101,3 +101,14 @@ endif
 tests_unit_test_audit_SOURCES = tests/unit/test_audit.c
 tests_unit_test_audit_LDADD = $(UNIT_LDADD)
 tests_unit_test_audit_CFLAGS = $(UNIT_CFLAGS)
+
+# authd: the real worker driven over socketpairs as master and httpd would.
+if HAVE_CHECK
+AUTHD_TESTS = tests/unit/test_authd_proto
+check_PROGRAMS += $(AUTHD_TESTS)
+TESTS += $(AUTHD_TESTS)
+endif
+tests_unit_test_authd_proto_SOURCES = tests/unit/test_authd_proto.c \
+	tests/unit/worker_driver.c tests/unit/worker_driver.h
+tests_unit_test_authd_proto_LDADD = $(UNIT_LDADD)
+tests_unit_test_authd_proto_CFLAGS = $(UNIT_CFLAGS)
