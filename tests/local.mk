@@ -64,7 +64,8 @@ tests_unit_test_store_SOURCES = tests/unit/test_store.c $(STORAGED_CORE)
 tests_unit_test_store_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/storaged
 tests_unit_test_store_LDADD = $(UNIT_LDADD)
 tests_unit_test_store_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_test_storaged_proto_SOURCES = tests/unit/test_storaged_proto.c
+tests_unit_test_storaged_proto_SOURCES = tests/unit/test_storaged_proto.c \
+	tests/unit/worker_driver.c tests/unit/worker_driver.h
 tests_unit_test_storaged_proto_LDADD = $(UNIT_LDADD)
 tests_unit_test_storaged_proto_CFLAGS = $(UNIT_CFLAGS)
 
