@@ -110,8 +110,8 @@ report(void)
 		return;
 	reported = now_ms();
 	if (dropped)
-		log_warnx("audit: %llu records dropped: the disk is not keeping "
-		    "up", (unsigned long long)dropped);
+		log_warnx("audit: %llu records dropped: the disk is not "
+		    "keeping up", (unsigned long long)dropped);
 	if (refused)
 		log_warnx("audit: %llu records refused: not one JSON object "
 		    "a line, or over %d bytes", (unsigned long long)refused,

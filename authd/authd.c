@@ -50,20 +50,10 @@ authd_flush(void)
 }
 
 static void
-pong(struct link *l, struct msg *m)
-{
-	struct msgb mb;
-
-	msgb_init(&mb, M_PONG);
-	msgb_u64(&mb, A_PID, (uint64_t)getpid());
-	link_reply(l, m->id, &mb);
-}
-
-static void
 httpd_request(struct link *l, struct msg *m, void *arg)
 {
 	switch (m->type) {
-	case M_PING:		pong(l, m); break;
+	case M_PING:		worker_pong(l, m); break;
 	case M_AUTH_CHECK:	check_request(l, m); break;
 	case M_TOKEN_ISSUE:	token_request(l, m); break;
 	case M_AUDIT:

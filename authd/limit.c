@@ -17,7 +17,7 @@
 
 struct lentry {
 	unsigned char	 mac[32];
-	uint64_t	 start;		/* monotonic ms the window began; 0: free */
+	uint64_t	 start;		/* ms the window began; 0: free */
 	uint32_t	 count;
 	int		 refused;	/* a 429 was logged in this window */
 };

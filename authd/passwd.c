@@ -31,7 +31,7 @@
 static struct htpasswd users;
 static char *path;			/* below auth.dir; NULL: open */
 static int configured;
-static struct stat seen;		/* the file we read last (or failed on) */
+static struct stat seen;		/* the file read last (or failed) */
 static int have_seen;
 static uint64_t last_stat;
 static unsigned generation;
@@ -100,7 +100,8 @@ read_fd(int fd, const struct stat *st, size_t *len)
 		got += (size_t)n;
 	if (n == -1 || got > (size_t)st->st_size) {
 		free(data);
-		return errno = n == -1 ? errno : EAGAIN, NULL; /* still growing */
+		/* EAGAIN: it grew while we read; the next look reads it */
+		return errno = n == -1 ? errno : EAGAIN, NULL;
 	}
 	*len = got;
 	return data;
@@ -176,7 +177,8 @@ reread(void)
 		return 0;
 	}
 	if ((data = read_fd(fd, &st, &len)) == NULL) {
-		log_warn("%s: keeping the %zu users read before", path, users.n);
+		log_warn("%s: keeping the %zu users read before", path,
+		    users.n);
 		rc = -1;
 	} else
 		rc = load(data, len);

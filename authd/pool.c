@@ -19,7 +19,7 @@
 
 #define POOL_THREADS	2
 #define POOL_QUEUE	256		/* jobs waiting or running */
-#define POOL_STACK	(128 * 1024)	/* crypt_rn keeps its state on the heap */
+#define POOL_STACK	(128 * 1024)	/* crypt_rn's state is on the heap */
 
 struct job {
 	TAILQ_ENTRY(job) entry;

@@ -219,6 +219,19 @@ check(struct ad *a, const char *addr, const char *user, const char *secret,
 	return r;
 }
 
+/* check, asserting the answer's code. */
+static struct ans
+check_is(struct ad *a, uint64_t code, const char *addr, const char *user,
+    const char *secret, const char *repo)
+{
+	struct ans r = check(a, addr, user, secret, repo);
+
+	ck_assert_msg(r.code == code, "%s %s on %s: %llu, want %llu", addr,
+	    user ? user : "anonymous", repo ? repo : "the catalog",
+	    (unsigned long long)r.code, (unsigned long long)code);
+	return r;
+}
+
 static struct ans
 token(struct ad *a, const char *user, const char *secret, const char *scope,
     const char *service)
@@ -325,11 +338,9 @@ START_TEST(open_mode)
 	struct ans r;
 
 	ad_start(&a, NULL);
-	r = check(&a, "192.0.2.1", NULL, NULL, "any/repo");
-	ck_assert_uint_eq(r.code, 0);
+	r = check_is(&a, 0, "192.0.2.1", NULL, NULL, "any/repo");
 	ck_assert_uint_eq(r.grant, ACL_ALL);
-	r = check(&a, "192.0.2.1", "who", "ever", NULL);
-	ck_assert_uint_eq(r.code, 0);
+	r = check_is(&a, 0, "192.0.2.1", "who", "ever", NULL);
 	ck_assert_uint_eq(r.grant, ACL_ALL);
 	r = token(&a, NULL, NULL, "repository:x/y:pull,push", SERVICE);
 	ck_assert_uint_eq(r.code, 0);
@@ -347,8 +358,7 @@ START_TEST(passwords)
 
 	make_users();
 	ad_start(&a, users_alice_bob);
-	r = check(&a, "192.0.2.1", "alice", "wonder", "alice/app");
-	ck_assert_uint_eq(r.code, 0);
+	r = check_is(&a, 0, "192.0.2.1", "alice", "wonder", "alice/app");
 	ck_assert_int_eq(r.has_user, 1);
 	ck_assert_str_eq(r.user, "alice");
 	ck_assert_uint_eq(r.grant, ACL_PULL | ACL_PUSH);
@@ -357,13 +367,10 @@ START_TEST(passwords)
 	ck_assert_uint_eq(r.grant, 0);
 	r = check(&a, "192.0.2.1", "alice", "wonder", NULL);
 	ck_assert_uint_eq(r.grant, ACL_CATALOG);
-	r = check(&a, "192.0.2.2", "alice", "wrong", "alice/app");
-	ck_assert_uint_eq(r.code, 401);
+	r = check_is(&a, 401, "192.0.2.2", "alice", "wrong", "alice/app");
 	ck_assert_int_eq(r.has_user, 0);
-	r = check(&a, "192.0.2.3", "mallory", "x", "alice/app");
-	ck_assert_uint_eq(r.code, 401);
-	r = check(&a, "192.0.2.4", NULL, NULL, "library/busybox");
-	ck_assert_uint_eq(r.code, 0);
+	r = check_is(&a, 401, "192.0.2.3", "mallory", "x", "alice/app");
+	r = check_is(&a, 0, "192.0.2.4", NULL, NULL, "library/busybox");
 	ck_assert_int_eq(r.has_user, 0);
 	ck_assert_uint_eq(r.grant, ACL_PULL);
 	r = check(&a, "192.0.2.4", NULL, NULL, "alice/app");
@@ -423,19 +430,16 @@ START_TEST(rate_limit)
 		r = check(&a, "198.51.100.7", "bob", "guess", "bob/x");
 		ck_assert_uint_eq(r.code, 401);
 	}
-	r = check(&a, "198.51.100.7", "bob", "builder", "bob/x");
-	ck_assert_uint_eq(r.code, 429);
+	r = check_is(&a, 429, "198.51.100.7", "bob", "builder", "bob/x");
 	ck_assert_uint_ge(r.time, 1);
 	ck_assert_uint_le(r.time, 2);
 	/* the user is limited from another address too */
-	r = check(&a, "198.51.100.8", "bob", "builder", "bob/x");
-	ck_assert_uint_eq(r.code, 429);
+	r = check_is(&a, 429, "198.51.100.8", "bob", "builder", "bob/x");
 	/* a token request is the same login */
 	r = token(&a, "bob", "builder", NULL, SERVICE);
 	ck_assert_uint_eq(r.code, 429);
 	usleep(2100 * 1000);
-	r = check(&a, "198.51.100.7", "bob", "builder", "bob/x");
-	ck_assert_uint_eq(r.code, 0);
+	r = check_is(&a, 0, "198.51.100.7", "bob", "builder", "bob/x");
 	ad_finish(&a);
 }
 END_TEST
@@ -445,20 +449,15 @@ END_TEST
 START_TEST(cached_not_locked_out)
 {
 	struct ad a;
-	struct ans r;
 
 	make_users();
 	ad_start(&a, users_alice_bob);
-	r = check(&a, "192.0.2.10", "alice", "wonder", "alice/app");
-	ck_assert_uint_eq(r.code, 0);
+	check_is(&a, 0, "192.0.2.10", "alice", "wonder", "alice/app");
 	for (int i = 0; i < 5; i++)
 		(void)check(&a, "203.0.113.66", "alice", "guess", "alice/app");
-	r = check(&a, "203.0.113.66", "alice", "guess", "alice/app");
-	ck_assert_uint_eq(r.code, 429);
-	r = check(&a, "192.0.2.10", "alice", "wonder", "alice/app");
-	ck_assert_uint_eq(r.code, 0);
-	r = check(&a, "192.0.2.11", "alice", "wonder", "alice/app");
-	ck_assert_uint_eq(r.code, 0);
+	check_is(&a, 429, "203.0.113.66", "alice", "guess", "alice/app");
+	check_is(&a, 0, "192.0.2.10", "alice", "wonder", "alice/app");
+	check_is(&a, 0, "192.0.2.11", "alice", "wonder", "alice/app");
 	ad_finish(&a);
 }
 END_TEST
@@ -469,25 +468,20 @@ START_TEST(htpasswd_edited)
 {
 	char users[512] = "";
 	struct ad a;
-	struct ans r;
 
 	make_users();
 	ad_start(&a, users_alice_bob);
-	r = check(&a, "192.0.2.1", "alice", "wonder", "alice/app");
-	ck_assert_uint_eq(r.code, 0);
+	check_is(&a, 0, "192.0.2.1", "alice", "wonder", "alice/app");
 	user_line(users, sizeof(users), "alice", "looking-glass");
 	write_file(a.htpasswd, users);
 	usleep(1100 * 1000);
-	r = check(&a, "192.0.2.1", "alice", "looking-glass", "alice/app");
-	ck_assert_uint_eq(r.code, 0);
+	check_is(&a, 0, "192.0.2.1", "alice", "looking-glass", "alice/app");
 	ck_assert_uint_ge(a.flushes, 1);
-	r = check(&a, "192.0.2.1", "alice", "wonder", "alice/app");
-	ck_assert_uint_eq(r.code, 401);
+	check_is(&a, 401, "192.0.2.1", "alice", "wonder", "alice/app");
 	/* a broken file keeps the users we had */
 	write_file(a.htpasswd, "alice:$2y$10$short\n\001\002");
 	usleep(1100 * 1000);
-	r = check(&a, "192.0.2.1", "alice", "looking-glass", "alice/app");
-	ck_assert_uint_eq(r.code, 0);
+	check_is(&a, 0, "192.0.2.1", "alice", "looking-glass", "alice/app");
 	ad_finish(&a);
 }
 END_TEST
@@ -501,7 +495,8 @@ START_TEST(apache_hash)
 	FILE *p;
 
 	if (system("command -v htpasswd >/dev/null 2>&1") != 0) {
-		fprintf(stderr, "authd: no htpasswd (apache2-utils): skipped\n");
+		fprintf(stderr, "authd: no htpasswd (apache2-utils): "
+		    "skipped\n");
 		return;
 	}
 	ck_assert_ptr_nonnull(p = popen("htpasswd -nbB -C 10 carol "
@@ -510,11 +505,9 @@ START_TEST(apache_hash)
 	ck_assert_int_eq(pclose(p), 0);
 	snprintf(users, sizeof(users), "%s", line);
 	ad_start(&a, users);
-	r = check(&a, "192.0.2.1", "carol", "s3cr3t pass", "carol/x");
-	ck_assert_uint_eq(r.code, 0);
+	r = check_is(&a, 0, "192.0.2.1", "carol", "s3cr3t pass", "carol/x");
 	ck_assert_uint_eq(r.grant, ACL_PULL | ACL_PUSH);
-	r = check(&a, "192.0.2.1", "carol", "s3cr3t", "carol/x");
-	ck_assert_uint_eq(r.code, 401);
+	r = check_is(&a, 401, "192.0.2.1", "carol", "s3cr3t", "carol/x");
 	ad_finish(&a);
 }
 END_TEST
@@ -614,11 +607,11 @@ START_TEST(audit)
 
 	make_users();
 	ad_start(&a, users_alice_bob);
-	r = check(&a, "192.0.2.1", "alice", "nope", "alice/app");
-	ck_assert_uint_eq(r.code, 401);
+	r = check_is(&a, 401, "192.0.2.1", "alice", "nope", "alice/app");
 	r = token(&a, "alice", "wonder", "repository:alice/app:pull", SERVICE);
 	ck_assert_uint_eq(r.code, 0);
-	send_audit(&a, REC("pull") REC("push"), strlen(REC("pull") REC("push")));
+	send_audit(&a, REC("pull") REC("push"),
+	    strlen(REC("pull") REC("push")));
 	huge = malloc(hugelen);
 	ck_assert_ptr_nonnull(huge);
 	memset(huge, 'x', hugelen);
