@@ -113,3 +113,6 @@ tests_unit_test_authd_proto_SOURCES = tests/unit/test_authd_proto.c \
 	tests/unit/worker_driver.c tests/unit/worker_driver.h
 tests_unit_test_authd_proto_LDADD = $(UNIT_LDADD)
 tests_unit_test_authd_proto_CFLAGS = $(UNIT_CFLAGS)
+
+# master's side of the audit log: audit.file opened, handed to authd, reopened on reload
+INTEGRATION_TESTS += tests/integration/test_audit_file.sh
