@@ -20,10 +20,14 @@ write_conf() {
 
 # holds WORKER PATH: WORKER has PATH open (its descriptors name it).
 holds() {
-	local pid
+	local pid fd
 	t_status >/dev/null
 	pid=$(t_worker_pid "$1")
-	[ -n "$pid" ] && ls -l "/proc/$pid/fd" 2>/dev/null | grep -qF -- "-> $2"
+	[ -n "$pid" ] || return 1
+	for fd in "/proc/$pid/fd/"*; do
+		[ "$(readlink -- "$fd" 2>/dev/null)" = "$2" ] && return 0
+	done
+	return 1
 }
 
 # reload: `regmaster reload`, then let master and authd take the new file.
