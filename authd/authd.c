@@ -5,6 +5,7 @@
  */
 #include <unistd.h>
 
+#include "ca.h"
 #include "link.h"
 #include "log.h"
 #include "proc.h"
@@ -40,9 +41,25 @@ authd_peer(int peer, int fd)
 	httpd = link_new(fd, peer, NULL, httpd_request, httpd_close, NULL);
 }
 
+static const struct link_accept authd_accept[] = {
+	{ PROC_MASTER, M_TLS_KEY, 0 },
+	{ 0, 0, 0 }
+};
+
+static void
+authd_master_request(struct link *l, struct msg *m)
+{
+	if (m->type == M_TLS_KEY)
+		ca_key(l, m);
+}
+
 static const struct worker_ops authd_ops = {
 	.id = PROC_AUTHD,
+	.accept = authd_accept,
 	.peer = authd_peer,
+	.peer_ca = ca_peer,
+	.request = authd_master_request,
+	.preload = ca_preload,
 };
 
 int

@@ -2,3 +2,5 @@
 pkglibexec_PROGRAMS += authd/authd
 authd_authd_SOURCES = authd/authd.c
 authd_authd_LDADD = $(REGMASTER_LIBS)
+# the TLS key holder httpd's handshakes ask for signatures
+authd_authd_SOURCES += authd/ca.c authd/ca.h
