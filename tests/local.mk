@@ -92,3 +92,7 @@ tests_unit_test_jwt_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_acl_SOURCES = tests/unit/test_acl.c
 tests_unit_test_acl_LDADD = $(UNIT_LDADD)
 tests_unit_test_acl_CFLAGS = $(UNIT_CFLAGS)
+
+# TLS (issue 7): certificates, SNI, resumption, client certificates, reload in
+# flight, the key kept out of httpd
+INTEGRATION_TESTS += tests/integration/test_tls.sh
