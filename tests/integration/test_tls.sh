@@ -240,9 +240,10 @@ part_reload_in_flight() {
 	local big=$T_DIR/big d code old new pid got
 	head -c 1G /dev/zero | tr '\0' 'r' >"$big"
 	d=$(dg "$big")
-	code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -T "$big" \
+	# streamed (chunked) from stdin: --data-binary would hold it in memory
+	code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -T - \
 		-H 'Content-Type: application/octet-stream' \
-		"$T_URL/v2/tls/big/blobs/uploads/?digest=$d")
+		"$T_URL/v2/tls/big/blobs/uploads/?digest=$d" <"$big")
 	same "a 1 GiB blob is pushed" 201 "$code"
 	rm -f "$big"
 	old=$(fingerprint reg.test)
