@@ -638,6 +638,7 @@ START_TEST(audit)
 	struct ad a;
 	struct ans r;
 	size_t n, hugelen = 100 * 1024;
+	struct msgb mb;
 	char *huge;
 
 	make_users();
@@ -674,8 +675,10 @@ START_TEST(audit)
 	free_lines(l, n);
 	/* audit.file emptied on reload: master sends no descriptor */
 	send_audit_fd(&a, 0);
+	wd_ping(&a.w);		/* taken before the record below is sent */
 	send_audit(&a, REC("pull"), strlen(REC("pull")));
-	wd_ping(&a.w);
+	msgb_init(&mb, M_PING);
+	ck_assert_int_eq(wd_call(&a.w, &mb)->type, M_PONG);
 	usleep(200 * 1000);
 	n = audit_lines(&a, 7, l, nitems(l));
 	ck_assert_uint_eq(n, 7);
