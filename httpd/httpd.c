@@ -5,6 +5,7 @@
  */
 #include <unistd.h>
 
+#include "auth.h"
 #include "conf.h"
 #include "conn.h"
 #include "ev.h"
@@ -24,6 +25,13 @@ static struct ev_timer stop_timer;
 
 static const struct link_accept httpd_accept[] = {
 	{ PROC_MASTER, M_LISTEN, 0 },
+	{ 0, 0, 0 }
+};
+
+/* What authd tells httpd unasked: the token key, stale decisions. */
+static const struct link_accept authd_accept[] = {
+	{ PROC_AUTHD, M_TOKEN_KEY, 0 },
+	{ PROC_AUTHD, M_AUTH_FLUSH, 0 },
 	{ 0, 0, 0 }
 };
 
@@ -87,10 +95,14 @@ peer_close(struct link *l, void *arg)
 	link_free(l);
 }
 
+/* storaged only answers; authd's notifications (authd_accept). */
 static void
 peer_request(struct link *l, struct msg *m, void *arg)
 {
-	/* peers only answer httpd; the accept table lets nothing through */
+	if (m->type == M_TOKEN_KEY)
+		auth_token_key(m);
+	else if (m->type == M_AUTH_FLUSH)
+		auth_flush();
 }
 
 /* A fresh socket to storaged or authd (at start or after its restart). */
@@ -112,8 +124,14 @@ httpd_peer(int peer, int fd)
 		log_info("lost %s (replaced)", proc_name(peer));
 		link_free(old);
 	}
-	peers[peer] = link_new(fd, peer, NULL, peer_request, peer_close, NULL);
+	peers[peer] = link_new(fd, peer, peer == PROC_AUTHD ? authd_accept :
+	    NULL, peer_request, peer_close, NULL);
 	log_debug("connected to %s", proc_name(peer));
+	if (peer == PROC_AUTHD) {
+		/* decisions of the authd before may not hold for this one */
+		auth_flush();
+		audit_authd_up();
+	}
 }
 
 static void
@@ -141,13 +159,27 @@ httpd_stop(void)
 	stop_check(&deadline);
 }
 
+static void
+httpd_configured(int first)
+{
+	auth_configure();
+}
+
+static void
+httpd_preload(void)
+{
+	oci_preload();
+	auth_preload();
+}
+
 static const struct worker_ops httpd_ops = {
 	.id = PROC_HTTPD,
 	.accept = httpd_accept,
+	.configured = httpd_configured,
 	.peer = httpd_peer,
 	.request = httpd_request,
 	.stop = httpd_stop,
-	.preload = oci_preload,
+	.preload = httpd_preload,
 };
 
 int
