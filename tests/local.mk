@@ -64,7 +64,8 @@ tests_unit_test_store_SOURCES = tests/unit/test_store.c $(STORAGED_CORE)
 tests_unit_test_store_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/storaged
 tests_unit_test_store_LDADD = $(UNIT_LDADD)
 tests_unit_test_store_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_test_storaged_proto_SOURCES = tests/unit/test_storaged_proto.c
+tests_unit_test_storaged_proto_SOURCES = tests/unit/test_storaged_proto.c \
+	tests/unit/worker_driver.c tests/unit/worker_driver.h
 tests_unit_test_storaged_proto_LDADD = $(UNIT_LDADD)
 tests_unit_test_storaged_proto_CFLAGS = $(UNIT_CFLAGS)
 
@@ -112,3 +113,14 @@ tests_unit_test_authhdr_SOURCES = tests/unit/test_authhdr.c
 tests_unit_test_authhdr_LDADD = $(UNIT_LDADD)
 tests_unit_test_authhdr_CFLAGS = $(UNIT_CFLAGS)
 EXTRA_DIST += tests/fuzz/fuzz_authhdr.c
+
+# authd: the real worker driven over socketpairs as master and httpd would.
+if HAVE_CHECK
+AUTHD_TESTS = tests/unit/test_authd_proto
+check_PROGRAMS += $(AUTHD_TESTS)
+TESTS += $(AUTHD_TESTS)
+endif
+tests_unit_test_authd_proto_SOURCES = tests/unit/test_authd_proto.c \
+	tests/unit/worker_driver.c tests/unit/worker_driver.h
+tests_unit_test_authd_proto_LDADD = $(UNIT_LDADD)
+tests_unit_test_authd_proto_CFLAGS = $(UNIT_CFLAGS)
