@@ -40,17 +40,6 @@ audit = { file = "${AUDIT:-$T_DIR/audit.log}"; };
 EOF
 }
 
-# rm_in INPUT ARGS...: regmaster with INPUT on stdin; sets T_RC and T_OUT.
-rm_in() {
-	local input=$1 out=$T_DIR/last.out
-	shift
-	REGMASTER_LIBEXECDIR=$T_LIBEXEC timeout -k 5 "$T_CMD_TIMEOUT" \
-		"$REGMASTER" -c "$T_CONF" "$@" >"$out" 2>&1 <<<"$input"
-	T_RC=$?
-	T_OUT=$(cat "$out")
-	return "$T_RC"
-}
-
 # rc_is DESC WANT: the last command exited WANT.
 rc_is() {
 	if [ "$T_RC" = "$2" ]; then ok "$1"; else fail "$1" "want exit $2, got $T_RC" "$T_OUT"; fi
