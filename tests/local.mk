@@ -131,3 +131,7 @@ INTEGRATION_TESTS += tests/integration/test_audit_file.sh
 # TLS (issue 7): certificates, SNI, resumption, client certificates, reload in
 # flight, the key kept out of httpd
 INTEGRATION_TESTS += tests/integration/test_tls.sh
+
+# issue 7: skopeo, podman, ctr and dockerd over TLS (the suite's CA) with Basic and
+# with token auth
+INTEGRATION_TESTS += tests/integration/test_clients_tls.sh

@@ -1092,6 +1092,7 @@ pod() {
 		CONTAINERS_CONF="$POD_DIR/containers.conf" \
 		CONTAINERS_STORAGE_CONF="$POD_DIR/storage.conf" \
 		CONTAINERS_REGISTRIES_CONF="$POD_DIR/registries.conf" \
+		REGISTRY_AUTH_FILE="$POD_DIR/auth.json" \
 		podman "$@"
 }
 
