@@ -7,8 +7,6 @@
  */
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "authd.h"
 #include "ca.h"
 #include "conf.h"
@@ -98,7 +96,7 @@ authd_peer(int peer, int fd)
 }
 
 /* Master's requests beyond the common ones: the audit file (none: the
- * audit log is off). */
+ * audit log is off) and the TLS private keys httpd's handshakes need. */
 static void
 authd_request(struct link *l, struct msg *m)
 {
@@ -115,8 +113,8 @@ authd_configured(int first)
 {
 	int changed;
 
-	changed = passwd_configure();
-	changed |= passwd_refresh();
+	passwd_configure();
+	changed = passwd_refresh();
 	changed |= rules_configure();
 	if (changed && !first)
 		authd_flush();
@@ -144,13 +142,11 @@ authd_stop(void)
 }
 
 /* Before the privilege drop: the keys, while OpenSSL can still read its
- * configuration and the random device; jansson's hash seed (the audit
- * lines' check) likewise. */
+ * configuration and the random device. */
 static void
 authd_preload(void)
 {
 	ca_preload();
-	json_object_seed(0);
 	cache_init();
 	token_init();
 	ev_timer_init(&stop_timer, stop_check, NULL);
