@@ -116,3 +116,7 @@ tests_unit_test_authd_proto_CFLAGS = $(UNIT_CFLAGS)
 
 # master's side of the audit log: audit.file opened, handed to authd, reopened on reload
 INTEGRATION_TESTS += tests/integration/test_audit_file.sh
+
+# TLS (issue 7): certificates, SNI, resumption, client certificates, reload in
+# flight, the key kept out of httpd
+INTEGRATION_TESTS += tests/integration/test_tls.sh
