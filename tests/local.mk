@@ -124,3 +124,4 @@ tests_unit_test_authd_proto_SOURCES = tests/unit/test_authd_proto.c \
 	tests/unit/worker_driver.c tests/unit/worker_driver.h
 tests_unit_test_authd_proto_LDADD = $(UNIT_LDADD)
 tests_unit_test_authd_proto_CFLAGS = $(UNIT_CFLAGS)
+INTEGRATION_TESTS += tests/integration/test_auth.sh
