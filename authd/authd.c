@@ -8,8 +8,10 @@
 #include <unistd.h>
 
 #include "authd.h"
+#include "ca.h"
 #include "conf.h"
 #include "ev.h"
+#include "link.h"
 #include "log.h"
 #include "proc.h"
 #include "util.h"
@@ -24,6 +26,7 @@ static uint64_t stop_deadline;
 
 static const struct link_accept master_accept[] = {
 	{ PROC_MASTER, M_AUDIT_FD, 0 },
+	{ PROC_MASTER, M_TLS_KEY, 0 },
 	{ 0, 0, 0 }
 };
 
@@ -93,12 +96,14 @@ authd_peer(int peer, int fd)
 }
 
 /* Master's requests beyond the common ones: the audit file (none: the
- * audit log is off). */
+ * audit log is off) and the TLS private keys httpd's handshakes need. */
 static void
 authd_request(struct link *l, struct msg *m)
 {
 	if (m->type == M_AUDIT_FD)
 		audit_set_fd(msg_take_fd(m, A_FD));
+	else if (m->type == M_TLS_KEY)
+		ca_key(l, m);
 }
 
 /* At start and on reload: the password file is looked at again and the
@@ -141,6 +146,7 @@ authd_stop(void)
 static void
 authd_preload(void)
 {
+	ca_preload();
 	cache_init();
 	token_init();
 	ev_timer_init(&stop_timer, stop_check, NULL);
@@ -151,6 +157,7 @@ static const struct worker_ops authd_ops = {
 	.accept = master_accept,
 	.configured = authd_configured,
 	.peer = authd_peer,
+	.peer_ca = ca_peer,
 	.request = authd_request,
 	.stop = authd_stop,
 	.preload = authd_preload,

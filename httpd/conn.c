@@ -26,12 +26,15 @@
 #include "log.h"
 #include "oci.h"
 #include "regerr.h"
+#include "tls.h"
 #include "util.h"
 #include "worker.h"
 
 #define READ_CHUNK	(64 * 1024)
 #define SEND_CHUNK	(4 * 1024 * 1024)
 #define SPLICE_CHUNK	(1024 * 1024)
+/* TLS has no sendfile here (no kTLS): files go out in runs this long */
+#define TLS_FILE_CHUNK	(128 * 1024)
 #define ADDR_BUCKETS	1024
 #define LINGER_MS	2000
 /* All request bodies held in memory at once (manifests): past this, 503. */
@@ -185,7 +188,11 @@ conn_arm_timer(struct conn *c)
 	int64_t secs;
 
 	c->progress_ms = now_ms();
-	if (c->state == CS_HEAD && buf_avail(&c->in) == 0) {
+	if (c->tls_hs) {
+		/* a handshake is the first part of the first head */
+		c->head_timed = 1;
+		secs = conf_int(P_HTTP_HEADER_TIMEOUT);
+	} else if (c->state == CS_HEAD && buf_avail(&c->in) == 0) {
 		c->head_timed = 0;
 		secs = conf_int(P_HTTP_IDLE_TIMEOUT);
 	} else if (c->state == CS_HEAD) {
@@ -214,6 +221,19 @@ conn_progress(struct conn *c)
 	c->progress_ms = ev_now();
 }
 
+/* recv or send on the connection, through TLS when it speaks it. */
+static inline ssize_t
+io_read(struct conn *c, void *p, size_t n)
+{
+	return c->tls ? tls_read(c, p, n) : recv(c->fd, p, n, 0);
+}
+
+static inline ssize_t
+io_write(struct conn *c, const void *p, size_t n)
+{
+	return c->tls ? tls_write(c, p, n) : send(c->fd, p, n, MSG_NOSIGNAL);
+}
+
 static void
 reject_fast(int fd, int status, const char *code)
 {
@@ -233,20 +253,33 @@ reject_fast(int fd, int status, const char *code)
 }
 
 static void
-conn_new(int fd, const struct sockaddr_storage *ss)
+conn_new(int fd, const struct sockaddr_storage *ss, int tls)
 {
 	struct addr_count *ac;
 	struct conn *c;
 	char addr[64];
+	void *ssl = NULL;
 	int on = 1;
 
 	addr_text(ss, addr, sizeof(addr));
 	if ((ac = addr_take(addr)) == NULL) {
 		log_info("%s: too many connections from this address", addr);
-		reject_fast(fd, 429, "TOOMANYREQUESTS");
+		if (tls)
+			close(fd);	/* it cannot read a plain answer */
+		else
+			reject_fast(fd, 429, "TOOMANYREQUESTS");
+		return;
+	}
+	if (tls && (ssl = tls_new(fd)) == NULL) {
+		log_warnx("%s: no TLS certificate to answer with", addr);
+		close(fd);
+		addr_release(ac);
 		return;
 	}
 	c = xcalloc(1, sizeof(*c));
+	c->tls = ssl;
+	c->tls_hs = ssl != NULL;
+	c->tls_want = ssl ? EV_READ : 0;	/* the ClientHello */
 	c->fd = fd;
 	c->ac = ac;
 	memcpy(c->addr, addr, sizeof(c->addr));
@@ -268,7 +301,7 @@ conn_new(int fd, const struct sockaddr_storage *ss)
 
 /* Accept what is pending on a listening socket. */
 void
-conn_accept(int lfd)
+conn_accept(int lfd, int tls)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -284,7 +317,7 @@ conn_accept(int lfd)
 				log_warn("accept");
 			return;
 		}
-		conn_new(fd, &ss);
+		conn_new(fd, &ss, tls);
 	}
 }
 
@@ -394,6 +427,9 @@ conn_close(struct conn *c)
 	if (c->next)
 		c->next->prevp = c->prevp;
 	ev_del(c->fd);
+	if (c->tls)
+		tls_free(c->tls);
+	free(c->tls_fbuf);
 	close(c->fd);
 	buf_free(&c->in);
 	buf_free(&c->out);
@@ -551,20 +587,12 @@ conn_respond_error(struct conn *c, int e, const char *detail)
 	free(body);
 }
 
-/* Write what is queued; 1 when all of the response is out, -1 on error. */
+/* sendfile the file part: 1 when all is out, 0 to wait, -1 on error. */
 static int
-conn_flush(struct conn *c)
+flush_file_plain(struct conn *c)
 {
 	ssize_t n;
 
-	while (buf_avail(&c->out)) {
-		n = send(c->fd, buf_head(&c->out), buf_avail(&c->out),
-		    MSG_NOSIGNAL);
-		if (n == -1)
-			return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
-		buf_consume(&c->out, (size_t)n);
-		conn_progress(c);
-	}
 	while (c->file_left) {
 		size_t want = c->file_left > SEND_CHUNK ? SEND_CHUNK :
 		    (size_t)c->file_left;
@@ -576,7 +604,62 @@ conn_flush(struct conn *c)
 		c->file_left -= (uint64_t)n;
 		conn_progress(c);
 	}
+	return 1;
+}
+
+/* The same over TLS: a run of the file read into a buffer, then written
+ * through SSL (which wants the same bytes again after a short write). */
+static int
+flush_file_tls(struct conn *c)
+{
+	ssize_t n;
+
+	while (c->file_left || c->tls_fbuf_len) {
+		if (c->tls_fbuf_len == 0) {
+			size_t want = c->file_left > TLS_FILE_CHUNK ?
+			    TLS_FILE_CHUNK : (size_t)c->file_left;
+			if (c->tls_fbuf == NULL)
+				c->tls_fbuf = xmalloc(TLS_FILE_CHUNK);
+			n = pread(c->file_fd, c->tls_fbuf, want, c->file_off);
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				return -1;	/* shorter than promised */
+			c->file_off += n;
+			c->file_left -= (uint64_t)n;
+			c->tls_fbuf_off = 0;
+			c->tls_fbuf_len = (size_t)n;
+		}
+		n = tls_write(c, c->tls_fbuf + c->tls_fbuf_off,
+		    c->tls_fbuf_len);
+		if (n == -1)
+			return errno == EAGAIN ? 0 : -1;
+		c->tls_fbuf_off += (size_t)n;
+		c->tls_fbuf_len -= (size_t)n;
+		conn_progress(c);
+	}
+	free(c->tls_fbuf);
+	c->tls_fbuf = NULL;
+	return 1;
+}
+
+/* Write what is queued; 1 when all of the response is out, -1 on error. */
+static int
+conn_flush(struct conn *c)
+{
+	ssize_t n;
+	int r;
+
+	while (buf_avail(&c->out)) {
+		n = io_write(c, buf_head(&c->out), buf_avail(&c->out));
+		if (n == -1)
+			return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+		buf_consume(&c->out, (size_t)n);
+		conn_progress(c);
+	}
 	if (c->file_fd != -1) {
+		if ((r = c->tls ? flush_file_tls(c) : flush_file_plain(c)) != 1)
+			return r;
 		close(c->file_fd);
 		c->file_fd = -1;
 		conn_cork(c, 0);
@@ -591,8 +674,13 @@ conn_update_events(struct conn *c)
 
 	if (c->state == CS_CLOSED)
 		return;
-	if (buf_avail(&c->out) || c->file_left)
+	if (c->tls_hs) {
+		ev_set(c->fd, c->tls_want);
+		return;
+	}
+	if (buf_avail(&c->out) || c->file_left || c->tls_fbuf_len)
 		ev |= EV_WRITE;
+	ev |= c->tls_want;
 	if (c->state == CS_HEAD || c->state == CS_LINGER ||
 	    (c->body_sink != SINK_NONE &&
 	    !c->body_done && !c->pipe_watched))
@@ -697,7 +785,7 @@ conn_read_head(struct conn *c)
 			}
 		}
 		buf_reserve(&c->in, READ_CHUNK);
-		n = recv(c->fd, buf_tail(&c->in), buf_space(&c->in), 0);
+		n = io_read(c, buf_tail(&c->in), buf_space(&c->in));
 		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
 			conn_close(c);
 			return;
@@ -711,6 +799,37 @@ conn_read_head(struct conn *c)
 	}
 }
 
+/*
+ * A TLS connection's event: the handshake's step while it runs (then the
+ * request may already be there: read), and an operation that waited for
+ * the other direction is retried.  -1 when there is nothing more to do.
+ */
+static int
+conn_tls_events(struct conn *c, int *events)
+{
+	int r;
+
+	if (c->tls_hs) {
+		if ((r = tls_handshake(c)) == -1) {
+			conn_close(c);
+			return -1;
+		}
+		if (r == 0) {
+			conn_update_events(c);
+			return -1;
+		}
+		c->tls_hs = 0;
+		conn_arm_timer(c);
+		*events = EV_READ;
+		return 0;
+	}
+	if (c->tls_want & *events) {
+		*events |= c->tls_retry;
+		c->tls_want = 0;
+	}
+	return 0;
+}
+
 static void
 conn_io(int fd, int events, void *arg)
 {
@@ -722,6 +841,8 @@ conn_io(int fd, int events, void *arg)
 			conn_linger_read(c);
 		return;
 	}
+	if (c->tls && conn_tls_events(c, &events) == -1)
+		return;
 	if (events & EV_WRITE) {
 		if ((r = conn_flush(c)) == -1) {
 			conn_close(c);
@@ -761,6 +882,8 @@ static void
 conn_linger(struct conn *c)
 {
 	c->state = CS_LINGER;
+	if (c->tls)
+		tls_shutdown(c);
 	shutdown(c->fd, SHUT_WR);
 	buf_reset(&c->in);
 	ev_set(c->fd, EV_READ);
@@ -800,7 +923,7 @@ conn_next(struct conn *c)
 	body_mem_free(c);
 	conn_arm_timer(c);
 	conn_update_events(c);
-	if (buf_avail(&c->in))
+	if (buf_avail(&c->in) || (c->tls && tls_pending(c)))
 		conn_read_head(c);	/* pipelined request */
 	if (c->state != CS_CLOSED)
 		conn_update_events(c);
@@ -1105,8 +1228,8 @@ static uint64_t
 splice_room(struct conn *c)
 {
 	if (c->body_sink != SINK_PIPE || buf_avail(&c->in) ||
-	    buf_avail(&c->body))
-		return 0;
+	    buf_avail(&c->body) || c->tls)
+		return 0;	/* TLS bytes must be decrypted: body_recv */
 	if (c->body_kind == BK_LENGTH)
 		return c->body_left;
 	return http_chunked_payload_left(&c->chunk);
@@ -1164,7 +1287,7 @@ body_recv(struct conn *c, int *err)
 	ssize_t n;
 
 	buf_reserve(&c->in, READ_CHUNK);
-	n = recv(c->fd, buf_tail(&c->in), buf_space(&c->in), 0);
+	n = io_read(c, buf_tail(&c->in), buf_space(&c->in));
 	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
 		*err = -1;
 		return 0;

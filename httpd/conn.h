@@ -34,6 +34,13 @@ struct conn {
 	char		 addr[64];		/* client address, text */
 	struct addr_count *ac;			/* that address's shares */
 	void		*tls;			/* SSL *; NULL on plain TCP */
+	int		 tls_hs;		/* its handshake is not over */
+	int		 tls_want;		/* EV_*: what a TLS operation
+						   waits for, the other way */
+	int		 tls_retry;		/* EV_*: which one waits */
+	char		*tls_fbuf;		/* file bytes read for TLS */
+	size_t		 tls_fbuf_off;		/* of them, written */
+	size_t		 tls_fbuf_len;		/* of them, still to write */
 	char		 cert_user[256];	/* a verified client
 						   certificate's name, or "" */
 	enum conn_state	 state;
@@ -78,7 +85,7 @@ struct conn {
 };
 
 void	 conn_init_limits(void);
-void	 conn_accept(int lfd);
+void	 conn_accept(int lfd, int tls);	/* tls: a TLS listener */
 void	 conn_pause_accept(int paused);
 void	 conn_stop_accepting(void);
 int	 conn_count(void);

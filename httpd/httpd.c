@@ -13,18 +13,22 @@
 #include "log.h"
 #include "oci.h"
 #include "proc.h"
+#include "tls.h"
 #include "worker.h"
 
 #define LISTEN_MAX	16
 
 static struct link *peers[PROC_MAX];
 static int listeners[LISTEN_MAX];
+static int listener_tls[LISTEN_MAX];	/* LISTEN_F_TLS */
 static int nlisteners;
 static int accept_paused;
 static struct ev_timer stop_timer;
 
 static const struct link_accept httpd_accept[] = {
 	{ PROC_MASTER, M_LISTEN, 0 },
+	{ PROC_MASTER, M_TLS_CERT, 0 },
+	{ PROC_MASTER, M_TLS_END, 0 },
 	{ 0, 0, 0 }
 };
 
@@ -50,7 +54,7 @@ httpd_authd(void)
 static void
 on_listen_ready(int fd, int events, void *arg)
 {
-	conn_accept(fd);
+	conn_accept(fd, *(int *)arg);
 }
 
 void
@@ -72,9 +76,12 @@ httpd_listen(struct link *l, struct msg *m)
 		close(fd);
 		return;
 	}
+	listener_tls[nlisteners] = (msg_u64(m, A_FLAGS, 0) & LISTEN_F_TLS) != 0;
+	ev_add(fd, accept_paused ? 0 : EV_READ, on_listen_ready,
+	    &listener_tls[nlisteners]);
 	listeners[nlisteners++] = fd;
-	ev_add(fd, accept_paused ? 0 : EV_READ, on_listen_ready, NULL);
-	log_debug("listening on %s", msg_str(m, A_NAME));
+	log_debug("listening on %s%s", msg_str(m, A_NAME),
+	    listener_tls[nlisteners - 1] ? " (TLS)" : "");
 }
 
 static void
@@ -82,6 +89,10 @@ httpd_request(struct link *l, struct msg *m)
 {
 	if (m->type == M_LISTEN)
 		httpd_listen(l, m);
+	else if (m->type == M_TLS_CERT)
+		tls_cert(m);
+	else if (m->type == M_TLS_END)
+		tls_end(m);
 }
 
 static void
@@ -162,13 +173,26 @@ httpd_stop(void)
 static void
 httpd_configured(int first)
 {
+	tls_configured(first);
 	auth_configure();
+}
+
+/* httpd's ca channel to authd: the TLS handshakes' signatures. */
+static void
+httpd_peer_ca(int peer, int fd)
+{
+	if (peer != PROC_AUTHD) {
+		close(fd);
+		return;
+	}
+	tls_ca_peer(fd);
 }
 
 static void
 httpd_preload(void)
 {
 	oci_preload();
+	tls_preload();
 	auth_preload();
 }
 
@@ -177,6 +201,7 @@ static const struct worker_ops httpd_ops = {
 	.accept = httpd_accept,
 	.configured = httpd_configured,
 	.peer = httpd_peer,
+	.peer_ca = httpd_peer_ca,
 	.request = httpd_request,
 	.stop = httpd_stop,
 	.preload = httpd_preload,

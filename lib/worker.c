@@ -121,14 +121,17 @@ static void
 on_peer(struct link *l, struct msg *m)
 {
 	uint64_t peer = msg_u64(m, A_PEER, 0);
-	int fd = msg_take_fd(m, A_FD);
+	int fd = msg_take_fd(m, A_FD), ca = (msg_u64(m, A_FLAGS, 0) &
+	    PEER_F_CA) != 0;
+	void (*cb)(int, int) = ca ? ops->peer_ca : ops->peer;
 
-	if (peer >= PROC_MAX || peer == PROC_MASTER || ops->peer == NULL) {
-		log_warnx("unexpected peer %llu", (unsigned long long)peer);
+	if (peer >= PROC_MAX || peer == PROC_MASTER || cb == NULL) {
+		log_warnx("unexpected peer %llu%s", (unsigned long long)peer,
+		    ca ? " (ca channel)" : "");
 		close(fd);
 		return;
 	}
-	ops->peer((int)peer, fd);
+	cb((int)peer, fd);
 }
 
 /* The log file was reopened (rotation): write to the new one. */

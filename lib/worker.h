@@ -16,6 +16,9 @@ struct worker_ops {
 	void	(*configured)(int first);
 	/* a fresh socket to peer arrived; the worker owns fd */
 	void	(*peer)(int peer, int fd);
+	/* the same for a PEER_F_CA socket: httpd's synchronous channel to
+	 * authd's key holder; NULL refuses one */
+	void	(*peer_ca)(int peer, int fd);
 	/* a master request the common code does not handle */
 	void	(*request)(struct link *, struct msg *);
 	/* master asked to stop: finish within conf stop_timeout, then

@@ -7,10 +7,12 @@
 #include <sys/stat.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <openssl/bio.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -42,19 +44,16 @@ tls_problem(const char *path, const char *what)
 	return 1;
 }
 
-/* The certificates in a PEM file: the first in *leaf (ours), how many in
- * *count; 1 said if the file cannot be read or a block is broken. */
-static int
-pem_certs(const char *path, X509 **leaf, int *count)
+/* The certificates of a PEM stream: the first in *leaf (ours), how many in
+ * *count; NULL, or what is wrong with the stream. */
+static const char *
+pem_certs_bio(BIO *b, X509 **leaf, int *count)
 {
-	BIO *b = BIO_new_file(path, "r");
 	X509 *x;
 	unsigned long e;
 
 	*leaf = NULL;
 	*count = 0;
-	if (b == NULL)
-		return tls_problem(path, "cannot read it");
 	while ((x = PEM_read_bio_X509(b, NULL, no_passphrase, NULL)) != NULL) {
 		if (*leaf == NULL)
 			*leaf = x;
@@ -62,18 +61,85 @@ pem_certs(const char *path, X509 **leaf, int *count)
 			X509_free(x);
 		(*count)++;
 	}
-	BIO_free(b);
 	e = ERR_peek_last_error();
 	/* the end of the file reads as "no start line"; anything else is a
 	 * broken block */
 	if (*count > 0 && ERR_GET_REASON(e) == PEM_R_NO_START_LINE) {
 		ERR_clear_error();
-		return 0;
+		return NULL;
 	}
 	X509_free(*leaf);
 	*leaf = NULL;
-	return tls_problem(path, *count ? "a broken certificate after the "
-	    "first" : "no PEM certificate in it");
+	return *count ? "a broken certificate after the first" :
+	    "no PEM certificate in it";
+}
+
+/* pem_certs_bio of a file; 1 said if it cannot be read or is broken. */
+static int
+pem_certs(const char *path, X509 **leaf, int *count)
+{
+	BIO *b = BIO_new_file(path, "r");
+	const char *why;
+
+	*leaf = NULL;
+	*count = 0;
+	if (b == NULL)
+		return tls_problem(path, "cannot read it");
+	why = pem_certs_bio(b, leaf, count);
+	BIO_free(b);
+	return why ? tls_problem(path, why) : 0;
+}
+
+/* why = what and OpenSSL's reason; -1. */
+static int
+pair_problem(char *why, size_t whylen, const char *what)
+{
+	unsigned long e = ERR_peek_last_error();
+
+	snprintf(why, whylen, "%s%s%s", what, e ? ": " : "",
+	    e ? ERR_reason_error_string(e) : "");
+	ERR_clear_error();
+	return -1;
+}
+
+/*
+ * One certificate chain and its private key, both PEM in memory: every
+ * block parses and the key is the leaf's.  What master checks before it
+ * uses a pair and what `check` says about the files.  0, or -1 with why
+ * (the chain's fault: *keyfault 0; the key's: 1).
+ */
+int
+tls_pair_check(const char *chain, size_t chainlen, const char *keypem,
+    size_t keylen, int *keyfault, char *why, size_t whylen)
+{
+	EVP_PKEY *key = NULL;
+	X509 *leaf = NULL;
+	const char *bad;
+	BIO *b;
+	int n, rc = 0;
+
+	*keyfault = 0;
+	if ((b = BIO_new_mem_buf(chain, (int)chainlen)) == NULL)
+		return pair_problem(why, whylen, "out of memory");
+	bad = pem_certs_bio(b, &leaf, &n);
+	BIO_free(b);
+	if (bad)
+		return pair_problem(why, whylen, bad);
+	*keyfault = 1;
+	if ((b = BIO_new_mem_buf(keypem, (int)keylen)) != NULL) {
+		key = PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL);
+		BIO_free(b);
+	}
+	if (key == NULL)
+		rc = pair_problem(why, whylen, "no unencrypted PEM private key "
+		    "in it");
+	else if (X509_check_private_key(leaf, key) != 1)
+		rc = pair_problem(why, whylen, "does not match the certificate "
+		    "in its tls.certificate");
+	ERR_clear_error();
+	EVP_PKEY_free(key);		/* frees and cleanses the key */
+	X509_free(leaf);
+	return rc;
 }
 
 /* A notAfter as YYYY-MM-DD HH:MM UTC. */
@@ -127,30 +193,31 @@ key_mode(const char *path)
 static int
 check_pair(const char *certpath, const char *keypath)
 {
-	EVP_PKEY *key;
+	char *chain, *key, why[512];
+	size_t clen, klen;
 	X509 *leaf;
-	BIO *b;
-	int n, bad;
+	int n, bad, keyfault;
 
 	if ((bad = pem_certs(certpath, &leaf, &n)) != 0)
 		return bad;
 	bad = check_expiry(certpath, leaf);
-	if ((b = BIO_new_file(keypath, "r")) == NULL) {
-		X509_free(leaf);
+	X509_free(leaf);
+	if (file_read_all(certpath, TLS_PEM_MAX, &chain, &clen) == -1)
+		return bad + tls_problem(certpath, "cannot read it");
+	if (file_read_all(keypath, TLS_PEM_MAX, &key, &klen) == -1) {
+		free(chain);
 		return bad + tls_problem(keypath, "cannot read it");
 	}
-	key = PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL);
-	BIO_free(b);
 	key_mode(keypath);
-	if (key == NULL)
-		bad += tls_problem(keypath, "no unencrypted PEM private key "
-		    "in it");
-	else if (X509_check_private_key(leaf, key) != 1)
-		bad += tls_problem(keypath, "does not match the certificate "
-		    "in its tls.certificate");
-	ERR_clear_error();
-	EVP_PKEY_free(key);		/* frees and cleanses the key */
-	X509_free(leaf);
+	if (tls_pair_check(chain, clen, key, klen, &keyfault, why,
+	    sizeof(why)) == -1) {
+		fprintf(stderr, "regmaster: %s: %s\n", keyfault ? keypath :
+		    certpath, why);
+		bad++;
+	}
+	OPENSSL_cleanse(key, klen);
+	free(key);
+	free(chain);
 	return bad;
 }
 

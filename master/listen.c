@@ -15,6 +15,7 @@
 
 static int fds[LISTEN_MAX];
 static char *names[LISTEN_MAX];
+static int flags[LISTEN_MAX];		/* LISTEN_F_TLS */
 static int nfds;
 
 static int
@@ -47,20 +48,30 @@ listen_one(const char *spec)
 	return fd;
 }
 
-/* Open every http.listen address; any failure ends the start. */
-void
-listen_open_all(void)
+/* Open every address of list p, each with flags f. */
+static void
+listen_list(int p, int f)
 {
 	char *const *list;
 	size_t n;
 
-	list = conf_list(P_HTTP_LISTEN, &n);
-	if (n > LISTEN_MAX)
+	list = conf_list(p, &n);
+	if (n > LISTEN_MAX - (size_t)nfds)
 		fatalx("at most %d listen addresses", LISTEN_MAX);
 	for (size_t i = 0; i < n; i++) {
 		fds[nfds] = listen_one(list[i]);
+		flags[nfds] = f;
 		names[nfds++] = xstrdup(list[i]);
 	}
+}
+
+/* Open every http.listen and http.tls_listen address; any failure ends
+ * the start. */
+void
+listen_open_all(void)
+{
+	listen_list(P_HTTP_LISTEN, 0);
+	listen_list(P_HTTP_TLS_LISTEN, LISTEN_F_TLS);
 }
 
 int
@@ -79,4 +90,10 @@ const char *
 listen_name(int i)
 {
 	return names[i];
+}
+
+int
+listen_flags(int i)
+{
+	return flags[i];
 }

@@ -43,6 +43,7 @@ void	 listen_open_all(void);
 int	 listen_count(void);
 int	 listen_fd(int i);
 const char *listen_name(int i);
+int	 listen_flags(int i);		/* LISTEN_F_TLS */
 
 /* control.c */
 int	 control_listen(const char *path);
@@ -67,6 +68,14 @@ int	 cmd_cert(int argc, char **argv);
 
 /* check_tls.c, check_auth.c: what `check` adds to setup_check */
 int	 check_tls_files(void);
+/* A PEM file master hands on: at most one A_BODY. */
+#define TLS_PEM_MAX	(112 * 1024)
+int	 tls_pair_check(const char *chain, size_t chainlen, const char *key,
+	    size_t keylen, int *keyfault, char *why, size_t whylen);
+
+/* tls.c: the certificate generations and their distribution */
+int	 tls_load(void);		/* 0, or -1 (old generation kept) */
+void	 tls_send(struct worker *);	/* a worker (re)started */
 int	 check_auth_files(void);
 
 /* store_owner.c */

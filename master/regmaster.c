@@ -189,6 +189,9 @@ on_signal(int signo, void *arg)
 		audit_reopen();
 		log_info("configuration reloaded");
 		supervise_reconfigure();
+		if (tls_load() == -1)
+			log_warnx("reload: keeping the running TLS "
+			    "certificates");
 		break;
 	}
 }
@@ -323,6 +326,10 @@ cmd_start(int argc, char **argv)
 	}
 	if (workers[PROC_HTTPD].enabled)	/* a relay host runs no httpd */
 		listen_open_all();
+	if (workers[PROC_HTTPD].enabled && tls_load() == -1) {
+		fprintf(stderr, "regmaster: the TLS files are not usable\n");
+		return 1;
+	}
 	if (!master_foreground && *conf_str(P_LOG_FILE) &&
 	    (master_log_fd = log_file_open()) == -1) {
 		fprintf(stderr, "regmaster: %s: %s\n", conf_str(P_LOG_FILE),

@@ -32,11 +32,14 @@ static int stopping;
 static void (*stop_done)(void);
 static struct ev_timer kill_timer;
 
-/* Which processes talk to each other directly, over master-made pairs. */
-static const int peer_pairs[][2] = {
-	{ PROC_HTTPD, PROC_STORAGED },
-	{ PROC_HTTPD, PROC_AUTHD },
-	{ PROC_GCD, PROC_STORAGED },
+/* Which processes talk to each other directly, over master-made pairs;
+ * the third column is M_PEER's A_FLAGS (PEER_F_CA: httpd's synchronous
+ * channel to authd's key holder, beside their ordinary link). */
+static const int peer_pairs[][3] = {
+	{ PROC_HTTPD, PROC_STORAGED, 0 },
+	{ PROC_HTTPD, PROC_AUTHD, 0 },
+	{ PROC_HTTPD, PROC_AUTHD, PEER_F_CA },
+	{ PROC_GCD, PROC_STORAGED, 0 },
 };
 
 static const struct link_accept master_accept[] = {
@@ -92,18 +95,22 @@ send_listeners(struct worker *w)
 		msgb_init(&mb, M_LISTEN);
 		msgb_fd(&mb, A_FD, fd);
 		msgb_str(&mb, A_NAME, listen_name(i));
+		if (listen_flags(i))
+			msgb_u64(&mb, A_FLAGS, (uint64_t)listen_flags(i));
 		link_notify(w->link, &mb);
 	}
 }
 
 static void
-send_peer(struct worker *w, int peer, int fd)
+send_peer(struct worker *w, int peer, int fd, int flags)
 {
 	struct msgb mb;
 
 	msgb_init(&mb, M_PEER);
 	msgb_u64(&mb, A_PEER, (uint64_t)peer);
 	msgb_fd(&mb, A_FD, fd);
+	if (flags)
+		msgb_u64(&mb, A_FLAGS, (uint64_t)flags);
 	link_notify(w->link, &mb);
 }
 
@@ -123,8 +130,8 @@ wire_peers(struct worker *w)
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
 		    sv) == -1)
 			fatal("socketpair");
-		send_peer(w, other, sv[0]);
-		send_peer(&workers[other], w->id, sv[1]);
+		send_peer(w, other, sv[0], peer_pairs[i][2]);
+		send_peer(&workers[other], w->id, sv[1], peer_pairs[i][2]);
 	}
 }
 
@@ -270,6 +277,7 @@ worker_spawn(struct worker *w)
 	if (w->id == PROC_HTTPD)
 		send_listeners(w);
 	wire_peers(w);
+	tls_send(w);
 	ping_worker(w);
 	log_debug("started %s, pid %d", proc_name(w->id), (int)pid);
 }
