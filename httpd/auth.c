@@ -229,10 +229,13 @@ check_bearer(struct conn *c, const struct authhdr *h)
 	unsigned grant, asked;
 	const char *user;
 	char err[128];
+	int renew;
 
 	a->bearer = 1;
 	cache_key(&a->key, 'T', h->token, NULL, repo_key(a));
-	if (!cache_get(&a->key, ev_now(), &grant, &asked, &user)) {
+	/* a token's expiry is its own: never served stale */
+	if (cache_get(&a->key, ev_now(), &grant, &asked, &user, 0,
+	    &renew) != 1) {
 		if (token_key == NULL) {
 			a->next(c, 503, 0, 0);
 			return;
@@ -290,6 +293,74 @@ on_check(struct link *l, struct msg *m, void *arg)
 	a->next(c, 0, grant, 0);
 }
 
+/* M_AUTH_CHECK of the client's credentials for a->asked. */
+static void
+check_msg(struct msgb *mb, struct conn *c, const struct authhdr *h)
+{
+	struct auth_req *a = &c->api->auth;
+
+	msgb_init(mb, M_AUTH_CHECK);
+	msgb_str(mb, A_ADDR, c->addr);
+	if (a->kind == 'B') {
+		msgb_str(mb, A_USER, h->user);
+		msgb_str(mb, A_SECRET, h->pass);
+	} else if (a->kind == 'C') {
+		msgb_str(mb, A_USER, c->cert_user);
+		msgb_u64(mb, A_FLAGS, AUTH_F_CERT);
+	} else if (a->base)
+		msgb_u64(mb, A_FLAGS, AUTH_F_ANY);
+	if (a->repo && !a->base)
+		msgb_str(mb, A_REPO, a->repo);
+	msgb_u64(mb, A_WANT, a->asked);
+}
+
+/* A renewal in the background: what its answer updates. */
+struct renewal {
+	struct auth_key	 key;
+	unsigned	 asked, gen;
+};
+
+static void
+on_renew(struct link *l, struct msg *m, void *arg)
+{
+	struct renewal *rn = arg;
+	uint64_t t;
+
+	if (m == NULL || m->type != M_AUTH || msg_u64(m, A_CODE, 500) != 0) {
+		/* refused: the password changed; else let a later one try */
+		cache_unclaim(&rn->key, m && m->type == M_AUTH &&
+		    msg_u64(m, A_CODE, 0) == 401);
+	} else if ((t = msg_u64(m, A_TIME, 0) * 1000) > 0 &&
+	    rn->gen == cache_generation())
+		cache_put(&rn->key, ev_now() + (t > ttl_ms ? ttl_ms : t),
+		    rn->asked, (unsigned)msg_u64(m, A_GRANT, 0) & ACL_ALL,
+		    msg_str(m, A_USER));
+	else
+		cache_unclaim(&rn->key, 1);
+	free(rn);
+}
+
+/* The entry the request used has expired: renew it, nobody waiting. */
+static void
+renew(struct conn *c, const struct authhdr *h)
+{
+	struct auth_req *a = &c->api->auth;
+	struct link *ad = httpd_authd();
+	struct renewal *rn;
+	struct msgb mb;
+
+	if (ad == NULL) {
+		cache_unclaim(&a->key, 0);
+		return;
+	}
+	rn = xmalloc(sizeof(*rn));
+	rn->key = a->key;
+	rn->asked = a->asked;
+	rn->gen = cache_generation();
+	check_msg(&mb, c, h);
+	(void)link_request(ad, &mb, on_renew, rn);
+}
+
 /* Ask authd whether the client may do a->asked. */
 static void
 ask_authd(struct conn *c, const struct authhdr *h)
@@ -302,19 +373,7 @@ ask_authd(struct conn *c, const struct authhdr *h)
 		a->next(c, 503, 0, 0);
 		return;
 	}
-	msgb_init(&mb, M_AUTH_CHECK);
-	msgb_str(&mb, A_ADDR, c->addr);
-	if (a->kind == 'B') {
-		msgb_str(&mb, A_USER, h->user);
-		msgb_str(&mb, A_SECRET, h->pass);
-	} else if (a->kind == 'C') {
-		msgb_str(&mb, A_USER, c->cert_user);
-		msgb_u64(&mb, A_FLAGS, AUTH_F_CERT);
-	} else if (a->base)
-		msgb_u64(&mb, A_FLAGS, AUTH_F_ANY);
-	if (a->repo && !a->base)
-		msgb_str(&mb, A_REPO, a->repo);
-	msgb_u64(&mb, A_WANT, a->asked);
+	check_msg(&mb, c, h);
 	a->gen = cache_generation();
 	conn_wait(c, ad, link_request(ad, &mb, on_check, c));
 }
@@ -327,6 +386,7 @@ check_authd(struct conn *c, const struct authhdr *h)
 	struct auth_req *a = &c->api->auth;
 	const char *u = NULL, *p = NULL, *user;
 	unsigned grant, asked;
+	int rc, again;
 
 	a->kind = 'A';
 	if (h->kind == AH_BASIC) {
@@ -340,15 +400,22 @@ check_authd(struct conn *c, const struct authhdr *h)
 	(void)str_copy(a->user, u ? u : "", sizeof(a->user));
 	a->asked = a->need;
 	cache_key(&a->key, a->kind, u, p, repo_key(a));
-	if (cache_get(&a->key, ev_now(), &grant, &asked, &user)) {
-		if ((a->need & ~asked) == 0) {
-			a->authed = a->kind != 'A';
-			(void)str_copy(a->user, user, sizeof(a->user));
-			a->next(c, 0, grant, 0);
-			return;
+	rc = cache_get(&a->key, ev_now(), &grant, &asked, &user,
+	    httpd_authd() != NULL, &again);
+	if (rc && (a->need & ~asked) == 0) {
+		a->authed = a->kind != 'A';
+		(void)str_copy(a->user, user, sizeof(a->user));
+		if (again) {
+			a->asked = asked;
+			renew(c, h);
 		}
-		a->asked |= asked;
+		a->next(c, 0, grant, 0);
+		return;
 	}
+	if (again)
+		cache_unclaim(&a->key, 0);
+	if (rc)
+		a->asked |= asked;
 	ask_authd(c, h);
 }
 

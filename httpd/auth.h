@@ -52,11 +52,11 @@ void	 auth_basic_challenge(struct conn *);
 void	 cache_preload(void);
 void	 cache_key(struct auth_key *, char kind, const char *a, const char *b,
 	    const char *repo);
-/* The entry for k if current: its grant, asked bits and user. */
 int	 cache_get(const struct auth_key *, uint64_t now, unsigned *grant,
-	    unsigned *asked, const char **user);
+	    unsigned *asked, const char **user, int claim_ok, int *renew);
 void	 cache_put(const struct auth_key *, uint64_t expires, unsigned asked,
 	    unsigned grant, const char *user);
+void	 cache_unclaim(const struct auth_key *, int drop);
 void	 cache_flush(void);
 unsigned cache_generation(void);
 

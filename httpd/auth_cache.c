@@ -19,11 +19,19 @@
 
 #define CACHE_SETS	1024
 #define CACHE_WAYS	4
+/*
+ * An expired password decision may still serve this long while one
+ * renewal of it is out: otherwise every client of a busy credential
+ * misses at the same instant and authd gets as many bcrypts at once
+ * (its own success cache expires with ours).
+ */
+#define CACHE_STALE_MS	5000
 
 struct entry {
 	unsigned char	 key[32];
 	uint64_t	 expires;	/* monotonic ms; 0: free */
 	unsigned	 asked, grant;
+	int		 refreshing;	/* a renewal is out (cache_claim) */
 	char		 user[AUTHHDR_USER_MAX + 1];
 };
 
@@ -90,23 +98,55 @@ set_of(const struct auth_key *k)
 	return table[h % CACHE_SETS];
 }
 
-int
-cache_get(const struct auth_key *k, uint64_t now, unsigned *grant,
-    unsigned *asked, const char **user)
+static struct entry *
+find(const struct auth_key *k, uint64_t now)
 {
 	struct entry *set = set_of(k);
 
-	for (int i = 0; i < CACHE_WAYS; i++) {
-		struct entry *e = &set[i];
-		if (e->expires <= now ||
-		    CRYPTO_memcmp(e->key, k->b, sizeof(e->key)) != 0)
-			continue;
-		*grant = e->grant;
-		*asked = e->asked;
-		*user = e->user;
+	for (int i = 0; i < CACHE_WAYS; i++)
+		if (set[i].expires && set[i].expires + CACHE_STALE_MS > now &&
+		    CRYPTO_memcmp(set[i].key, k->b, sizeof(k->b)) == 0)
+			return &set[i];
+	return NULL;
+}
+
+/*
+ * k's entry: 1 current; 2 expired within CACHE_STALE_MS and being renewed
+ * (*renew set when the caller is to send the renewal, if claim_ok); 0 none.
+ */
+int
+cache_get(const struct auth_key *k, uint64_t now, unsigned *grant,
+    unsigned *asked, const char **user, int claim_ok, int *renew)
+{
+	struct entry *e = find(k, now);
+
+	*renew = 0;
+	if (e == NULL)
+		return 0;
+	*grant = e->grant;
+	*asked = e->asked;
+	*user = e->user;
+	if (e->expires > now)
 		return 1;
+	/* stale: usable while a renewal is out, which the caller starts */
+	if (!e->refreshing) {
+		if (!claim_ok)
+			return 0;
+		e->refreshing = *renew = 1;
 	}
-	return 0;
+	return 2;
+}
+
+/* The renewal failed: forget the entry (refused), or let another try. */
+void
+cache_unclaim(const struct auth_key *k, int drop)
+{
+	struct entry *e = find(k, now_ms());
+
+	if (e && drop)
+		e->expires = 0;
+	else if (e)
+		e->refreshing = 0;
 }
 
 /* Take the entry of k, else a free or expired way, else the one that
@@ -120,7 +160,7 @@ cache_put(const struct auth_key *k, uint64_t expires, unsigned asked,
 
 	for (int i = 0; i < CACHE_WAYS; i++) {
 		if (memcmp(set[i].key, k->b, sizeof(k->b)) == 0 ||
-		    set[i].expires <= now) {
+		    set[i].expires + CACHE_STALE_MS <= now) {
 			e = &set[i];
 			break;
 		}
@@ -135,6 +175,7 @@ cache_put(const struct auth_key *k, uint64_t expires, unsigned asked,
 	e->expires = expires;
 	e->asked = asked;
 	e->grant = grant;
+	e->refreshing = 0;
 }
 
 void
