@@ -531,6 +531,17 @@ t_worker_path() {
 	fi
 }
 
+# t_require_tools TOOL...: fail (counted) for each tool not on PATH; 1 if any is missing.
+t_require_tools() {
+	local tool missing=0
+	for tool in "$@"; do
+		command -v "$tool" >/dev/null 2>&1 && continue
+		fail "$tool is installed (this suite exists to run it)"
+		missing=1
+	done
+	return "$missing"
+}
+
 # t_require_binaries: fail (counted) when the binaries under test are missing.
 t_require_binaries() {
 	local w missing=""
@@ -1117,6 +1128,8 @@ network_config_dir = "$POD_DIR/networks"
 EOF
 	printf 'unqualified-search-registries = []\n' >"$POD_DIR/registries.conf"
 	printf '{"default":[{"type":"insecureAcceptAnything"}]}\n' >"$POD_DIR/policy.json"
+	# podman wants the auth file REGISTRY_AUTH_FILE names to exist
+	printf '{"auths":{}}\n' >"$POD_DIR/auth.json"
 }
 
 # pod_teardown: stop rootless podman's pause process (1 if it would not stop), and make

@@ -111,14 +111,10 @@ trap 'ctrd_stop; dkd_stop; pod_teardown; t_cleanup; trap - EXIT; exit 130' INT
 trap 'ctrd_stop; dkd_stop; pod_teardown; t_cleanup; trap - EXIT; exit 143' TERM
 
 body() {
-	local tool tools="containerd ctr podman skopeo curl jq tar gzip" imgs src missing=0
+	local tools="containerd ctr podman skopeo curl jq tar gzip" imgs src
 	[ "$T_MODE" = root ] && tools="$tools dockerd docker"
-	for tool in $tools; do
-		command -v "$tool" >/dev/null 2>&1 && continue
-		fail "$tool is installed (this suite exists to run it)"
-		missing=1
-	done
-	[ "$missing" = 0 ] || return 1
+	# shellcheck disable=SC2086 # the tools are words
+	t_require_tools $tools || return 1
 	t_init clients || return 1
 	HDR=$T_DIR/resp.hdr
 	BODY=$T_DIR/resp.body
