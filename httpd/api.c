@@ -287,10 +287,10 @@ route_bad_ref(enum api_route route)
 }
 
 /* Run the handler of a checked route. */
-static void
-api_route(struct conn *c, struct api_req *r)
+void
+api_route(struct conn *c)
 {
-	switch (r->route) {
+	switch (c->api->route) {
 	case R_BASE:
 		api_base(c);
 		break;
@@ -341,7 +341,7 @@ api_checked(struct conn *c, struct api_req *r, const char *name,
 		api_error(c, route_bad_ref(r->route), NULL);
 		return;
 	}
-	api_route(c, r);
+	auth_gate(c);
 }
 
 /* A request head arrived: route it. */
@@ -358,6 +358,10 @@ api_dispatch(struct conn *c)
 	if (str_copy(path, c->req.path, sizeof(path)) == -1 ||
 	    http_path_decode(path) == -1) {
 		api_error(c, RE_NAME_INVALID, "malformed path");
+		return;
+	}
+	if (strcmp(path, "/token") == 0) {
+		token_request(c);
 		return;
 	}
 	if (strcmp(path, "/v2") == 0 || strcmp(path, "/v2/") == 0) {

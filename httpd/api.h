@@ -13,6 +13,7 @@
 
 #include <stdint.h>
 
+#include "auth.h"
 #include "conn.h"
 #include "digest.h"
 #include "link.h"
@@ -54,6 +55,7 @@ struct api_req {
 	int		 has_n;
 	uint64_t	 n;
 	int		 filtered;		/* referrers ?artifactType= */
+	struct auth_req	 auth;			/* who asks, may they (auth.c) */
 };
 
 /* api.c: shared helpers */
@@ -69,6 +71,7 @@ int	 api_query_u64(struct conn *, const char *key, uint64_t max, int *has,
 	    uint64_t *out);
 int	 api_query_str(struct conn *, const char *key, char *out, size_t len,
 	    int regerr);
+void	 api_route(struct conn *);	/* run the route (auth.c allowed it) */
 
 /* api_blob.c */
 void	 api_blob(struct conn *);

@@ -95,6 +95,7 @@ on_blob_delete(struct link *l, struct msg *m, void *arg)
 
 	if (!api_reply_ok(c, m, M_DONE))
 		return;
+	audit_note(c, "delete", 202, c->api->digest, 0);
 	conn_header(c, "Docker-Content-Digest", "%s", c->api->digest);
 	conn_respond(c, 202, NULL, "", 0);
 }
@@ -239,6 +240,7 @@ on_upload_commit(struct link *l, struct msg *m, void *arg)
 		upload_cancel_quiet(r);
 	if (!api_reply_ok(c, m, M_BLOB))
 		return;
+	audit_note(c, "push", 201, r->digest, msg_u64(m, A_SIZE, r->offset));
 	blob_created(c, r->digest);
 }
 
@@ -483,6 +485,7 @@ on_mount(struct link *l, struct msg *m, void *arg)
 		upload_session(c);
 		return;
 	}
+	audit_note(c, "push", 201, c->api->digest, 0);	/* a mount: no bytes */
 	blob_created(c, c->api->digest);
 }
 
@@ -501,6 +504,9 @@ upload_try_mount(struct conn *c)
 	int has_from;
 
 	if (http_query_get(c->req.query, "mount", mount, sizeof(mount)) != 1)
+		return 0;
+	/* with auth, only from a repository the client may pull (auth.c) */
+	if (auth_on() && !r->auth.mount_ok)
 		return 0;
 	has_from = http_query_get(c->req.query, "from", from, sizeof(from));
 	if (has_from == -1 || (has_from == 1 && !oci_name_valid(from)) ||

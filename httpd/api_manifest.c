@@ -96,6 +96,8 @@ on_manifest_get(struct link *l, struct msg *m, void *arg)
 		    "is not in the request's Accept header");
 		return;
 	}
+	if (c->req.method == HTTP_M_GET)
+		audit_note(c, "pull", 200, digest, size);
 	conn_header(c, "Docker-Content-Digest", "%s", digest);
 	conn_header(c, "ETag", "\"%s\"", digest);
 	if (fd != -1)
@@ -121,6 +123,7 @@ on_manifest_put(struct link *l, struct msg *m, void *arg)
 		api_error(c, RE_INTERNAL, NULL);
 		return;
 	}
+	audit_note(c, "push", 201, digest, c->body_total);
 	conn_header(c, "Location", "/v2/%s/manifests/%s", c->api->repo,
 	    digest);
 	conn_header(c, "Docker-Content-Digest", "%s", digest);
@@ -137,6 +140,7 @@ on_manifest_delete(struct link *l, struct msg *m, void *arg)
 
 	if (!api_reply_ok(c, m, M_DONE))
 		return;
+	audit_note(c, "delete", 202, NULL, 0);
 	conn_respond(c, 202, NULL, "", 0);
 }
 

@@ -5,6 +5,7 @@
  */
 #include <unistd.h>
 
+#include "auth.h"
 #include "conf.h"
 #include "conn.h"
 #include "ev.h"
@@ -28,6 +29,13 @@ static const struct link_accept httpd_accept[] = {
 	{ PROC_MASTER, M_LISTEN, 0 },
 	{ PROC_MASTER, M_TLS_CERT, 0 },
 	{ PROC_MASTER, M_TLS_END, 0 },
+	{ 0, 0, 0 }
+};
+
+/* What authd tells httpd unasked: the token key, stale decisions. */
+static const struct link_accept authd_accept[] = {
+	{ PROC_AUTHD, M_TOKEN_KEY, 0 },
+	{ PROC_AUTHD, M_AUTH_FLUSH, 0 },
 	{ 0, 0, 0 }
 };
 
@@ -98,10 +106,14 @@ peer_close(struct link *l, void *arg)
 	link_free(l);
 }
 
+/* storaged only answers; authd's notifications (authd_accept). */
 static void
 peer_request(struct link *l, struct msg *m, void *arg)
 {
-	/* peers only answer httpd; the accept table lets nothing through */
+	if (m->type == M_TOKEN_KEY)
+		auth_token_key(m);
+	else if (m->type == M_AUTH_FLUSH)
+		auth_flush();
 }
 
 /* A fresh socket to storaged or authd (at start or after its restart). */
@@ -123,8 +135,14 @@ httpd_peer(int peer, int fd)
 		log_info("lost %s (replaced)", proc_name(peer));
 		link_free(old);
 	}
-	peers[peer] = link_new(fd, peer, NULL, peer_request, peer_close, NULL);
+	peers[peer] = link_new(fd, peer, peer == PROC_AUTHD ? authd_accept :
+	    NULL, peer_request, peer_close, NULL);
 	log_debug("connected to %s", proc_name(peer));
+	if (peer == PROC_AUTHD) {
+		/* decisions of the authd before may not hold for this one */
+		auth_flush();
+		audit_authd_up();
+	}
 }
 
 static void
@@ -164,16 +182,24 @@ httpd_peer_ca(int peer, int fd)
 }
 
 static void
+httpd_configured(int first)
+{
+	tls_configured(first);
+	auth_configure();
+}
+
+static void
 httpd_preload(void)
 {
 	oci_preload();
 	tls_preload();
+	auth_preload();
 }
 
 static const struct worker_ops httpd_ops = {
 	.id = PROC_HTTPD,
 	.accept = httpd_accept,
-	.configured = tls_configured,
+	.configured = httpd_configured,
 	.peer = httpd_peer,
 	.peer_ca = httpd_peer_ca,
 	.request = httpd_request,

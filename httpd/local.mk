@@ -1,7 +1,8 @@
 # httpd/: the HTTP front end worker.
 pkglibexec_PROGRAMS += httpd/httpd
 httpd_httpd_SOURCES = httpd/httpd.c httpd/httpd.h httpd/conn.c httpd/conn.h \
-	httpd/api.h httpd/api.c httpd/api_blob.c httpd/api_manifest.c
+	httpd/api.h httpd/api.c httpd/api_blob.c httpd/api_manifest.c \
+	httpd/auth.h httpd/auth.c httpd/auth_cache.c httpd/token.c httpd/audit.c
 httpd_httpd_LDADD = $(REGMASTER_LIBS)
 # TLS: contexts per certificate generation, handshakes signed by authd
 httpd_httpd_SOURCES += httpd/tls.c httpd/tls.h httpd/tls_key.c httpd/tls_io.c

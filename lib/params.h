@@ -129,7 +129,7 @@
 	P(P_TLS_TICKET_ROTATE, "tls.ticket_rotate", CT_DURATION, "1h", 60, \
 	    86400, W_HTTPD, "how often the in-memory session ticket key is " \
 	    "replaced (tickets stay valid for twice this)") \
-	P(P_AUDIT_FILE, "audit.file", CT_OPTPATH, "", 0, 0, W_MASTER, \
+	P(P_AUDIT_FILE, "audit.file", CT_OPTPATH, "", 0, 0, W_MASTER | W_HTTPD, \
 	    "file of JSON audit lines (empty: no audit log)") \
 	P(P_SANDBOX_SECCOMP, "sandbox.seccomp", CT_BOOL, "true", 0, 0, \
 	    W_HTTPD | W_STORAGED | W_AUTHD | W_TUNNELD | W_GCD, \

@@ -103,6 +103,17 @@ tests_unit_test_audit_SOURCES = tests/unit/test_audit.c
 tests_unit_test_audit_LDADD = $(UNIT_LDADD)
 tests_unit_test_audit_CFLAGS = $(UNIT_CFLAGS)
 
+# httpd's side of users and access: the Authorization header parser, and the
+# gate, /token and the audit records with the real regmaster.
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_authhdr
+TESTS += tests/unit/test_authhdr
+endif
+tests_unit_test_authhdr_SOURCES = tests/unit/test_authhdr.c
+tests_unit_test_authhdr_LDADD = $(UNIT_LDADD)
+tests_unit_test_authhdr_CFLAGS = $(UNIT_CFLAGS)
+EXTRA_DIST += tests/fuzz/fuzz_authhdr.c
+
 # authd: the real worker driven over socketpairs as master and httpd would.
 if HAVE_CHECK
 AUTHD_TESTS = tests/unit/test_authd_proto
@@ -120,3 +131,5 @@ INTEGRATION_TESTS += tests/integration/test_audit_file.sh
 # TLS (issue 7): certificates, SNI, resumption, client certificates, reload in
 # flight, the key kept out of httpd
 INTEGRATION_TESTS += tests/integration/test_tls.sh
+
+INTEGRATION_TESTS += tests/integration/test_auth.sh
