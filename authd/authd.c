@@ -7,6 +7,8 @@
  */
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "authd.h"
 #include "ca.h"
 #include "conf.h"
@@ -113,8 +115,8 @@ authd_configured(int first)
 {
 	int changed;
 
-	passwd_configure();
-	changed = passwd_refresh();
+	changed = passwd_configure();
+	changed |= passwd_refresh();
 	changed |= rules_configure();
 	if (changed && !first)
 		authd_flush();
@@ -142,10 +144,12 @@ authd_stop(void)
 }
 
 /* Before the privilege drop: the keys, while OpenSSL can still read its
- * configuration and the random device. */
+ * configuration and the random device; jansson's hash seed (the audit
+ * lines' check) likewise. */
 static void
 authd_preload(void)
 {
+	json_object_seed(0);
 	ca_preload();
 	cache_init();
 	token_init();

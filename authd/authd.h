@@ -18,7 +18,7 @@
 void	 authd_flush(void);
 
 /* passwd.c: auth.htpasswd, re-read when it changes on disk */
-void	 passwd_configure(void);	/* (new) conf: re-read next time */
+int	 passwd_configure(void);	/* 1 if auth.htpasswd changed */
 int	 passwd_open(void);		/* no password file: no auth */
 int	 passwd_refresh(void);		/* 1 if the users changed */
 const char *passwd_hash(const char *user);	/* NULL: no such user */

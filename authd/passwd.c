@@ -37,29 +37,29 @@ static uint64_t last_stat;
 static unsigned generation;
 static char dummy[64] = "$2y$10$" DUMMY_TAIL;
 
-void
+/* The path below auth.dir (NULL: open, "": outside it, nobody logs in);
+ * 1 if it changed: the users read before are gone. */
+int
 passwd_configure(void)
 {
-	const char *full = conf_str(P_AUTH_HTPASSWD), *rel;
+	const char *full = conf_str(P_AUTH_HTPASSWD), *rel = NULL;
 
-	free(path);
-	path = NULL;
-	have_seen = 0;
-	last_stat = 0;
-	configured = 1;
-	if (*full == '\0') {
-		if (users.n)
-			generation++;
-		htpasswd_clear(&users);
-		return;
-	}
-	if ((rel = path_below(full, conf_str(P_AUTH_DIR))) == NULL) {
+	last_stat = 0;			/* a reload looks at the file again */
+	if (*full && (rel = path_below(full, conf_str(P_AUTH_DIR))) == NULL) {
 		log_warnx("auth.htpasswd %s is not inside auth.dir %s: "
 		    "nobody can log in", full, conf_str(P_AUTH_DIR));
-		path = xstrdup("");
-		return;
+		rel = "";
 	}
-	path = xstrdup(rel);
+	if (configured && (path == NULL ? rel == NULL :
+	    rel != NULL && strcmp(path, rel) == 0))
+		return 0;
+	configured = 1;
+	free(path);
+	path = rel ? xstrdup(rel) : NULL;
+	have_seen = 0;
+	htpasswd_clear(&users);
+	generation++;
+	return 1;
 }
 
 int

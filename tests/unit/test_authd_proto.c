@@ -123,6 +123,23 @@ send_audit_fd(struct ad *a, int with_fd)
 	wd_send(a->w.ctl, &mb, ++a->w.nextid);
 }
 
+/* The whole configuration, as master sends it at start and on reload. */
+static void
+ad_configure(struct ad *a, int with_users, const char *rule_text)
+{
+	wd_conf_set(&a->w, "auth.dir", a->dir);
+	wd_conf_set(&a->w, "auth.htpasswd", with_users ? a->htpasswd : "");
+	wd_conf_set(&a->w, "auth.rules", rule_text);
+	wd_conf_set(&a->w, "auth.max_failures", "3");
+	wd_conf_set(&a->w, "auth.failure_window", "2s");
+	if (getenv("AUTHD_DEBUG"))
+		wd_conf_set(&a->w, "log_level", "debug");
+	for (size_t i = 0; i < nitems(extra_conf) && extra_conf[i][0]; i++)
+		wd_conf_set(&a->w, extra_conf[i][0], extra_conf[i][1]);
+	wd_conf_end(&a->w);
+	wd_ping(&a->w);
+}
+
 /* authd on a fresh directory; users: the htpasswd text, NULL: open. */
 static void
 ad_start(struct ad *a, const char *users)
@@ -141,17 +158,7 @@ ad_start(struct ad *a, const char *users)
 	if (users)
 		write_file(a->htpasswd, users);
 	wd_spawn(&a->w, "authd", a->dir);
-	wd_conf_set(&a->w, "auth.dir", a->dir);
-	wd_conf_set(&a->w, "auth.htpasswd", users ? a->htpasswd : "");
-	wd_conf_set(&a->w, "auth.rules", rules);
-	wd_conf_set(&a->w, "auth.max_failures", "3");
-	wd_conf_set(&a->w, "auth.failure_window", "2s");
-	if (getenv("AUTHD_DEBUG"))
-		wd_conf_set(&a->w, "log_level", "debug");
-	for (size_t i = 0; i < nitems(extra_conf) && extra_conf[i][0]; i++)
-		wd_conf_set(&a->w, extra_conf[i][0], extra_conf[i][1]);
-	wd_conf_end(&a->w);
-	wd_ping(&a->w);
+	ad_configure(a, users != NULL, rules);
 	send_audit_fd(a, 1);
 	wd_peer(&a->w, PROC_HTTPD);
 	wd_recv(a->w.fd);		/* the key comes first, unasked */
@@ -486,6 +493,34 @@ START_TEST(htpasswd_edited)
 }
 END_TEST
 
+/* Rules changed on reload: new grants at once, httpd told to forget; a
+ * reload that changes nothing flushes nothing. */
+START_TEST(rules_reload)
+{
+	struct ad a;
+	struct ans r;
+
+	make_users();
+	ad_start(&a, users_alice_bob);
+	r = check_is(&a, 0, "192.0.2.1", "bob", "builder", "library/x");
+	ck_assert_uint_eq(r.grant, ACL_PULL);
+	ad_configure(&a, 1, rules);
+	r = check_is(&a, 0, "192.0.2.1", "bob", "builder", "library/x");
+	ck_assert_uint_eq(a.flushes, 0);
+	ad_configure(&a, 1, "bob\tlibrary/*\tpull,push,delete");
+	r = check_is(&a, 0, "192.0.2.1", "bob", "builder", "library/x");
+	ck_assert_uint_eq(a.flushes, 1);
+	ck_assert_uint_eq(r.grant, ACL_PULL | ACL_PUSH | ACL_DELETE);
+	r = check_is(&a, 0, "192.0.2.1", "bob", "builder", "bob/x");
+	ck_assert_uint_eq(r.grant, 0);
+	/* auth.htpasswd emptied on reload: open */
+	ad_configure(&a, 0, "");
+	r = check_is(&a, 0, "192.0.2.1", NULL, NULL, "bob/x");
+	ck_assert_uint_eq(r.grant, ACL_ALL);
+	ad_finish(&a);
+}
+END_TEST
+
 /* A hash made by Apache's htpasswd -B logs in. */
 START_TEST(apache_hash)
 {
@@ -603,6 +638,7 @@ START_TEST(audit)
 	struct ad a;
 	struct ans r;
 	size_t n, hugelen = 100 * 1024;
+	struct msgb mb;
 	char *huge;
 
 	make_users();
@@ -640,9 +676,12 @@ START_TEST(audit)
 	/* audit.file emptied on reload: master sends no descriptor */
 	send_audit_fd(&a, 0);
 	/* master's link and httpd's are read in no set order: the ping's
-	 * answer says the descriptor message was taken first */
+	 * answer says the descriptor message was taken first; httpd's ping
+	 * that the record was taken (and dropped) */
 	wd_ping(&a.w);
 	send_audit(&a, REC("pull"), strlen(REC("pull")));
+	msgb_init(&mb, M_PING);
+	ck_assert_int_eq(wd_call(&a.w, &mb)->type, M_PONG);
 	usleep(200 * 1000);
 	n = audit_lines(&a, 7, l, nitems(l));
 	ck_assert_uint_eq(n, 7);
@@ -664,6 +703,7 @@ suite(void)
 	tcase_add_test(tc, rate_limit);
 	tcase_add_test(tc, cached_not_locked_out);
 	tcase_add_test(tc, htpasswd_edited);
+	tcase_add_test(tc, rules_reload);
 	tcase_add_test(tc, apache_hash);
 	tcase_add_test(tc, tokens);
 	tcase_add_test(tc, audit);
