@@ -1,33 +1,83 @@
 /*
- * authd.c - the authentication worker: passwords, ACLs and tokens live here,
- * away from the network.  This stage answers master's health checks and
- * accepts its peer sockets; the verbs come with the auth issue.
+ * authd.c - the authentication worker: passwords, access rules, the token
+ * key and the audit log live here, away from the network.  httpd asks it
+ * who a client is and what it may do (check.c), for tokens (token.c), and
+ * hands it audit records; master hands it the audit file.  This file is
+ * the wiring: accept tables, dispatch, configuration and stop.
  */
 #include <unistd.h>
 
+#include "authd.h"
 #include "ca.h"
+#include "conf.h"
+#include "ev.h"
 #include "link.h"
 #include "log.h"
 #include "proc.h"
+#include "util.h"
 #include "worker.h"
 
+#define STOP_POLL_MS	50
+
 static struct link *httpd;
+static unsigned flushes;
+static struct ev_timer stop_timer;
+static uint64_t stop_deadline;
+
+static const struct link_accept master_accept[] = {
+	{ PROC_MASTER, M_AUDIT_FD, 0 },
+	{ PROC_MASTER, M_TLS_KEY, 0 },
+	{ 0, 0, 0 }
+};
+
+static const struct link_accept httpd_accept[] = {
+	{ PROC_HTTPD, M_PING, 0 },
+	{ PROC_HTTPD, M_AUTH_CHECK, 0 },
+	{ PROC_HTTPD, M_TOKEN_ISSUE, 0 },
+	{ PROC_HTTPD, M_AUDIT, 0 },
+	{ 0, 0, 0 }
+};
+
+void
+authd_flush(void)
+{
+	struct msgb mb;
+
+	cache_flush();
+	flushes++;
+	if (httpd == NULL)
+		return;
+	msgb_init(&mb, M_AUTH_FLUSH);
+	msgb_u64(&mb, A_COUNT, flushes);
+	link_notify(httpd, &mb);
+}
 
 static void
 httpd_request(struct link *l, struct msg *m, void *arg)
 {
-	link_reply_err(l, m->id, 0, "not implemented");
+	switch (m->type) {
+	case M_PING:		worker_pong(l, m); break;
+	case M_AUTH_CHECK:	check_request(l, m); break;
+	case M_TOKEN_ISSUE:	token_request(l, m); break;
+	case M_AUDIT:
+		audit_body(m->v[A_BODY].p, m->v[A_BODY].len);
+		break;
+	default:
+		fatalx("accepted %s without a handler", msg_type_name(m->type));
+	}
 }
 
 static void
 httpd_close(struct link *l, void *arg)
 {
+	log_info("link to httpd closed");
+	login_link_gone(l);
 	if (l == httpd)
 		httpd = NULL;
 	link_free(l);
 }
 
-/* A new socket to httpd replaces the old one. */
+/* A new socket to httpd replaces the old one; it gets the token key. */
 static void
 authd_peer(int peer, int fd)
 {
@@ -36,30 +86,81 @@ authd_peer(int peer, int fd)
 		close(fd);
 		return;
 	}
-	if (httpd)
+	if (httpd) {
+		login_link_gone(httpd);
 		link_free(httpd);
-	httpd = link_new(fd, peer, NULL, httpd_request, httpd_close, NULL);
+	}
+	httpd = link_new(fd, peer, httpd_accept, httpd_request, httpd_close,
+	    NULL);
+	token_send_key(httpd);
 }
 
-static const struct link_accept authd_accept[] = {
-	{ PROC_MASTER, M_TLS_KEY, 0 },
-	{ 0, 0, 0 }
-};
+/* Master's requests beyond the common ones: the audit file (none: the
+ * audit log is off) and the TLS private keys httpd's handshakes need. */
+static void
+authd_request(struct link *l, struct msg *m)
+{
+	if (m->type == M_AUDIT_FD)
+		audit_set_fd(msg_take_fd(m, A_FD));
+	else if (m->type == M_TLS_KEY)
+		ca_key(l, m);
+}
+
+/* At start and on reload: the password file is looked at again and the
+ * rules re-read; decisions made under the old ones are forgotten. */
+static void
+authd_configured(int first)
+{
+	int changed;
+
+	passwd_configure();
+	changed = passwd_refresh();
+	changed |= rules_configure();
+	if (changed && !first)
+		authd_flush();
+}
+
+/* Exit once checks in flight are answered and the audit queue is
+ * written, or at stop_timeout. */
+static void
+stop_check(void *arg)
+{
+	if (login_busy() == 0 || now_ms() >= stop_deadline) {
+		audit_drain(stop_deadline);
+		worker_exit();
+	}
+	ev_timer_arm(&stop_timer, STOP_POLL_MS);
+}
 
 static void
-authd_master_request(struct link *l, struct msg *m)
+authd_stop(void)
 {
-	if (m->type == M_TLS_KEY)
-		ca_key(l, m);
+	if (stop_deadline)
+		return;
+	stop_deadline = now_ms() + (uint64_t)conf_int(P_STOP_TIMEOUT) * 1000;
+	stop_check(NULL);
+}
+
+/* Before the privilege drop: the keys, while OpenSSL can still read its
+ * configuration and the random device. */
+static void
+authd_preload(void)
+{
+	ca_preload();
+	cache_init();
+	token_init();
+	ev_timer_init(&stop_timer, stop_check, NULL);
 }
 
 static const struct worker_ops authd_ops = {
 	.id = PROC_AUTHD,
-	.accept = authd_accept,
+	.accept = master_accept,
+	.configured = authd_configured,
 	.peer = authd_peer,
 	.peer_ca = ca_peer,
-	.request = authd_master_request,
-	.preload = ca_preload,
+	.request = authd_request,
+	.stop = authd_stop,
+	.preload = authd_preload,
 };
 
 int

@@ -1,7 +1,7 @@
 # lib/: code shared by master and the workers.
 noinst_LIBRARIES += lib/libregmaster.a
 lib_libregmaster_a_SOURCES = \
-	lib/buf.c lib/buf.h \
+	lib/audit.c lib/audit.h lib/buf.c lib/buf.h \
 	lib/conf.c lib/conf.h lib/params.h lib/conf_file.c lib/conf_rules.c \
 	lib/acl.c lib/acl.h lib/b64.c lib/b64.h lib/jwt.c lib/jwt.h \
 	lib/htpasswd.c lib/htpasswd.h \
@@ -16,5 +16,5 @@ lib_libregmaster_a_SOURCES = \
 	lib/http.c lib/http.h \
 	lib/digest.c lib/digest.h lib/hash.c \
 	lib/oci.c lib/oci.h \
-	lib/util.c lib/util.h \
+	lib/thread.c lib/thread.h lib/util.c lib/util.h \
 	lib/worker.c lib/worker.h

@@ -109,7 +109,9 @@
 	 * "repository:NAME:pull,push"), for service A_NAME */ \
 	MSG(M_TOKEN_ISSUE,	0, REQ(A_ADDR) OPT(A_USER) OPT(A_SECRET) \
 	    OPT(A_SCOPE) OPT(A_NAME) OPT(A_FLAGS)) \
-	/* A_CODE as M_AUTH; A_VALUE the JWT, A_TIME its lifetime in seconds */ \
+	/* A_CODE as M_AUTH, or 400 (A_NAME not auth.service, A_SCOPE does \
+	 * not parse, over JWT_ACCESS_MAX scopes); A_VALUE the JWT, A_TIME \
+	 * its lifetime in seconds */ \
 	MSG(M_TOKEN,		1, REQ(A_CODE) OPT(A_VALUE) OPT(A_TIME) \
 	    OPT(A_USER)) \
 	/* authd -> httpd, notifications: the token verification key (public \
@@ -119,8 +121,9 @@
 	MSG(M_AUTH_FLUSH,	0, OPT(A_COUNT)) \
 	/* httpd -> authd: audit records, JSON lines, batched; notification */ \
 	MSG(M_AUDIT,		0, REQ(A_BODY) OPT(A_COUNT)) \
-	/* master -> authd: the audit file, opened for appending */ \
-	MSG(M_AUDIT_FD,		0, REQ(A_FD))
+	/* master -> authd: the audit file, opened for appending (at spawn \
+	 * and after every reload); no A_FD: the audit log is off */ \
+	MSG(M_AUDIT_FD,		0, OPT(A_FD))
 
 /* A_FLAGS of M_UPLOAD_WRITE: the body's end is confirmed by M_UPLOAD_END
  * (a chunked body, whose clean end only httpd can tell). */

@@ -249,8 +249,9 @@ static const struct sb_promise *const httpd_promises[] = {
 static const struct sb_promise *const storaged_promises[] = {
 	COMMON, &p_thread, &p_store_write, &p_rpath, &p_zerocopy, NULL
 };
+/* authd: bcrypt and the audit writer on threads; reads auth.htpasswd */
 static const struct sb_promise *const authd_promises[] = {
-	COMMON, &p_rpath, NULL
+	COMMON, &p_thread, &p_rpath, NULL
 };
 static const struct sb_promise *const tunneld_promises[] = {
 	COMMON, &p_inet_dial, &p_inet_accept, &p_zerocopy, &p_rpath, NULL

@@ -132,3 +132,17 @@ str_copy(char *dst, const char *src, size_t dstsize)
 	memcpy(dst, src, n + 1);
 	return 0;
 }
+
+const char *
+path_below(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	if (n == 1 && dir[0] == '/')
+		n = 0;		/* "/": every absolute path is below it */
+	if (strncmp(path, dir, n) != 0 || path[n] != '/' || path[n + 1] == '\0')
+		return NULL;
+	return path + n + 1;
+}

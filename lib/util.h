@@ -17,6 +17,9 @@ int	 fd_set_cloexec(int fd, int on);
 uint64_t now_ms(void);		/* monotonic milliseconds */
 int	 parse_u64(const char *s, uint64_t max, uint64_t *out);
 int	 str_copy(char *dst, const char *src, size_t dstsize);
+/* path below dir (both absolute and normalized, as conf makes them): the
+ * part after dir and its '/', else NULL. */
+const char *path_below(const char *path, const char *dir);
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 

@@ -57,6 +57,16 @@ worker_master(void)
 	return master;
 }
 
+void
+worker_pong(struct link *l, struct msg *m)
+{
+	struct msgb mb;
+
+	msgb_init(&mb, M_PONG);
+	msgb_u64(&mb, A_PID, (uint64_t)getpid());
+	link_reply(l, m->id, &mb);
+}
+
 int
 worker_stopping(void)
 {
@@ -140,13 +150,9 @@ on_log_fd(struct link *l, struct msg *m)
 static void
 on_master_request(struct link *l, struct msg *m, void *arg)
 {
-	struct msgb mb;
-
 	switch (m->type) {
 	case M_PING:
-		msgb_init(&mb, M_PONG);
-		msgb_u64(&mb, A_PID, (uint64_t)getpid());
-		link_reply(l, m->id, &mb);
+		worker_pong(l, m);
 		break;
 	case M_CONF_SET:
 		on_conf_set(l, m);

@@ -32,6 +32,8 @@ void	worker_main(int argc, char **argv, const struct worker_ops *)
 	    __attribute__((noreturn));
 void	worker_exit(void) __attribute__((noreturn));
 struct link *worker_master(void);
+/* Answer a health check (master's, or a peer's) with our pid. */
+void	 worker_pong(struct link *, struct msg *);
 int	worker_stopping(void);
 
 #endif

@@ -17,17 +17,6 @@
 #include "master.h"
 #include "util.h"
 
-/* path lies below dir (both absolute and normalized, as conf made them). */
-static int
-path_below(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	while (n > 1 && dir[n - 1] == '/')
-		n--;
-	return strncmp(path, dir, n) == 0 && path[n] == '/' && path[n + 1];
-}
-
 /* Warn when the password file is open to every user, or closed to authd's
  * (started as root, authd re-reads it as its own user). */
 static void
@@ -64,7 +53,7 @@ check_htpasswd(void)
 
 	if (*path == '\0')
 		return 0;
-	if (!path_below(path, conf_str(P_AUTH_DIR))) {
+	if (path_below(path, conf_str(P_AUTH_DIR)) == NULL) {
 		fprintf(stderr, "regmaster: auth.htpasswd %s is not inside "
 		    "auth.dir %s, authd's chroot\n", path, conf_str(P_AUTH_DIR));
 		return 1;

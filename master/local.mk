@@ -7,5 +7,7 @@ master_regmaster_LDADD = $(REGMASTER_LIBS)
 # the admin verbs (user, cert) and what check adds for TLS, users and audit
 master_regmaster_SOURCES += master/files.c master/user.c master/cert.c \
 	master/check_tls.c master/check_auth.c
+# the audit file master opens and authd writes
+master_regmaster_SOURCES += master/audit.c
 # TLS: the certificate generations master hands to httpd and authd
 master_regmaster_SOURCES += master/tls.c

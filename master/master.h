@@ -81,6 +81,11 @@ int	 check_auth_files(void);
 /* store_owner.c */
 int	 store_take_ownership(const char *root, const char *user, int verbose);
 
+/* audit.c: the audit file, handed to authd */
+int	 audit_open(void);
+void	 audit_reopen(void);
+void	 audit_send(struct worker *);
+
 /* orphans.c */
 void	 orphans_init(void);
 void	 orphans_reap(void);

@@ -186,6 +186,7 @@ on_signal(int signo, void *arg)
 		conf_use(c);
 		log_setlevel((int)conf_int(P_LOG_LEVEL));
 		log_file_reopen();
+		audit_reopen();
 		log_info("configuration reloaded");
 		supervise_reconfigure();
 		if (tls_load() == -1)
@@ -335,6 +336,8 @@ cmd_start(int argc, char **argv)
 		    strerror(errno));
 		return 1;
 	}
+	if (audit_open() == -1)
+		return 1;
 	if (!master_foreground)
 		daemonize(&ready_fd);
 	/* after the fork: epoll does not see a signalfd across fork */

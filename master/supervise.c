@@ -273,6 +273,7 @@ worker_spawn(struct worker *w)
 	w->link = link_new(sv[0], w->id, master_accept, worker_request,
 	    on_worker_close, w);
 	send_conf(w);
+	audit_send(w);
 	if (w->id == PROC_HTTPD)
 		send_listeners(w);
 	wire_peers(w);
@@ -400,8 +401,10 @@ void
 supervise_reconfigure(void)
 {
 	for (int i = 1; i < PROC_MAX; i++)
-		if (workers[i].link)
+		if (workers[i].link) {
 			send_conf(&workers[i]);
+			audit_send(&workers[i]);
+		}
 }
 
 static void

@@ -64,24 +64,13 @@ storaged_ready(void)
 	ready = 1;
 }
 
-/* M_PONG with our pid. */
-static void
-pong(struct link *l, struct msg *m)
-{
-	struct msgb mb;
-
-	msgb_init(&mb, M_PONG);
-	msgb_u64(&mb, A_PID, (uint64_t)getpid());
-	link_reply(l, m->id, &mb);
-}
-
 /* One request from httpd or gcd: one helper per message type. */
 static void
 peer_request(struct link *l, struct msg *m, void *arg)
 {
 	storaged_ready();
 	switch (m->type) {
-	case M_PING:		pong(l, m); break;
+	case M_PING:		worker_pong(l, m); break;
 	case M_BLOB_STAT:	blob_stat(l, m); break;
 	case M_BLOB_OPEN:	blob_open(l, m); break;
 	case M_BLOB_DELETE:	blob_delete(l, m); break;

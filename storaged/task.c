@@ -13,7 +13,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 
 #include "digest.h"
@@ -41,29 +40,6 @@ static TAILQ_HEAD(, task) waiting = TAILQ_HEAD_INITIALIZER(waiting);
 static LIST_HEAD(, task) live = LIST_HEAD_INITIALIZER(live);
 static int donefd = -1;
 static size_t nthreads, nbusy;
-
-/* Spawn a thread with every signal but the faults blocked. */
-int
-thread_spawn(pthread_t *t, void *(*fn)(void *), void *arg, size_t stack)
-{
-	static const int faults[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT,
-	    SIGSYS };	/* a seccomp trap must reach its handler */
-	pthread_attr_t attr;
-	sigset_t set, old;
-	int rc;
-
-	sigfillset(&set);
-	for (size_t i = 0; i < nitems(faults); i++)
-		sigdelset(&set, faults[i]);
-	if ((rc = pthread_attr_init(&attr)) != 0)
-		return errno = rc, -1;
-	(void)pthread_attr_setstacksize(&attr, stack);
-	pthread_sigmask(SIG_SETMASK, &set, &old);
-	rc = pthread_create(t, &attr, fn, arg);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
-	return rc == 0 ? 0 : (errno = rc, -1);
-}
 
 /* The task's work is over: hand it to the loop. */
 static void

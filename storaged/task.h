@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <sys/queue.h>
 
+#include "thread.h"
+
 typedef void (*task_fn)(void *arg);
 
 struct task;
@@ -36,9 +38,5 @@ void	 task_run(struct taskq *q, task_fn prepare, task_fn run, task_fn done,
 	    void *arg);
 /* Tasks not done yet (stop waits for them). */
 size_t	 task_busy(void);
-
-/* A thread with the asynchronous signals blocked (the loop's signalfd
- * takes them; faults still reach it); 0 or -1 with errno. */
-int	 thread_spawn(pthread_t *, void *(*)(void *), void *, size_t stack);
 
 #endif

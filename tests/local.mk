@@ -64,7 +64,8 @@ tests_unit_test_store_SOURCES = tests/unit/test_store.c $(STORAGED_CORE)
 tests_unit_test_store_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/storaged
 tests_unit_test_store_LDADD = $(UNIT_LDADD)
 tests_unit_test_store_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_test_storaged_proto_SOURCES = tests/unit/test_storaged_proto.c
+tests_unit_test_storaged_proto_SOURCES = tests/unit/test_storaged_proto.c \
+	tests/unit/worker_driver.c tests/unit/worker_driver.h
 tests_unit_test_storaged_proto_LDADD = $(UNIT_LDADD)
 tests_unit_test_storaged_proto_CFLAGS = $(UNIT_CFLAGS)
 
@@ -92,6 +93,29 @@ tests_unit_test_jwt_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_acl_SOURCES = tests/unit/test_acl.c
 tests_unit_test_acl_LDADD = $(UNIT_LDADD)
 tests_unit_test_acl_CFLAGS = $(UNIT_CFLAGS)
+
+# lib/audit.c: the audit log's JSON lines.
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_audit
+TESTS += tests/unit/test_audit
+endif
+tests_unit_test_audit_SOURCES = tests/unit/test_audit.c
+tests_unit_test_audit_LDADD = $(UNIT_LDADD)
+tests_unit_test_audit_CFLAGS = $(UNIT_CFLAGS)
+
+# authd: the real worker driven over socketpairs as master and httpd would.
+if HAVE_CHECK
+AUTHD_TESTS = tests/unit/test_authd_proto
+check_PROGRAMS += $(AUTHD_TESTS)
+TESTS += $(AUTHD_TESTS)
+endif
+tests_unit_test_authd_proto_SOURCES = tests/unit/test_authd_proto.c \
+	tests/unit/worker_driver.c tests/unit/worker_driver.h
+tests_unit_test_authd_proto_LDADD = $(UNIT_LDADD)
+tests_unit_test_authd_proto_CFLAGS = $(UNIT_CFLAGS)
+
+# master's side of the audit log: audit.file opened, handed to authd, reopened on reload
+INTEGRATION_TESTS += tests/integration/test_audit_file.sh
 
 # TLS (issue 7): certificates, SNI, resumption, client certificates, reload in
 # flight, the key kept out of httpd

@@ -338,6 +338,8 @@ START_TEST(per_worker)
 		expect_sigsys(_i, do_socket_inet, __NR_socket);
 		break;
 	case PROC_AUTHD:
+		expect_ok(_i, do_thread);	/* bcrypt, the audit writer */
+		/* FALLTHROUGH */
 	case PROC_GCD:
 		expect_ok(_i, read_calls);
 		expect_sigsys(_i, do_open_write, __NR_openat);

@@ -37,80 +37,19 @@
 #include "oci.h"
 #include "proc.h"
 #include "regerr.h"
+#include "worker_driver.h"
 
 #define REPO	"team/app"
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
 struct sd {
-	pid_t	 pid;
-	int	 ctl;			/* our end of the control channel */
-	int	 fd;			/* our end of the httpd link */
-	char	 dir[PATH_MAX];
-	uint32_t nextid;
+	struct wdrv	 w;		/* the process, its control channel and
+					   httpd's link */
+	char		 dir[PATH_MAX];
 };
 
 /* More configuration for the next sd_start: name, value pairs. */
 static const char *extra_conf[4][2];
-
-/* Set while a test expects storaged to die under it (crash tests). */
-static jmp_buf *crash_jmp;
-
-/* The last reply; valid until the next call. */
-static uint8_t rbuf[MSG_MAXFRAME];
-static struct msg rep;
-
-static const char *
-builddir(void)
-{
-	const char *b = getenv("top_builddir");
-
-	return b ? b : ".";
-}
-
-static void
-xsend(int fd, struct msgb *mb, uint32_t id)
-{
-	msgb_finish(mb, id, 0);
-	if (msg_sendfd(fd, mb->b.data, mb->b.len, mb->fds, mb->nfds) !=
-	    (ssize_t)mb->b.len && crash_jmp) {
-		msgb_free(mb);
-		longjmp(*crash_jmp, 1);
-	}
-	ck_assert_msg(mb->b.len > 0, "send failed");
-	msgb_free(mb);
-}
-
-/* Receive one frame into rep (blocking). */
-static void
-xrecv(int fd)
-{
-	int fds[MSG_MAXFDS], nfds, broken;
-	const char *err = NULL;
-	ssize_t n;
-
-	n = msg_recvfd(fd, rbuf, sizeof(rbuf), fds, &nfds, &broken);
-	if (n <= 0 && crash_jmp)
-		longjmp(*crash_jmp, 1);
-	ck_assert_msg(n > 0, "storaged went away (%zd)", n);
-	ck_assert_msg(!broken, "truncated reply");
-	ck_assert_msg(msg_decode(rbuf, (size_t)n, fds, nfds, &rep, &err) == 0,
-	    "bad reply: %s", err);
-}
-
-/* Send a request, wait for its reply (replies to others are dropped). */
-static struct msg *
-call(struct sd *s, struct msgb *mb)
-{
-	uint32_t id = ++s->nextid;
-
-	xsend(s->fd, mb, id);
-	for (;;) {
-		xrecv(s->fd);
-		if (rep.id == id)
-			return &rep;
-		msg_close_fds(&rep);
-	}
-}
 
 static uint64_t
 errcode(const struct msg *m)
@@ -118,54 +57,26 @@ errcode(const struct msg *m)
 	return m->type == M_ERR ? msg_u64(m, A_CODE, 0) : 0;
 }
 
-static void
-conf_set(struct sd *s, const char *name, const char *value)
-{
-	struct msgb mb;
-
-	msgb_init(&mb, M_CONF_SET);
-	msgb_str(&mb, A_NAME, name);
-	msgb_str(&mb, A_VALUE, value);
-	xsend(s->ctl, &mb, ++s->nextid);
-}
-
-static void
-conf_end(struct sd *s)
-{
-	struct msgb mb;
-
-	msgb_init(&mb, M_CONF_END);
-	xsend(s->ctl, &mb, ++s->nextid);
-}
-
 /* Configure storage.delete (and fsync) and wait until it took effect. */
 static void
 configure(struct sd *s, int del)
 {
-	struct msgb mb;
-
-	conf_set(s, "storage.root", s->dir);
-	conf_set(s, "storage.delete", del ? "true" : "false");
-	conf_set(s, "storage.fsync", getenv("STORAGED_NOFSYNC") ? "false" :
+	wd_conf_set(&s->w, "storage.root", s->dir);
+	wd_conf_set(&s->w, "storage.delete", del ? "true" : "false");
+	wd_conf_set(&s->w, "storage.fsync", getenv("STORAGED_NOFSYNC") ? "false" :
 	    "true");
 	if (getenv("STORAGED_DEBUG"))
-		conf_set(s, "log_level", "debug");
+		wd_conf_set(&s->w, "log_level", "debug");
 	for (size_t i = 0; i < nitems(extra_conf) && extra_conf[i][0]; i++)
-		conf_set(s, extra_conf[i][0], extra_conf[i][1]);
-	conf_end(s);
-	msgb_init(&mb, M_PING);
-	xsend(s->ctl, &mb, ++s->nextid);
-	xrecv(s->ctl);
-	ck_assert_int_eq(rep.type, M_PONG);
+		wd_conf_set(&s->w, extra_conf[i][0], extra_conf[i][1]);
+	wd_conf_end(&s->w);
+	wd_ping(&s->w);
 }
 
 /* Start storaged on dir (made if NULL) with storage.delete del. */
 static void
 sd_start(struct sd *s, const char *dir, int del)
 {
-	char bin[PATH_MAX];
-	int ctl[2], link[2];
-	struct msgb mb;
 
 	if (dir == NULL) {
 		const char *base = getenv("STORAGED_TESTDIR");
@@ -174,49 +85,21 @@ sd_start(struct sd *s, const char *dir, int del)
 		ck_assert_ptr_nonnull(mkdtemp(s->dir));
 	} else if (dir != s->dir)
 		(void)snprintf(s->dir, sizeof(s->dir), "%s", dir);
-	(void)snprintf(bin, sizeof(bin), "%s/storaged/storaged", builddir());
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
-	    ctl), 0);
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
-	    link), 0);
 	/* as root, storaged must drop to a user, and chroots into the store */
 	if (geteuid() == 0) {
 		struct passwd *pw = getpwnam("nobody");
 		ck_assert_ptr_nonnull(pw);
 		ck_assert_int_eq(chown(s->dir, pw->pw_uid, pw->pw_gid), 0);
 	}
-	if ((s->pid = fork()) == 0) {
-		if (dup2(ctl[1], PROC_CONTROL_FD) == -1)
-			_exit(127);
-		if (geteuid() == 0)
-			execl(bin, "storaged", "-f", "-u", "nobody", "-r",
-			    s->dir, (char *)NULL);
-		else
-			execl(bin, "storaged", "-f", "-r", s->dir,
-			    (char *)NULL);
-		_exit(127);
-	}
-	ck_assert_int_gt(s->pid, 0);
-	close(ctl[1]);
-	s->ctl = ctl[0];
-	s->nextid = 0;
+	wd_spawn(&s->w, "storaged", s->dir);
 	configure(s, del);
-	msgb_init(&mb, M_PEER);
-	msgb_u64(&mb, A_PEER, PROC_HTTPD);
-	msgb_fd(&mb, A_FD, link[1]);
-	xsend(s->ctl, &mb, ++s->nextid);
-	s->fd = link[0];
+	wd_peer(&s->w, PROC_HTTPD);
 }
 
 static void
 sd_stop(struct sd *s, int sig)
 {
-	int st;
-
-	kill(s->pid, sig);
-	ck_assert_int_eq(waitpid(s->pid, &st, 0), s->pid);
-	close(s->fd);
-	close(s->ctl);
+	wd_stop(&s->w, sig);
 }
 
 static int
@@ -254,7 +137,7 @@ req2(struct sd *s, int type, const char *repo, int attr, const char *v)
 		msgb_str(&mb, A_REPO, repo);
 	if (attr)
 		msgb_str(&mb, attr, v);
-	return call(s, &mb);
+	return wd_call(&s->w, &mb);
 }
 
 /* Start an upload; its uuid in uuid. */
@@ -291,7 +174,7 @@ up_write(struct sd *s, const char *repo, const char *uuid, uint64_t off,
     const void *p, size_t len, int withlen, uint64_t announced)
 {
 	struct msgb mb;
-	uint32_t id = ++s->nextid;
+	uint32_t id = ++s->w.nextid;
 	int pp[2];
 
 	ck_assert_int_eq(pipe2(pp, O_CLOEXEC), 0);
@@ -302,13 +185,13 @@ up_write(struct sd *s, const char *repo, const char *uuid, uint64_t off,
 	if (withlen)
 		msgb_u64(&mb, A_LENGTH, announced);
 	msgb_fd(&mb, A_FD, pp[0]);
-	xsend(s->fd, &mb, id);
+	wd_send(s->w.fd, &mb, id);
 	write_all(pp[1], p, len);
 	close(pp[1]);
 	do
-		xrecv(s->fd);
-	while (rep.id != id);
-	return &rep;
+		wd_recv(s->w.fd);
+	while (wd_rep.id != id);
+	return &wd_rep;
 }
 
 static struct msg *
@@ -322,7 +205,7 @@ up_simple(struct sd *s, int type, const char *repo, const char *uuid,
 	msgb_str(&mb, A_UUID, uuid);
 	if (digest)
 		msgb_str(&mb, A_DIGEST, digest);
-	return call(s, &mb);
+	return wd_call(&s->w, &mb);
 }
 
 /* Upload p as a blob of repo in one write; its digest in dg. */
@@ -355,7 +238,7 @@ mput(struct sd *s, const char *repo, const char *ref, const char *ct,
 	msgb_str(&mb, A_MEDIATYPE, ct);
 	msgb_u64(&mb, A_SIZE, strlen(body));
 	msgb_bytes(&mb, A_BODY, body, strlen(body));
-	return call(s, &mb);
+	return wd_call(&s->w, &mb);
 }
 
 static struct msg *
@@ -608,7 +491,7 @@ START_TEST(upload_busy_and_cancel)
 	msgb_str(&mb, A_UUID, uuid);
 	msgb_u64(&mb, A_OFFSET, 0);
 	msgb_fd(&mb, A_FD, pp[0]);
-	xsend(s.fd, &mb, 1000);
+	wd_send(s.w.fd, &mb, 1000);
 	write_all(pp[1], "abc", 3);
 	/* ... makes a second one and a commit BLOB_UPLOAD_INVALID */
 	m = up_write(&s, REPO, uuid, UINT64_MAX, "x", 1, 0, 0);
@@ -620,9 +503,9 @@ START_TEST(upload_busy_and_cancel)
 	m = up_simple(&s, M_UPLOAD_CANCEL, REPO, uuid, NULL);
 	if (m->id == 1000) {
 		ck_assert_uint_eq(errcode(m), RE_BLOB_UPLOAD_UNKNOWN);
-		xrecv(s.fd);
+		wd_recv(s.w.fd);
 	}
-	ck_assert_int_eq(rep.type, M_DONE);
+	ck_assert_int_eq(wd_rep.type, M_DONE);
 	close(pp[1]);
 	m = up_simple(&s, M_UPLOAD_STATUS, REPO, uuid, NULL);
 	ck_assert_uint_eq(errcode(m), RE_BLOB_UPLOAD_UNKNOWN);
@@ -650,7 +533,7 @@ up_write_confirmed(struct sd *s, const char *uuid, uint32_t id)
 	msgb_u64(&mb, A_OFFSET, UINT64_MAX);
 	msgb_u64(&mb, A_FLAGS, UPLOAD_F_CONFIRM);
 	msgb_fd(&mb, A_FD, pp[0]);
-	xsend(s->fd, &mb, id);
+	wd_send(s->w.fd, &mb, id);
 	return pp[1];
 }
 
@@ -666,7 +549,7 @@ up_end(struct sd *s, const char *uuid, uint32_t id, int64_t len)
 	msgb_u64(&mb, A_REQID, id);
 	if (len >= 0)
 		msgb_u64(&mb, A_LENGTH, (uint64_t)len);
-	xsend(s->fd, &mb, 0);
+	wd_send(s->w.fd, &mb, 0);
 }
 
 /* The reply to request id (others are dropped). */
@@ -674,9 +557,9 @@ static struct msg *
 reply_to(struct sd *s, uint32_t id)
 {
 	do
-		xrecv(s->fd);
-	while (rep.id != id);
-	return &rep;
+		wd_recv(s->w.fd);
+	while (wd_rep.id != id);
+	return &wd_rep;
 }
 
 static uint64_t
@@ -759,14 +642,14 @@ START_TEST(upload_confirmed_link_death)
 	write_all(fd, "partial", 7);
 	close(fd);
 	usleep(100 * 1000);
-	close(s.fd);
+	close(s.w.fd);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
 	    link), 0);
 	msgb_init(&mb, M_PEER);
 	msgb_u64(&mb, A_PEER, PROC_HTTPD);
 	msgb_fd(&mb, A_FD, link[1]);
-	xsend(s.ctl, &mb, ++s.nextid);
-	s.fd = link[0];
+	wd_send(s.w.ctl, &mb, ++s.w.nextid);
+	s.w.fd = link[0];
 	usleep(100 * 1000);
 	ck_assert_uint_eq(up_offset(&s, uuid), 3);
 	sd_finish(&s);
@@ -782,7 +665,7 @@ up_start_from(struct sd *s, const char *repo, const char *addr)
 	msgb_init(&mb, M_UPLOAD_START);
 	msgb_str(&mb, A_REPO, repo);
 	msgb_str(&mb, A_ADDR, addr);
-	return call(s, &mb);
+	return wd_call(&s->w, &mb);
 }
 
 /* Sessions are bounded per address and per repository; a cancelled one
@@ -799,7 +682,7 @@ START_TEST(upload_quotas)
 	extra_conf[1][1] = "3";
 	sd_start(&s, NULL, 1);
 	ck_assert_int_eq(up_start_from(&s, REPO, "10.0.0.1")->type, M_UPLOAD);
-	snprintf(uuid, sizeof(uuid), "%s", msg_str(&rep, A_UUID));
+	snprintf(uuid, sizeof(uuid), "%s", msg_str(&wd_rep, A_UUID));
 	ck_assert_int_eq(up_start_from(&s, REPO, "10.0.0.1")->type, M_UPLOAD);
 	m = up_start_from(&s, "other/repo", "10.0.0.1");
 	ck_assert_uint_eq(errcode(m), RE_TOOMANYREQUESTS);
@@ -910,7 +793,7 @@ START_TEST(mount)
 	msgb_str(&mb, A_REPO, "dst");
 	msgb_str(&mb, A_DIGEST, dg);
 	msgb_str(&mb, A_FROM, "src");
-	m = call(&s, &mb);
+	m = wd_call(&s.w, &mb);
 	ck_assert_int_eq(m->type, M_BLOB);
 	ck_assert_uint_eq(msg_u64(m, A_SIZE, 0), 8);
 	m = req2(&s, M_BLOB_STAT, "dst", A_DIGEST, dg);
@@ -920,13 +803,13 @@ START_TEST(mount)
 	msgb_str(&mb, A_REPO, "dst2");
 	msgb_str(&mb, A_DIGEST, dg);
 	msgb_str(&mb, A_FROM, "nothere");
-	m = call(&s, &mb);
+	m = wd_call(&s.w, &mb);
 	ck_assert_uint_eq(errcode(m), RE_BLOB_UNKNOWN);
 	msgb_init(&mb, M_BLOB_MOUNT);
 	msgb_str(&mb, A_REPO, "dst2");
 	msgb_str(&mb, A_DIGEST, dg);
 	msgb_str(&mb, A_FROM, "../src");
-	m = call(&s, &mb);
+	m = wd_call(&s.w, &mb);
 	ck_assert_uint_eq(errcode(m), RE_BLOB_UNKNOWN);
 	/* without from: the data exists somewhere */
 	m = req2(&s, M_BLOB_MOUNT, "dst3", A_DIGEST, dg);
@@ -1125,7 +1008,7 @@ mput_fd(struct sd *s, const char *repo, const char *ref, const char *body,
     int use_pipe)
 {
 	size_t len = strlen(body);
-	uint32_t id = ++s->nextid;
+	uint32_t id = ++s->w.nextid;
 	struct msgb mb;
 	int fd, pp[2];
 
@@ -1142,15 +1025,15 @@ mput_fd(struct sd *s, const char *repo, const char *ref, const char *body,
 	msgb_str(&mb, A_MEDIATYPE, "");
 	msgb_u64(&mb, A_SIZE, len);
 	msgb_fd(&mb, A_FD, fd);
-	xsend(s->fd, &mb, id);
+	wd_send(s->w.fd, &mb, id);
 	if (use_pipe) {
 		write_all(pp[1], body, len);
 		close(pp[1]);
 	}
 	do
-		xrecv(s->fd);
-	while (rep.id != id);
-	return &rep;
+		wd_recv(s->w.fd);
+	while (wd_rep.id != id);
+	return &wd_rep;
 }
 
 START_TEST(manifest_large)
@@ -1212,7 +1095,7 @@ list_of(struct sd *s, int type, const char *repo, const char *last,
 		msgb_str(&mb, A_LAST, last);
 	if (count >= 0)
 		msgb_u64(&mb, A_COUNT, (uint64_t)count);
-	m = call(s, &mb);
+	m = wd_call(&s->w, &mb);
 	ck_assert_msg(m->type == M_LIST, "list: %d", (int)errcode(m));
 	lastout[0] = '\0';
 	if (msg_str(m, A_LAST))
@@ -1308,7 +1191,7 @@ START_TEST(tags_large)
 	json_t *j;
 
 	sd_start(&s, NULL, 1);
-	s.nextid = 0;
+	s.w.nextid = 0;
 	body = push_image(&s, REPO, "t0", "x", dg);
 	for (i = 1; i < 5000; i++) {
 		snprintf(tag, sizeof(tag), "tag-with-a-longish-name-%05zu", i);
@@ -1370,7 +1253,7 @@ START_TEST(referrers_filter)
 		msgb_init(&mb, M_REFERRERS);
 		msgb_str(&mb, A_REPO, REPO);
 		msgb_str(&mb, A_DIGEST, subj);
-		m = call(&s, &mb);
+		m = wd_call(&s.w, &mb);
 		ck_assert_int_eq(m->type, M_LIST);
 		got = reply_body(m, &len);
 		ck_assert_ptr_nonnull(j = json_loads(got, 0, NULL));
@@ -1385,7 +1268,7 @@ START_TEST(referrers_filter)
 		msgb_str(&mb, A_REPO, REPO);
 		msgb_str(&mb, A_DIGEST, subj);
 		msgb_str(&mb, A_FILTER, "application/vnd.example.sbom");
-		m = call(&s, &mb);
+		m = wd_call(&s.w, &mb);
 		got = reply_body(m, &len);
 		ck_assert_ptr_nonnull(j = json_loads(got, 0, NULL));
 		a = json_array_get(json_object_get(j, "manifests"), 0);
@@ -1407,7 +1290,7 @@ START_TEST(referrers_filter)
 		msgb_str(&mb, A_REPO, REPO);
 		msgb_str(&mb, A_DIGEST, subj);
 		msgb_str(&mb, A_FILTER, "application/vnd.example.sig");
-		m = call(&s, &mb);
+		m = wd_call(&s.w, &mb);
 		got = reply_body(m, &len);
 		ck_assert_ptr_nonnull(strstr(got, r2));
 		free(got);
@@ -1416,7 +1299,7 @@ START_TEST(referrers_filter)
 		msgb_init(&mb, M_REFERRERS);
 		msgb_str(&mb, A_REPO, "nosuch");
 		msgb_str(&mb, A_DIGEST, subj);
-		m = call(&s, &mb);
+		m = wd_call(&s.w, &mb);
 		ck_assert_int_eq(m->type, M_LIST);
 		got = reply_body(m, &len);
 		ck_assert_str_eq(got, "{\"schemaVersion\":2,\"mediaType\":\""
@@ -1478,10 +1361,10 @@ START_TEST(link_death_mid_write)
 	msgb_u64(&mb, A_OFFSET, 0);
 	msgb_u64(&mb, A_LENGTH, n);
 	msgb_fd(&mb, A_FD, pp[0]);
-	xsend(s.fd, &mb, 77);
+	wd_send(s.w.fd, &mb, 77);
 	write_all(pp[1], data, 4096);
 	/* httpd dies: its link closes; master hands over a new one */
-	close(s.fd);
+	close(s.w.fd);
 	{
 		int link[2];
 		ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET |
@@ -1489,8 +1372,8 @@ START_TEST(link_death_mid_write)
 		msgb_init(&mb, M_PEER);
 		msgb_u64(&mb, A_PEER, PROC_HTTPD);
 		msgb_fd(&mb, A_FD, link[1]);
-		xsend(s.ctl, &mb, ++s.nextid);
-		s.fd = link[0];
+		wd_send(s.w.ctl, &mb, ++s.w.nextid);
+		s.w.fd = link[0];
 	}
 	/* the offset matches the data file; the upload carries on */
 	usleep(100 * 1000);
@@ -1918,7 +1801,7 @@ START_TEST(interop_from_distribution)
 	msgb_init(&mb, M_REFERRERS);
 	msgb_str(&mb, A_REPO, "dist/multi");
 	msgb_str(&mb, A_DIGEST, dg);
-	m = call(&s, &mb);
+	m = wd_call(&s.w, &mb);
 	ck_assert_int_eq(m->type, M_LIST);
 	got = reply_body(m, &glen);
 	digest_format(&art, dg, sizeof(dg));
@@ -2060,14 +1943,14 @@ START_TEST(crash_consistency)
 		if ((killer = fork()) == 0) {
 			srand((unsigned)getpid());
 			usleep((useconds_t)(rand() % 300000));
-			kill(s.pid, SIGKILL);
+			kill(s.w.pid, SIGKILL);
 			_exit(0);
 		}
 		if (setjmp(jb) == 0) {
-			crash_jmp = &jb;
+			wd_crash_jmp = &jb;
 			crash_work(&s, (unsigned)it);
 		}
-		crash_jmp = NULL;
+		wd_crash_jmp = NULL;
 		waitpid(killer, &st, 0);
 		sd_stop(&s, SIGKILL);
 		snprintf(crash_root, sizeof(crash_root), "%s", s.dir);
@@ -2153,7 +2036,7 @@ START_TEST(bench)
 	up_start(&s, REPO, uuid);
 	ck_assert_int_eq(pipe2(pp, O_CLOEXEC), 0);
 	(void)fcntl(pp[1], F_SETPIPE_SZ, 1 << 20);
-	c0 = cpu_of(s.pid);
+	c0 = cpu_of(s.w.pid);
 	t0 = now_s();
 	msgb_init(&mb, M_UPLOAD_WRITE);
 	msgb_str(&mb, A_REPO, REPO);
@@ -2161,23 +2044,23 @@ START_TEST(bench)
 	msgb_u64(&mb, A_OFFSET, 0);
 	msgb_u64(&mb, A_LENGTH, total);
 	msgb_fd(&mb, A_FD, pp[0]);
-	xsend(s.fd, &mb, 99999);
+	wd_send(s.w.fd, &mb, 99999);
 	for (i = 0; i < total / chunk; i++)
 		write_all(pp[1], buf, chunk);
 	close(pp[1]);
-	xrecv(s.fd);
-	ck_assert_int_eq(rep.type, M_UPLOAD);
+	wd_recv(s.w.fd);
+	ck_assert_int_eq(wd_rep.type, M_UPLOAD);
 	t1 = now_s();
 	m = up_simple(&s, M_UPLOAD_COMMIT, REPO, uuid, dg);
 	ck_assert_int_eq(m->type, M_BLOB);
 	fprintf(stderr, "bench: 1 GiB through the pipe %.0f MB/s (write %.2fs,"
 	    " commit incl. fsync %.2fs), storaged CPU %.2fs\n",
 	    (double)total / 1e6 / (now_s() - t0), t1 - t0, now_s() - t1,
-	    cpu_of(s.pid) - c0);
+	    cpu_of(s.w.pid) - c0);
 	{
 		char mdg[DIGEST_STRMAX];
 		free(push_image(&s, REPO, "v1", "bench", mdg));
-		c0 = cpu_of(s.pid);
+		c0 = cpu_of(s.w.pid);
 		t0 = now_s();
 		for (int k = 0; k < n; k++) {
 			m = mref(&s, M_MANIFEST_GET, REPO, "v1");
@@ -2186,8 +2069,8 @@ START_TEST(bench)
 		t1 = now_s();
 		fprintf(stderr, "bench: manifest GET by tag %.0f round trips/s "
 		    "(%.1f us each, storaged CPU %.1f us each)\n", n / (t1 - t0),
-		    (t1 - t0) / n * 1e6, (cpu_of(s.pid) - c0) / n * 1e6);
-		c0 = cpu_of(s.pid);
+		    (t1 - t0) / n * 1e6, (cpu_of(s.w.pid) - c0) / n * 1e6);
+		c0 = cpu_of(s.w.pid);
 		t0 = now_s();
 		for (int k = 0; k < n; k++) {
 			m = req2(&s, M_BLOB_STAT, REPO, A_DIGEST, dg);
@@ -2196,7 +2079,7 @@ START_TEST(bench)
 		t1 = now_s();
 		fprintf(stderr, "bench: blob stat %.0f round trips/s (storaged CPU "
 		    "%.1f us each)\n", n / (t1 - t0),
-		    (cpu_of(s.pid) - c0) / n * 1e6);
+		    (cpu_of(s.w.pid) - c0) / n * 1e6);
 	}
 	free(buf);
 	sd_finish(&s);
@@ -2222,7 +2105,7 @@ START_TEST(bench_bigstore)
 	t0 = now_s();
 	sd_start(&s, dir, 0);
 	msgb_init(&mb, M_PING);
-	m = call(&s, &mb);
+	m = wd_call(&s.w, &mb);
 	ck_assert_int_eq(m->type, M_PONG);
 	fprintf(stderr, "bench: start and index build %.0f ms\n",
 	    (now_s() - t0) * 1000);
@@ -2247,7 +2130,7 @@ START_TEST(bench_bigstore)
 		free(list_of(&s, M_CATALOG, NULL, "org5/app500", 100, last));
 	fprintf(stderr, "bench: catalog page of 100 %.1f us\n",
 	    (now_s() - t0) * 1000);
-	snprintf(p, sizeof(p), "/proc/%d/status", (int)s.pid);
+	snprintf(p, sizeof(p), "/proc/%d/status", (int)s.w.pid);
 	if ((f = fopen(p, "r")) != NULL) {
 		while (fgets(line, sizeof(line), f))
 			if (strncmp(line, "VmRSS", 5) == 0 ||
