@@ -78,19 +78,19 @@ EOF
 		rm_ctl "$d/c.conf" user add bench <<<"benchpw" >/dev/null || exit 1
 	fi
 	rm_ctl "$d/c.conf" start >"$d/start.log" 2>&1 || { cat "$d/start.log" >&2; exit 1; }
-	PIDS+=("$(cat "$d/run/regmaster.pid" 2>/dev/null | cut -d' ' -f1)")
+	PIDS+=("$(cut -d' ' -f1 <"$d/run/regmaster.pid" 2>/dev/null)")
 	printf '%s://127.0.0.1:%s\n' "$SCHEME" "$port"
 }
 
 # push URL CURLARGS...: a small image as bench/app:v1
 push() {
-	local u=$1 f d
+	local u=$1 f d config_d="" layer_d=""
 	shift
 	printf '{"architecture":"amd64","os":"linux"}' >"$W/config"
 	head -c 4096 /dev/urandom >"$W/layer"
 	for f in config layer; do
 		d=sha256:$(sha256sum "$W/$f" | cut -d' ' -f1)
-		eval "${f}_d=$d"
+		if [ $f = config ]; then config_d=$d; else layer_d=$d; fi
 		curl -skf -o /dev/null "$@" -X POST --data-binary "@$W/$f" \
 			-H 'Content-Type: application/octet-stream' \
 			"$u/v2/bench/app/blobs/uploads/?digest=$d" || return 1
@@ -120,12 +120,12 @@ median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 log "starting two instances ($SCHEME)"
 OPEN=$(instance open "") || exit 1
 AUTH=$(instance auth "htpasswd = \"$W/auth/auth/htpasswd\"; token = true; token_ttl = \"1h\";") || exit 1
-for i in $(seq 50); do curl -sk -o /dev/null "$AUTH/v2/" && break; sleep 0.1; done
+for _ in $(seq 50); do curl -sk -o /dev/null "$AUTH/v2/" && break; sleep 0.1; done
 push "$OPEN" || { echo "push (open) failed" >&2; exit 1; }
 push "$AUTH" -u bench:benchpw || { echo "push (auth) failed" >&2; exit 1; }
 BASIC="Authorization: Basic $(printf 'bench:benchpw' | base64 -w0)"
 TOK=$(curl -sk -u bench:benchpw "$AUTH/token?service=regmaster&scope=repository:bench/app:pull" | jq -r .token)
-[ -n "$TOK" ] && [ "$TOK" != null ] || { echo "no token" >&2; exit 1; }
+if [ -z "$TOK" ] || [ "$TOK" = null ]; then echo "no token" >&2; exit 1; fi
 BEARER="Authorization: Bearer $TOK"
 # as many header bytes as the token, to no auth: what the bytes cost alone
 PAD="X-Pad: $(printf '%*s' "${#TOK}" '' | tr ' ' x)"

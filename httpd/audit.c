@@ -120,7 +120,9 @@ audit_note(struct conn *c, const char *action, int status, const char *digest,
 	rec.user = r->auth.user;
 	rec.action = action;
 	rec.repo = r->repo;
-	rec.ref = r->ref;
+	/* an upload's path part is its session id, not a reference */
+	rec.ref = r->route == R_UPLOAD || r->route == R_UPLOAD_START ? NULL :
+	    r->ref;
 	rec.digest = digest;
 	rec.status = status;
 	rec.bytes = bytes;

@@ -48,10 +48,10 @@ RULES='{ who = "*"; repo = "{user}/*"; allow = "pull,push,delete"; },
 auth_serve() {
 	t_init "$1" || return 1
 	auth_conf "$RULES" "${2:-}"
-	adduser alice alicepw && adduser bob bobpw || {
+	if ! adduser alice alicepw || ! adduser bob bobpw; then
 		fail "user add" "$(cat "$T_DIR/add.out")"
 		return 1
-	}
+	fi
 	t_start || {
 		fail "start regmaster with auth" "$T_OUT"
 		return 1
@@ -169,7 +169,7 @@ t_http_is_auth() {
 test_rate_limit() {
 	local i ra
 	for i in 1 2 3 4; do
-		req GET /v2/ -u bob:guess$i --interface 127.0.0.2
+		req GET /v2/ -u "bob:guess$i" --interface 127.0.0.2
 	done
 	is_err "repeated failures: 429 TOOMANYREQUESTS" 429 TOOMANYREQUESTS
 	ra=$(hval Retry-After)
