@@ -10,7 +10,7 @@
 # htpasswd file with alice (`regmaster user add`, password on stdin) and bob
 # (`htpasswd -B`), no rules (users may do everything, anonymous nothing), an audit file.
 #   - /v2/ without credentials: 401 with a Basic challenge, or a Bearer one naming
-#     https://HOST/token; with them 200.
+#     https://HOST/token; with them 200. GET /token: 404 with Basic only, else a token.
 #   - skopeo (alice): copy --dest-cert-dir --dest-creds of the 3-layer layout, regmaster
 #     reports its digest and serves every manifest and blob with its sha256; copy back
 #     --src-cert-dir --src-creds into a new layout with the same digest and blobs; the
@@ -96,6 +96,8 @@ users_make() {
 	fi
 	printf '%s\n' "$PW_A" >"$T_DIR/alice.pw"
 }
+
+has_token() { jq -e '.token | length > 0' "$BODY" >/dev/null 2>&1; }
 
 # challenged: the TLS listener answers /v2/ without credentials with 401.
 challenged() {
@@ -376,6 +378,14 @@ phase() {
 	same "401 without credentials challenges with $name" "$want" "$(hval WWW-Authenticate)" "$(what)"
 	req GET /v2/
 	is_code "/v2/ with alice's password over TLS: 200" 200
+	# (a repository no client uses: token_flow looks for each client's own tokens)
+	req GET "/token?service=regmaster&scope=repository:clients/probe:pull"
+	if [ "$token" = true ]; then
+		is_code "GET /token with alice's password: 200" 200
+		t_check "/token answers a token" has_token
+	else
+		is_code "auth.token = false: no /token (404)" 404
+	fi
 	client_skopeo "$name" "$imgs"
 	client_podman "$name" "$imgs"
 	client_ctr "$name" "$imgs"
