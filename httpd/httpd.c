@@ -170,13 +170,6 @@ httpd_stop(void)
 	stop_check(&deadline);
 }
 
-static void
-httpd_configured(int first)
-{
-	tls_configured(first);
-	auth_configure();
-}
-
 /* httpd's ca channel to authd: the TLS handshakes' signatures. */
 static void
 httpd_peer_ca(int peer, int fd)
@@ -186,6 +179,13 @@ httpd_peer_ca(int peer, int fd)
 		return;
 	}
 	tls_ca_peer(fd);
+}
+
+static void
+httpd_configured(int first)
+{
+	tls_configured(first);
+	auth_configure();
 }
 
 static void

@@ -164,6 +164,9 @@ on_token(struct link *l, struct msg *m, void *arg)
 		conn_respond_error(c, RE_TOOMANYREQUESTS, "too many failed "
 		    "logins");
 		return;
+	case 400:	/* another service, or scopes authd will not take */
+		token_bad(c, "a service or scope authd does not issue for");
+		return;
 	default:
 		api_error(c, RE_UNAVAILABLE, "authentication is not available");
 	}

@@ -125,12 +125,11 @@ tests_unit_test_authd_proto_SOURCES = tests/unit/test_authd_proto.c \
 tests_unit_test_authd_proto_LDADD = $(UNIT_LDADD)
 tests_unit_test_authd_proto_CFLAGS = $(UNIT_CFLAGS)
 
-# httpd's gate, /token and audit records, with the real regmaster and curl
-INTEGRATION_TESTS += tests/integration/test_auth.sh
-
 # master's side of the audit log: audit.file opened, handed to authd, reopened on reload
 INTEGRATION_TESTS += tests/integration/test_audit_file.sh
 
 # TLS (issue 7): certificates, SNI, resumption, client certificates, reload in
 # flight, the key kept out of httpd
 INTEGRATION_TESTS += tests/integration/test_tls.sh
+
+INTEGRATION_TESTS += tests/integration/test_auth.sh

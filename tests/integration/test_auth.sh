@@ -297,6 +297,8 @@ test_token_flow() {
 	token_for bob:nope "repository:bob/app:pull"
 	is_err "wrong password at /token: 401" 401 UNAUTHORIZED
 	is_hdr "with a Basic challenge" WWW-Authenticate 'Basic realm="rm-test"'
+	req GET "/token?service=other&scope=repository:bob/app:pull" -u bob:bobpw
+	is_err "a token for another service: 400" 400 UNSUPPORTED
 }
 
 test_token_oauth() {
