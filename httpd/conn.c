@@ -6,6 +6,7 @@
  * and limit a hostile client could otherwise abuse.
  */
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -33,8 +34,8 @@
 #define READ_CHUNK	(64 * 1024)
 #define SEND_CHUNK	(4 * 1024 * 1024)
 #define SPLICE_CHUNK	(1024 * 1024)
-/* TLS has no sendfile here (no kTLS): files go out in runs this long */
-#define TLS_FILE_CHUNK	(128 * 1024)
+/* TLS has no sendfile here (no kTLS): files go out in mapped windows */
+#define TLS_FILE_CHUNK	(256 * 1024)
 #define ADDR_BUCKETS	1024
 #define LINGER_MS	2000
 /* All request bodies held in memory at once (manifests): past this, 503. */
@@ -72,6 +73,7 @@ static void conn_io(int, int, void *);
 static void conn_pipe_io(int, int, void *);
 static void conn_timeout(void *);
 static void conn_close(struct conn *);
+static void file_unmap(struct conn *);
 static void conn_next(struct conn *);
 static void conn_linger(struct conn *);
 static void conn_linger_read(struct conn *);
@@ -429,7 +431,7 @@ conn_close(struct conn *c)
 	ev_del(c->fd);
 	if (c->tls)
 		tls_free(c->tls);
-	free(c->tls_fbuf);
+	file_unmap(c);
 	close(c->fd);
 	buf_free(&c->in);
 	buf_free(&c->out);
@@ -607,28 +609,59 @@ flush_file_plain(struct conn *c)
 	return 1;
 }
 
-/* The same over TLS: a run of the file read into a buffer, then written
- * through SSL (which wants the same bytes again after a short write). */
+/* Unmap the window of the file TLS was sending from. */
+static void
+file_unmap(struct conn *c)
+{
+	if (c->tls_fbuf != NULL)
+		munmap(c->tls_fbuf, c->tls_fmaplen);
+	c->tls_fbuf = NULL;
+	c->tls_fbuf_len = 0;
+}
+
+/* Map the next window of the file, its pages in at once; -1 if not. */
+static int
+file_map(struct conn *c)
+{
+	static long page;
+	size_t want = c->file_left > TLS_FILE_CHUNK ? TLS_FILE_CHUNK :
+	    (size_t)c->file_left, skew;
+	off_t at;
+	void *p;
+
+	if (page == 0)
+		page = sysconf(_SC_PAGESIZE);
+	at = c->file_off & ~(off_t)(page - 1);
+	skew = (size_t)(c->file_off - at);
+	file_unmap(c);
+	p = mmap(NULL, want + skew, PROT_READ, MAP_SHARED | MAP_POPULATE,
+	    c->file_fd, at);
+	if (p == MAP_FAILED)
+		return -1;
+	c->tls_fbuf = p;
+	c->tls_fmaplen = want + skew;
+	c->tls_fbuf_off = skew;
+	c->tls_fbuf_len = want;
+	c->file_off += (off_t)want;
+	c->file_left -= want;
+	return 0;
+}
+
+/*
+ * The same over TLS, which has no sendfile here (no kTLS): SSL_write
+ * straight from a mapped window of the file (no copy before the cipher
+ * reads it; SSL wants the same bytes again after a short write). The
+ * blobs are immutable: storaged never truncates a file it handed out.
+ */
 static int
 flush_file_tls(struct conn *c)
 {
 	ssize_t n;
 
 	while (c->file_left || c->tls_fbuf_len) {
-		if (c->tls_fbuf_len == 0) {
-			size_t want = c->file_left > TLS_FILE_CHUNK ?
-			    TLS_FILE_CHUNK : (size_t)c->file_left;
-			if (c->tls_fbuf == NULL)
-				c->tls_fbuf = xmalloc(TLS_FILE_CHUNK);
-			n = pread(c->file_fd, c->tls_fbuf, want, c->file_off);
-			if (n == -1 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				return -1;	/* shorter than promised */
-			c->file_off += n;
-			c->file_left -= (uint64_t)n;
-			c->tls_fbuf_off = 0;
-			c->tls_fbuf_len = (size_t)n;
+		if (c->tls_fbuf_len == 0 && file_map(c) == -1) {
+			log_warn("%s: mmap of a blob", c->addr);
+			return -1;
 		}
 		n = tls_write(c, c->tls_fbuf + c->tls_fbuf_off,
 		    c->tls_fbuf_len);
@@ -638,8 +671,7 @@ flush_file_tls(struct conn *c)
 		c->tls_fbuf_len -= (size_t)n;
 		conn_progress(c);
 	}
-	free(c->tls_fbuf);
-	c->tls_fbuf = NULL;
+	file_unmap(c);
 	return 1;
 }
 

@@ -38,9 +38,10 @@ struct conn {
 	int		 tls_want;		/* EV_*: what a TLS operation
 						   waits for, the other way */
 	int		 tls_retry;		/* EV_*: which one waits */
-	char		*tls_fbuf;		/* file bytes read for TLS */
-	size_t		 tls_fbuf_off;		/* of them, written */
-	size_t		 tls_fbuf_len;		/* of them, still to write */
+	char		*tls_fbuf;		/* file window mapped for TLS */
+	size_t		 tls_fmaplen;		/* its length */
+	size_t		 tls_fbuf_off;		/* of it, written */
+	size_t		 tls_fbuf_len;		/* of it, still to write */
 	char		 cert_user[256];	/* a verified client
 						   certificate's name, or "" */
 	enum conn_state	 state;
