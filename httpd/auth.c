@@ -307,8 +307,7 @@ check_msg(struct msgb *mb, struct conn *c, const struct authhdr *h)
 	} else if (a->kind == 'C') {
 		msgb_str(mb, A_USER, c->cert_user);
 		msgb_u64(mb, A_FLAGS, AUTH_F_CERT);
-	} else if (a->base)
-		msgb_u64(mb, A_FLAGS, AUTH_F_ANY);
+	}
 	if (a->repo && !a->base)
 		msgb_str(mb, A_REPO, a->repo);
 	msgb_u64(mb, A_WANT, a->asked);
@@ -536,7 +535,10 @@ gate_done(struct conn *c, int code, unsigned grant, uint64_t wait)
 		api_error(c, RE_UNAVAILABLE, "authentication is not available");
 		return;
 	}
-	if (a->base ? !(a->authed || grant) : (grant & a->need) != a->need) {
+	/* GET /v2/ wants a known user even where anonymous may pull, as
+	 * registry:2 and Docker Hub answer: `docker login` takes a 200 there
+	 * for accepted credentials, and anonymous pulls go on past the 401 */
+	if (a->base ? !a->authed : (grant & a->need) != a->need) {
 		if (!a->authed || a->bearer) {
 			unauthorized(c, a->bearer ? "insufficient_scope" :
 			    NULL, "authentication required");

@@ -143,9 +143,5 @@
 /* A_FLAGS of M_AUTH_CHECK / M_TOKEN_ISSUE. */
 #define AUTH_F_CERT		0x1	/* A_USER is a verified certificate's */
 #define AUTH_F_OFFLINE		0x2	/* offline_token=true was asked */
-/* M_AUTH_CHECK without A_REPO (httpd's GET /v2/): A_GRANT is what the
- * client may do on any repository at all, so that anonymous gets 200
- * there when some rule lets it pull */
-#define AUTH_F_ANY		0x4
 
 #endif
