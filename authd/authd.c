@@ -20,10 +20,12 @@
 #include "worker.h"
 
 #define STOP_POLL_MS	50
+#define PASSWD_POLL_MS	1000
 
 static struct link *httpd;
 static unsigned flushes;
 static struct ev_timer stop_timer;
+static struct ev_timer passwd_timer;
 static uint64_t stop_deadline;
 
 static const struct link_accept master_accept[] = {
@@ -108,6 +110,17 @@ authd_request(struct link *l, struct msg *m)
 		ca_key(l, m);
 }
 
+/* httpd keeps decisions and asks nothing while they last: look at the
+ * password file once a second anyway, so a deleted user or a changed
+ * password is forgotten by both within a second, not at cache_ttl. */
+static void
+passwd_poll(void *arg)
+{
+	if (passwd_refresh())
+		authd_flush();
+	ev_timer_arm(&passwd_timer, PASSWD_POLL_MS);
+}
+
 /* At start and on reload: the password file is looked at again and the
  * rules re-read; decisions made under the old ones are forgotten. */
 static void
@@ -120,6 +133,8 @@ authd_configured(int first)
 	changed |= rules_configure();
 	if (changed && !first)
 		authd_flush();
+	if (first)
+		ev_timer_arm(&passwd_timer, PASSWD_POLL_MS);
 }
 
 /* Exit once checks in flight are answered and the audit queue is
@@ -154,6 +169,7 @@ authd_preload(void)
 	cache_init();
 	token_init();
 	ev_timer_init(&stop_timer, stop_check, NULL);
+	ev_timer_init(&passwd_timer, passwd_poll, NULL);
 }
 
 static const struct worker_ops authd_ops = {

@@ -41,6 +41,7 @@ void	 cache_flush(void);
 /* limit.c: failed logins per client address and per user */
 uint64_t limit_wait(const char *addr, const char *user);	/* s; 0: go */
 void	 limit_fail(const char *addr, const char *user);
+void	 limit_refund(const char *addr, const char *user);
 int	 limit_first_refusal(const char *addr, const char *user);
 
 /* rules.c: auth.rules and auth.groups */

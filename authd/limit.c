@@ -78,21 +78,43 @@ entry_wait(const struct lentry *e)
 	return end > now ? (end - now + 999) / 1000 : 1;
 }
 
+/*
+ * The user's counter holds back only addresses that have failed in this
+ * window themselves: guesses spread over many addresses still run out,
+ * but the user logging in from a clean address is not locked out by them.
+ */
 uint64_t
 limit_wait(const char *addr, const char *user)
 {
-	uint64_t a = entry_wait(lookup(addrs, "addr", addr, 0));
-	uint64_t u = *user ? entry_wait(lookup(users, "user", user, 0)) : 0;
+	struct lentry *ae = lookup(addrs, "addr", addr, 0);
+	uint64_t a = entry_wait(ae);
+	uint64_t u = *user && ae && ae->count ?
+	    entry_wait(lookup(users, "user", user, 0)) : 0;
 
 	return a > u ? a : u;
 }
 
+/* Counted when tried, not when bcrypt says no: checks still running
+ * count too, or a burst of parallel guesses would all pass the limit. */
 void
 limit_fail(const char *addr, const char *user)
 {
 	lookup(addrs, "addr", addr, 1)->count++;
 	if (*user)
 		lookup(users, "user", user, 1)->count++;
+}
+
+/* The attempt limit_fail counted was the right password after all. */
+void
+limit_refund(const char *addr, const char *user)
+{
+	struct lentry *e[2];
+
+	e[0] = lookup(addrs, "addr", addr, 0);
+	e[1] = *user ? lookup(users, "user", user, 0) : NULL;
+	for (int i = 0; i < 2; i++)
+		if (e[i] && e[i]->count)
+			e[i]->count--;
 }
 
 /* 1 the first time in a window that addr or user is refused: the caller

@@ -3,7 +3,8 @@
  * for an access check and a token.  The order matters: a password in the
  * success cache is accepted before the rate limit is looked at (a guesser
  * cannot lock out a user who is logged in), and the limit is looked at
- * before any bcrypt (a guesser cannot burn our CPU).  bcrypt runs on the
+ * and the attempt counted before any bcrypt (a guesser cannot burn our
+ * CPU, not even with many guesses in flight at once).  bcrypt runs on the
  * pool's threads; an unknown user is checked against a dummy hash of the
  * same cost, so the answer takes as long as for a real one.
  */
@@ -73,11 +74,11 @@ bcrypt_done(void *arg)
 	if (l->match) {
 		if (l->gen == passwd_generation())
 			cache_insert(l->user, l->secret);
+		limit_refund(l->addr, l->user);
 		login_audit(l, "login", 200);
 		finish(l, LOGIN_OK);
 		return;
 	}
-	limit_fail(l->addr, l->user);
 	login_audit(l, "login_failed", 401);
 	log_info("%s: wrong password for %s", l->addr, l->user);
 	finish(l, LOGIN_BAD);
@@ -117,6 +118,7 @@ check_password(struct login *l, const char *secret)
 			log_warnx("password checks queue full: answering busy");
 			busy_logged = now_ms();
 		}
+		limit_refund(l->addr, l->user);	/* never tried */
 		l->wait = 1;
 		finish(l, LOGIN_BUSY);
 		return;
@@ -154,6 +156,7 @@ login_user(struct login *l, const char *secret, uint64_t flags)
 		finish(l, LOGIN_LIMITED);
 		return;
 	}
+	limit_fail(l->addr, l->user);	/* refunded if it is right */
 	check_password(l, secret);
 }
 

@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -338,13 +339,20 @@ gen_client_ca(struct tls_gen *g, const void *pem, size_t len)
 {
 	STACK_OF(X509_NAME) *names;
 	X509_STORE *st;
+	unsigned char sid[SHA256_DIGEST_LENGTH];
 	int rc = 0;
 
 	if (ca_parse(pem, len, &st, &names) == -1)
 		return -1;
+	/* a session resumes only under the bundle that verified its client
+	 * certificate: after a reload to another CA, a ticket from before is
+	 * no way around the new bundle */
+	SHA256(pem, len, sid);
 	for (size_t i = 0; i < g->n && rc == 0; i++) {
 		STACK_OF(X509_NAME) *dup = SSL_dup_CA_list(names);
 		if (dup == NULL ||
+		    SSL_CTX_set_session_id_context(g->c[i].ctx, sid,
+		    sizeof(sid)) != 1 ||
 		    SSL_CTX_set1_verify_cert_store(g->c[i].ctx, st) != 1) {
 			sk_X509_NAME_pop_free(dup, X509_NAME_free);
 			rc = -1;

@@ -158,6 +158,10 @@ test_users() {
 	t_wait_until 5 t_http_is_auth erin:erinpw
 	req GET /v2/ -u erin:erinpw
 	is_code "regmaster user add, then login without restart" 200
+	REGMASTER_LIBEXECDIR=$T_LIBEXEC timeout 20 "$REGMASTER" -c "$T_CONF" user del erin >/dev/null 2>&1
+	sleep 2.5
+	req GET /v2/ -u erin:erinpw
+	is_err "a deleted user is refused within seconds, cache or not" 401 UNAUTHORIZED
 }
 
 # t_http_is_auth USER:PW: GET /v2/ with those credentials answers 200.
@@ -179,6 +183,26 @@ test_rate_limit() {
 	sleep "$((${ra:-3} + 1))"
 	req GET /v2/ -u bob:bobpw --interface 127.0.0.2
 	is_code "after Retry-After the right password gets in" 200
+	test_rate_burst
+}
+
+# Guesses for bob from 127.0.0.3 do not lock bob out of a clean address;
+# a burst of parallel guesses from 127.0.0.5 gets no more than max_failures
+# bcrypts (attempts are counted when tried, not when they fail).
+test_rate_burst() {
+	local i codes
+	for i in 1 2 3 4; do
+		req GET /v2/ -u "bob:guess$i" --interface 127.0.0.3
+	done
+	is_code "guesses for bob from one address: 429" 429
+	req GET /v2/ -u bob:bobpw --interface 127.0.0.4
+	is_code "bob from another address is not locked out" 200
+	codes=$(for i in $(seq 12); do
+		curl -s -o /dev/null -w '%{http_code}\n' --max-time 20 \
+			--interface 127.0.0.5 -u "dave:burst$i" "$T_URL/v2/" &
+	done; wait)
+	t_check "12 parallel guesses: at most 3 reach bcrypt (401), the rest 429 ($(echo $codes))" \
+		test "$(echo "$codes" | grep -c 401)" -le 3 -a "$(echo "$codes" | grep -c 429)" -ge 9
 }
 
 # audit_has ACTION JQ-FILTER DESC: some audit line has ACTION and passes the filter.

@@ -213,6 +213,24 @@ part_client_cert() {
 	t_check "and names no user" t_not log_has 'client certificate of mallory'
 }
 
+# part_client_ca_change: a session alice's certificate opened under the old
+# client CA does not resume once reload put another CA in its place.
+part_client_ca_change() {
+	local s=$T_DIR/sess.alice out
+	sclient_req -tls1_3 -servername reg.test -cert "$PKI/alice.crt" -key "$PKI/alice.key" \
+		-sess_out "$s" >/dev/null
+	out=$(sclient_req -tls1_3 -servername reg.test -sess_in "$s")
+	has "alice's session resumes under the same client CA" "$out" '^Reused, TLSv1\.3'
+	sed -i "s|client_ca = \"$PKI/ca.pem\"|client_ca = \"$PKI/other.pem\"|" "$T_CONF"
+	t_rm reload >/dev/null 2>&1
+	sleep 1
+	out=$(sclient_req -tls1_3 -servername reg.test -sess_in "$s")
+	has "after reload to another client CA it does not resume" "$out" '^New, TLSv1\.3'
+	sed -i "s|client_ca = \"$PKI/other.pem\"|client_ca = \"$PKI/ca.pem\"|" "$T_CONF"
+	t_rm reload >/dev/null 2>&1
+	sleep 1
+}
+
 part_authd_restart() {
 	local old new
 	t_status
@@ -230,6 +248,7 @@ basic_parts() {
 	part_sni
 	part_resumption
 	part_client_cert
+	part_client_ca_change
 	part_authd_restart
 }
 

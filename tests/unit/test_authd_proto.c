@@ -440,10 +440,17 @@ START_TEST(rate_limit)
 	r = check_is(&a, 429, "198.51.100.7", "bob", "builder", "bob/x");
 	ck_assert_uint_ge(r.time, 1);
 	ck_assert_uint_le(r.time, 2);
-	/* the user is limited from another address too */
-	r = check_is(&a, 429, "198.51.100.8", "bob", "builder", "bob/x");
+	/* a clean address is not held back by the user's count: guessers
+	 * cannot lock bob out; an address that guessed once more is */
+	r = check_is(&a, 0, "198.51.100.8", "bob", "builder", "bob/x");
+	r = check_is(&a, 401, "198.51.100.9", "bob", "guess", "bob/x");
+	r = check_is(&a, 429, "198.51.100.9", "bob", "guess2", "bob/x");
 	/* a token request is the same login */
 	r = token(&a, "bob", "builder", NULL, SERVICE);
+	ck_assert_uint_eq(r.code, 0);
+	r = token(&a, "bob", "guess", NULL, SERVICE);
+	ck_assert_uint_eq(r.code, 401);
+	r = token(&a, "bob", "guess", NULL, SERVICE);
 	ck_assert_uint_eq(r.code, 429);
 	usleep(2100 * 1000);
 	r = check_is(&a, 0, "198.51.100.7", "bob", "builder", "bob/x");
