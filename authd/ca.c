@@ -21,9 +21,12 @@
 #include "link.h"
 #include "log.h"
 #include "proc.h"
+#include "pss.h"
+#include "util.h"
 
 #define CA_KEYS_MAX	128		/* two generations of 64 */
 #define CA_SIG_MAX	1024		/* RSA 8192 */
+#define CA_QUIET_MS	60000		/* refusals said once a minute */
 
 struct ca_key {
 	uint64_t	 id;		/* generation << 8 | index */
@@ -122,7 +125,8 @@ key_find(uint64_t id)
 
 /* Is the request's input what the operation takes from this key? */
 static const char *
-sign_refusal(EVP_PKEY *pkey, uint64_t op, uint64_t pad, size_t len)
+sign_refusal(EVP_PKEY *pkey, uint64_t op, uint64_t pad, const void *in,
+    size_t len)
 {
 	size_t size;
 
@@ -139,8 +143,12 @@ sign_refusal(EVP_PKEY *pkey, uint64_t op, uint64_t pad, size_t len)
 		return "unknown operation";
 	if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA)
 		return "not an RSA key";
+	if (pad == RSA_NO_PADDING && len != size)
+		return "bad input size";
+	/* a raw c^d for any c would decrypt: only PSS encodings are signed */
 	if (pad == RSA_NO_PADDING)
-		return len != size ? "bad input size" : NULL;
+		return pss_encoded(in, len, EVP_PKEY_get_bits(pkey)) == NULL ?
+		    "raw input is not a PSS encoding" : NULL;
 	if (pad == RSA_PKCS1_PADDING)
 		return len == 0 || len + RSA_PKCS1_PADDING_SIZE > size ?
 		    "bad input size" : NULL;
@@ -169,6 +177,26 @@ sign(EVP_PKEY *pkey, uint64_t op, uint64_t pad, const void *in,
 	return outlen;
 }
 
+/* A refusal means httpd misbehaves, perhaps compromised and probing:
+ * said at most once a minute, so that it cannot flood the log. */
+static void
+refusal_log(uint64_t keyid, const char *why)
+{
+	static uint64_t last;
+	static unsigned long quiet;
+	uint64_t now = now_ms();
+
+	if (last != 0 && now - last < CA_QUIET_MS) {
+		quiet++;
+		return;
+	}
+	log_warnx("signature refused: key %llu.%llu: %s (%lu more since, "
+	    "not logged)", (unsigned long long)(keyid >> 8),
+	    (unsigned long long)(keyid & 0xff), why, quiet);
+	last = now;
+	quiet = 0;
+}
+
 /* httpd -> authd on the ca channel: one signature, answered at once. */
 static void
 ca_request(struct link *l, struct msg *m, void *arg)
@@ -181,9 +209,8 @@ ca_request(struct link *l, struct msg *m, void *arg)
 	struct msgb mb;
 	size_t n;
 
-	if ((why = sign_refusal(pkey, op, pad, v->len)) != NULL) {
-		log_warnx("signature refused: key %llu: %s",
-		    (unsigned long long)msg_u64(m, A_KEYID, 0), why);
+	if ((why = sign_refusal(pkey, op, pad, v->p, v->len)) != NULL) {
+		refusal_log(msg_u64(m, A_KEYID, 0), why);
 		link_reply_err(l, m->id, 0, why);
 		return;
 	}

@@ -5,4 +5,4 @@ authd_authd_SOURCES = authd/authd.c authd/authd.h authd/audit.c \
 	authd/passwd.c authd/pool.c authd/rules.c authd/token.c
 authd_authd_LDADD = $(REGMASTER_LIBS)
 # the TLS key holder httpd's handshakes ask for signatures
-authd_authd_SOURCES += authd/ca.c authd/ca.h
+authd_authd_SOURCES += authd/ca.c authd/ca.h authd/pss.c authd/pss.h

@@ -137,3 +137,14 @@ INTEGRATION_TESTS += tests/integration/test_auth.sh
 # issue 7: skopeo, podman, ctr and dockerd over TLS (the suite's CA) with Basic and
 # with token auth
 INTEGRATION_TESTS += tests/integration/test_clients_tls.sh
+
+# authd/pss.c: the only raw RSA inputs authd's key holder signs are PSS
+# encodings (no decryption oracle for httpd)
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_pss
+TESTS += tests/unit/test_pss
+endif
+tests_unit_test_pss_SOURCES = tests/unit/test_pss.c authd/pss.c authd/pss.h
+tests_unit_test_pss_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/authd
+tests_unit_test_pss_LDADD = $(UNIT_LDADD)
+tests_unit_test_pss_CFLAGS = $(UNIT_CFLAGS)

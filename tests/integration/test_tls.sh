@@ -181,6 +181,15 @@ part_sni() {
 	has "its handshake is signed with RSA (authd's key)" "$out" 'Peer signature type: RSA'
 	out=$(sclient -tls1_2 -sigalgs RSA+SHA256 -servername rsa.test)
 	has "TLS 1.2 with a PKCS#1 v1.5 signature works too" "$out" 'Peer signature type: RSA$'
+	# authd signs a raw RSA input only if it is a PSS encoding: each hash TLS uses
+	local v h
+	for v in tls1_2 tls1_3; do
+		for h in 256 384 512; do
+			out=$(sclient -$v -sigalgs rsa_pss_rsae_sha$h -servername rsa.test)
+			has "$v: authd signs rsa_pss_rsae_sha$h" "$out" "Peer signing digest: SHA$h"
+		done
+	done
+	t_check "and refused none of them" t_not log_has 'signature refused'
 	out=$(sclient -servername reg.test)
 	has "SNI reg.test gets the ECDSA certificate" "$out" 'subject=CN ?= ?reg.test'
 	has "its handshake is signed with ECDSA" "$out" 'Peer signature type: ECDSA'
