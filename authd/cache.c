@@ -6,54 +6,41 @@
  * without the key.  A fixed table (sets of a few ways, the entry nearest
  * expiry replaced) bounds memory whatever clients send.
  */
-#include <sys/random.h>
-
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "authd.h"
 #include "conf.h"
 #include "ev.h"
+#include "keyhash.h"
 #include "log.h"
 #include "util.h"
 
 #define CACHE_SETS	1024
 #define CACHE_WAYS	4
-#define MAC_LEN		32
 
 struct centry {
-	unsigned char	 mac[MAC_LEN];
+	unsigned char	 mac[KEYHASH_LEN];
 	uint64_t	 expires;	/* monotonic ms; 0: free */
 };
 
-static unsigned char key[32];
 static struct centry table[CACHE_SETS][CACHE_WAYS];
 
 void
 cache_init(void)
 {
-	if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key))
-		fatal("getrandom");
+	keyhash_init();
 }
 
-/* HMAC-SHA256(key, a NUL b): the NUL keeps ("ab", "c") from ("a", "bc"). */
+/* The keyed hash of the pair (a, b): what the cache and the rate limit's
+ * counters are named by. */
 void
 keyed_hash(const char *a, const char *b, unsigned char out[32])
 {
-	size_t la = strlen(a), lb = strlen(b);
-	unsigned char *msg = xmalloc(la + lb + 1);
-	unsigned int outlen = MAC_LEN;
+	const char *f[2] = { a, b };
 
-	memcpy(msg, a, la + 1);
-	memcpy(msg + la + 1, b, lb);
-	if (HMAC(EVP_sha256(), key, sizeof(key), msg, la + lb + 1, out,
-	    &outlen) == NULL)
-		fatalx("HMAC-SHA256 failed");
-	OPENSSL_cleanse(msg, la + lb + 1);
-	free(msg);
+	keyhash(out, 2, f);
 }
 
 static struct centry *
@@ -68,7 +55,7 @@ cache_set(const unsigned char *mac)
 uint64_t
 cache_lookup(const char *user, const char *secret)
 {
-	unsigned char mac[MAC_LEN];
+	unsigned char mac[KEYHASH_LEN];
 	struct centry *set;
 	uint64_t now = now_ms();
 
@@ -76,7 +63,7 @@ cache_lookup(const char *user, const char *secret)
 	set = cache_set(mac);
 	for (int i = 0; i < CACHE_WAYS; i++)
 		if (set[i].expires > now &&
-		    CRYPTO_memcmp(set[i].mac, mac, MAC_LEN) == 0)
+		    CRYPTO_memcmp(set[i].mac, mac, KEYHASH_LEN) == 0)
 			return set[i].expires - now;
 	return 0;
 }
@@ -84,7 +71,7 @@ cache_lookup(const char *user, const char *secret)
 void
 cache_insert(const char *user, const char *secret)
 {
-	unsigned char mac[MAC_LEN];
+	unsigned char mac[KEYHASH_LEN];
 	struct centry *set, *victim;
 	uint64_t ttl = (uint64_t)conf_int(P_AUTH_CACHE_TTL) * 1000;
 
@@ -94,14 +81,14 @@ cache_insert(const char *user, const char *secret)
 	set = cache_set(mac);
 	victim = &set[0];
 	for (int i = 0; i < CACHE_WAYS; i++) {
-		if (memcmp(set[i].mac, mac, MAC_LEN) == 0) {
+		if (memcmp(set[i].mac, mac, KEYHASH_LEN) == 0) {
 			victim = &set[i];
 			break;
 		}
 		if (set[i].expires < victim->expires)
 			victim = &set[i];
 	}
-	memcpy(victim->mac, mac, MAC_LEN);
+	memcpy(victim->mac, mac, KEYHASH_LEN);
 	victim->expires = now_ms() + ttl;
 }
 

@@ -8,12 +8,10 @@
  */
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "auth.h"
+#include "keyhash.h"
 #include "log.h"
 #include "util.h"
 
@@ -36,57 +34,25 @@ struct entry {
 };
 
 static struct entry table[CACHE_SETS][CACHE_WAYS];
-static EVP_MAC_CTX *mac;
 static unsigned generation;
 
-/* The HMAC key and context, made once before the sandbox closes. */
+/* The key of the decision cache, made once before the sandbox closes. */
 void
 cache_preload(void)
 {
-	unsigned char key[32];
-	OSSL_PARAM params[2];
-	EVP_MAC *m;
-
-	if (RAND_bytes(key, sizeof(key)) != 1)
-		fatalx("RAND_bytes failed");
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-	    (char *)"SHA256", 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if ((m = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL ||
-	    (mac = EVP_MAC_CTX_new(m)) == NULL ||
-	    EVP_MAC_init(mac, key, sizeof(key), params) != 1)
-		fatalx("HMAC-SHA256 is not available");
-	EVP_MAC_free(m);
-	OPENSSL_cleanse(key, sizeof(key));
-}
-
-static void
-mac_str(const char *s)
-{
-	if (EVP_MAC_update(mac, (const unsigned char *)(s ? s : ""),
-	    strlen(s ? s : "") + 1) != 1)
-		fatalx("HMAC update failed");
+	keyhash_init();
 }
 
 /* The key of kind ('B' Basic, 'C' certificate, 'A' anonymous, 'T'
- * token) over a, b and repo, each with its NUL so fields cannot run
- * into each other. */
+ * token) over a, b and repo. */
 void
 cache_key(struct auth_key *k, char kind, const char *a, const char *b,
     const char *repo)
 {
-	size_t n = sizeof(k->b);
+	const char kstr[2] = { kind, '\0' };
+	const char *f[4] = { kstr, a, b, repo };
 
-	/* a NULL key restarts with the key set at preload */
-	if (EVP_MAC_init(mac, NULL, 0, NULL) != 1 ||
-	    EVP_MAC_update(mac, (const unsigned char *)&kind, 1) != 1)
-		fatalx("HMAC init failed");
-	mac_str(a);
-	mac_str(b);
-	mac_str(repo);
-	if (EVP_MAC_final(mac, k->b, &n, sizeof(k->b)) != 1 ||
-	    n != sizeof(k->b))
-		fatalx("HMAC final failed");
+	keyhash(k->b, 4, f);
 }
 
 static struct entry *
