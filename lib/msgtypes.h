@@ -39,7 +39,8 @@
 	ATTR(A_WANT,	  MK_U64,   8) \
 	ATTR(A_GRANT,	  MK_U64,   8) \
 	ATTR(A_KEYID,	  MK_U64,   8) \
-	ATTR(A_SCOPE,	  MK_STR,   8192)
+	ATTR(A_SCOPE,	  MK_STR,   8192) \
+	ATTR(A_PATH,	  MK_STR,   1023)
 
 #define MSG_TYPES(MSG, REQ, OPT) \
 	/* master <-> every worker */ \
@@ -123,7 +124,16 @@
 	MSG(M_AUDIT,		0, REQ(A_BODY) OPT(A_COUNT)) \
 	/* master -> authd: the audit file, opened for appending (at spawn \
 	 * and after every reload); no A_FD: the audit log is off */ \
-	MSG(M_AUDIT_FD,		0, OPT(A_FD))
+	MSG(M_AUDIT_FD,		0, OPT(A_FD)) \
+	/* master -> storaged, once, as root: storaged's end of its repair \
+	 * channel (M_STORE_REPAIR only), beside the control link */ \
+	MSG(M_REPAIR_FD,	0, REQ(A_FD)) \
+	/* storaged -> master on the repair channel: a write under A_PATH \
+	 * (relative to the store root, below docker/registry/v2) failed \
+	 * with EACCES or EPERM; give what is in the way to storaged's user. \
+	 * M_DONE{A_COUNT entries changed}, or M_ERR: RE_NAME_INVALID not a \
+	 * store path, RE_TOOMANYREQUESTS the repair budget is spent */ \
+	MSG(M_STORE_REPAIR,	0, REQ(A_PATH))
 
 /* A_FLAGS of M_UPLOAD_WRITE: the body's end is confirmed by M_UPLOAD_END
  * (a chunked body, whose clean end only httpd can tell). */

@@ -2,7 +2,7 @@
 sbin_PROGRAMS += master/regmaster
 master_regmaster_SOURCES = master/regmaster.c master/master.h \
 	master/control.c master/listen.c master/setup.c master/supervise.c \
-	master/store_owner.c master/orphans.c
+	master/store_owner.c master/store_repair.c master/orphans.c
 master_regmaster_LDADD = $(REGMASTER_LIBS)
 # the admin verbs (user, cert) and what check adds for TLS, users and audit
 master_regmaster_SOURCES += master/files.c master/user.c master/cert.c \

@@ -78,8 +78,17 @@ int	 tls_load(void);		/* 0, or -1 (old generation kept) */
 void	 tls_send(struct worker *);	/* a worker (re)started */
 int	 check_auth_files(void);
 
-/* store_owner.c */
-int	 store_take_ownership(const char *root, const char *user, int verbose);
+/* store_owner.c: what of the store storaged's user must own */
+#define STORE_REL_MAX	1024	/* a path of storaged's, with its NUL */
+int	 store_owner_start(const char *root, const char *user, int verbose);
+long	 store_owner_repair(const char *root, const char *user,
+	    const char *rel, unsigned long max, unsigned long *seen);
+unsigned long store_owner_report(const char *root, const char *user,
+	    const char *hint);
+
+/* store_repair.c: storaged's channel for repairs on demand */
+void	 repair_channel_open(struct worker *);
+void	 repair_channel_close(void);
 
 /* audit.c: the audit file, handed to authd */
 int	 audit_open(void);

@@ -238,6 +238,28 @@ check_programs(int verbose)
 	return bad;
 }
 
+/*
+ * `check`: the entries of the store storaged's user does not own, which it
+ * cannot write.  As root they are no problem: start gives each to storaged
+ * when a write of storaged meets it.  As a user nothing can: 1 then.
+ */
+static int
+check_store_owners(int root)
+{
+	struct passwd *pw = root ? getpwnam(worker_user(PROC_STORAGED)) :
+	    getpwuid(geteuid());
+	char user[256];
+
+	/* a copy: the walk's getpwnam() reuses pw's storage */
+	if (pw == NULL || str_copy(user, pw->pw_name, sizeof(user)) == -1)
+		return 0;	/* check_users said so */
+	if (store_owner_report(conf_str(P_STORAGE_ROOT), user, root ?
+	    "start repairs them on demand (when a write of storaged meets "
+	    "one)" : "only root can change their owner") == 0 || root)
+		return 0;
+	return 1;
+}
+
 /* Check (and with fix, create) everything the workers need; 0 when fine. */
 int
 setup_check(int fix, int verbose)
@@ -257,8 +279,10 @@ setup_check(int fix, int verbose)
 	    root ? worker_user(PROC_STORAGED) : NULL, 0750, 0750, fix,
 	    verbose);
 	if (bad == 0 && fix && root)
-		bad += store_take_ownership(conf_str(P_STORAGE_ROOT),
+		bad += store_owner_start(conf_str(P_STORAGE_ROOT),
 		    worker_user(PROC_STORAGED), verbose);
+	if (bad == 0 && !fix && verbose)
+		bad += check_store_owners(root);
 	bad += check_dir(conf_str(P_AUTH_DIR), NULL, 0, 0755, fix, verbose);
 	bad += check_programs(verbose);
 	return bad;

@@ -272,6 +272,8 @@ worker_spawn(struct worker *w)
 		w->state = WS_STARTING;
 	w->link = link_new(sv[0], w->id, master_accept, worker_request,
 	    on_worker_close, w);
+	if (w->id == PROC_STORAGED)
+		repair_channel_open(w);
 	send_conf(w);
 	audit_send(w);
 	if (w->id == PROC_HTTPD)
@@ -332,6 +334,8 @@ worker_exited(struct worker *w, int status)
 		log_warnx("%s (pid %d) exited with status %d",
 		    proc_name(w->id), (int)w->pid, WEXITSTATUS(status));
 	w->pid = 0;
+	if (w->id == PROC_STORAGED)
+		repair_channel_close();
 	/* nothing it started may outlive it: its group, then any orphan */
 	kill(-pgid, SIGKILL);
 	orphans_reap();

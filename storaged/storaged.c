@@ -51,6 +51,12 @@ static const struct link_accept storaged_accept[] = {
 	{ 0, 0, 0 }
 };
 
+/* From master, besides the common requests: the repair channel, once. */
+static const struct link_accept master_accept[] = {
+	{ PROC_MASTER, M_REPAIR_FD, 1 },
+	{ 0, 0, 0 }
+};
+
 /* Open the store and build the index, once; then the upload sessions
  * on disk are counted and the idle ones expired, on timers. */
 static void
@@ -127,6 +133,19 @@ storaged_peer(int peer, int fd)
 	    peer_close, NULL);
 }
 
+/* A request from master the common worker code leaves to us. */
+static void
+master_request(struct link *l, struct msg *m)
+{
+	switch (m->type) {
+	case M_REPAIR_FD:
+		store_repair_channel(msg_take_fd(m, A_FD));
+		break;
+	default:
+		fatalx("accepted %s without a handler", msg_type_name(m->type));
+	}
+}
+
 /* Configuration arrived: at start, open the store and build the index. */
 static void
 storaged_configured(int first)
@@ -171,6 +190,8 @@ storaged_preload(void)
 
 static const struct worker_ops storaged_ops = {
 	.id = PROC_STORAGED,
+	.accept = master_accept,
+	.request = master_request,
 	.configured = storaged_configured,
 	.peer = storaged_peer,
 	.stop = storaged_stop,

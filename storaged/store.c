@@ -83,7 +83,7 @@ store_init(void)
 	if ((fd = openat(rootfd, STORE_TMP, O_RDONLY | O_DIRECTORY |
 	    O_NOFOLLOW | O_CLOEXEC)) == -1)
 		fatal("open %s", STORE_TMP);
-	store_rmtree_at(fd, NULL, 0);
+	(void)store_remove_at(fd, STORE_TMP, NULL);
 	close(fd);
 }
 
@@ -285,8 +285,8 @@ store_fsync_parent(const char *path)
 }
 
 /* mkdir -p dir; a directory we create is made durable in its parent. */
-int
-store_mkdirs(const char *dir)
+static int
+mkdirs_once(const char *dir)
 {
 	char p[STORE_PATHMAX];
 	struct stat st;
@@ -313,6 +313,15 @@ store_mkdirs(const char *dir)
 	return 0;
 }
 
+/* mkdir -p dir, with one repair of what is in the way (store_repair). */
+int
+store_mkdirs(const char *dir)
+{
+	if (mkdirs_once(dir) == 0)
+		return 0;
+	return store_repair(dir) ? mkdirs_once(dir) : -1;
+}
+
 /* A fresh name in the scratch directory. */
 static int
 tmpname(char *out, size_t len)
@@ -325,10 +334,15 @@ tmpname(char *out, size_t len)
 int
 store_tmpfile(char *path, size_t len)
 {
+	const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+	int fd;
+
 	if (tmpname(path, len) == -1)
 		return errno = ENAMETOOLONG, -1;
-	return openat(rootfd, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, FILE_MODE);
+	if ((fd = openat(rootfd, path, flags, FILE_MODE)) == -1 &&
+	    store_repair(STORE_TMP))
+		fd = openat(rootfd, path, flags, FILE_MODE);
+	return fd;
 }
 
 /* write(2) all of p or fail. */
@@ -394,7 +408,8 @@ store_write_atomic(const char *path, const void *p, size_t len)
 		return -1;
 	if (tmp_write(tmp, sizeof(tmp), p, len) == -1)
 		return -1;
-	if (renameat(rootfd, tmp, rootfd, path) == -1) {
+	if (renameat(rootfd, tmp, rootfd, path) == -1 && (!store_repair(dir) ||
+	    renameat(rootfd, tmp, rootfd, path) == -1)) {
 		saved = errno;
 		unlinkat(rootfd, tmp, 0);
 		return errno = saved, -1;
@@ -404,8 +419,8 @@ store_write_atomic(const char *path, const void *p, size_t len)
 
 /* Rename from to to unless to exists: 0 moved, 1 to was there (from is
  * left alone), -1 error. */
-int
-store_move_noreplace(const char *from, const char *to)
+static int
+move_once(const char *from, const char *to)
 {
 	struct stat st;
 
@@ -421,6 +436,18 @@ store_move_noreplace(const char *from, const char *to)
 	if (renameat(rootfd, from, rootfd, to) == -1)
 		return -1;
 	return store_fsync_parent(to);
+}
+
+/* move_once, with one repair of what is in the way at either end. */
+int
+store_move_noreplace(const char *from, const char *to)
+{
+	int rc = move_once(from, to);
+
+	/* both asked: a miss costs master a walk of one directory */
+	if (rc == -1 && (store_repair(to) | store_repair(from)))
+		rc = move_once(from, to);
+	return rc;
 }
 
 /* Write a link file ("sha256:<hex>", no newline) atomically. */
@@ -466,7 +493,8 @@ store_link_remove(const char *path)
 {
 	char dir[STORE_PATHMAX];
 
-	if (unlinkat(rootfd, path, 0) == -1)
+	if (unlinkat(rootfd, path, 0) == -1 && (!store_repair(path) ||
+	    unlinkat(rootfd, path, 0) == -1))
 		return -1;
 	if (dirname_of(path, dir, sizeof(dir)) == 0)
 		(void)unlinkat(rootfd, dir, AT_REMOVEDIR);
@@ -474,43 +502,63 @@ store_link_remove(const char *path)
 	return 0;
 }
 
-/* Remove everything inside dirfd, and name itself when name is not NULL. */
-void
+/* Remove everything inside dirfd, and name itself when name is not NULL;
+ * 0, or -1 when something stayed (errno says why the first one did). */
+int
 store_rmtree_at(int dirfd, const char *name, int depth)
 {
 	struct dirent *de;
 	DIR *dir;
-	int fd;
+	int fd, err = 0;
 
 	if (depth > RMTREE_DEPTH) {
 		log_warnx("directory tree too deep");
-		return;
+		return errno = ELOOP, -1;
 	}
 	if (name == NULL)
 		fd = dup(dirfd);
 	else
 		fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 		    O_CLOEXEC);
-	if (fd == -1) {
-		if (name && unlinkat(dirfd, name, 0) == -1 && errno != ENOENT)
-			log_warn("unlink %s", name);
-		return;
-	}
+	if (fd == -1)
+		return (name == NULL || unlinkat(dirfd, name, 0) == 0 ||
+		    errno == ENOENT) ? 0 : -1;
 	if ((dir = fdopendir(fd)) == NULL) {
 		close(fd);
-		return;
+		return -1;
 	}
 	while ((de = readdir(dir)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (unlinkat(fd, de->d_name, 0) == 0)
+		if (unlinkat(fd, de->d_name, 0) == 0 || ((errno == EISDIR ||
+		    errno == EPERM) && store_rmtree_at(fd, de->d_name,
+		    depth + 1) == 0))
 			continue;
-		if (errno == EISDIR || errno == EPERM)
-			store_rmtree_at(fd, de->d_name, depth + 1);
+		if (err == 0)
+			err = errno;
 	}
 	closedir(dir);
-	if (name && unlinkat(dirfd, name, AT_REMOVEDIR) == -1)
-		log_warn("rmdir %s", name);
+	if (name && unlinkat(dirfd, name, AT_REMOVEDIR) == -1 && err == 0)
+		err = errno;
+	return err ? (errno = err, -1) : 0;
+}
+
+/* store_rmtree_at(dirfd, name) where dirfd is the store's directory dir,
+ * with one repair of what is in the way; what stays is logged. */
+int
+store_remove_at(int dirfd, const char *dir, const char *name)
+{
+	char p[STORE_PATHMAX];
+
+	if (store_rmtree_at(dirfd, name, 0) == 0)
+		return 0;
+	if (pathf(p, sizeof(p), "%s%s%s", dir, name ? "/" : "",
+	    name ? name : "") == -1)
+		return -1;
+	if (store_repair(p) && store_rmtree_at(dirfd, name, 0) == 0)
+		return 0;
+	log_warn("remove %s", p);
+	return -1;
 }
 
 /* Remove the tree at path: renamed away first, so it vanishes at once and a
@@ -523,13 +571,15 @@ store_remove_tree(const char *path)
 
 	if (tmpname(tmp, sizeof(tmp)) == -1)
 		return errno = ENAMETOOLONG, -1;
-	if (renameat(rootfd, path, rootfd, tmp) == -1)
+	/* a directory moved needs write permission on itself too (its ..) */
+	if (renameat(rootfd, path, rootfd, tmp) == -1 && (!store_repair(path) ||
+	    renameat(rootfd, path, rootfd, tmp) == -1))
 		return -1;
 	(void)store_fsync_parent(path);
 	if ((fd = openat(rootfd, STORE_TMP, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) == -1)
 		return 0;
-	store_rmtree_at(fd, strrchr(tmp, '/') + 1, 0);
+	(void)store_remove_at(fd, STORE_TMP, strrchr(tmp, '/') + 1);
 	close(fd);
 	return 0;
 }

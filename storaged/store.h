@@ -54,7 +54,14 @@ int	 store_link_write(const char *path, const struct digest *);
 int	 store_link_read(const char *path, struct digest *);
 int	 store_link_remove(const char *path);
 int	 store_remove_tree(const char *path);
-void	 store_rmtree_at(int dirfd, const char *name, int depth);
+int	 store_rmtree_at(int dirfd, const char *name, int depth);
+int	 store_remove_at(int dirfd, const char *dir, const char *name);
+
+/* owner.c: master's repair channel.  After a write under path failed:
+ * 1 if master gave storaged what was in the way (retry once), else 0 with
+ * errno as it was. */
+void	 store_repair_channel(int fd);
+int	 store_repair(const char *path);
 
 /* Blobs: 0 present (size set), -1 absent. */
 int	 store_blob_stat(const struct digest *, uint64_t *size);

@@ -255,7 +255,8 @@ upload_new(const char *repo, const char *uuid, uint64_t size,
 /* One entry of a repository's _uploads seen by a scan: counted if it is a
  * session we did not know, removed if it is a broken one long idle. */
 static void
-scan_entry(const char *repo, int dfd, const char *name, time_t cutoff)
+scan_entry(const char *repo, int dfd, const char *dir, const char *name,
+    time_t cutoff)
 {
 	char data[UUID_LEN + 8];
 	struct stat st;
@@ -272,7 +273,7 @@ scan_entry(const char *repo, int dfd, const char *name, time_t cutoff)
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISDIR(st.st_mode) && st.st_mtime < cutoff) {
 		log_info("%s: removing broken upload %s", repo, name);
-		store_rmtree_at(dfd, name, 0);
+		(void)store_remove_at(dfd, dir, name);
 	}
 }
 
@@ -298,7 +299,7 @@ repo_scan(const char *repo)
 		return rc;
 	}
 	while ((de = readdir(dir)) != NULL)
-		scan_entry(repo, dirfd(dir), de->d_name, cutoff);
+		scan_entry(repo, dirfd(dir), p, de->d_name, cutoff);
 	closedir(dir);
 	if ((rc = ucount_get(&by_repo, repo, 0)) != NULL)
 		rc->scanned = 1;
@@ -667,6 +668,20 @@ write_begin(struct uwrite *w)
 	write_end(w);
 }
 
+/* The data file of a session for writing: another writer's (a registry:2
+ * run as root) may need a repair first. */
+static int
+data_open(const char *p)
+{
+	int fd;
+
+	if ((fd = openat(store_rootfd(), p, O_WRONLY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1 && store_repair(p))
+		fd = openat(store_rootfd(), p, O_WRONLY | O_NOFOLLOW |
+		    O_CLOEXEC);
+	return fd;
+}
+
 /* M_UPLOAD_WRITE: a copier thread moves the pipe's bytes to the data file. */
 void
 upload_write(struct link *l, struct msg *m)
@@ -681,8 +696,7 @@ upload_write(struct link *l, struct msg *m)
 		return;
 	}
 	if (path_upload(p, sizeof(p), u->repo, u->uuid, "data") == -1 ||
-	    (datafd = openat(store_rootfd(), p, O_WRONLY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1) {
+	    ((datafd = data_open(p)) == -1)) {
 		close(fd);
 		reply_internal(l, m->id, "open upload data");
 		return;
@@ -1079,7 +1093,7 @@ expire_one(struct upload *u, time_t cutoff)
 	if (path_repo(p, sizeof(p), u->repo, "_uploads") == 0 &&
 	    (fd = openat(store_rootfd(), p, O_RDONLY | O_DIRECTORY |
 	    O_NOFOLLOW | O_CLOEXEC)) != -1) {
-		store_rmtree_at(fd, u->uuid, 0);
+		(void)store_remove_at(fd, p, u->uuid);
 		close(fd);
 	}
 	log_info("%s: upload %s expired (idle for %llds)", u->repo, u->uuid,
