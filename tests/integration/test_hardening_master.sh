@@ -2,12 +2,13 @@
 # test_hardening_master.sh — the supervisor's part of issue 6 (hardening), end to end.
 #
 # What it tests (as root: with privilege separation, then again as an ordinary user):
-#   - root: a racer running as storaged's user swaps a store directory with a symlink
-#     to a directory outside the store (renameat2 RENAME_EXCHANGE) during 20 starts:
-#     no file outside the store changes owner, names vanishing under the walk do not
-#     abort a start; a file hard-linked into the store keeps
-#     its owner (and is logged); every start succeeds; the store's own root-owned
-#     entries still become storaged's
+#   - root: a racer running as storaged's user swaps a repository's root-owned
+#     directory with a symlink to a directory outside the store (renameat2
+#     RENAME_EXCHANGE) during 20 pushes, each of which makes storaged ask master to
+#     repair that directory: no file outside the store changes owner, names vanishing
+#     under the walk do not end a repair; a file hard-linked into the store keeps its
+#     owner (and is logged); every push is answered; without the racer, a push gives
+#     the repository's root-owned entries to storaged
 #   - a worker's children do not outlive it: a wrapper httpd leaves one child that
 #     escaped with setsid and one orphan; kill -9 of httpd and then `stop` leave none of
 #     them alive; root: no process of any worker user is left after stop
@@ -24,7 +25,8 @@ set -u
 
 : "${RACER:=$top_builddir/tests/integration/racer}"
 RACE_FILES=${RACE_FILES:-3000}   # entries the walk has to pass while the racer swaps
-RACE_STARTS=${RACE_STARTS:-20}
+RACE_STARTS=${RACE_STARTS:-20}   # pushes, each asking for a repair
+RACE_BASE=""
 
 # ---------------------------------------------------------------- chown race (root)
 
@@ -35,58 +37,75 @@ fill_dir() {
 		chown -R root:root "$1" && chmod 0600 "$1"/f*
 }
 
-# race_real_dir: whichever of race/ and swap/ is the real directory now (racer stopped).
+# race_real_dir: whichever of sha256/ and swap/ in RACE_BASE is the real directory now.
 race_real_dir() {
 	local n
-	for n in race swap; do
-		[ -d "$T_STORE/$n" ] && [ ! -L "$T_STORE/$n" ] && printf '%s\n' "$T_STORE/$n"
+	for n in sha256 swap; do
+		[ -d "$RACE_BASE/$n" ] && [ ! -L "$RACE_BASE/$n" ] && printf '%s\n' "$RACE_BASE/$n"
 	done
 }
 
-# race_round I: give the store's race directory back to root, race one start/stop.
+# race_push I: a monolithic upload of a fresh blob into the race repository; its
+# layer link goes where the racer swaps. Sets CODE.
+race_push() {
+	printf 'race blob %s %s' "$1" "$RANDOM$RANDOM" >"$T_DIR/blob"
+	CODE=$(curl -s --max-time 30 -o /dev/null -w '%{http_code}' -X POST \
+		-H 'Content-Type: application/octet-stream' --data-binary "@$T_DIR/blob" \
+		"$T_URL/v2/race/blobs/uploads/?digest=$(dg "$T_DIR/blob")")
+}
+
+# race_round I: give the real directory back to root, race one push (which makes
+# storaged ask master for a repair of it) against the swaps.
 race_round() {
-	local real pid out
+	local real pid
 	real=$(race_real_dir)
 	[ -n "$real" ] && chown -R -P root:root "$real"
 	rm -f "$T_DIR/racer.stop"
-	"$RACER" regmaster-storaged "$T_STORE" race swap 60 "$T_DIR/racer.stop" \
+	"$RACER" regmaster-storaged "$RACE_BASE" sha256 swap 60 "$T_DIR/racer.stop" \
 		>"$T_DIR/racer.out" 2>&1 &
 	pid=$!
 	sleep 0.2
-	t_rm start
-	out="start exit $T_RC: $T_OUT"
-	t_record_pid "$(t_pidfile_pid)"
-	[ "$T_RC" -eq 0 ] && t_stop
+	race_push "$1"
 	: >"$T_DIR/racer.stop"
 	wait "$pid"
-	printf 'round %s: %s, %s swaps\n' "$1" "$out" "$(cat "$T_DIR/racer.out")" >>"$T_DIR/race.log"
-	[[ $out == "start exit 0:"* ]]
+	printf 'round %s: push %s, %s swaps\n' "$1" "$CODE" "$(cat "$T_DIR/racer.out")" \
+		>>"$T_DIR/race.log"
+	[ -n "$CODE" ] && [ "$CODE" != 000 ]
 }
 
+# suite_chown_race: master's repair on demand walks a repository's directory that
+# storaged's user swaps with a symlink to outside the store meanwhile.
 suite_chown_race() {
-	local outside bad i starts_ok=0 owner
+	local outside bad i answered=0 owner real
 	t_init race || return
+	printf 'log_file = "%s";\n' "$T_DIR/regmaster.log" >>"$T_CONF"
 	if [ ! -x "$RACER" ]; then
 		fail "chown race: racer helper built ($RACER)" "run make check (check_PROGRAMS)"
 		return
 	fi
-	# A first start creates the users and gives the store to storaged.
-	t_start && t_stop
+	t_start || {
+		fail "chown race: start" "$T_OUT"
+		return
+	}
 	outside=$T_DIR/outside
+	RACE_BASE=$T_STORE/docker/registry/v2/repositories/race/_layers
 	# Half the names only: a chown through the swapped path may also find nothing
-	# there (ENOENT), which must not abort the start either.
+	# there (ENOENT), which must not end the repair either.
 	fill_dir "$outside" $((RACE_FILES / 2))
 	: >"$T_DIR/hardlinked" && chmod 0600 "$T_DIR/hardlinked"
-	fill_dir "$T_STORE/race" "$RACE_FILES"
-	mkdir -p "$T_STORE/plain" && : >"$T_STORE/plain/root-owned"
-	ln "$T_DIR/hardlinked" "$T_STORE/plain/hardlink"
-	ln -s "$outside" "$T_STORE/swap"
+	fill_dir "$RACE_BASE/sha256" "$RACE_FILES"
+	ln "$T_DIR/hardlinked" "$RACE_BASE/sha256/hardlink"
+	ln -s "$outside" "$RACE_BASE/swap"
+	# the racer, as storaged's user, renames inside _layers: that stays storaged's
+	chown -h regmaster-storaged: "$RACE_BASE/.." "$RACE_BASE" "$RACE_BASE/swap"
 	for ((i = 1; i <= RACE_STARTS; i++)); do
-		race_round "$i" && starts_ok=$((starts_ok + 1))
+		race_round "$i" && answered=$((answered + 1))
 	done
 	t_diag "$(tail -n 3 "$T_DIR/race.log")"
-	same "chown race: all $RACE_STARTS starts succeed while the racer swaps" \
-		"$RACE_STARTS" "$starts_ok" "$(cat "$T_DIR/race.log")"
+	same "chown race: all $RACE_STARTS pushes are answered while the racer swaps" \
+		"$RACE_STARTS" "$answered" "$(cat "$T_DIR/race.log")"
+	t_check "chown race: master repaired while the racer swapped" \
+		grep -q "gave [0-9]* entries at $RACE_BASE" "$T_DIR/regmaster.log"
 	bad=$(find "$outside" ! -user root | head -n 5)
 	if [ -z "$bad" ]; then ok "chown race: no file outside the store became storaged's"; else
 		fail "chown race: no file outside the store became storaged's" \
@@ -96,10 +115,19 @@ suite_chown_race() {
 	owner=$(stat -c %U "$T_DIR/hardlinked")
 	same "chown race: a file hard-linked into the store stays root's" root "$owner"
 	t_check "chown race: the hard link is logged" \
-		grep -q 'hard links: not giving it to storaged' "$T_DIR/race.log"
-	owner=$(stat -c %U "$T_STORE/plain/root-owned")
+		grep -q 'hard links: not giving it to storaged' "$T_DIR/regmaster.log"
+	# the racer gone: the repository's root-owned entries become storaged's on demand
+	real=$(race_real_dir)
+	if [ "$real" = "$RACE_BASE/swap" ]; then
+		rm -f -- "$RACE_BASE/sha256" && mv -T -- "$real" "$RACE_BASE/sha256"
+	fi
+	chown -R -P root:root "$RACE_BASE/sha256"
+	race_push final
+	same "chown race: a push meeting root-owned entries succeeds" 201 "$CODE"
+	owner=$(stat -c %U "$RACE_BASE/sha256/f0")
 	same "chown race: a root-owned entry of the store still becomes storaged's" \
 		regmaster-storaged "$owner"
+	t_stop
 }
 
 # ---------------------------------------------------------------- orphans
