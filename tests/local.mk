@@ -152,3 +152,14 @@ tests_unit_test_pss_CFLAGS = $(UNIT_CFLAGS)
 # issue 8, ownership: start fixes only the store's top directories; what a registry:2
 # run as root left is repaired when storaged's write meets it; check reports it
 INTEGRATION_TESTS += tests/integration/test_store_owner.sh
+# master/store_owner.c: what storaged may ask master to repair, and what a
+# repair changes (as root: the no-follow walk, its units and its bound)
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_store_owner
+TESTS += tests/unit/test_store_owner
+endif
+tests_unit_test_store_owner_SOURCES = tests/unit/test_store_owner.c \
+	master/store_owner.c
+tests_unit_test_store_owner_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/master
+tests_unit_test_store_owner_LDADD = $(UNIT_LDADD)
+tests_unit_test_store_owner_CFLAGS = $(UNIT_CFLAGS)
