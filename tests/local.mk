@@ -163,3 +163,12 @@ tests_unit_test_store_owner_SOURCES = tests/unit/test_store_owner.c \
 tests_unit_test_store_owner_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/master
 tests_unit_test_store_owner_LDADD = $(UNIT_LDADD)
 tests_unit_test_store_owner_CFLAGS = $(UNIT_CFLAGS)
+# storaged/owner.c: storaged's side of the repair channel, driven as master
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_storaged_repair
+TESTS += tests/unit/test_storaged_repair
+endif
+tests_unit_test_storaged_repair_SOURCES = tests/unit/test_storaged_repair.c \
+	tests/unit/worker_driver.c tests/unit/worker_driver.h
+tests_unit_test_storaged_repair_LDADD = $(UNIT_LDADD)
+tests_unit_test_storaged_repair_CFLAGS = $(UNIT_CFLAGS)
