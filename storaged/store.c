@@ -464,6 +464,19 @@ store_link_write(const char *path, const struct digest *d)
 	return store_write_atomic(path, s, strlen(s));
 }
 
+/* openat(path) to read, with one repair when permission was missing (a
+ * restore from backup may leave files of root's that only root can read). */
+static int
+open_read(const char *path)
+{
+	const int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC;
+	int fd;
+
+	if ((fd = openat(rootfd, path, flags)) == -1 && store_repair(path))
+		fd = openat(rootfd, path, flags);
+	return fd;
+}
+
 /* Read a link file into d; -1 if absent or not a digest. */
 int
 store_link_read(const char *path, struct digest *d)
@@ -472,8 +485,7 @@ store_link_read(const char *path, struct digest *d)
 	ssize_t n;
 	int fd;
 
-	if ((fd = openat(rootfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) ==
-	    -1)
+	if ((fd = open_read(path)) == -1)
 		return -1;
 	n = read(fd, s, LINK_MAX_BYTES);
 	close(fd);
@@ -591,9 +603,14 @@ store_blob_stat(const struct digest *d, uint64_t *size)
 	char p[STORE_PATHMAX];
 	struct stat st;
 
-	if (path_blob_data(p, sizeof(p), d) == -1 ||
-	    fstatat(rootfd, p, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
-	    !S_ISREG(st.st_mode))
+	if (path_blob_data(p, sizeof(p), d) == -1)
+		return -1;
+	/* a directory only root may search (a restore): one repair */
+	if (fstatat(rootfd, p, &st, AT_SYMLINK_NOFOLLOW) == -1 &&
+	    (!store_repair(p) || fstatat(rootfd, p, &st,
+	    AT_SYMLINK_NOFOLLOW) == -1))
+		return -1;
+	if (!S_ISREG(st.st_mode))
 		return -1;
 	*size = (uint64_t)st.st_size;
 	return 0;
@@ -607,9 +624,7 @@ store_blob_open(const struct digest *d, uint64_t *size)
 	struct stat st;
 	int fd;
 
-	if (path_blob_data(p, sizeof(p), d) == -1)
-		return -1;
-	if ((fd = openat(rootfd, p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+	if (path_blob_data(p, sizeof(p), d) == -1 || (fd = open_read(p)) == -1)
 		return -1;
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		close(fd);
@@ -642,8 +657,7 @@ store_read_file(const char *path, size_t max, size_t *len)
 	char *p;
 	int fd;
 
-	if ((fd = openat(rootfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) ==
-	    -1)
+	if ((fd = open_read(path)) == -1)
 		return NULL;
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    (uint64_t)st.st_size > max) {

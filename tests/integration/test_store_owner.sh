@@ -7,7 +7,8 @@
 #     directories and a new blob (with its layer link) root-owned; `check` reports those
 #     entries (count, examples, "repairs them on demand") and still exits 0
 #   - start returns fast (the time is printed; asserted < 5 s only, machines are noisy)
-#   - the old content pulls (manifest by tag, every blob), the registry:2 blob too
+#   - the old content pulls (manifest by tag, every blob), the registry:2 blob too, and
+#     a blob only root could read (a restore: 0700 directory, 0600 file)
 #   - a delete as the first write into another root-owned repository succeeds
 #   - a skopeo push, a delete of the old manifest (its root-owned tag directory: a tree
 #     removal), a curl monolithic upload (its blob's prefix directory root's) and a
@@ -139,9 +140,16 @@ prepare_store() {
 		mkdir -p "$T_STORE/$V2/blobs/sha256/${hex:0:2}"
 		ROOT_PREFIXES+=("$T_STORE/$V2/blobs/sha256/${hex:0:2}")
 	done
+	# a blob restored from a backup as root alone may read it
+	head -c 3000 /dev/urandom >"$T_DIR/r3.blob"
+	registry2_blob "$T_DIR/r3.blob" own/app || return 1
+	R3_DIGEST=$R2_DIGEST
 	head -c 5000 /dev/urandom >"$T_DIR/r2.blob"
 	registry2_blob "$T_DIR/r2.blob" own/app &&
-		as_registry2_root "$REPO_DIR" "${REPO_DIR%/app}/del" "${ROOT_PREFIXES[@]}"
+		as_registry2_root "$REPO_DIR" "${REPO_DIR%/app}/del" "${ROOT_PREFIXES[@]}" || return 1
+	hex=${R3_DIGEST#sha256:}
+	chmod 0700 "$T_STORE/$V2/blobs/sha256/${hex:0:2}/$hex" &&
+		chmod 0600 "$T_STORE/$V2/blobs/sha256/${hex:0:2}/$hex/data"
 }
 
 # plant_symlinks: a compromised storaged's links in the repository, to root's things
@@ -185,6 +193,8 @@ pull_old() {
 	same "every old blob is served (some under root-owned prefixes)" "" "$bad"
 	bad=$(blobs_served own/app "$R2_DIGEST")
 	same "the blob registry:2 wrote as root is served" "" "$bad"
+	bad=$(blobs_served own/app "$R3_DIGEST")
+	same "a blob only root could read (0700 directory, 0600 file) is served" "" "$bad"
 	sk copy -q --src-tls-verify=false "docker://127.0.0.1:$T_PORT/own/app:v1" \
 		"oci:$T_DIR/pulled:v1"
 	same "skopeo pulls the old image" 0 "$?" "$(cat "$T_DIR/sk.out")"
