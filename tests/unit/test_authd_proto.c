@@ -458,6 +458,24 @@ START_TEST(rate_limit)
 }
 END_TEST
 
+/* IPv6 guesses are counted per /64: stepping through the host's own /64
+ * gives no fresh counter, another /64 (or an IPv4 client) is untouched. */
+START_TEST(rate_limit_v6)
+{
+	struct ad a;
+
+	make_users();
+	ad_start(&a, users_alice_bob);
+	check_is(&a, 401, "2001:db8:1:2::a", "bob", "guess", "bob/x");
+	check_is(&a, 401, "2001:db8:1:2::b", "bob", "guess", "bob/x");
+	check_is(&a, 401, "2001:db8:1:2:ffff::c", "bob", "guess", "bob/x");
+	check_is(&a, 429, "2001:db8:1:2::d", "alice", "wonder", "alice/x");
+	check_is(&a, 0, "2001:db8:1:3::a", "alice", "wonder", "alice/x");
+	check_is(&a, 0, "192.0.2.20", "alice", "wonder", "alice/x");
+	ad_finish(&a);
+}
+END_TEST
+
 /* A user whose password is in the success cache is not locked out by a
  * guesser, from their address or another. */
 START_TEST(cached_not_locked_out)
@@ -708,6 +726,7 @@ suite(void)
 	tcase_add_test(tc, passwords);
 	tcase_add_test(tc, cache_speed);
 	tcase_add_test(tc, rate_limit);
+	tcase_add_test(tc, rate_limit_v6);
 	tcase_add_test(tc, cached_not_locked_out);
 	tcase_add_test(tc, htpasswd_edited);
 	tcase_add_test(tc, rules_reload);
