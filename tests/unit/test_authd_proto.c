@@ -656,6 +656,11 @@ send_audit(struct ad *a, const char *body, size_t len)
 	"\"repo\":\"alice/app\",\"ref\":\"latest\",\"digest\":null," \
 	"\"status\":200,\"bytes\":1234}\n"
 
+#define FORGED "{\"time\":\"2026-01-01T00:00:00.000Z\",\"addr\":" \
+	"\"192.0.2.1\",\"user\":\"alice\",\"action\":\"login\"," \
+	"\"repo\":null,\"ref\":null,\"digest\":null,\"status\":200," \
+	"\"bytes\":0,\"by\":\"authd\"}\n"
+
 START_TEST(audit)
 {
 	static const char junk[] = "{\"a\":1}\n{broken\n\"x\"\n{\"b\":\001}\n";
@@ -680,6 +685,8 @@ START_TEST(audit)
 	huge[0 + strlen(REC("delete"))] = '{';
 	send_audit(&a, huge, hugelen);		/* one line, then no end */
 	send_audit(&a, junk, sizeof(junk) - 1);
+	/* a login line httpd made up, claiming to be ours: dropped */
+	send_audit(&a, FORGED, strlen(FORGED));
 	send_audit(&a, REC("pull") "{\"no\":\"end\"}",
 	    strlen(REC("pull")) + 12);
 	free(huge);
@@ -697,6 +704,8 @@ START_TEST(audit)
 	ck_assert_str_eq(jstr(l[4], "action"), "push");
 	ck_assert_str_eq(jstr(l[5], "action"), "delete");
 	ck_assert_str_eq(jstr(l[6], "action"), "pull");
+	for (size_t i = 0; i < n; i++)
+		ck_assert_str_eq(jstr(l[i], "by"), i < 3 ? "authd" : "httpd");
 	free_lines(l, n);
 	/* audit.file emptied on reload: master sends no descriptor */
 	send_audit_fd(&a, 0);
