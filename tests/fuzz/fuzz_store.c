@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../../storaged/store.c"
+#include "../../storaged/owner.c"
 #include "../../storaged/index.c"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
