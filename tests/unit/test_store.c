@@ -345,6 +345,37 @@ START_TEST(stored_fallback)
 }
 END_TEST
 
+/* --- copier --- */
+
+static struct copy_result copied;
+static int copied_calls;
+
+static void
+on_copied(void *arg, const struct copy_result *r)
+{
+	copied = *r;
+	copied_calls++;
+	ev_break();
+}
+
+static void
+on_loop_timeout(void *arg)
+{
+	ev_break();
+}
+
+/* Run the loop until a copy reports or ms pass. */
+static void
+loop_for(uint64_t ms)
+{
+	struct ev_timer t;
+
+	ev_timer_init(&t, on_loop_timeout, NULL);
+	ev_timer_arm(&t, ms);
+	ev_loop();
+	ev_timer_cancel(&t);
+}
+
 /* The walk over a hand-made tree, with the odd things a real store has. */
 START_TEST(walk)
 {
@@ -379,7 +410,21 @@ START_TEST(walk)
 	put("docker/registry/v2/repositories/Bad/_manifests/x", "");
 	ck_assert_int_eq(symlink("../repositories/lib",
 	    "docker/registry/v2/repositories/sym"), 0);
-	index_build();
+	/* before the build: read on demand, no symlink followed */
+	r = repo_find("lib/app");
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(r->nrevs, 1);
+	ck_assert_uint_eq(r->ntags, 1);
+	ck_assert_ptr_null(repo_find("sym"));
+	ck_assert_ptr_null(repo_find("Bad"));
+	ck_assert_ptr_null(repo_find("nope"));
+	ck_assert(!index_names_ready());
+	ev_init();
+	index_start();
+	for (int i = 0; i < 500 && !index_built(); i++)
+		loop_for(10);
+	ck_assert(index_built());
+	ck_assert(index_names_ready());
 	ck_assert_uint_eq(repo_count(), 3);
 	ck_assert_str_eq(repo_at(0)->name, "lib");
 	ck_assert_str_eq(repo_at(1)->name, "lib/app");
@@ -401,37 +446,6 @@ START_TEST(walk)
 	store_teardown();
 }
 END_TEST
-
-/* --- copier --- */
-
-static struct copy_result copied;
-static int copied_calls;
-
-static void
-on_copied(void *arg, const struct copy_result *r)
-{
-	copied = *r;
-	copied_calls++;
-	ev_break();
-}
-
-static void
-on_loop_timeout(void *arg)
-{
-	ev_break();
-}
-
-/* Run the loop until a copy reports or ms pass. */
-static void
-loop_for(uint64_t ms)
-{
-	struct ev_timer t;
-
-	ev_timer_init(&t, on_loop_timeout, NULL);
-	ev_timer_arm(&t, ms);
-	ev_loop();
-	ev_timer_cancel(&t);
-}
 
 /* A nonblocking pipe holding len bytes of pattern; the write end is
  * closed unless keep_open (then returned in *wr). */
