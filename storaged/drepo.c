@@ -245,8 +245,12 @@ read_facts(struct dfacts *f, int bodies)
 		f->mediatype = xstrdup(pm.mediatype);
 		f->artifact_type = pm.artifact_type ?
 		    xstrdup(pm.artifact_type) : NULL;
-		f->annotations = pm.annotations_json ?
-		    xstrdup(pm.annotations_json) : NULL;
+		/* long ones stay in the blob (ANNOT_INDEX_MAX) */
+		if (pm.annotations_json &&
+		    strlen(pm.annotations_json) > ANNOT_INDEX_MAX)
+			f->annot_big = 1;
+		else if (pm.annotations_json)
+			f->annotations = xstrdup(pm.annotations_json);
 		if ((f->has_subject = pm.has_subject))
 			f->subject = pm.subject.digest;
 		oci_manifest_free(&pm);

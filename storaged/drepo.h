@@ -29,7 +29,8 @@ struct dfacts {
 	uint64_t	 size;
 	char		*mediatype;
 	char		*artifact_type;
-	char		*annotations;
+	char		*annotations;	/* at most ANNOT_INDEX_MAX bytes */
+	int		 annot_big;	/* longer: in the blob only */
 	int		 has_subject;
 	struct digest	 subject;
 	char		*body;		/* size bytes, or NULL */

@@ -328,6 +328,7 @@ facts_minfo(const struct dfacts *f)
 		return m;
 	m = minfo_make(&f->d, f->size, f->mediatype, f->artifact_type,
 	    f->annotations, f->has_subject ? &f->subject : NULL);
+	m->annot_big |= f->annot_big;
 	if (f->body)
 		cache_put(m, f->body, (size_t)f->size);
 	return m;
