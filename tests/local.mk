@@ -148,3 +148,7 @@ tests_unit_test_pss_SOURCES = tests/unit/test_pss.c authd/pss.c authd/pss.h
 tests_unit_test_pss_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/authd
 tests_unit_test_pss_LDADD = $(UNIT_LDADD)
 tests_unit_test_pss_CFLAGS = $(UNIT_CFLAGS)
+
+# issue 8: storaged answers from its first second while its index builds in the
+# background (a generated store of 3,000 manifests), and within 1 s of kill -9
+INTEGRATION_TESTS += tests/integration/test_index_build.sh
