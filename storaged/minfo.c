@@ -15,7 +15,7 @@
 #include "oci.h"
 #include "util.h"
 
-#define ISTR_BUCKETS	64
+#define ISTR_BUCKETS	256	/* media types are few; artifact types may be many */
 
 /* A cached body, on the LRU list. */
 struct cbody {
