@@ -281,7 +281,8 @@ repo_set_tag(struct repo *r, const char *tag, const struct digest *d)
 	size_t i = tag_bound(r, tag, 0);
 
 	if (i < r->ntags && strcmp(r->tags[i].name, tag) == 0) {
-		key_of(d, &r->tags[i].k);
+		free(r->tags[i].name);
+		r->tags[i].name = tag_alloc(tag, d);
 		return;
 	}
 	if (r->ntags == r->tagcap) {
@@ -290,8 +291,7 @@ repo_set_tag(struct repo *r, const char *tag, const struct digest *d)
 	}
 	memmove(r->tags + i + 1, r->tags + i, (r->ntags - i) *
 	    sizeof(*r->tags));
-	r->tags[i].name = xstrdup(tag);
-	key_of(d, &r->tags[i].k);
+	r->tags[i].name = tag_alloc(tag, d);
 	r->ntags++;
 }
 
@@ -352,10 +352,8 @@ repo_merge(struct repo *r, const struct drepo *b)
 		}
 	r->tags = xcalloc(b->ntags ? b->ntags : 1, sizeof(*r->tags));
 	r->tagcap = b->ntags ? b->ntags : 1;
-	for (i = 0; i < b->ntags; i++) {
-		r->tags[i].name = xstrdup(b->tags[i].name);
-		key_of(&b->tags[i].d, &r->tags[i].k);
-	}
+	for (i = 0; i < b->ntags; i++)
+		r->tags[i].name = tag_alloc(b->tags[i].name, &b->tags[i].d);
 	r->ntags = b->ntags;
 }
 

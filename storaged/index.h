@@ -61,9 +61,10 @@ struct minfo {
 	uint8_t		 raw[];			/* digest_hexlen(alg) / 2 */
 };
 
+/* A tag: one allocation holding its name, the NUL, then the algorithm and
+ * raw bytes of its digest (tag_digest), a quarter of a name and a digest. */
 struct itag {
 	char		*name;
-	struct dkey	 k;
 };
 
 struct repo {
@@ -81,6 +82,7 @@ void	 key_of(const struct digest *, struct dkey *);
 void	 key_digest(const struct dkey *, struct digest *);
 void	 minfo_digest(const struct minfo *, struct digest *);
 void	 tag_digest(const struct itag *, struct digest *);
+char	*tag_alloc(const char *name, const struct digest *);
 int	 minfo_subject_is(const struct minfo *, const struct digest *);
 const char *minfo_annotations(const struct minfo *);	/* NULL if none */
 int	 minfo_cmp_digest(const struct minfo *, const struct digest *);

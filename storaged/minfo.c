@@ -95,7 +95,22 @@ minfo_digest(const struct minfo *m, struct digest *d)
 void
 tag_digest(const struct itag *t, struct digest *d)
 {
-	key_digest(&t->k, d);
+	const char *p = t->name + strlen(t->name) + 1;
+
+	raw_digest((uint8_t)p[0], (const uint8_t *)p + 1, d);
+}
+
+/* The allocation of a tag called name pointing at d (see struct itag). */
+char *
+tag_alloc(const char *name, const struct digest *d)
+{
+	size_t len = strlen(name), n = raw_len(d->alg);
+	char *p = xmalloc(len + 2 + n);
+
+	memcpy(p, name, len + 1);
+	p[len + 1] = (char)d->alg;
+	hex_raw(d->hex, (uint8_t *)p + len + 2, n);
+	return p;
 }
 
 /* Order of m's digest against d: by algorithm, then bytes (which is the

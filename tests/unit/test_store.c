@@ -233,7 +233,7 @@ mk(const char *digest)
 START_TEST(index_order)
 {
 	static const char *names[] = { "b", "a/b", "a", "a-b", "c/d/e", "a/a" };
-	struct digest d = dg("sha256:" HEX_A);
+	struct digest d = dg("sha256:" HEX_A), e = dg("sha256:" HEX_B), got;
 	struct repo *r;
 	size_t i;
 
@@ -254,8 +254,14 @@ START_TEST(index_order)
 	repo_set_tag(r, "v2", &d);
 	repo_set_tag(r, "V1", &d);
 	repo_set_tag(r, "v10", &d);
-	repo_set_tag(r, "v2", &d);
+	repo_set_tag(r, "v2", &e);
 	ck_assert_uint_eq(r->ntags, 3);
+	/* a tag's digest survives its compact form, and moves */
+	tag_digest(repo_tag(r, "v2"), &got);
+	ck_assert(digest_equal(&got, &e));
+	tag_digest(repo_tag(r, "V1"), &got);
+	ck_assert(digest_equal(&got, &d));
+	ck_assert_str_eq(got.hex, HEX_A);
 	ck_assert_str_eq(r->tags[0].name, "V1");
 	ck_assert_str_eq(r->tags[1].name, "v10");
 	ck_assert_str_eq(r->tags[2].name, "v2");
