@@ -1,8 +1,8 @@
 /*
- * token.c - Docker token auth: the ES256 key (made in memory at start,
- * never written anywhere; a restart makes a new one and old tokens stop
- * verifying, which only costs clients a new /token), its public half sent
- * to httpd, and M_TOKEN_ISSUE: a JWT granting each asked scope only what
+ * token.c - Docker token auth: the ES256 key (made in memory when users
+ * are first configured, never written anywhere; a restart makes a new one
+ * and old tokens stop verifying, which only costs clients a new /token),
+ * its public half sent to httpd, and M_TOKEN_ISSUE: a JWT granting each asked scope only what
  * the rules allow the authenticated (or anonymous) client.
  */
 #include <sys/random.h>
@@ -20,6 +20,7 @@
 #include "conf.h"
 #include "jwt.h"
 #include "log.h"
+#include "ossl.h"
 #include "oci.h"
 #include "util.h"
 
@@ -37,6 +38,7 @@ token_init(void)
 	char *p;
 	long n;
 
+	ossl_need();
 	if ((key = EVP_EC_gen("P-256")) == NULL)
 		fatalx("token: cannot make a P-256 key");
 	if (jwt_kid(key, kid, sizeof(kid)) == -1)
@@ -48,6 +50,12 @@ token_init(void)
 	pub_pem = xstrndup(p, (size_t)n);
 	pub_len = (size_t)n;
 	BIO_free(b);
+}
+
+int
+token_ready(void)
+{
+	return key != NULL;
 }
 
 /* httpd verifies tokens itself: give every new httpd link the key. */
