@@ -1,7 +1,7 @@
 /*
  * ossl.h - when OpenSSL starts in httpd and authd.  Starting it (the
  * configuration file, the error strings, the default provider's tables,
- * the random generator) makes about 2.5 MiB of libcrypto resident in each
+ * the random generator) makes about 2.7 MiB of libcrypto resident in each
  * process that does, so they start it only for TLS or users: master
  * passes -c to a worker whose configuration has either at spawn.  Started
  * then, before the chroot, it reads openssl.cnf; a worker that first needs
