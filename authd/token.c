@@ -2,8 +2,9 @@
  * token.c - Docker token auth: the ES256 key (made in memory when users
  * are first configured, never written anywhere; a restart makes a new one
  * and old tokens stop verifying, which only costs clients a new /token),
- * its public half sent to httpd, and M_TOKEN_ISSUE: a JWT granting each asked scope only what
- * the rules allow the authenticated (or anonymous) client.
+ * its public half sent to httpd, and M_TOKEN_ISSUE: a JWT granting each
+ * asked scope only what the rules allow the authenticated (or anonymous)
+ * client.
  */
 #include <sys/random.h>
 

@@ -46,6 +46,18 @@ RULES='{ who = "*"; repo = "{user}/*"; allow = "pull,push,delete"; },
   { who = "anonymous"; repo = "public/*"; allow = "pull"; },
   { who = "alice"; repo = "*"; allow = "*"; }'
 
+# serve_on CODE: start the instance of $T_CONF; its /v2/ answers CODE.
+serve_on() {
+	t_start || {
+		fail "start regmaster" "$T_OUT"
+		return 1
+	}
+	HDR=$T_DIR/resp.hdr
+	BODY=$T_DIR/resp.body
+	t_wait_until 10 t_http_is "$1" "$T_URL/v2/" ||
+		fail "/v2/ answers $1" "$(t_http_code "$T_URL/v2/")"
+}
+
 # auth_serve NAME [EXTRA]: an instance with auth, users alice and bob, started.
 auth_serve() {
 	t_init "$1" || return 1
@@ -54,14 +66,7 @@ auth_serve() {
 		fail "user add" "$(cat "$T_DIR/add.out")"
 		return 1
 	fi
-	t_start || {
-		fail "start regmaster with auth" "$T_OUT"
-		return 1
-	}
-	HDR=$T_DIR/resp.hdr
-	BODY=$T_DIR/resp.body
-	t_wait_until 10 t_http_is 401 "$T_URL/v2/" ||
-		fail "/v2/ answers 401" "$(t_http_code "$T_URL/v2/")"
+	serve_on 401
 }
 
 # mkimage DIR: a config blob, a layer and a manifest naming them in DIR.
@@ -91,14 +96,7 @@ push() {
 test_open() {
 	t_init open || return 1
 	echo "log_file = \"$T_DIR/regmaster.log\";" >>"$T_CONF"
-	t_start || {
-		fail "start regmaster" "$T_OUT"
-		return 1
-	}
-	HDR=$T_DIR/resp.hdr
-	BODY=$T_DIR/resp.body
-	t_wait_until 10 t_http_is 200 "$T_URL/v2/" ||
-		fail "the registry answers /v2/" "$(t_http_code "$T_URL/v2/")"
+	serve_on 200 || return 1
 	mkimage "$T_DIR/img"
 	push open/app "$T_DIR/img"
 	is_code "open mode: push without credentials" 201
