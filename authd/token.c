@@ -257,6 +257,12 @@ token_request(struct link *lk, struct msg *m)
 	const char *service = msg_str(m, A_NAME), *scope = msg_str(m, A_SCOPE);
 	struct jwt_claims *c = xcalloc(1, sizeof(*c));
 
+	/* open mode makes no key at start: the first token does, and httpd
+	 * has it before the answer (same link, in order) */
+	if (!token_ready()) {
+		token_init();
+		token_send_key(lk);
+	}
 	if (service == NULL)
 		service = conf_str(P_AUTH_SERVICE);
 	if (strcmp(service, conf_str(P_AUTH_SERVICE)) != 0 ||
