@@ -339,6 +339,27 @@ ca_parse(const void *pem, size_t len, X509_STORE **st,
 	return -1;
 }
 
+/* The revocation lists in the bundle go into st: with any, a client's
+ * certificate is checked against its issuer's list, and a CA without one
+ * fails every certificate it signed (OpenSSL's rule, and nginx's). */
+static void
+ca_add_crls(const void *pem, size_t len, X509_STORE *st)
+{
+	BIO *b = BIO_new_mem_buf(pem, (int)len);
+	X509_CRL *crl;
+	int n = 0;
+
+	while (b && (crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL))) {
+		if (X509_STORE_add_crl(st, crl) == 1)
+			n++;
+		X509_CRL_free(crl);
+	}
+	BIO_free(b);
+	ERR_clear_error();
+	if (n > 0)
+		X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK);
+}
+
 /* Ask for client certificates verified by the bundle; none is fine. */
 static int
 gen_client_ca(struct tls_gen *g, const void *pem, size_t len)
@@ -350,6 +371,7 @@ gen_client_ca(struct tls_gen *g, const void *pem, size_t len)
 
 	if (ca_parse(pem, len, &st, &names) == -1)
 		return -1;
+	ca_add_crls(pem, len, st);
 	/* a session resumes only under the bundle that verified its client
 	 * certificate: after a reload to another CA, a ticket from before is
 	 * no way around the new bundle */

@@ -148,3 +148,13 @@ tests_unit_test_pss_SOURCES = tests/unit/test_pss.c authd/pss.c authd/pss.h
 tests_unit_test_pss_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/authd
 tests_unit_test_pss_LDADD = $(UNIT_LDADD)
 tests_unit_test_pss_CFLAGS = $(UNIT_CFLAGS)
+
+# lib/tframe.c: the tunnel's frame codec.
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_tframe
+TESTS += tests/unit/test_tframe
+endif
+tests_unit_test_tframe_SOURCES = tests/unit/test_tframe.c
+tests_unit_test_tframe_LDADD = $(UNIT_LDADD)
+tests_unit_test_tframe_CFLAGS = $(UNIT_CFLAGS)
+EXTRA_DIST += tests/fuzz/fuzz_tframe.c
