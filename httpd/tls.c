@@ -26,6 +26,7 @@
 #include "conn.h"
 #include "ev.h"
 #include "log.h"
+#include "ossl.h"
 #include "tls.h"
 #include "util.h"
 
@@ -65,11 +66,9 @@ static struct ev_timer rotate_timer;
 void
 tls_preload(void)
 {
-	unsigned char b;
-
-	if (OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1 ||
-	    RAND_bytes(&b, 1) != 1)
-		log_warnx("OpenSSL not initialised");
+	ossl_preload();
+	if (OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1)
+		log_warnx("libssl not initialised");
 }
 
 static void
@@ -92,13 +91,19 @@ ticket_rotate(void *arg)
 	    1000);
 }
 
-/* At start: the ticket keys; a reload's period applies from the next
- * rotation on. */
-void
-tls_configured(int first)
+/* At the first certificate: OpenSSL and the ticket keys (an httpd without
+ * TLS starts neither); a reload's period applies from the next rotation. */
+static void
+tls_start(void)
 {
-	if (!first)
+	static int started;
+
+	if (started)
 		return;
+	started = 1;
+	ossl_need();
+	if (OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG, NULL) != 1)
+		log_warnx("libssl not initialised");
 	ticket_key_new(&tkeys[0]);
 	ticket_key_new(&tkeys[1]);
 	ev_timer_init(&rotate_timer, ticket_rotate, NULL);
@@ -279,6 +284,7 @@ tls_cert(struct msg *m)
 	uint64_t id = msg_u64(m, A_KEYID, 0);
 	struct tls_cert *tc;
 
+	tls_start();
 	if (next == NULL || next->num != id >> 8) {
 		gen_free(next);
 		next = xcalloc(1, sizeof(*next));

@@ -159,6 +159,10 @@ tests_unit_test_tframe_LDADD = $(UNIT_LDADD)
 tests_unit_test_tframe_CFLAGS = $(UNIT_CFLAGS)
 EXTRA_DIST += tests/fuzz/fuzz_tframe.c
 
+# issue 8: storaged answers from its first second while its index builds in the
+# background (a generated store of 3,000 manifests), and within 1 s of kill -9
+INTEGRATION_TESTS += tests/integration/test_index_build.sh
+
 # issue 8, ownership: start fixes only the store's top directories; what a registry:2
 # run as root left is repaired when storaged's write meets it; check reports it
 INTEGRATION_TESTS += tests/integration/test_store_owner.sh
