@@ -148,3 +148,8 @@ tests_unit_test_pss_SOURCES = tests/unit/test_pss.c authd/pss.c authd/pss.h
 tests_unit_test_pss_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/authd
 tests_unit_test_pss_LDADD = $(UNIT_LDADD)
 tests_unit_test_pss_CFLAGS = $(UNIT_CFLAGS)
+
+# issue 8: a generated store of a team's size (bench/genstore, built by make): first
+# answers within 1 s of start and of kill -9 of storaged, listings, a tag moved by
+# docker-registry while regmaster was stopped
+INTEGRATION_TESTS += tests/integration/test_bigstore.sh
