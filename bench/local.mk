@@ -7,3 +7,4 @@ EXTRA_DIST += bench/README.md bench/bench.sh bench/headload.c bench/slowdisk.sh 
 noinst_PROGRAMS += bench/genstore
 bench_genstore_SOURCES = bench/genstore.c
 bench_genstore_LDADD = $(OPENSSL_LIBS) $(LIBBSD_LIBS)
+EXTRA_DIST += bench/bench_bigstore.sh
