@@ -3,7 +3,7 @@
 # the very same store (written by bench/genstore). Not a test; see bench/README.md.
 #
 # usage: bench/bench_bigstore.sh [--size N] [--rounds N] [--dir DIR] [--no-cold]
-#                                [--no-warm] [--only rm|dr] [--keep]
+#                                [--no-warm] [--only rm|dr] [--walk-limit S] [--keep]
 #   --size N    manifests (default 20000; the issue's sizes are 20000 and 200000), in
 #               N/2 repositories, plus bench/manytags with 1,000 tags
 #   --rounds N  rounds per cache state; medians are reported (default 3)
@@ -12,6 +12,9 @@
 #               23 inodes a manifest, i.e. 1.8 GiB at 20000, 18 GiB at 200000
 #   --no-cold / --no-warm   skip that cache state
 #   --only S    run one server only (rm: regmaster, dr: docker-registry)
+#   --walk-limit S  seconds one catalog walk may take (default 300): docker-registry
+#               walks its tree again for every page, so at 200,000 manifests an n=100
+#               walk is quadratic; a walk cut there is reported as "> S s", not a failure
 #   --keep      keep the work dir (configs and logs) under DIR
 # environment: REGMASTER_BUILD (build tree, default the directory above this script),
 #   REGMASTER_LIBEXECDIR (workers, default the build tree), DOCKER_REGISTRY.
@@ -44,6 +47,7 @@ GENSTORE=$BUILD/bench/genstore
 SIZE=20000 ROUNDS=3 DIR=${BENCH_DIR:-/var/tmp/regmaster-bigstore}
 STATES="cold warm" SERVERS="rm dr" KEEP=0
 WAIT_S=900          # longest any start or recovery may take before it counts as failed
+WALK_S=300          # longest a catalog walk may take (--walk-limit)
 SEED=8 MANYTAGS=1000
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -53,13 +57,14 @@ while [ $# -gt 0 ]; do
 	--no-cold) STATES=${STATES/cold/} ;;
 	--no-warm) STATES=${STATES/warm/} ;;
 	--only) SERVERS=$2; shift ;;
+	--walk-limit) WALK_S=$2; shift ;;
 	--keep) KEEP=1 ;;
-	-h|--help) sed -n '2,34p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,37p' "$0"; exit 0 ;;
 	*) echo "bench_bigstore.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
 done
-case $SIZE$ROUNDS in *[!0-9]*|'') echo "bench_bigstore.sh: --size and --rounds take numbers" >&2; exit 2 ;; esac
+case $SIZE$ROUNDS$WALK_S in *[!0-9]*|'') echo "bench_bigstore.sh: --size, --rounds and --walk-limit take numbers" >&2; exit 2 ;; esac
 case $SERVERS in rm|dr|"rm dr") ;; *) echo "bench_bigstore.sh: --only rm or dr" >&2; exit 2 ;; esac
 REPOS=$((SIZE / 2))
 [ "$REPOS" -ge 1 ] || REPOS=1
@@ -69,8 +74,10 @@ ROOT=0
 for t in curl python3 sha256sum timeout awk "$DOCKER_REGISTRY"; do
 	command -v "$t" >/dev/null || { echo "bench_bigstore.sh: missing tool: $t" >&2; exit 1; }
 done
-[ -x "$BUILD/master/regmaster" ] && [ -x "$GENSTORE" ] ||
-	{ echo "bench_bigstore.sh: build first (make): master/regmaster, bench/genstore" >&2; exit 1; }
+if [ ! -x "$BUILD/master/regmaster" ] || [ ! -x "$GENSTORE" ]; then
+	echo "bench_bigstore.sh: build first (make): master/regmaster, bench/genstore" >&2
+	exit 1
+fi
 
 mkdir -p "$DIR" && chmod 755 "$DIR" || exit 1
 W=$(mktemp -d "$DIR/run.XXXXXX") || exit 1
@@ -124,17 +131,17 @@ free_port() {
 # ---------------------------------------------------------------- the store
 # Reused when the last run made it with the same generator options; the stamp is
 # written last, so a generation cut short is redone.
-GEN_ARGS="-r $REPOS -m $SIZE -T $MANYTAGS -S $SEED"
-if [ "$(cat "$STORE.stamp" 2>/dev/null)" != "$GEN_ARGS" ]; then
-	log "generating $STORE: genstore $GEN_ARGS"
+GEN_ARGS=(-r "$REPOS" -m "$SIZE" -T "$MANYTAGS" -S "$SEED")
+if [ "$(cat "$STORE.stamp" 2>/dev/null)" != "${GEN_ARGS[*]}" ]; then
+	log "generating $STORE: genstore ${GEN_ARGS[*]}"
 	rm -rf "$STORE" "$STORE.stamp" && mkdir -p "$STORE" || exit 1
 	t0=$(now_ms)
-	timeout 3600 "$GENSTORE" $GEN_ARGS -e "$EXPECT" "$STORE" || { echo "bench_bigstore.sh: genstore failed" >&2; exit 1; }
+	timeout 3600 "$GENSTORE" "${GEN_ARGS[@]}" -e "$EXPECT" "$STORE" || { echo "bench_bigstore.sh: genstore failed" >&2; exit 1; }
 	sync
 	log "generated in $(( $(now_ms) - t0 )) ms (with sync)"
-	echo "$GEN_ARGS" >"$STORE.stamp"
+	echo "${GEN_ARGS[*]}" >"$STORE.stamp"
 else
-	log "reusing $STORE ($GEN_ARGS)"
+	log "reusing $STORE (${GEN_ARGS[*]})"
 fi
 chmod 755 "$STORE"
 # Two sample tags from the middle and the first third, and the lists to check.
@@ -269,9 +276,15 @@ print("%d %d %d" % (dt * 1000, pages, len(names)))
 # walk SERVER STATE KEY WHAT N WANT: time a walk (catalog or a tags/list) and check its
 # names against WANT: in order for regmaster, as a set for docker-registry.
 walk() {
-	local s=$1 out ms pages count got=$W/got
+	local s=$1 out ms pages count rc got=$W/got
 	drop "$2"
-	if ! out=$(timeout "$WAIT_S" python3 -c "$walk_py" "${PORT[$s]}" "$4" "$5" "$got" 2>&1); then
+	out=$(timeout "$WALK_S" python3 -c "$walk_py" "${PORT[$s]}" "$4" "$5" "$got" 2>&1)
+	rc=$?
+	if [ $rc = 124 ]; then
+		echo "[$s] $3 ($2): cut at $WALK_S s" >>"$W/limits"
+		add "$3" "$s" "$2" ">$((WALK_S * 1000))"
+		return
+	elif [ $rc != 0 ]; then
 		fail "[$s] $3: $out"
 		add "$3" "$s" "$2" n/a
 		return
@@ -321,12 +334,16 @@ done
 # ---------------------------------------------------------------- report
 median() {
 	# shellcheck disable=SC2086 # the rounds are words
-	printf '%s\n' $1 | awk '$1 != "n/a"' | sort -n | awk '{ v[++n] = $1 }
-		END { if (!n) { print "n/a"; exit } print (n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2) }'
+	# a walk cut at the limit (">N") sorts above every measured one
+	printf '%s\n' $1 | awk '$1 != "n/a"' | sed 's/^>\(.*\)/\1 >/' | sort -n | awk '{ v[++n] = $1 $2 }
+		END { if (!n) { print "n/a"; exit }
+			if (n % 2 || v[n / 2] ~ />$/ || v[n / 2 + 1] ~ />$/) { m = v[int((n + 1) / 2)]; if (m ~ />$/) m = ">" substr(m, 1, length(m) - 1); print m }
+			else print (v[n / 2] + v[n / 2 + 1]) / 2 }'
 }
 cell() { # metric server state [divisor]
 	local m
-	m=$(median "${R[$1.$2.$3]:-}")
+	[ -n "${R[$1.$2.$3]:-}" ] || { echo -; return; }
+	m=$(median "${R[$1.$2.$3]}")
 	if [ "$m" = n/a ] || [ -z "${4:-}" ]; then echo "$m"; else awk -v a="$m" -v d="$4" 'BEGIN { printf "%.1f", a / d }'; fi
 }
 row() { printf '| %-34s | %12s | %12s | %12s | %12s |\n' "$@"; }
@@ -350,6 +367,11 @@ line "peak RSS: storaged / dr (MiB)" hwm 1024
 echo
 for k in "${!R[@]}"; do echo "$k:${R[$k]}"; done | sort
 echo
+if [ -s "$W/limits" ]; then
+	echo "### limits hit (counted as the limit, shown as >N)"
+	sed 's/^/- /' "$W/limits"
+	echo
+fi
 if [ -s "$W/fails" ]; then
 	echo "### failures"
 	sed 's/^/- /' "$W/fails"

@@ -22,7 +22,8 @@
 #   4. docker-registry, run on the store while regmaster is stopped, moves an existing
 #      tag to a new manifest: after regmaster starts again, the first GET of that tag
 #      (within BIG_FIRST_MS) serves the moved digest, and the old manifest stays
-#      reachable by digest.
+#      reachable by digest; regmaster then moves the tag back (a PUT over the links
+#      docker-registry wrote, as root in root mode).
 # Timings are printed as diagnostics (# lines): generation, start, first answers, walk.
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -210,6 +211,16 @@ move_tag_by_distribution() {
 	fi
 }
 
+# move_back REPO TAG DIGEST MEDIATYPE: regmaster puts REPO:TAG back on DIGEST, over the
+# links docker-registry wrote (as root, in root mode): they must be storaged's again.
+move_back() {
+	req GET "$T_URL/v2/$1/manifests/$3" -H "Accept: $ACCEPT"
+	cp -- "$BODY" "$T_DIR/orig.json"
+	req PUT "$T_URL/v2/$1/manifests/$2" -H "Content-Type: $4" --data-binary "@$T_DIR/orig.json"
+	is_code "regmaster moves $1:$2 back over docker-registry's links: 201" 201
+	t_check "$1:$2 gives $3 again" manifest_is "$1" "$2" "$3"
+}
+
 # ---------------------------------------------------------------- the suite
 
 body() {
@@ -243,6 +254,7 @@ body() {
 	[ -n "$MOVED" ] || return 1
 	start_and_get "restart after docker-registry" "$repo" "$tag" "$MOVED"
 	t_check "the old manifest is still served by digest" manifest_is "$repo" "$digest" "$digest"
+	move_back "$repo" "$tag" "$digest" "$mt"
 	t_check "regmaster stops" t_stop
 }
 
