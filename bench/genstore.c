@@ -21,10 +21,10 @@
  *   -e F   write the expectations to F: "repo NAME MANIFESTS TAGS" and
  *          "tag REPO TAG DIGEST MEDIATYPE CONFIG_DIGEST" lines
  *   -q     no summary on stderr
- *   -x     write nothing: evict the page cache of DIR's store files (syncfs,
- *          then POSIX_FADV_DONTNEED on each), so the next reader of the store
- *          goes to the disk without root's drop_caches, and without making
- *          the rest of the machine cold
+ *   -x     write nothing: evict DIR's store files from the page cache (write
+ *          back, then POSIX_FADV_DONTNEED each), so the next reader of the
+ *          store goes to the disk, without root's drop_caches and without
+ *          making the rest of the machine cold
  *
  * Blobs are tens of bytes: what is measured is the metadata, not the disk.
  * Layers claim the uncompressed tar media type so that the config's diff_ids
@@ -467,10 +467,16 @@ parse_args(int argc, char **argv)
 	o.dir = argv[optind];
 }
 
-/* nftw callback of evict(): drop one file's clean pages. */
+static int evict_pass;	/* 0: start writeback, 1: wait for it and drop */
+
+/* nftw callback of evict(): for one file, start its writeback (pass 0), or
+ * wait for it and drop its now clean pages (pass 1): DONTNEED keeps dirty
+ * pages, and waiting on this store's files alone (not syncfs) keeps another
+ * writer on the same disk from making the eviction slow. */
 static int
 evict_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
 {
+	unsigned int how = SYNC_FILE_RANGE_WRITE;
 	int fd;
 
 	if (type != FTW_F || !S_ISREG(sb->st_mode))
@@ -479,28 +485,29 @@ evict_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
 		warn("%s", path);
 		return 0;
 	}
-	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	if (evict_pass == 1)
+		how |= SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WAIT_AFTER;
+	if (sync_file_range(fd, 0, 0, how) == -1)
+		warn("sync_file_range %s", path);
+	if (evict_pass == 1) {
+		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+		st.files++;
+	}
 	close(fd);
-	st.files++;
 	return 0;
 }
 
-/* -x: write back the store's dirty pages (DONTNEED keeps dirty ones), then
- * drop its files from the page cache. */
+/* -x: drop the store's files from the page cache; two walks, so that the
+ * writeback of all of them is under way before the first wait. */
 static void
 evict(void)
 {
 	char p[PATH_MAX_GS];
-	int fd;
 
 	pathf(p, "%s/docker/registry/v2", o.dir);
-	if ((fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		err(1, "%s", p);
-	if (syncfs(fd) == -1)
-		err(1, "syncfs %s", p);
-	close(fd);
-	if (nftw(p, evict_one, 64, FTW_PHYS | FTW_MOUNT) == -1)
-		err(1, "walk %s", p);
+	for (evict_pass = 0; evict_pass < 2; evict_pass++)
+		if (nftw(p, evict_one, 64, FTW_PHYS | FTW_MOUNT) == -1)
+			err(1, "walk %s", p);
 	if (!o.quiet)
 		fprintf(stderr, "genstore: %lu files evicted from the page "
 		    "cache\n", st.files);
