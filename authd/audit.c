@@ -6,7 +6,9 @@
  * bounded; past it records are dropped, counted and reported every few
  * seconds.  httpd's bodies are taken only as whole lines, each one JSON
  * object, so a broken or hostile httpd cannot run a line into the next or
- * break the file's one-object-a-line shape.
+ * break the file's one-object-a-line shape.  Every line gets a "by" field
+ * of our own saying which process made it, so history a compromised httpd
+ * adds can never pass for authd's (logins, tokens, rate limits).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -145,14 +147,23 @@ audit_set_fd(int fd)
 	enabled = fd != -1;
 }
 
+/* Queue the line p (n bytes, its last one the object's closing brace,
+ * no newline) with by, the process that made it, as its last field. */
 static void
-append(const char *p, size_t n)
+append(const char *p, size_t n, const char *by)
 {
+	char tail[32];
+	int tn;
+
+	tn = snprintf(tail, sizeof(tail), ",\"by\":\"%s\"}\n", by);
+	if (tn < 0 || (size_t)tn >= sizeof(tail) || n < 2 || p[n - 1] != '}')
+		fatalx("audit: line to append is not an object");
 	pthread_mutex_lock(&lock);
-	if (queue.len + n > AUDIT_QUEUE_MAX)
+	if (queue.len + n + (size_t)tn > AUDIT_QUEUE_MAX)
 		dropped++;
 	else {
-		buf_append(&queue, p, n);
+		buf_append(&queue, p, n - 1);
+		buf_append(&queue, tail, (size_t)tn);
 		pthread_cond_signal(&wake);
 	}
 	pthread_mutex_unlock(&lock);
@@ -170,14 +181,15 @@ audit_event(const struct audit_rec *r)
 	buf_init(&b);
 	if (audit_line(&b, r, &now) == -1)
 		refused++;
-	else
-		append(b.data, b.len);
+	else	/* audit_line ends the line in "}\n" */
+		append(b.data, b.len - 1, "authd");
 	buf_free(&b);
 	report();
 }
 
 /* One line of httpd's (without its newline): printable ASCII, as
- * audit_line writes, one JSON object, with every field a reader expects. */
+ * audit_line writes, one JSON object, with every field a reader expects
+ * and no "by" (that one is ours to add). */
 static int
 line_ok(const char *p, size_t n)
 {
@@ -196,6 +208,7 @@ line_ok(const char *p, size_t n)
 	ok = json_is_object(j);
 	for (size_t i = 0; ok && i < nitems(fields); i++)
 		ok = json_object_get(j, fields[i]) != NULL;
+	ok = ok && json_object_get(j, "by") == NULL;
 	json_decref(j);
 	return ok;
 }
@@ -213,7 +226,7 @@ audit_body(const char *body, size_t len)
 			break;
 		}
 		if (line_ok(p, (size_t)(nl - p)))
-			append(p, (size_t)(nl - p) + 1);
+			append(p, (size_t)(nl - p), "httpd");
 		else
 			refused++;
 		p = nl + 1;

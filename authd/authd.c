@@ -96,7 +96,8 @@ authd_peer(int peer, int fd)
 	}
 	httpd = link_new(fd, peer, httpd_accept, httpd_request, httpd_close,
 	    NULL);
-	token_send_key(httpd);
+	if (token_ready())
+		token_send_key(httpd);
 }
 
 /* Master's requests beyond the common ones: the audit file (none: the
@@ -133,6 +134,13 @@ authd_configured(int first)
 	changed |= rules_configure();
 	if (changed && !first)
 		authd_flush();
+	/* users: the token key, made now, not at start (an open registry
+	 * never starts OpenSSL here) */
+	if (conf_str(P_AUTH_HTPASSWD)[0] != '\0' && !token_ready()) {
+		token_init();
+		if (httpd)
+			token_send_key(httpd);
+	}
 	if (first)
 		ev_timer_arm(&passwd_timer, PASSWD_POLL_MS);
 }
@@ -158,16 +166,15 @@ authd_stop(void)
 	stop_check(NULL);
 }
 
-/* Before the privilege drop: the keys, while OpenSSL can still read its
- * configuration and the random device; jansson's hash seed (the audit
- * lines' check) likewise. */
+/* Before the privilege drop: jansson's hash seed (the audit lines' check)
+ * from the random device, and for TLS or users (-c) OpenSSL with its
+ * configuration; the keys come later, from getrandom(2). */
 static void
 authd_preload(void)
 {
 	json_object_seed(0);
-	ca_preload();
-	cache_init();
-	token_init();
+	if (worker_crypto())
+		ca_preload();
 	ev_timer_init(&stop_timer, stop_check, NULL);
 	ev_timer_init(&passwd_timer, passwd_poll, NULL);
 }

@@ -32,7 +32,6 @@ int	 pool_submit(pool_fn run, pool_fn done, void *arg);
 size_t	 pool_queued(void);
 
 /* cache.c: successful password checks, keyed by a keyed hash */
-void	 cache_init(void);
 void	 keyed_hash(const char *a, const char *b, unsigned char out[32]);
 uint64_t cache_lookup(const char *user, const char *secret);	/* ms left */
 void	 cache_insert(const char *user, const char *secret);
@@ -82,7 +81,8 @@ size_t	 login_busy(void);
 
 /* check.c, token.c: httpd's requests */
 void	 check_request(struct link *, struct msg *);
-void	 token_init(void);
+int	 token_ready(void);		/* the key is made */
+void	 token_init(void);		/* make it */
 void	 token_send_key(struct link *);
 void	 token_request(struct link *, struct msg *);
 

@@ -20,6 +20,7 @@
 #include "ca.h"
 #include "link.h"
 #include "log.h"
+#include "ossl.h"
 #include "proc.h"
 #include "pss.h"
 #include "util.h"
@@ -46,8 +47,7 @@ static const struct link_accept ca_accept[] = {
 void
 ca_preload(void)
 {
-	if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1)
-		log_warnx("OpenSSL configuration not loaded");
+	ossl_preload();
 }
 
 static void
@@ -88,6 +88,7 @@ ca_key(struct link *l, struct msg *m)
 	EVP_PKEY *pkey = NULL;
 	BIO *b;
 
+	ossl_need();
 	if ((b = BIO_new_mem_buf(v->p, (int)v->len)) != NULL) {
 		pkey = PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL);
 		BIO_free(b);

@@ -27,12 +27,6 @@ struct centry {
 
 static struct centry table[CACHE_SETS][CACHE_WAYS];
 
-void
-cache_init(void)
-{
-	keyhash_init();
-}
-
 /* The keyed hash of the pair (a, b): what the cache and the rate limit's
  * counters are named by. */
 void

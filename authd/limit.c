@@ -5,7 +5,11 @@
  * neither authd's CPU nor many guesses.  Names are kept as keyed hashes in
  * fixed tables (the entry with the oldest window replaced), so memory is
  * bounded and a flood of made-up names cannot pick which counter it evicts.
+ * IPv6 clients are counted per /64: one host usually holds a whole /64, so
+ * counting per /128 would give a guesser 2^64 fresh counters.
  */
+#include <arpa/inet.h>
+
 #include <string.h>
 
 #include "authd.h"
@@ -66,6 +70,22 @@ fresh:
 	return victim;
 }
 
+/* The counter of client address addr: an IPv6 address by its /64. */
+static struct lentry *
+addr_lookup(const char *addr, int create)
+{
+	struct in6_addr a6;
+	char net[INET6_ADDRSTRLEN];
+
+	if (inet_pton(AF_INET6, addr, &a6) == 1 &&
+	    !IN6_IS_ADDR_V4MAPPED(&a6)) {
+		memset(a6.s6_addr + 8, 0, 8);
+		if (inet_ntop(AF_INET6, &a6, net, sizeof(net)) != NULL)
+			addr = net;
+	}
+	return lookup(addrs, "addr", addr, create);
+}
+
 /* Seconds until e's window ends if it is over the limit, else 0. */
 static uint64_t
 entry_wait(const struct lentry *e)
@@ -86,7 +106,7 @@ entry_wait(const struct lentry *e)
 uint64_t
 limit_wait(const char *addr, const char *user)
 {
-	struct lentry *ae = lookup(addrs, "addr", addr, 0);
+	struct lentry *ae = addr_lookup(addr, 0);
 	uint64_t a = entry_wait(ae);
 	uint64_t u = *user && ae && ae->count ?
 	    entry_wait(lookup(users, "user", user, 0)) : 0;
@@ -99,7 +119,7 @@ limit_wait(const char *addr, const char *user)
 void
 limit_fail(const char *addr, const char *user)
 {
-	lookup(addrs, "addr", addr, 1)->count++;
+	addr_lookup(addr, 1)->count++;
 	if (*user)
 		lookup(users, "user", user, 1)->count++;
 }
@@ -110,7 +130,7 @@ limit_refund(const char *addr, const char *user)
 {
 	struct lentry *e[2];
 
-	e[0] = lookup(addrs, "addr", addr, 0);
+	e[0] = addr_lookup(addr, 0);
 	e[1] = *user ? lookup(users, "user", user, 0) : NULL;
 	for (int i = 0; i < 2; i++)
 		if (e[i] && e[i]->count)
@@ -125,7 +145,7 @@ limit_first_refusal(const char *addr, const char *user)
 	struct lentry *e[2];
 	int first = 0;
 
-	e[0] = lookup(addrs, "addr", addr, 0);
+	e[0] = addr_lookup(addr, 0);
 	e[1] = *user ? lookup(users, "user", user, 0) : NULL;
 	for (int i = 0; i < 2; i++)
 		if (entry_wait(e[i]) && !e[i]->refused) {

@@ -1,9 +1,10 @@
 /*
- * token.c - Docker token auth: the ES256 key (made in memory at start,
- * never written anywhere; a restart makes a new one and old tokens stop
- * verifying, which only costs clients a new /token), its public half sent
- * to httpd, and M_TOKEN_ISSUE: a JWT granting each asked scope only what
- * the rules allow the authenticated (or anonymous) client.
+ * token.c - Docker token auth: the ES256 key (made in memory when users
+ * are first configured, never written anywhere; a restart makes a new one
+ * and old tokens stop verifying, which only costs clients a new /token),
+ * its public half sent to httpd, and M_TOKEN_ISSUE: a JWT granting each
+ * asked scope only what the rules allow the authenticated (or anonymous)
+ * client.
  */
 #include <sys/random.h>
 
@@ -20,6 +21,7 @@
 #include "conf.h"
 #include "jwt.h"
 #include "log.h"
+#include "ossl.h"
 #include "oci.h"
 #include "util.h"
 
@@ -37,6 +39,7 @@ token_init(void)
 	char *p;
 	long n;
 
+	ossl_need();
 	if ((key = EVP_EC_gen("P-256")) == NULL)
 		fatalx("token: cannot make a P-256 key");
 	if (jwt_kid(key, kid, sizeof(kid)) == -1)
@@ -48,6 +51,12 @@ token_init(void)
 	pub_pem = xstrndup(p, (size_t)n);
 	pub_len = (size_t)n;
 	BIO_free(b);
+}
+
+int
+token_ready(void)
+{
+	return key != NULL;
 }
 
 /* httpd verifies tokens itself: give every new httpd link the key. */
@@ -248,6 +257,12 @@ token_request(struct link *lk, struct msg *m)
 	const char *service = msg_str(m, A_NAME), *scope = msg_str(m, A_SCOPE);
 	struct jwt_claims *c = xcalloc(1, sizeof(*c));
 
+	/* open mode makes no key at start: the first token does, and httpd
+	 * has it before the answer (same link, in order) */
+	if (!token_ready()) {
+		token_init();
+		token_send_key(lk);
+	}
 	if (service == NULL)
 		service = conf_str(P_AUTH_SERVICE);
 	if (strcmp(service, conf_str(P_AUTH_SERVICE)) != 0 ||

@@ -347,9 +347,12 @@ for s in rm dr; do
 	log "[$s]   manifest ${R[man.$s]}  head ${R[head.$s]}  tags ${R[tags.$s]} req/s"
 done
 
-# ---- peak RSS (VmHWM, kB)
+# ---- peak RSS (VmHWM, kB), and the proportional share now (Pss, kB: shared
+# library pages split between the processes that map them, which VmHWM counts whole
+# in each)
 hwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
-rm_sum=0 rm_max=0 rm_max_name="" rm_detail=""
+pss() { awk '/^Pss:/ { print $2 }' "/proc/$1/smaps_rollup" 2>/dev/null; }
+rm_sum=0 rm_max=0 rm_max_name="" rm_detail="" rm_pss=0
 status=$(rm_ctl status 2>&1)
 pids="master:$RM_PID"
 while read -r name pidf _; do
@@ -359,12 +362,14 @@ for np in $pids; do
 	n=${np%%:*} p=${np#*:}
 	v=$(hwm "$p"); v=${v:-0}
 	rm_sum=$((rm_sum + v))
+	s=$(pss "$p"); rm_pss=$((rm_pss + ${s:-0}))
 	[ "$v" -gt "$rm_max" ] && { rm_max=$v; rm_max_name=$n; }
 	rm_detail="$rm_detail $n=$((v / 1024))MiB"
 done
 restarts=$(echo "$status" | grep -o 'restarts=[1-9][0-9]*' | head -1)
 [ -n "$restarts" ] && fail "regmaster workers restarted during the run: $(echo "$status" | grep 'restarts=[1-9]' | tr '\n' ';')"
 dr_hwm=$(hwm "$DR_PID"); dr_hwm=${dr_hwm:-0}
+dr_pss=$(pss "$DR_PID"); dr_pss=${dr_pss:-0}
 ng_hwm=0
 for p in $NG_PID $(pgrep -P "$NG_PID" 2>/dev/null); do v=$(hwm "$p"); ng_hwm=$((ng_hwm + ${v:-0})); done
 
@@ -401,6 +406,7 @@ row "blob HEAD (req/s, headload)" "$(fmt "${R[head.rm]}")" "$(fmt "${R[head.dr]}
 row "tags/list (req/s)" "$(fmt "${R[tags.rm]}")" "$(fmt "${R[tags.dr]}")" "$(fdiv "${R[tags.rm]}" "${R[tags.dr]}")"
 row "peak RSS, sum of processes (MiB)" "$(mib $rm_sum)" "$(mib "$dr_hwm")" "$(fdiv $rm_sum "$dr_hwm")"
 row "peak RSS, largest process (MiB)" "$(mib $rm_max) ($rm_max_name)" "$(mib "$dr_hwm")" "$(fdiv $rm_max "$dr_hwm")"
+row "PSS at the end, sum of processes (MiB)" "$(mib $rm_pss)" "$(mib "$dr_pss")" "$(fdiv $rm_pss "$dr_pss")"
 echo
 echo "big push rounds (MB/s):$PUSH_ALL"
 echo "blob GET rounds (MB/s):$GET_ALL"

@@ -22,6 +22,7 @@
 #include "httpd.h"
 #include "jwt.h"
 #include "log.h"
+#include "ossl.h"
 #include "regerr.h"
 #include "util.h"
 
@@ -35,12 +36,6 @@ static EVP_PKEY *token_key;
 static char token_kid[JWT_NAME_MAX];
 
 static void gate_done(struct conn *, int code, unsigned grant, uint64_t wait);
-
-void
-auth_preload(void)
-{
-	cache_preload();
-}
 
 /* A copy of a configured string fit for a quoted header parameter (a
  * header value is at most 2 KiB: a longer one is refused, not cut). */
@@ -106,6 +101,7 @@ auth_token_key(struct msg *m)
 	EVP_PKEY *k;
 	BIO *b;
 
+	ossl_need();
 	if ((b = BIO_new_mem_buf(v->p, (int)v->len)) == NULL)
 		fatalx("BIO_new_mem_buf");
 	k = PEM_read_bio_PUBKEY(b, NULL, NULL, NULL);

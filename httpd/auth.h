@@ -39,7 +39,6 @@ struct auth_req {
 };
 
 /* auth.c */
-void	 auth_preload(void);		/* before the sandbox: OpenSSL, key */
 void	 auth_configure(void);		/* conf (re)loaded */
 int	 auth_on(void);			/* auth.htpasswd is set */
 int	 auth_token_on(void);		/* auth.token too */
@@ -49,7 +48,6 @@ void	 auth_flush(void);		/* M_AUTH_FLUSH, or authd replaced */
 void	 auth_basic_challenge(struct conn *);
 
 /* auth_cache.c */
-void	 cache_preload(void);
 void	 cache_key(struct auth_key *, char kind, const char *a, const char *b,
 	    const char *repo);
 int	 cache_get(const struct auth_key *, uint64_t now, unsigned *grant,

@@ -2,9 +2,9 @@
  * auth_cache.c - the decisions httpd remembers so that Basic credentials
  * on every request, or a token, cost one HMAC and a table probe: no
  * allocation, no round trip to authd.  Entries are keyed by HMAC-SHA256
- * under a key drawn at start, over the credentials and the repository, so
- * the table never holds a password (nor a token); a fixed set-associative
- * table bounds its memory.
+ * under a key drawn at first use, over the credentials and the repository,
+ * so the table never holds a password (nor a token); a fixed
+ * set-associative table bounds its memory.
  */
 #include <string.h>
 
@@ -35,13 +35,6 @@ struct entry {
 
 static struct entry table[CACHE_SETS][CACHE_WAYS];
 static unsigned generation;
-
-/* The key of the decision cache, made once before the sandbox closes. */
-void
-cache_preload(void)
-{
-	keyhash_init();
-}
 
 /* The key of kind ('B' Basic, 'C' certificate, 'A' anonymous, 'T'
  * token) over a, b and repo. */

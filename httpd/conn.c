@@ -553,6 +553,10 @@ conn_respond_length(struct conn *c, int status, const char *ctype,
  * Corked while a file goes out, head included, the socket sends only full
  * segments (nginx's tcp_nopush); uncorking pushes the tail. Measured on
  * loopback: blob GETs went from 0.83-0.90 of nginx's speed to 0.98-1.06.
+ * Not over TLS (nor does nginx cork there): each write is one 16 KiB
+ * record, and holding records back until a 64 KiB segment fills only
+ * delays the client's decryption (A/B, 256 MiB, three pairs of 5
+ * rounds: 1.05 of nginx each time uncorked, 0.78-1.10 corked).
  */
 static void
 conn_cork(struct conn *c, int on)
@@ -571,7 +575,8 @@ conn_respond_fd(struct conn *c, int status, const char *ctype, int fd,
 	if (c->req.method == HTTP_M_HEAD || len == 0)
 		close(fd);
 	else {
-		conn_cork(c, 1);
+		if (c->tls == NULL)
+			conn_cork(c, 1);
 		c->file_fd = fd;
 		c->file_off = (off_t)off;
 		c->file_left = len;

@@ -184,7 +184,6 @@ httpd_peer_ca(int peer, int fd)
 static void
 httpd_configured(int first)
 {
-	tls_configured(first);
 	auth_configure();
 }
 
@@ -192,8 +191,8 @@ static void
 httpd_preload(void)
 {
 	oci_preload();
-	tls_preload();
-	auth_preload();
+	if (worker_crypto())
+		tls_preload();
 }
 
 static const struct worker_ops httpd_ops = {

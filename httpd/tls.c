@@ -26,6 +26,7 @@
 #include "conn.h"
 #include "ev.h"
 #include "log.h"
+#include "ossl.h"
 #include "tls.h"
 #include "util.h"
 
@@ -65,11 +66,9 @@ static struct ev_timer rotate_timer;
 void
 tls_preload(void)
 {
-	unsigned char b;
-
-	if (OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1 ||
-	    RAND_bytes(&b, 1) != 1)
-		log_warnx("OpenSSL not initialised");
+	ossl_preload();
+	if (OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1)
+		log_warnx("libssl not initialised");
 }
 
 static void
@@ -92,13 +91,19 @@ ticket_rotate(void *arg)
 	    1000);
 }
 
-/* At start: the ticket keys; a reload's period applies from the next
- * rotation on. */
-void
-tls_configured(int first)
+/* At the first certificate: OpenSSL and the ticket keys (an httpd without
+ * TLS starts neither); a reload's period applies from the next rotation. */
+static void
+tls_start(void)
 {
-	if (!first)
+	static int started;
+
+	if (started)
 		return;
+	started = 1;
+	ossl_need();
+	if (OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG, NULL) != 1)
+		log_warnx("libssl not initialised");
 	ticket_key_new(&tkeys[0]);
 	ticket_key_new(&tkeys[1]);
 	ev_timer_init(&rotate_timer, ticket_rotate, NULL);
@@ -279,6 +284,7 @@ tls_cert(struct msg *m)
 	uint64_t id = msg_u64(m, A_KEYID, 0);
 	struct tls_cert *tc;
 
+	tls_start();
 	if (next == NULL || next->num != id >> 8) {
 		gen_free(next);
 		next = xcalloc(1, sizeof(*next));
@@ -333,6 +339,27 @@ ca_parse(const void *pem, size_t len, X509_STORE **st,
 	return -1;
 }
 
+/* The revocation lists in the bundle go into st: with any, a client's
+ * certificate is checked against its issuer's list, and a CA without one
+ * fails every certificate it signed (OpenSSL's rule, and nginx's). */
+static void
+ca_add_crls(const void *pem, size_t len, X509_STORE *st)
+{
+	BIO *b = BIO_new_mem_buf(pem, (int)len);
+	X509_CRL *crl;
+	int n = 0;
+
+	while (b && (crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL))) {
+		if (X509_STORE_add_crl(st, crl) == 1)
+			n++;
+		X509_CRL_free(crl);
+	}
+	BIO_free(b);
+	ERR_clear_error();
+	if (n > 0)
+		X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK);
+}
+
 /* Ask for client certificates verified by the bundle; none is fine. */
 static int
 gen_client_ca(struct tls_gen *g, const void *pem, size_t len)
@@ -344,6 +371,7 @@ gen_client_ca(struct tls_gen *g, const void *pem, size_t len)
 
 	if (ca_parse(pem, len, &st, &names) == -1)
 		return -1;
+	ca_add_crls(pem, len, st);
 	/* a session resumes only under the bundle that verified its client
 	 * certificate: after a reload to another CA, a ticket from before is
 	 * no way around the new bundle */

@@ -14,8 +14,7 @@
 
 struct conn;
 
-void	 tls_preload(void);		/* before the chroot */
-void	 tls_configured(int first);	/* (re)arm ticket key rotation */
+void	 tls_preload(void);		/* before the chroot, if -c */
 void	 tls_cert(struct msg *);	/* M_TLS_CERT from master */
 void	 tls_end(struct msg *);		/* M_TLS_END: the generation runs */
 void	 tls_ca_peer(int fd);		/* a fresh ca channel to authd */

@@ -11,6 +11,7 @@
 
 #include "keyhash.h"
 #include "log.h"
+#include "ossl.h"
 
 static EVP_MAC_CTX *mac;
 
@@ -21,6 +22,7 @@ keyhash_init(void)
 	OSSL_PARAM params[2];
 	EVP_MAC *m;
 
+	ossl_need();
 	if (RAND_bytes(key, sizeof(key)) != 1)
 		fatalx("RAND_bytes failed");
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
@@ -39,6 +41,8 @@ keyhash(unsigned char out[KEYHASH_LEN], size_t n, const char *const *fields)
 {
 	size_t len = KEYHASH_LEN;
 
+	if (mac == NULL)
+		keyhash_init();
 	/* a NULL key restarts with the key set at init */
 	if (EVP_MAC_init(mac, NULL, 0, NULL) != 1)
 		fatalx("HMAC init failed");

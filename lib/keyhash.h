@@ -10,7 +10,8 @@
 
 #define KEYHASH_LEN	32
 
-/* The key and the HMAC context; before the sandbox closes. */
+/* The key and the HMAC context; made by the first keyhash() if not before
+ * (the random source is a system call the sandboxes allow). */
 void	 keyhash_init(void);
 /* HMAC over n strings (NULL counts as ""), each with its NUL so that
  * ("ab", "c") and ("a", "bc") differ. */

@@ -5,7 +5,7 @@ lib_libregmaster_a_SOURCES = \
 	lib/conf.c lib/conf.h lib/params.h lib/conf_file.c lib/conf_rules.c \
 	lib/acl.c lib/acl.h lib/b64.c lib/b64.h lib/jwt.c lib/jwt.h \
 	lib/htpasswd.c lib/htpasswd.h lib/authhdr.c lib/authhdr.h \
-	lib/keyhash.c lib/keyhash.h \
+	lib/keyhash.c lib/keyhash.h lib/ossl.c lib/ossl.h \
 	lib/ev.c lib/ev.h \
 	lib/link.c lib/link.h \
 	lib/log.c lib/log.h \
@@ -17,5 +17,6 @@ lib_libregmaster_a_SOURCES = \
 	lib/http.c lib/http.h \
 	lib/digest.c lib/digest.h lib/hash.c \
 	lib/oci.c lib/oci.h \
+	lib/tframe.c lib/tframe.h \
 	lib/thread.c lib/thread.h lib/util.c lib/util.h \
 	lib/worker.c lib/worker.h

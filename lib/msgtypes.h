@@ -115,8 +115,9 @@
 	MSG(M_TOKEN,		1, REQ(A_CODE) OPT(A_VALUE) OPT(A_TIME) \
 	    OPT(A_USER)) \
 	/* authd -> httpd, notifications: the token verification key (public \
-	 * PEM, A_NAME its kid); forget cached decisions (users or rules \
-	 * changed) */ \
+	 * PEM, A_NAME its kid: when the link starts if users are configured, \
+	 * else when they are or before the first M_TOKEN); forget cached \
+	 * decisions (users or rules changed) */ \
 	MSG(M_TOKEN_KEY,	0, REQ(A_BODY) REQ(A_NAME)) \
 	MSG(M_AUTH_FLUSH,	0, OPT(A_COUNT)) \
 	/* httpd -> authd: audit records, JSON lines, batched; notification */ \

@@ -126,6 +126,9 @@
 	P(P_TLS_CLIENT_CA, "tls.client_ca", CT_OPTPATH, "", 0, 0, W_MASTER, \
 	    "PEM CA bundle: clients with a certificate it verifies are the " \
 	    "user the certificate names (empty: no client certificates)") \
+	P(P_TLS_CLIENT_CRL, "tls.client_crl", CT_OPTPATH, "", 0, 0, W_MASTER, \
+	    "PEM certificate revocation lists of the client CAs: a revoked " \
+	    "client certificate fails the handshake") \
 	P(P_TLS_TICKET_ROTATE, "tls.ticket_rotate", CT_DURATION, "1h", 60, \
 	    86400, W_HTTPD, "how often the in-memory session ticket key is " \
 	    "replaced (tickets stay valid for twice this)") \

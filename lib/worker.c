@@ -39,6 +39,7 @@ static struct conf *pending;		/* being filled by M_CONF_SET */
 static int configured_once;
 static int sandboxed;			/* sandbox.seccomp at the first conf */
 static int stopping;
+static int crypto;			/* -c: TLS or users configured */
 
 static const struct link_accept common_accept[] = {
 	{ PROC_MASTER, M_PING, 0 },
@@ -71,6 +72,12 @@ int
 worker_stopping(void)
 {
 	return stopping;
+}
+
+int
+worker_crypto(void)
+{
+	return crypto;
 }
 
 void
@@ -220,8 +227,9 @@ merged_accept(const struct link_accept *extra)
  * Libraries read some files on first use; in the chroot they are missing
  * and under the seccomp filter httpd may not open them: read them now.
  * syslog(3) reads the time zone; the worker's own hook preloads the
- * libraries it links (oci_preload, hash_preload), so that a worker that
- * does not use libcrypto does not map it just for this.
+ * libraries it links (oci_preload, hash_preload; ossl_preload if master
+ * passed -c), so that a worker that does not use libcrypto does not map it
+ * just for this.
  */
 static void
 preload_files(void)
@@ -235,7 +243,7 @@ static void
 usage(const char *name)
 {
 	log_init(name, 1);
-	fatalx("usage: %s [-d] [-f | -l] [-u user] [-r chroot] [-g group-of-user]\n"
+	fatalx("usage: %s [-cd] [-f | -l] [-u user] [-r chroot] [-g group-of-user]\n"
 	    "workers are started by regmaster(8), not by hand", name);
 }
 
@@ -247,8 +255,9 @@ worker_main(int argc, char **argv, const struct worker_ops *o)
 
 	ops = o;
 	setproctitle_init(argc, argv, environ);
-	while ((ch = getopt(argc, argv, "dfg:lr:u:")) != -1) {
+	while ((ch = getopt(argc, argv, "cdfg:lr:u:")) != -1) {
 		switch (ch) {
+		case 'c': crypto = 1; break;
 		case 'd': debug = 1; break;
 		case 'f': dest = LOG_DEST_STDERR; break;
 		case 'l': dest = LOG_DEST_FILE; break;

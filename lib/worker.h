@@ -35,5 +35,8 @@ struct link *worker_master(void);
 /* Answer a health check (master's, or a peer's) with our pid. */
 void	 worker_pong(struct link *, struct msg *);
 int	worker_stopping(void);
+/* Master passed -c: TLS or users are configured, OpenSSL starts at preload
+ * (lib/ossl.h). */
+int	worker_crypto(void);
 
 #endif

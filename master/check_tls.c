@@ -2,7 +2,8 @@
  * check_tls.c - what `regmaster check` says about the TLS files before a
  * start or reload would trip on them: every tls.certificate parses, its
  * tls.key matches it, it is not expired (a failure) and does not expire
- * within 30 days (a warning); tls.client_ca holds certificates.
+ * within 30 days (a warning); tls.client_ca holds certificates, and
+ * tls.client_crl revocation lists that are not out of date.
  */
 #include <sys/stat.h>
 
@@ -236,6 +237,51 @@ check_client_ca(void)
 	return bad;
 }
 
+/* One revocation list: past its nextUpdate OpenSSL refuses every
+ * certificate of its CA, so that is a failure. */
+static int
+check_crl_dates(const char *path, const X509_CRL *crl)
+{
+	const ASN1_TIME *nu = X509_CRL_get0_nextUpdate(crl);
+	char date[64];
+
+	if (nu == NULL || X509_cmp_current_time(nu) > 0)
+		return 0;
+	asn1_date(nu, date, sizeof(date));
+	fprintf(stderr, "regmaster: %s: a revocation list's next update was "
+	    "due on %s: every client certificate of its CA is refused until "
+	    "a new one is in place\n", path, date);
+	return 1;
+}
+
+/* tls.client_crl, when set, needs tls.client_ca and holds CRLs. */
+static int
+check_client_crl(void)
+{
+	const char *path = conf_str(P_TLS_CLIENT_CRL);
+	BIO *b;
+	X509_CRL *crl;
+	int n = 0, bad = 0;
+
+	if (*path == '\0')
+		return 0;
+	if (*conf_str(P_TLS_CLIENT_CA) == '\0')
+		return tls_problem(path, "tls.client_crl without "
+		    "tls.client_ca");
+	if ((b = BIO_new_file(path, "r")) == NULL)
+		return tls_problem(path, "cannot read");
+	while ((crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL)) != NULL) {
+		bad += check_crl_dates(path, crl);
+		X509_CRL_free(crl);
+		n++;
+	}
+	BIO_free(b);
+	ERR_clear_error();
+	if (n == 0)
+		return tls_problem(path, "no revocation list in it");
+	return bad;
+}
+
 /* Every TLS file the configuration names; the number of problems. */
 int
 check_tls_files(void)
@@ -260,5 +306,5 @@ check_tls_files(void)
 	}
 	for (size_t i = 0; i < ncert && i < nkey; i++)
 		bad += check_pair(certs[i], keys[i]);
-	return bad + check_client_ca();
+	return bad + check_client_ca() + check_client_crl();
 }

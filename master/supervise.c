@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "log.h"
 #include "master.h"
 #include "util.h"
@@ -188,10 +189,23 @@ worker_request(struct link *l, struct msg *m, void *arg)
 	/* never called: master accepts no requests from workers */
 }
 
+/* httpd and authd start OpenSSL before their sandbox only for TLS or
+ * users (lib/ossl.h): in a plain open registry its pages stay out. */
+static int
+wants_crypto(int id)
+{
+	size_t n;
+
+	if (id != PROC_HTTPD && id != PROC_AUTHD)
+		return 0;
+	(void)conf_list(P_HTTP_TLS_LISTEN, &n);
+	return n > 0 || conf_str(P_AUTH_HTPASSWD)[0] != '\0';
+}
+
 static void
 child_exec(struct worker *w, int ctl)
 {
-	char path[1024], *argv[12];
+	char path[1024], *argv[14];
 	int argc = 0;
 
 	/* its own process group, so master can signal all it starts; in the
@@ -226,6 +240,8 @@ child_exec(struct worker *w, int ctl)
 		argv[argc++] = "-l";	/* stderr is the log file */
 	if (log_getlevel() >= LOG_LVL_DEBUG)
 		argv[argc++] = "-d";
+	if (wants_crypto(w->id))
+		argv[argc++] = "-c";
 	if (geteuid() == 0) {
 		argv[argc++] = "-u";
 		argv[argc++] = (char *)worker_user(w->id);

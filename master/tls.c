@@ -93,6 +93,36 @@ gen_read_pair(struct tls_gen *g, const char *certpath, const char *keypath)
 	return 0;
 }
 
+/* The client CA bundle, and the revocation lists after it: httpd takes
+ * both from one body, and a changed list makes a new generation (so a
+ * session of a certificate revoked since cannot resume). -1 logged. */
+static int
+gen_read_client_ca(struct tls_gen *g)
+{
+	const char *crlpath = conf_str(P_TLS_CLIENT_CRL);
+	char *crl;
+	size_t crllen;
+
+	if (read_pem(conf_str(P_TLS_CLIENT_CA), &g->ca, &g->calen) == -1)
+		return -1;
+	if (*crlpath == '\0')
+		return 0;
+	if (read_pem(crlpath, &crl, &crllen) == -1)
+		return -1;
+	if (g->calen + 1 + crllen > TLS_PEM_MAX) {
+		log_warnx("%s and %s: over %d KiB together", conf_str(
+		    P_TLS_CLIENT_CA), crlpath, TLS_PEM_MAX / 1024);
+		free(crl);
+		return -1;
+	}
+	g->ca = xreallocarray(g->ca, g->calen + 1 + crllen, 1);
+	g->ca[g->calen++] = '\n';	/* a bundle may lack its last newline */
+	memcpy(g->ca + g->calen, crl, crllen);
+	g->calen += crllen;
+	free(crl);
+	return 0;
+}
+
 /* The generation the configuration names, checked; NULL logged. */
 static struct tls_gen *
 gen_read(void)
@@ -119,8 +149,7 @@ gen_read(void)
 			gen_free(g);
 			return NULL;
 		}
-	if (*conf_str(P_TLS_CLIENT_CA) &&
-	    read_pem(conf_str(P_TLS_CLIENT_CA), &g->ca, &g->calen) == -1) {
+	if (*conf_str(P_TLS_CLIENT_CA) && gen_read_client_ca(g) == -1) {
 		gen_free(g);
 		return NULL;
 	}

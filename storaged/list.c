@@ -6,10 +6,13 @@
  * descriptors and bytes and paged by the last digest, so that no answer
  * grows with what clients pushed.
  */
+#include <sys/queue.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ev.h"
 #include "index.h"
 #include "log.h"
 #include "oci.h"
@@ -20,6 +23,10 @@
 
 #define REFERRERS_PAGE_MAX	100		/* descriptors of one page */
 #define REFERRERS_PAGE_BYTES	(1024u * 1024)	/* JSON of one page, about */
+/* Catalog requests wait this long at most for the index's names, this
+ * many at a time; then UNAVAILABLE (httpd: 503 with Retry-After). */
+#define CATALOG_WAIT_MS		5000
+#define CATALOG_WAITERS		256
 
 /* A referrers page being gathered. */
 struct refpage {
@@ -62,12 +69,11 @@ tags_list(struct link *l, struct msg *m)
 	free(names);
 }
 
-/* M_CATALOG: a page of the repositories that hold manifests. */
-void
-catalog(struct link *l, struct msg *m)
+/* A page of the repositories that hold manifests, after last. */
+static void
+catalog_page(struct link *l, uint32_t id, const char *last, size_t max)
 {
-	const char *last = msg_str(m, A_LAST);
-	size_t i, n = 0, max = page_count(m), cap = 64;
+	size_t i, n = 0, cap = 64;
 	char **names = xcalloc(cap, sizeof(*names));
 	int more = 0;
 
@@ -85,9 +91,107 @@ catalog(struct link *l, struct msg *m)
 		}
 		names[n++] = r->name;
 	}
-	reply_list(l, m->id, oci_catalog_json(names, n),
+	reply_list(l, id, oci_catalog_json(names, n),
 	    more && n > 0 ? names[n - 1] : NULL);
 	free(names);
+}
+
+/* A catalog request waiting for the index's names. */
+struct catwait {
+	TAILQ_ENTRY(catwait) entry;
+	struct link	*l;
+	uint32_t	 id;
+	char		*last;		/* NULL if none */
+	size_t		 max;
+	uint64_t	 deadline;
+};
+
+static TAILQ_HEAD(, catwait) catwaits = TAILQ_HEAD_INITIALIZER(catwaits);
+static size_t ncatwaits;
+static struct ev_timer catwait_timer;
+
+/* Forget a waiting request. */
+static void
+catwait_free(struct catwait *w)
+{
+	TAILQ_REMOVE(&catwaits, w, entry);
+	ncatwaits--;
+	free(w->last);
+	free(w);
+}
+
+/* Waited CATALOG_WAIT_MS: answer unavailable (httpd adds Retry-After). */
+static void
+catwait_expire(void *arg)
+{
+	struct catwait *w;
+
+	while ((w = TAILQ_FIRST(&catwaits)) != NULL &&
+	    w->deadline <= now_ms()) {
+		link_reply_err(w->l, w->id, RE_UNAVAILABLE,
+		    "the repository list is being read, try again");
+		catwait_free(w);
+	}
+	if (w != NULL)
+		ev_timer_arm(&catwait_timer, w->deadline - now_ms());
+}
+
+/* The index knows every name: answer the waiting requests in order. */
+void
+catalog_names_ready(void)
+{
+	struct catwait *w;
+
+	if (ncatwaits > 0)
+		ev_timer_cancel(&catwait_timer);
+	while ((w = TAILQ_FIRST(&catwaits)) != NULL) {
+		catalog_page(w->l, w->id, w->last, w->max);
+		catwait_free(w);
+	}
+}
+
+/* Drop the waiting requests of a link that goes away. */
+void
+catalog_link_gone(struct link *l)
+{
+	struct catwait *w, *next;
+
+	for (w = TAILQ_FIRST(&catwaits); w; w = next) {
+		next = TAILQ_NEXT(w, entry);
+		if (w->l == l)
+			catwait_free(w);
+	}
+}
+
+/* M_CATALOG: a page of the repositories that hold manifests; until the
+ * index knows every name, the request waits (bounded in time and number)
+ * rather than list too few. */
+void
+catalog(struct link *l, struct msg *m)
+{
+	const char *last = msg_str(m, A_LAST);
+	struct catwait *w;
+
+	if (index_names_ready()) {
+		catalog_page(l, m->id, last, page_count(m));
+		return;
+	}
+	if (ncatwaits >= CATALOG_WAITERS) {
+		link_reply_err(l, m->id, RE_UNAVAILABLE,
+		    "the repository list is being read, try again");
+		return;
+	}
+	w = xcalloc(1, sizeof(*w));
+	w->l = l;
+	w->id = m->id;
+	w->last = last ? xstrdup(last) : NULL;
+	w->max = page_count(m);
+	w->deadline = now_ms() + CATALOG_WAIT_MS;
+	if (ncatwaits++ == 0) {
+		ev_timer_init(&catwait_timer, catwait_expire, NULL);
+		ev_timer_arm(&catwait_timer, CATALOG_WAIT_MS);
+	}
+	TAILQ_INSERT_TAIL(&catwaits, w, entry);
 }
 
 /* Descriptor of revision mi for the referrers index (borrowed strings). */
@@ -96,17 +200,18 @@ desc_of(const struct minfo *mi, struct oci_desc *d)
 {
 	memset(d, 0, sizeof(*d));
 	(void)str_copy(d->mediatype, mi->mediatype, sizeof(d->mediatype));
-	d->digest = mi->d;
+	minfo_digest(mi, &d->digest);
 	d->size = (int64_t)mi->size;
-	d->artifact_type = mi->artifact_type;
-	d->annotations_json = mi->annotations;
+	/* borrowed: desc_of's caller never frees them */
+	d->artifact_type = (char *)(uintptr_t)mi->artifact_type;
+	d->annotations_json = (char *)(uintptr_t)minfo_annotations(mi);
 }
 
 /* 1 if mi is a referrer of d that passes the artifactType filter. */
 static int
 ref_match(const struct minfo *mi, const struct digest *d, const char *filter)
 {
-	if (!mi->has_subject || !digest_equal(&mi->subject, d))
+	if (!minfo_subject_is(mi, d))
 		return 0;
 	return filter == NULL || *filter == '\0' || (mi->artifact_type &&
 	    strcmp(mi->artifact_type, filter) == 0);
@@ -119,12 +224,14 @@ annotations_from_blob(const struct minfo *mi)
 {
 	char p[STORE_PATHMAX], mt[OCI_MEDIATYPE_MAX + 1];
 	struct oci_manifest pm;
+	struct digest d;
 	char *body, *a = NULL;
 	size_t len;
 
-	if (path_blob_data(p, sizeof(p), &mi->d) == -1 ||
+	minfo_digest(mi, &d);
+	if (path_blob_data(p, sizeof(p), &d) == -1 ||
 	    (body = store_read_file(p, OCI_MANIFEST_MAX, &len)) == NULL) {
-		log_warn("referrers: read manifest %s", mi->d.hex);
+		log_warn("referrers: read manifest %s", d.hex);
 		return NULL;
 	}
 	if (minfo_parse_stored(body, len, &pm, mt, sizeof(mt)) == 0) {
@@ -149,8 +256,8 @@ page_add(struct refpage *pg, const struct minfo *mi)
 		cost += strlen(mi->artifact_type);
 	if (mi->annot_big)
 		cost += (size_t)mi->size;
-	else if (mi->annotations)
-		cost += strlen(mi->annotations);
+	else if (minfo_annotations(mi))
+		cost += strlen(minfo_annotations(mi));
 	if (pg->n == pg->max ||
 	    (pg->n > 0 && pg->bytes + cost > REFERRERS_PAGE_BYTES))
 		return -1;

@@ -1,6 +1,7 @@
 # storaged/: the storaged worker, the only writer of the content store.
 STORAGED_CORE = storaged/store.c storaged/store.h storaged/index.c \
-	storaged/index.h storaged/req.c storaged/blob.c storaged/upload.c \
+	storaged/index.h storaged/minfo.c storaged/drepo.c storaged/drepo.h \
+	storaged/build.c storaged/req.c storaged/blob.c storaged/upload.c \
 	storaged/copier.c storaged/copier.h storaged/ucount.c storaged/ucount.h \
 	storaged/task.c storaged/task.h \
 	storaged/manifest.c storaged/list.c storaged/storaged.h

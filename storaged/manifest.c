@@ -122,6 +122,7 @@ req_ref(struct link *l, const struct msg *m, struct mref *r, int bad_tag)
 static struct minfo *
 resolve(const char *repo, const struct mref *ref)
 {
+	struct digest d;
 	struct repo *r;
 	struct itag *t;
 
@@ -131,7 +132,8 @@ resolve(const char *repo, const struct mref *ref)
 		return repo_rev(r, &ref->d);
 	if ((t = repo_tag(r, ref->tag)) == NULL)
 		return NULL;
-	return repo_rev(r, &t->d);
+	tag_digest(t, &d);
+	return repo_rev(r, &d);
 }
 
 /* M_MANIFEST{digest, mediatype, size[, body][, fd][, ref = subject]}. */
@@ -166,13 +168,15 @@ static const char *
 body_of(struct minfo *mi)
 {
 	char p[STORE_PATHMAX];
+	struct digest d;
 	const char *body;
 	char *b;
 	size_t len;
 
 	if ((body = cache_get(mi)) != NULL)
 		return body;
-	if (path_blob_data(p, sizeof(p), &mi->d) == -1 ||
+	minfo_digest(mi, &d);
+	if (path_blob_data(p, sizeof(p), &d) == -1 ||
 	    (b = store_read_file(p, OCI_MANIFEST_MAX, &len)) == NULL)
 		return NULL;
 	if (len != mi->size) {
@@ -192,6 +196,7 @@ manifest_get(struct link *l, struct msg *m)
 {
 	const char *repo, *body;
 	struct minfo *mi;
+	struct digest d;
 	struct mref ref;
 	uint64_t size;
 	int fd;
@@ -203,20 +208,21 @@ manifest_get(struct link *l, struct msg *m)
 		link_reply_err(l, m->id, RE_MANIFEST_UNKNOWN, NULL);
 		return;
 	}
+	minfo_digest(mi, &d);
 	if (mi->size <= INLINE_MAX) {
 		if ((body = body_of(mi)) == NULL) {
 			reply_internal(l, m->id, "read manifest blob");
 			return;
 		}
-		reply_manifest(l, m->id, &mi->d, mi->mediatype, mi->size, body,
+		reply_manifest(l, m->id, &d, mi->mediatype, mi->size, body,
 		    -1, NULL);
 		return;
 	}
-	if ((fd = store_blob_open(&mi->d, &size)) == -1) {
+	if ((fd = store_blob_open(&d, &size)) == -1) {
 		reply_internal(l, m->id, "open manifest blob");
 		return;
 	}
-	reply_manifest(l, m->id, &mi->d, mi->mediatype, size, NULL, fd, NULL);
+	reply_manifest(l, m->id, &d, mi->mediatype, size, NULL, fd, NULL);
 }
 
 /* --- PUT --- */
@@ -621,6 +627,7 @@ del_prepare(void *arg)
 {
 	struct mdel *md = arg;
 	struct repo *r = repo_find(md->repo);
+	struct digest td;
 	size_t i;
 
 	if (r == NULL || (md->ref.is_digest ? repo_rev(r, &md->ref.d) == NULL :
@@ -634,9 +641,11 @@ del_prepare(void *arg)
 		return;
 	}
 	md->tags = xcalloc(r->ntags ? r->ntags : 1, sizeof(*md->tags));
-	for (i = 0; i < r->ntags; i++)
-		if (digest_equal(&r->tags[i].d, &md->ref.d))
+	for (i = 0; i < r->ntags; i++) {
+		tag_digest(&r->tags[i], &td);
+		if (digest_equal(&td, &md->ref.d))
 			md->tags[md->ntags++] = xstrdup(r->tags[i].name);
+	}
 }
 
 /* Writer thread: remove the tags, then (by digest) the revision link, so

@@ -1,7 +1,7 @@
 /*
  * storaged.c - the content store worker: the only writer of the store.  It
- * runs in the store root (its chroot when started as root), builds the
- * metadata index once configured, and answers httpd's blob, upload,
+ * runs in the store root (its chroot when started as root), starts the
+ * metadata index's build once configured (build.c) and answers httpd's blob, upload,
  * manifest and listing requests; gcd may only ping it for now.  Its
  * timers: the upload sweep (idle sessions expire) and the stop wait.
  */
@@ -59,7 +59,7 @@ storaged_ready(void)
 	if (ready)
 		return;
 	store_init();
-	index_build();
+	index_start();
 	upload_init();
 	ready = 1;
 }
@@ -100,6 +100,7 @@ peer_drop(struct link *l)
 
 	upload_link_gone(l);
 	manifest_link_gone(l);
+	catalog_link_gone(l);
 	if (peers[peer] == l)
 		peers[peer] = NULL;
 	link_free(l);

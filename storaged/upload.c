@@ -47,6 +47,7 @@
 #define EXPIRE_BUDGET	256		/* sessions removed per sweep step */
 #define SWEEP_MORE_MS	10		/* pause between steps of a long sweep */
 #define SCAN_STEP	64		/* repositories scanned per step */
+#define SCAN_WAIT_MS	100		/* until the index knows every name */
 
 struct uwrite;
 struct ujob;
@@ -1147,6 +1148,11 @@ scan_step(void *arg)
 	size_t i = scan_last[0] ? repo_upper(scan_last) : 0;
 	struct repo *r;
 
+	if (!index_names_ready()) {
+		/* the walk needs every name: wait for the builder's */
+		ev_timer_arm(&scan_timer, SCAN_WAIT_MS);
+		return;
+	}
 	for (int k = 0; k < SCAN_STEP; k++, i++) {
 		if (i >= repo_count()) {
 			log_info("uploads: %zu sessions open", nuploads);

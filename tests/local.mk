@@ -149,6 +149,20 @@ tests_unit_test_pss_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/authd
 tests_unit_test_pss_LDADD = $(UNIT_LDADD)
 tests_unit_test_pss_CFLAGS = $(UNIT_CFLAGS)
 
+# lib/tframe.c: the tunnel's frame codec.
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_tframe
+TESTS += tests/unit/test_tframe
+endif
+tests_unit_test_tframe_SOURCES = tests/unit/test_tframe.c
+tests_unit_test_tframe_LDADD = $(UNIT_LDADD)
+tests_unit_test_tframe_CFLAGS = $(UNIT_CFLAGS)
+EXTRA_DIST += tests/fuzz/fuzz_tframe.c
+
+# issue 8: storaged answers from its first second while its index builds in the
+# background (a generated store of 3,000 manifests), and within 1 s of kill -9
+INTEGRATION_TESTS += tests/integration/test_index_build.sh
+
 # issue 8: a generated store of a team's size (bench/genstore, built by make): first
 # answers within 1 s of start and of kill -9 of storaged, listings, a tag moved by
 # docker-registry while regmaster was stopped

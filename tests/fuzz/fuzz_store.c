@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "../../storaged/store.c"
+#include "../../storaged/minfo.c"
+#include "../../storaged/drepo.c"
 #include "../../storaged/index.c"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -49,12 +51,17 @@ check_path(const char *path)
 static void
 check_repo(const struct repo *r)
 {
+	struct digest a, b;
 	size_t i;
 
 	for (i = 1; i < r->ntags; i++)
 		CHECK(strcmp(r->tags[i - 1].name, r->tags[i].name) < 0);
-	for (i = 1; i < r->nrevs; i++)
-		CHECK(digest_cmp(&r->revs[i - 1]->d, &r->revs[i]->d) < 0);
+	for (i = 1; i < r->nrevs; i++) {
+		minfo_digest(r->revs[i - 1], &a);
+		minfo_digest(r->revs[i], &b);
+		CHECK(digest_cmp(&a, &b) < 0);
+		CHECK(minfo_cmp_digest(r->revs[i - 1], &b) < 0);
+	}
 	for (i = 0; i < r->nrevs; i++)
 		CHECK(r->revs[i]->refs > 0);
 }
@@ -116,8 +123,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		digest_buf(DIGEST_SHA256, tag, strlen(tag) % 3, &d);
 		switch (op % 5) {
 		case 0:
-			if (oci_tag_valid(tag))
+			if (oci_tag_valid(tag)) {
+				struct digest got;
 				repo_set_tag(r, tag, &d);
+				tag_digest(repo_tag(r, tag), &got);
+				CHECK(digest_equal(&got, &d));
+			}
 			break;
 		case 1:
 			repo_del_tag(r, tag);

@@ -1,7 +1,9 @@
 #!/bin/bash
 # test_auth.sh — httpd's side of users and access, with the real regmaster and curl,
 # step by step (as root with privilege separation, then as an ordinary user):
-#   - open mode (no auth.htpasswd) is unchanged and /token is not served
+#   - open mode (no auth.htpasswd) is unchanged and /token is not served; httpd and
+#     authd start OpenSSL only when a reload adds users (then in their sandbox, without
+#     openssl.cnf), and Basic and tokens work after that reload
 #   - Basic: 401 + Basic challenge without credentials; right password 200, wrong 401
 #     and an audit line; {user}/* rules: push into one's own namespace works, into
 #     another's is 403 DENIED; an anonymous pull a rule allows works, its push is 401;
@@ -44,6 +46,18 @@ RULES='{ who = "*"; repo = "{user}/*"; allow = "pull,push,delete"; },
   { who = "anonymous"; repo = "public/*"; allow = "pull"; },
   { who = "alice"; repo = "*"; allow = "*"; }'
 
+# serve_on CODE: start the instance of $T_CONF; its /v2/ answers CODE.
+serve_on() {
+	t_start || {
+		fail "start regmaster" "$T_OUT"
+		return 1
+	}
+	HDR=$T_DIR/resp.hdr
+	BODY=$T_DIR/resp.body
+	t_wait_until 10 t_http_is "$1" "$T_URL/v2/" ||
+		fail "/v2/ answers $1" "$(t_http_code "$T_URL/v2/")"
+}
+
 # auth_serve NAME [EXTRA]: an instance with auth, users alice and bob, started.
 auth_serve() {
 	t_init "$1" || return 1
@@ -52,14 +66,7 @@ auth_serve() {
 		fail "user add" "$(cat "$T_DIR/add.out")"
 		return 1
 	fi
-	t_start || {
-		fail "start regmaster with auth" "$T_OUT"
-		return 1
-	}
-	HDR=$T_DIR/resp.hdr
-	BODY=$T_DIR/resp.body
-	t_wait_until 10 t_http_is 401 "$T_URL/v2/" ||
-		fail "/v2/ answers 401" "$(t_http_code "$T_URL/v2/")"
+	serve_on 401
 }
 
 # mkimage DIR: a config blob, a layer and a manifest naming them in DIR.
@@ -87,7 +94,9 @@ push() {
 }
 
 test_open() {
-	t_serve open || return 1
+	t_init open || return 1
+	echo "log_file = \"$T_DIR/regmaster.log\";" >>"$T_CONF"
+	serve_on 200 || return 1
 	mkimage "$T_DIR/img"
 	push open/app "$T_DIR/img"
 	is_code "open mode: push without credentials" 201
@@ -95,7 +104,42 @@ test_open() {
 	is_code "open mode: pull without credentials" 200
 	req GET "/token?service=regmaster"
 	is_code "open mode: no /token" 404
+	test_open_to_users
 	t_stop
+}
+
+# ossl_late WORKER: WORKER logged that OpenSSL started in its sandbox, so it did not
+# start at preload.
+ossl_late() { grep -q "$1\[[0-9]*\]: .*OpenSSL started after the sandbox" "$T_DIR/regmaster.log"; }
+
+# The open instance of test_open gets users and tokens by a reload: httpd and authd
+# start OpenSSL then, and Basic and the token flow work.
+test_open_to_users() {
+	local w
+	for w in httpd authd; do
+		t_check "open mode: $w has not started OpenSSL" t_not ossl_late $w
+	done
+	auth_conf "$RULES" "token = true;"
+	echo "log_file = \"$T_DIR/regmaster.log\";" >>"$T_CONF"
+	if ! adduser alice alicepw; then
+		fail "user add" "$(cat "$T_DIR/add.out")"
+		return 1
+	fi
+	t_rm reload >/dev/null 2>&1
+	t_check "reload to users: /v2/ asks for credentials" \
+		t_wait_until 10 t_http_is 401 "$T_URL/v2/"
+	for w in httpd authd; do
+		t_check "reload to users: $w started OpenSSL in its sandbox" \
+			t_wait_until 5 ossl_late $w
+	done
+	req GET /v2/ -u alice:alicepw
+	is_code "after the reload: alice's password is 200" 200
+	req GET /v2/ -u alice:wrongpw
+	is_code "after the reload: a wrong password is 401" 401
+	token_for alice:alicepw repository:open/app:pull
+	is_code "after the reload: GET /token" 200
+	req GET /v2/open/app/manifests/v1 -H "Authorization: Bearer $TOK"
+	is_code "after the reload: a pull with the token" 200
 }
 
 test_basic_login() {

@@ -13,6 +13,8 @@
 #     (TLS 1.2 and 1.3)
 #   - a client certificate the client CA signed names the user (httpd's log); one of
 #     another CA fails the handshake; no certificate at all is fine
+#   - tls.client_crl: a revoked client certificate fails the handshake after reload,
+#     its old ticket does not resume, another certificate of the CA still works
 #   - plain HTTP still answers beside TLS
 #   - kill -9 of authd (the key holder): master restarts it and resends the keys, new
 #     handshakes work again
@@ -47,8 +49,19 @@ pki_make() {
 		leaf ec reg.test "DNS:reg.test,IP:127.0.0.1" "-newkey ec -pkeyopt ec_paramgen_curve:P-256" &&
 			leaf rsa rsa.test "DNS:rsa.test" "-newkey rsa:2048" &&
 			leaf ec2 reg.test "DNS:reg.test,IP:127.0.0.1" "-newkey ec -pkeyopt ec_paramgen_curve:P-256" &&
-			client alice ca && client mallory other
+			client alice ca && client mallory other && client bob ca && revoke bob
 	)
+}
+
+# revoke NAME: crl.pem, the CA's revocation list, with NAME.crt revoked.
+revoke() {
+	printf '%s\n' '[ca]' 'default_ca = tca' '[tca]' 'database = index.txt' \
+		'crlnumber = crlnumber' 'default_md = sha256' 'default_crl_days = 30' >ca.cnf &&
+		: >index.txt && echo 01 >crlnumber &&
+		openssl ca -config ca.cnf -keyfile ca.key -cert ca.pem -revoke "$1.crt" \
+			>/dev/null 2>&1 &&
+		openssl ca -config ca.cnf -keyfile ca.key -cert ca.pem -gencrl -out crl.pem \
+			>/dev/null 2>&1
 }
 
 # leaf NAME CN SAN KEYOPTS: NAME/fullchain.pem and NAME/privkey.pem signed by the CA.
@@ -222,6 +235,32 @@ part_client_cert() {
 	t_check "and names no user" t_not log_has 'client certificate of mallory'
 }
 
+# part_client_crl: tls.client_crl set by reload refuses bob's revoked certificate,
+# and only his; a ticket bob got before does not resume.
+part_client_crl() {
+	local code s=$T_DIR/sess.bob out
+	code=$(tcurl -o /dev/null -w '%{http_code}' --cert "$PKI/bob.crt" --key "$PKI/bob.key" \
+		"https://reg.test:$TLS_PORT/v2/")
+	same "without a revocation list bob's certificate is accepted" 200 "$code"
+	sclient_req -tls1_3 -servername reg.test -cert "$PKI/bob.crt" -key "$PKI/bob.key" \
+		-sess_out "$s" >/dev/null
+	sed -i "s|client_ca = \"$PKI/ca.pem\";|& client_crl = \"$PKI/crl.pem\";|" "$T_CONF"
+	t_check "regmaster check accepts the revocation list" t_rm check
+	t_rm reload >/dev/null 2>&1
+	sleep 1
+	code=$(tcurl -o /dev/null -w '%{http_code}' --cert "$PKI/bob.crt" --key "$PKI/bob.key" \
+		"https://reg.test:$TLS_PORT/v2/")
+	same "after reload with the list, bob's revoked certificate fails the handshake" 000 "$code"
+	out=$(sclient_req -tls1_3 -servername reg.test -sess_in "$s")
+	has "and bob's ticket from before does not resume" "$out" '^New, TLSv1\.3'
+	code=$(tcurl -o /dev/null -w '%{http_code}' --cert "$PKI/alice.crt" --key "$PKI/alice.key" \
+		"https://reg.test:$TLS_PORT/v2/")
+	same "alice's certificate of the same CA still works" 200 "$code"
+	sed -i "s| client_crl = \"$PKI/crl.pem\";||" "$T_CONF"
+	t_rm reload >/dev/null 2>&1
+	sleep 1
+}
+
 # part_client_ca_change: a session alice's certificate opened under the old
 # client CA does not resume once reload put another CA in its place.
 part_client_ca_change() {
@@ -257,6 +296,7 @@ basic_parts() {
 	part_sni
 	part_resumption
 	part_client_cert
+	part_client_crl
 	part_client_ca_change
 	part_authd_restart
 }

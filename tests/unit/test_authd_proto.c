@@ -161,6 +161,8 @@ ad_start(struct ad *a, const char *users)
 	ad_configure(a, users != NULL, rules);
 	send_audit_fd(a, 1);
 	wd_peer(&a->w, PROC_HTTPD);
+	if (users == NULL)		/* open: no key before a first token */
+		return;
 	wd_recv(a->w.fd);		/* the key comes first, unasked */
 	ck_assert_int_eq(wd_rep.type, M_TOKEN_KEY);
 	on_notify(&wd_rep);
@@ -349,8 +351,10 @@ START_TEST(open_mode)
 	ck_assert_uint_eq(r.grant, ACL_ALL);
 	r = check_is(&a, 0, "192.0.2.1", "who", "ever", NULL);
 	ck_assert_uint_eq(r.grant, ACL_ALL);
+	ck_assert_ptr_null(a.pub);
 	r = token(&a, NULL, NULL, "repository:x/y:pull,push", SERVICE);
 	ck_assert_uint_eq(r.code, 0);
+	ck_assert_ptr_nonnull(a.pub);	/* the key came before the token */
 	ad_finish(&a);
 }
 END_TEST
@@ -454,6 +458,24 @@ START_TEST(rate_limit)
 	ck_assert_uint_eq(r.code, 429);
 	usleep(2100 * 1000);
 	r = check_is(&a, 0, "198.51.100.7", "bob", "builder", "bob/x");
+	ad_finish(&a);
+}
+END_TEST
+
+/* IPv6 guesses are counted per /64: stepping through the host's own /64
+ * gives no fresh counter, another /64 (or an IPv4 client) is untouched. */
+START_TEST(rate_limit_v6)
+{
+	struct ad a;
+
+	make_users();
+	ad_start(&a, users_alice_bob);
+	check_is(&a, 401, "2001:db8:1:2::a", "bob", "guess", "bob/x");
+	check_is(&a, 401, "2001:db8:1:2::b", "bob", "guess", "bob/x");
+	check_is(&a, 401, "2001:db8:1:2:ffff::c", "bob", "guess", "bob/x");
+	check_is(&a, 429, "2001:db8:1:2::d", "alice", "wonder", "alice/x");
+	check_is(&a, 0, "2001:db8:1:3::a", "alice", "wonder", "alice/x");
+	check_is(&a, 0, "192.0.2.20", "alice", "wonder", "alice/x");
 	ad_finish(&a);
 }
 END_TEST
@@ -638,6 +660,11 @@ send_audit(struct ad *a, const char *body, size_t len)
 	"\"repo\":\"alice/app\",\"ref\":\"latest\",\"digest\":null," \
 	"\"status\":200,\"bytes\":1234}\n"
 
+#define FORGED "{\"time\":\"2026-01-01T00:00:00.000Z\",\"addr\":" \
+	"\"192.0.2.1\",\"user\":\"alice\",\"action\":\"login\"," \
+	"\"repo\":null,\"ref\":null,\"digest\":null,\"status\":200," \
+	"\"bytes\":0,\"by\":\"authd\"}\n"
+
 START_TEST(audit)
 {
 	static const char junk[] = "{\"a\":1}\n{broken\n\"x\"\n{\"b\":\001}\n";
@@ -662,6 +689,8 @@ START_TEST(audit)
 	huge[0 + strlen(REC("delete"))] = '{';
 	send_audit(&a, huge, hugelen);		/* one line, then no end */
 	send_audit(&a, junk, sizeof(junk) - 1);
+	/* a login line httpd made up, claiming to be ours: dropped */
+	send_audit(&a, FORGED, strlen(FORGED));
 	send_audit(&a, REC("pull") "{\"no\":\"end\"}",
 	    strlen(REC("pull")) + 12);
 	free(huge);
@@ -679,6 +708,8 @@ START_TEST(audit)
 	ck_assert_str_eq(jstr(l[4], "action"), "push");
 	ck_assert_str_eq(jstr(l[5], "action"), "delete");
 	ck_assert_str_eq(jstr(l[6], "action"), "pull");
+	for (size_t i = 0; i < n; i++)
+		ck_assert_str_eq(jstr(l[i], "by"), i < 3 ? "authd" : "httpd");
 	free_lines(l, n);
 	/* audit.file emptied on reload: master sends no descriptor */
 	send_audit_fd(&a, 0);
@@ -708,6 +739,7 @@ suite(void)
 	tcase_add_test(tc, passwords);
 	tcase_add_test(tc, cache_speed);
 	tcase_add_test(tc, rate_limit);
+	tcase_add_test(tc, rate_limit_v6);
 	tcase_add_test(tc, cached_not_locked_out);
 	tcase_add_test(tc, htpasswd_edited);
 	tcase_add_test(tc, rules_reload);

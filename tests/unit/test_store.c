@@ -233,7 +233,7 @@ mk(const char *digest)
 START_TEST(index_order)
 {
 	static const char *names[] = { "b", "a/b", "a", "a-b", "c/d/e", "a/a" };
-	struct digest d = dg("sha256:" HEX_A);
+	struct digest d = dg("sha256:" HEX_A), e = dg("sha256:" HEX_B), got;
 	struct repo *r;
 	size_t i;
 
@@ -254,8 +254,14 @@ START_TEST(index_order)
 	repo_set_tag(r, "v2", &d);
 	repo_set_tag(r, "V1", &d);
 	repo_set_tag(r, "v10", &d);
-	repo_set_tag(r, "v2", &d);
+	repo_set_tag(r, "v2", &e);
 	ck_assert_uint_eq(r->ntags, 3);
+	/* a tag's digest survives its compact form, and moves */
+	tag_digest(repo_tag(r, "v2"), &got);
+	ck_assert(digest_equal(&got, &e));
+	tag_digest(repo_tag(r, "V1"), &got);
+	ck_assert(digest_equal(&got, &d));
+	ck_assert_str_eq(got.hex, HEX_A);
 	ck_assert_str_eq(r->tags[0].name, "V1");
 	ck_assert_str_eq(r->tags[1].name, "v10");
 	ck_assert_str_eq(r->tags[2].name, "v2");
@@ -345,6 +351,37 @@ START_TEST(stored_fallback)
 }
 END_TEST
 
+/* --- copier --- */
+
+static struct copy_result copied;
+static int copied_calls;
+
+static void
+on_copied(void *arg, const struct copy_result *r)
+{
+	copied = *r;
+	copied_calls++;
+	ev_break();
+}
+
+static void
+on_loop_timeout(void *arg)
+{
+	ev_break();
+}
+
+/* Run the loop until a copy reports or ms pass. */
+static void
+loop_for(uint64_t ms)
+{
+	struct ev_timer t;
+
+	ev_timer_init(&t, on_loop_timeout, NULL);
+	ev_timer_arm(&t, ms);
+	ev_loop();
+	ev_timer_cancel(&t);
+}
+
 /* The walk over a hand-made tree, with the odd things a real store has. */
 START_TEST(walk)
 {
@@ -379,7 +416,21 @@ START_TEST(walk)
 	put("docker/registry/v2/repositories/Bad/_manifests/x", "");
 	ck_assert_int_eq(symlink("../repositories/lib",
 	    "docker/registry/v2/repositories/sym"), 0);
-	index_build();
+	/* before the build: read on demand, no symlink followed */
+	r = repo_find("lib/app");
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(r->nrevs, 1);
+	ck_assert_uint_eq(r->ntags, 1);
+	ck_assert_ptr_null(repo_find("sym"));
+	ck_assert_ptr_null(repo_find("Bad"));
+	ck_assert_ptr_null(repo_find("nope"));
+	ck_assert(!index_names_ready());
+	ev_init();
+	index_start();
+	for (int i = 0; i < 500 && !index_built(); i++)
+		loop_for(10);
+	ck_assert(index_built());
+	ck_assert(index_names_ready());
 	ck_assert_uint_eq(repo_count(), 3);
 	ck_assert_str_eq(repo_at(0)->name, "lib");
 	ck_assert_str_eq(repo_at(1)->name, "lib/app");
@@ -401,37 +452,6 @@ START_TEST(walk)
 	store_teardown();
 }
 END_TEST
-
-/* --- copier --- */
-
-static struct copy_result copied;
-static int copied_calls;
-
-static void
-on_copied(void *arg, const struct copy_result *r)
-{
-	copied = *r;
-	copied_calls++;
-	ev_break();
-}
-
-static void
-on_loop_timeout(void *arg)
-{
-	ev_break();
-}
-
-/* Run the loop until a copy reports or ms pass. */
-static void
-loop_for(uint64_t ms)
-{
-	struct ev_timer t;
-
-	ev_timer_init(&t, on_loop_timeout, NULL);
-	ev_timer_arm(&t, ms);
-	ev_loop();
-	ev_timer_cancel(&t);
-}
 
 /* A nonblocking pipe holding len bytes of pattern; the write end is
  * closed unless keep_open (then returned in *wr). */
