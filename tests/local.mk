@@ -186,3 +186,7 @@ tests_unit_test_storaged_repair_SOURCES = tests/unit/test_storaged_repair.c \
 	tests/unit/worker_driver.c tests/unit/worker_driver.h
 tests_unit_test_storaged_repair_LDADD = $(UNIT_LDADD)
 tests_unit_test_storaged_repair_CFLAGS = $(UNIT_CFLAGS)
+# issue 8: a generated store of a team's size (bench/genstore, built by make): first
+# answers within 1 s of start and of kill -9 of storaged, listings, a tag moved by
+# docker-registry while regmaster was stopped
+INTEGRATION_TESTS += tests/integration/test_bigstore.sh

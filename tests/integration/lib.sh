@@ -630,6 +630,68 @@ trap t_cleanup EXIT
 trap 't_cleanup; trap - EXIT; exit 130' INT
 trap 't_cleanup; trap - EXIT; exit 143' TERM
 
+# ---------------------------------------------------------------- docker-registry
+# Debian's docker-registry (Distribution 2.8) as a peer on the same store, for
+# test_interop.sh and test_bigstore.sh. A suite that starts one must stop it
+# first in its EXIT/INT/TERM traps (dr_stop; t_cleanup).
+
+DOCKER_REGISTRY=${DOCKER_REGISTRY:-/usr/bin/docker-registry}
+DR_PID=""   # the docker-registry this suite runs, if any
+DR_URL=""
+DR_HOST=""
+DR_N=0      # how many docker-registry runs so far (names their config and log)
+
+# dr_is_ours: DR_PID is alive and still runs docker-registry (not a reused PID).
+dr_is_ours() {
+	[ -n "$DR_PID" ] && [ -r "/proc/$DR_PID/cmdline" ] &&
+		tr '\0' ' ' 2>/dev/null <"/proc/$DR_PID/cmdline" | grep -q '^[^ ]*docker-registry serve '
+}
+
+# dr_start STORE: run docker-registry on STORE at a free loopback port; sets DR_PID,
+# DR_URL, DR_HOST. 1 when it does not answer /v2/ within 10 s.
+dr_start() {
+	local port conf log
+	port=$(t_pick_port) || return 1
+	DR_N=$((DR_N + 1))
+	conf=$T_DIR/docker-registry-$DR_N.yml
+	log=$T_DIR/docker-registry-$DR_N.log
+	# Upload purging off: it would rewrite _uploads behind the test's back.
+	cat >"$conf" <<EOF
+version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $1
+  delete:
+    enabled: true
+  maintenance:
+    uploadpurging:
+      enabled: false
+http:
+  addr: 127.0.0.1:$port
+EOF
+	"$DOCKER_REGISTRY" serve "$conf" >"$log" 2>&1 </dev/null &
+	DR_PID=$!
+	DR_HOST=127.0.0.1:$port
+	DR_URL=http://$DR_HOST
+	t_diag "docker-registry $DR_N: pid $DR_PID port $port store $1"
+	if t_wait_http "$DR_URL/v2/" 200 10; then
+		return 0
+	fi
+	fail "docker-registry answers /v2/ on $1" "$(cat "$log")"
+	dr_stop
+	return 1
+}
+
+# dr_stop: stop our docker-registry by its PID (TERM, then KILL), and reap it.
+dr_stop() {
+	t_stop_peer "$DR_PID" dr_is_ours
+	DR_PID=""
+}
+
 # ---------------------------------------------------------------- modes
 
 # t_ensure_test_user: create the unprivileged user of the user-mode run if missing.
@@ -641,9 +703,10 @@ t_ensure_test_user() {
 
 # t_make_user_area: a private mini build tree the test user can read: the binaries in
 # their build-tree places and a copy of tests/integration (the real trees may sit in a
-# directory that user cannot enter). Sets T_USER_AREA.
+# directory that user cannot enter), and the build-tree files a suite lists in
+# T_USER_EXTRA (paths relative to top_builddir, e.g. bench/genstore). Sets T_USER_AREA.
 t_make_user_area() {
-	local a w
+	local a w f
 	a=$(mktemp -d /tmp/regmaster-usermode.XXXXXX) || return 1
 	T_USER_AREA=$a
 	mkdir -p "$a/master" "$a/tests/integration" "$a/tmp" "$a/home" || return 1
@@ -654,6 +717,9 @@ t_make_user_area() {
 	cp -R -- "$T_LIB_DIR/." "$a/tests/integration/" || return 1
 	[ -f "$a/tests/integration/$(basename -- "$T_SUITE_PATH")" ] ||
 		cp -- "$T_SUITE_PATH" "$a/tests/integration/" || return 1
+	for f in ${T_USER_EXTRA:-}; do
+		mkdir -p "$a/$(dirname -- "$f")" && cp -- "$top_builddir/$f" "$a/$f" || return 1
+	done
 	chmod -R u+rwX,go+rX "$a" && chmod 0755 "$a/master/regmaster"
 	chown -R "$T_TEST_USER:$(id -g "$T_TEST_USER")" "$a"
 }

@@ -29,7 +29,6 @@ set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname -- "$0")/lib.sh"
 
-DOCKER_REGISTRY=${DOCKER_REGISTRY:-/usr/bin/docker-registry}
 MT_MANIFEST=application/vnd.oci.image.manifest.v1+json
 MT_INDEX=application/vnd.oci.image.index.v1+json
 ARTIFACT_TYPE=application/vnd.example.sbom.v1
@@ -44,10 +43,6 @@ multi interop/artifact:subject
 artifact interop/artifact:v1"
 REPOS="interop/artifact interop/index interop/multi"
 
-DR_PID=""   # the docker-registry this suite runs, if any
-DR_URL=""
-DR_HOST=""
-DR_N=0      # how many docker-registry runs so far (names their config and log)
 CODE=""     # status of the last req
 GOT=""      # digest found by the last head_digest
 PULLS=0     # skopeo pulls so far (each gets its own layout directory)
@@ -150,59 +145,6 @@ sk_push_all() {
 		same "$3 reports the layout's digest for $ref (Docker-Content-Digest)" \
 			"$(img_digest "$1" "$src")" "$GOT" "$(what)"
 	done <<<"$PUSHES"
-}
-
-# ---------------------------------------------------------------- docker-registry
-
-# dr_is_ours: DR_PID is alive and still runs docker-registry (not a reused PID).
-dr_is_ours() {
-	[ -n "$DR_PID" ] && [ -r "/proc/$DR_PID/cmdline" ] &&
-		tr '\0' ' ' 2>/dev/null <"/proc/$DR_PID/cmdline" | grep -q '^[^ ]*docker-registry serve '
-}
-
-# dr_start STORE: run docker-registry on STORE at a free loopback port; sets DR_PID,
-# DR_URL, DR_HOST. 1 when it does not answer /v2/ within 10 s.
-dr_start() {
-	local port conf log
-	port=$(t_pick_port) || return 1
-	DR_N=$((DR_N + 1))
-	conf=$T_DIR/docker-registry-$DR_N.yml
-	log=$T_DIR/docker-registry-$DR_N.log
-	# Upload purging off: it would rewrite _uploads behind the test's back.
-	cat >"$conf" <<EOF
-version: 0.1
-log:
-  level: warn
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $1
-  delete:
-    enabled: true
-  maintenance:
-    uploadpurging:
-      enabled: false
-http:
-  addr: 127.0.0.1:$port
-EOF
-	"$DOCKER_REGISTRY" serve "$conf" >"$log" 2>&1 </dev/null &
-	DR_PID=$!
-	DR_HOST=127.0.0.1:$port
-	DR_URL=http://$DR_HOST
-	t_diag "docker-registry $DR_N: pid $DR_PID port $port store $1"
-	if t_wait_http "$DR_URL/v2/" 200 10; then
-		return 0
-	fi
-	fail "docker-registry answers /v2/ on $1" "$(cat "$log")"
-	dr_stop
-	return 1
-}
-
-# dr_stop: stop our docker-registry by its PID (TERM, then KILL), and reap it.
-dr_stop() {
-	t_stop_peer "$DR_PID" dr_is_ours
-	DR_PID=""
 }
 
 # The harness's traps clean regmaster up; docker-registry is ours to stop first.
