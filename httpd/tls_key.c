@@ -65,40 +65,18 @@ ca_send(uint64_t keyid, int op, int pad, const void *in, size_t inlen)
 }
 
 /* The answer to request id within the deadline: its signature into out;
- * the length, or -1.  Late answers to earlier requests are skipped. */
+ * the length, or -1. */
 static int
 ca_wait(uint32_t id, unsigned char *out, size_t outmax)
 {
 	static char frame[MSG_MAXFRAME];
-	uint64_t deadline = now_ms() + CA_TIMEOUT_MS, now;
-	struct pollfd pfd = { .fd = ca_fd, .events = POLLIN };
-	const char *err;
 	struct msg m;
-	int fds[MSG_MAXFDS], nfds, broken;
-	ssize_t n;
 
-	while ((now = now_ms()) < deadline) {
-		if (poll(&pfd, 1, (int)(deadline - now)) <= 0)
-			continue;	/* EINTR, or the deadline: the loop says */
-		n = msg_recvfd(ca_fd, frame, sizeof(frame), fds, &nfds,
-		    &broken);
-		if (n <= 0)
-			return -1;	/* authd went away */
-		if (broken || msg_decode(frame, (size_t)n, fds, nfds, &m,
-		    &err) == -1) {
-			for (int i = 0; i < nfds; i++)
-				close(fds[i]);
-			return -1;
-		}
-		msg_close_fds(&m);
-		if (!(m.flags & MSG_F_REPLY) || m.id != id)
-			continue;
-		if (m.type != M_TLS_SIGNED || m.v[A_BODY].len > outmax)
-			return -1;
-		memcpy(out, m.v[A_BODY].p, m.v[A_BODY].len);
-		return (int)m.v[A_BODY].len;
-	}
-	return -1;
+	if (msg_wait_reply(ca_fd, id, CA_TIMEOUT_MS, frame, &m) == -1 ||
+	    m.type != M_TLS_SIGNED || m.v[A_BODY].len > outmax)
+		return -1;
+	memcpy(out, m.v[A_BODY].p, m.v[A_BODY].len);
+	return (int)m.v[A_BODY].len;
 }
 
 /* authd's private-key operation on in; its output's length or -1. */

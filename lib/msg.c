@@ -3,11 +3,13 @@
 #include <sys/uio.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "msg.h"
+#include "util.h"
 
 static void
 msgb_field(struct msgb *mb, int attr, enum msg_kind kind, const void *p,
@@ -347,4 +349,33 @@ msg_recvfd(int fd, void *buf, size_t len, int *fds, int *nfds, int *broken)
 	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
 		*broken = 1;
 	return n;
+}
+
+int
+msg_wait_reply(int fd, uint32_t id, uint64_t timeout_ms, char *frame,
+    struct msg *m)
+{
+	uint64_t deadline = now_ms() + timeout_ms, now;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	const char *err;
+	int fds[MSG_MAXFDS], nfds, broken;
+	ssize_t n;
+
+	while ((now = now_ms()) < deadline) {
+		if (poll(&pfd, 1, (int)(deadline - now)) <= 0)
+			continue;	/* EINTR, or the deadline: the loop says */
+		n = msg_recvfd(fd, frame, MSG_MAXFRAME, fds, &nfds, &broken);
+		if (n <= 0)
+			return -1;	/* the peer went away */
+		if (broken || msg_decode(frame, (size_t)n, fds, nfds, m,
+		    &err) == -1) {
+			for (int i = 0; i < nfds; i++)
+				close(fds[i]);
+			return -1;
+		}
+		msg_close_fds(m);
+		if ((m->flags & MSG_F_REPLY) && m->id == id)
+			return 0;
+	}
+	return -1;
 }

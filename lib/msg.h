@@ -109,5 +109,14 @@ ssize_t	 msg_sendfd(int fd, const void *frame, size_t len, const int *fds,
 	    int nfds);
 ssize_t	 msg_recvfd(int fd, void *buf, size_t len, int *fds, int *nfds,
 	    int *broken);
+/*
+ * A synchronous call's answer: wait on fd for the reply to request id, at
+ * most timeout_ms, and decode it into m, which points into frame
+ * (MSG_MAXFRAME bytes); any descriptors it carried are closed.  0, or -1
+ * when the peer went away, broke the protocol or did not answer in time.
+ * Late replies to earlier requests are skipped.
+ */
+int	 msg_wait_reply(int fd, uint32_t id, uint64_t timeout_ms, char *frame,
+	    struct msg *m);
 
 #endif

@@ -54,39 +54,17 @@ repair_send(const char *path)
 }
 
 /* master's answer to request id within the deadline: the number of entries
- * it changed, or -1.  Late answers to earlier requests are skipped. */
+ * it changed, or -1. */
 static long
 repair_wait(uint32_t id)
 {
 	static char frame[MSG_MAXFRAME];
-	uint64_t deadline = now_ms() + REPAIR_TIMEOUT_MS, now;
-	struct pollfd pfd = { .fd = repair_fd, .events = POLLIN };
-	const char *err;
 	struct msg m;
-	int fds[MSG_MAXFDS], nfds, broken;
-	ssize_t n;
 
-	while ((now = now_ms()) < deadline) {
-		if (poll(&pfd, 1, (int)(deadline - now)) <= 0)
-			continue;	/* EINTR, or the deadline: the loop says */
-		n = msg_recvfd(repair_fd, frame, sizeof(frame), fds, &nfds,
-		    &broken);
-		if (n <= 0)
-			return -1;	/* master went away */
-		if (broken || msg_decode(frame, (size_t)n, fds, nfds, &m,
-		    &err) == -1) {
-			for (int i = 0; i < nfds; i++)
-				close(fds[i]);
-			return -1;
-		}
-		msg_close_fds(&m);
-		if (!(m.flags & MSG_F_REPLY) || m.id != id)
-			continue;
-		if (m.type != M_DONE)
-			return -1;	/* refused: master logs why */
-		return (long)msg_u64(&m, A_COUNT, 0);
-	}
-	return -1;
+	if (msg_wait_reply(repair_fd, id, REPAIR_TIMEOUT_MS, frame, &m) == -1 ||
+	    m.type != M_DONE)
+		return -1;	/* refused: master logs why */
+	return (long)msg_u64(&m, A_COUNT, 0);
 }
 
 /*
