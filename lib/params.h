@@ -164,7 +164,7 @@
 	P(P_TUNNEL_CLIENT_TOKEN, "tunnel.client.token", CT_STR, "", 0, 0, \
 	    W_MASTER | W_TUNNELD, "the relay's tunnel.relay.token") \
 	P(P_TUNNEL_CLIENT_CA, "tunnel.client.ca", CT_OPTPATH, "", 0, 0, \
-	    W_MASTER, "PEM CA bundle that verifies the relay's certificate " \
+	    W_MASTER | W_TUNNELD, "PEM CA bundle that verifies the relay's certificate " \
 	    "(and its name)") \
 	P(P_TUNNEL_CLIENT_FINGERPRINT, "tunnel.client.fingerprint", CT_STR, "", \
 	    0, 0, W_MASTER | W_TUNNELD, "\"sha256:HEX\" of the relay's " \

@@ -190,3 +190,12 @@ tests_unit_test_storaged_repair_CFLAGS = $(UNIT_CFLAGS)
 # answers within 1 s of start and of kill -9 of storaged, listings, a tag moved by
 # docker-registry while regmaster was stopped
 INTEGRATION_TESTS += tests/integration/test_bigstore.sh
+
+# issue 9: lib/swrr.c, the relay's smooth weighted round-robin
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_swrr
+TESTS += tests/unit/test_swrr
+endif
+tests_unit_test_swrr_SOURCES = tests/unit/test_swrr.c
+tests_unit_test_swrr_LDADD = $(UNIT_LDADD)
+tests_unit_test_swrr_CFLAGS = $(UNIT_CFLAGS)
