@@ -199,3 +199,14 @@ endif
 tests_unit_test_swrr_SOURCES = tests/unit/test_swrr.c
 tests_unit_test_swrr_LDADD = $(UNIT_LDADD)
 tests_unit_test_swrr_CFLAGS = $(UNIT_CFLAGS)
+
+# issue 9: tunneld/ctrl.c, the tunnel's control messages (JSON in TF_CTRL)
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_ctrl
+TESTS += tests/unit/test_ctrl
+endif
+tests_unit_test_ctrl_SOURCES = tests/unit/test_ctrl.c $(TUNNELD_CORE)
+tests_unit_test_ctrl_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tunneld
+tests_unit_test_ctrl_LDADD = $(UNIT_LDADD)
+tests_unit_test_ctrl_CFLAGS = $(UNIT_CFLAGS)
+EXTRA_DIST += tests/fuzz/fuzz_ctrl.c
