@@ -120,6 +120,14 @@ catwait_free(struct catwait *w)
 	free(w);
 }
 
+/* No request waits any more: no timer either. */
+static void
+catwait_idle(void)
+{
+	if (ncatwaits == 0 && catwait_timer.cb && ev_timer_armed(&catwait_timer))
+		ev_timer_cancel(&catwait_timer);
+}
+
 /* Waited CATALOG_WAIT_MS: answer unavailable (httpd adds Retry-After). */
 static void
 catwait_expire(void *arg)
@@ -136,18 +144,41 @@ catwait_expire(void *arg)
 		ev_timer_arm(&catwait_timer, w->deadline - now_ms());
 }
 
-/* The index knows every name: answer the waiting requests in order. */
-void
-catalog_names_ready(void)
+/* 1 if the page of max names after last can be answered now: it and the
+ * name after it (which decides the Link to the next page) lie where the
+ * table is final, or the table is complete.  The same page, the same
+ * bytes as once every name is known. */
+static int
+catalog_page_known(const char *last, size_t max)
 {
-	struct catwait *w;
+	size_t i = last ? repo_upper(last) : 0, end, n = 0;
 
-	if (ncatwaits > 0)
-		ev_timer_cancel(&catwait_timer);
-	while ((w = TAILQ_FIRST(&catwaits)) != NULL) {
+	if (index_names_ready())
+		return 1;
+	end = index_names_known_end();
+	if (end <= i || end - i <= max)
+		return 0;	/* fewer than max + 1 entries there */
+	for (; i < end; i++)
+		if (repo_at(i)->has_manifests && n++ == max)
+			return 1;
+	return 0;
+}
+
+/* The table knows more names: answer the waiting requests it completes,
+ * all of them once it is complete. */
+void
+catalog_names_more(void)
+{
+	struct catwait *w, *next;
+
+	for (w = TAILQ_FIRST(&catwaits); w; w = next) {
+		next = TAILQ_NEXT(w, entry);
+		if (!catalog_page_known(w->last, w->max))
+			continue;
 		catalog_page(w->l, w->id, w->last, w->max);
 		catwait_free(w);
 	}
+	catwait_idle();
 }
 
 /* Drop the waiting requests of a link that goes away. */
@@ -161,10 +192,11 @@ catalog_link_gone(struct link *l)
 		if (w->l == l)
 			catwait_free(w);
 	}
+	catwait_idle();
 }
 
-/* M_CATALOG: a page of the repositories that hold manifests; until the
- * index knows every name, the request waits (bounded in time and number)
+/* M_CATALOG: a page of the repositories that hold manifests; a page the
+ * names walk has not passed yet waits for it (bounded in time and number)
  * rather than list too few. */
 void
 catalog(struct link *l, struct msg *m)
@@ -172,7 +204,7 @@ catalog(struct link *l, struct msg *m)
 	const char *last = msg_str(m, A_LAST);
 	struct catwait *w;
 
-	if (index_names_ready()) {
+	if (catalog_page_known(last, page_count(m))) {
 		catalog_page(l, m->id, last, page_count(m));
 		return;
 	}
@@ -187,10 +219,10 @@ catalog(struct link *l, struct msg *m)
 	w->last = last ? xstrdup(last) : NULL;
 	w->max = page_count(m);
 	w->deadline = now_ms() + CATALOG_WAIT_MS;
-	if (ncatwaits++ == 0) {
+	if (catwait_timer.cb == NULL)
 		ev_timer_init(&catwait_timer, catwait_expire, NULL);
+	if (ncatwaits++ == 0)
 		ev_timer_arm(&catwait_timer, CATALOG_WAIT_MS);
-	}
 	TAILQ_INSERT_TAIL(&catwaits, w, entry);
 }
 
