@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include "log.h"
 #include "oci.h"
 #include "store.h"
+#include "thread.h"
 #include "util.h"
 
 #define WALK_DEPTH	130		/* a name has at most 128 components */
@@ -283,34 +285,114 @@ dtag_cmp(const void *a, const void *b)
 	    ((const struct dtag *)b)->name);
 }
 
+/* The valid tag names under _manifests/tags of name. */
+static char **
+tag_dirs(const char *name, size_t *n)
+{
+	char p[STORE_PATHMAX];
+	char **v = NULL;
+	struct dirent *de;
+	size_t cap = 0;
+	DIR *dir;
+
+	*n = 0;
+	if (path_repo(p, sizeof(p), name, "_manifests/tags") == -1 ||
+	    (dir = dir_openat(store_rootfd(), p)) == NULL)
+		return NULL;
+	while ((de = readdir(dir)) != NULL) {
+		if (!oci_tag_valid(de->d_name))
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			v = xreallocarray(v, cap, sizeof(*v));
+		}
+		v[(*n)++] = xstrdup(de->d_name);
+	}
+	closedir(dir);
+	return v;
+}
+
+/* Links of many tags are read by this many threads: cold, each read
+ * waits on the disk, and parallel reads keep its queue full (1,000 tags
+ * of an evicted store: 300-400 ms alone, 100-115 ms with 4). */
+#define TAG_READERS	4
+#define TAG_PARALLEL	64		/* fewer tags: no threads */
+#define TAG_STACK	(128 * 1024)
+
+/* One reader's share of the links: entries from, from + step, ... */
+struct tagjob {
+	const char	*repo;
+	char		**v;
+	struct digest	*d;
+	char		*ok;
+	size_t		 n, from, step;
+	pthread_t	 t;
+};
+
+static void *
+tagjob_main(void *arg)
+{
+	struct tagjob *j = arg;
+	char p[STORE_PATHMAX];
+
+	for (size_t i = j->from; i < j->n; i += j->step)
+		j->ok[i] = path_tag_current(p, sizeof(p), j->repo,
+		    j->v[i]) == 0 && store_link_read(p, &j->d[i]) == 0;
+	return NULL;
+}
+
+/* Read the current link of each of the n tags v into d, ok[i] set when it
+ * is one: by TAG_READERS threads when there are many (this one included,
+ * which also does the share of a thread that did not start). */
+static void
+read_tag_links(const char *repo, char **v, size_t n,
+    struct digest *d, char *ok)
+{
+	struct tagjob j[TAG_READERS];
+	size_t k, nj = n >= TAG_PARALLEL ? TAG_READERS : 1;
+	int started[TAG_READERS] = { 0 };
+
+	for (k = 0; k < nj; k++) {
+		j[k] = (struct tagjob){ repo, v, d, ok, n, k, nj, 0 };
+		if (k > 0 && thread_spawn(&j[k].t, tagjob_main, &j[k],
+		    TAG_STACK) == 0)
+			started[k] = 1;
+	}
+	for (k = 0; k < nj; k++)
+		if (!started[k])
+			(void)tagjob_main(&j[k]);
+	for (k = 1; k < nj; k++)
+		if (started[k])
+			pthread_join(j[k].t, NULL);
+}
+
 /* The tags of b: every valid tag whose current link is a digest. */
 static void
 read_tags(struct drepo *b)
 {
-	char p[STORE_PATHMAX];
-	struct dirent *de;
-	struct digest d;
-	size_t cap = 0;
-	DIR *dir;
+	char **v;
+	struct digest *d;
+	size_t i, n;
+	char *ok;
 
-	if (path_repo(p, sizeof(p), b->name, "_manifests/tags") == -1 ||
-	    (dir = dir_openat(store_rootfd(), p)) == NULL)
+	if ((v = tag_dirs(b->name, &n)) == NULL)
 		return;
-	while ((de = readdir(dir)) != NULL) {
-		if (!oci_tag_valid(de->d_name) ||
-		    path_tag_current(p, sizeof(p), b->name, de->d_name) == -1 ||
-		    store_link_read(p, &d) == -1)
+	d = xcalloc(n, sizeof(*d));
+	ok = xcalloc(n, 1);
+	read_tag_links(b->name, v, n, d, ok);
+	b->tags = xcalloc(n, sizeof(*b->tags));
+	for (i = 0; i < n; i++) {
+		if (!ok[i]) {
+			free(v[i]);
 			continue;
-		if (b->ntags == cap) {
-			cap = cap ? cap * 2 : 8;
-			b->tags = xreallocarray(b->tags, cap, sizeof(*b->tags));
 		}
-		b->tags[b->ntags].name = xstrdup(de->d_name);
-		b->tags[b->ntags++].d = d;
-		b->bytes += sizeof(*b->tags) + strlen(de->d_name);
+		b->tags[b->ntags].name = v[i];
+		b->tags[b->ntags++].d = d[i];
+		b->bytes += sizeof(*b->tags) + strlen(v[i]);
 	}
-	closedir(dir);
-	/* readdir order is arbitrary: sort once */
+	free(ok);
+	free(d);
+	free(v);
 	if (b->ntags > 1)
 		qsort(b->tags, b->ntags, sizeof(*b->tags), dtag_cmp);
 }
@@ -423,6 +505,16 @@ drepo_read(const char *name, int bodies, int (*known)(const struct digest *))
 	read_revs_alg(b, DIGEST_SHA512, &cap, bodies, known);
 	if (b->nrevs > 1)
 		qsort(b->revs, b->nrevs, sizeof(*b->revs), dfacts_cmp);
+	read_tags(b);
+	return b;
+}
+
+struct drepo *
+drepo_read_tags(const char *name)
+{
+	struct drepo *b = xcalloc(1, sizeof(*b));
+
+	b->name = xstrdup(name);
 	read_tags(b);
 	return b;
 }

@@ -57,6 +57,8 @@ int	 drepo_exists(const char *name, int *has_manifests);
  * known(d) (may be NULL) tells which facts need no reading. */
 struct drepo *drepo_read(const char *name, int bodies,
 	    int (*known)(const struct digest *));
+/* Only the tags of name (what tags/list answers), as drepo_read has them. */
+struct drepo *drepo_read_tags(const char *name);
 void	 drepo_free(struct drepo *);
 
 #endif

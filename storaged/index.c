@@ -71,8 +71,8 @@ repo_insert(size_t i, const char *name)
 }
 
 /* The entry called name, or NULL; before the names are all known, a
- * repository on disk gets its entry now. */
-static struct repo *
+ * repository on disk gets its entry now (not loaded). */
+struct repo *
 repo_lookup(const char *name)
 {
 	size_t i = repo_bound(name, 0);

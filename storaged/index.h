@@ -106,6 +106,7 @@ size_t	 index_tag_count(void);
  * NULL if it is not there. */
 struct repo *repo_find(const char *name);
 struct repo *repo_get(const char *name);	/* find or create */
+struct repo *repo_lookup(const char *name);	/* find, maybe not loaded */
 size_t	 repo_count(void);
 struct repo *repo_at(size_t);
 size_t	 repo_upper(const char *last);		/* first index > last */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "drepo.h"
 #include "ev.h"
 #include "index.h"
 #include "log.h"
@@ -44,6 +45,42 @@ page_count(const struct msg *m)
 	return c > SIZE_MAX ? SIZE_MAX : (size_t)c;
 }
 
+/* The page of max names after last of the sorted tag names all[0..n). */
+static void
+tags_reply(struct link *l, uint32_t id, const char *repo, char **all,
+    size_t n, const char *last, size_t max)
+{
+	size_t lo = 0, hi = n, k;
+
+	while (last && lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(all[mid], last) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	k = n - lo < max ? n - lo : max;
+	reply_list(l, id, oci_tags_json(repo, all + lo, k),
+	    k > 0 && lo + k < n ? all[lo + k - 1] : NULL);
+}
+
+/* tags/list of a repository the index has not loaded yet: its tags only
+ * (their links, not the revisions and manifests a load reads), the same
+ * list the load gives; the index stays as it is. */
+static void
+tags_list_disk(struct link *l, uint32_t id, const char *repo,
+    const char *last, size_t max)
+{
+	struct drepo *b = drepo_read_tags(repo);
+	char **all = xcalloc(b->ntags ? b->ntags : 1, sizeof(*all));
+
+	for (size_t i = 0; i < b->ntags; i++)
+		all[i] = b->tags[i].name;
+	tags_reply(l, id, repo, all, b->ntags, last, max);
+	free(all);
+	drepo_free(b);
+}
+
 /* M_TAGS_LIST: a page of a repository's tags, in strcmp order. */
 void
 tags_list(struct link *l, struct msg *m)
@@ -55,8 +92,12 @@ tags_list(struct link *l, struct msg *m)
 
 	if (req_repo(l, m, A_REPO, &repo) == -1)
 		return;
-	if ((r = repo_find(repo)) == NULL || !r->has_manifests) {
+	if ((r = repo_lookup(repo)) == NULL || !r->has_manifests) {
 		link_reply_err(l, m->id, RE_NAME_UNKNOWN, NULL);
+		return;
+	}
+	if (!r->loaded) {
+		tags_list_disk(l, m->id, repo, last, max);
 		return;
 	}
 	start = last ? tag_upper(r, last) : 0;
