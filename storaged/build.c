@@ -2,8 +2,10 @@
  * build.c - the index built in the background, so storaged answers from
  * its first second whatever the store's size (index.c loads a repository
  * the builder has not delivered yet on demand).  Loader 0 first walks
- * repositories/ for the names and publishes them; then every loader takes
- * the next name, reads that repository's links and manifest blobs
+ * repositories/ for the names, in name order, publishing them in batches
+ * as it goes (the catalog serves the pages it has passed); every loader
+ * takes the next published name, reads that repository's links and
+ * manifest blobs
  * (drepo.c: the store read only, never the index) and queues the result.
  * The queue is bounded in entries and bytes, so a slow loop only slows
  * the loaders; an eventfd wakes the loop, which merges a batch per wakeup

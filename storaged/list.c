@@ -24,8 +24,9 @@
 
 #define REFERRERS_PAGE_MAX	100		/* descriptors of one page */
 #define REFERRERS_PAGE_BYTES	(1024u * 1024)	/* JSON of one page, about */
-/* Catalog requests wait this long at most for the index's names, this
- * many at a time; then UNAVAILABLE (httpd: 503 with Retry-After). */
+/* A catalog page past the names walk's position waits this long at most
+ * for it, this many at a time; then UNAVAILABLE (httpd: 503 with
+ * Retry-After). */
 #define CATALOG_WAIT_MS		5000
 #define CATALOG_WAITERS		256
 
