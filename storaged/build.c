@@ -5,8 +5,8 @@
  * repositories/ for the names, in name order, publishing them in batches
  * as it goes (the catalog serves the pages it has passed); every loader
  * takes the next published name, reads that repository's links and
- * manifest blobs
- * (drepo.c: the store read only, never the index) and queues the result.
+ * manifest blobs (drepo.c: the store read only, never the index) and
+ * queues the result.
  * The queue is bounded in entries and bytes, so a slow loop only slows
  * the loaders; an eventfd wakes the loop, which merges a batch per wakeup
  * so that requests are served in between.
