@@ -43,6 +43,7 @@ struct pem {
 };
 
 static struct pem chain, key, ca;
+static char fingerprint[1400];		/* path and hash, for the log */
 
 static void
 pem_clear(struct pem *p, int secret)
@@ -105,7 +106,9 @@ relay_paths(char *certpath, char *keypath, size_t len)
 	return 0;
 }
 
-/* Log the leaf's SHA-256 fingerprint, the client's tunnel.client.fingerprint. */
+/* Log the leaf's SHA-256 fingerprint, the client's tunnel.client.fingerprint;
+ * said again whenever tunneld gets the certificate, so the log file has it
+ * (at start, the line goes to the terminal before the log is open). */
 static void
 fingerprint_log(const struct pem *c, const char *path)
 {
@@ -118,8 +121,9 @@ fingerprint_log(const struct pem *c, const char *path)
 	if (x && X509_digest(x, EVP_sha256(), md, &mdlen) == 1) {
 		for (unsigned int i = 0; i < mdlen; i++)
 			snprintf(hex + 2 * i, 3, "%02x", md[i]);
-		log_info("tunnel relay certificate %s: fingerprint sha256:%s",
-		    path, hex);
+		snprintf(fingerprint, sizeof(fingerprint), "%s: fingerprint "
+		    "sha256:%s", path, hex);
+		log_info("tunnel relay certificate %s", fingerprint);
 	}
 	X509_free(x);
 	BIO_free(b);
@@ -219,6 +223,7 @@ tunnel_send(struct worker *w)
 	if (w->link == NULL)
 		return;
 	if (chain.data) {
+		log_info("tunnel relay certificate %s", fingerprint);
 		send_body(w->link, M_TLS_CERT, &chain);
 		send_body(w->link, M_TLS_KEY, &key);
 		msgb_init(&mb, M_TLS_END);

@@ -334,6 +334,22 @@ t_init() {
 	t_diag "instance $T_NAME: dir $T_DIR port $T_PORT"
 }
 
+# t_save_instance KEY: remember the current instance (the variables t_init sets) under
+# KEY, a word of letters, digits and _; t_use_instance KEY makes it current again. For
+# suites that run several instances side by side (test_tunnel.sh: a relay and clients).
+T_INSTANCE_VARS="T_NAME T_DIR T_CONF T_RUN T_STORE T_AUTH T_PORT T_URL T_PIDFILE T_LIBEXEC T_TAG"
+t_save_instance() {
+	local v
+	for v in $T_INSTANCE_VARS; do printf -v "T_SAVED_${1}_$v" '%s' "${!v}"; done
+}
+t_use_instance() {
+	local v n
+	for v in $T_INSTANCE_VARS; do
+		n=T_SAVED_${1}_$v
+		printf -v "$v" '%s' "${!n}"
+	done
+}
+
 # t_rm ARGS...: run regmaster (bounded by T_CMD_TIMEOUT) on the current instance's
 # config; sets T_RC and T_OUT (stdout+stderr). Output goes through a file, never a
 # pipe, so a daemon that kept our stdout open could not hang the harness.
