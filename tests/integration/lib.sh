@@ -279,6 +279,19 @@ build_images() {
 	return 1
 }
 
+# t_skopeo_copy DESC ARGS...: `skopeo copy -q ARGS` (bounded); ok DESC, or fail with
+# skopeo's output.
+t_skopeo_copy() {
+	local desc=$1
+	shift
+	if timeout 120 skopeo copy -q "$@" >"$T_DIR/sk.out" 2>&1; then
+		ok "$desc"
+		return 0
+	fi
+	fail "$desc" "$(cat "$T_DIR/sk.out")"
+	return 1
+}
+
 # img_digest DIR NAME: the digest mkimages.sh reported for image NAME of set DIR.
 img_digest() { awk -v n="$2" '$1 == n { print $2 }' "$1.digests"; }
 

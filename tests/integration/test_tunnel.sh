@@ -143,20 +143,10 @@ IMG=""
 skopeo_round_trip() {
 	local what=$1 host=127.0.0.1:$PUB digest back=$T_DIR/back-$RANDOM
 	digest=$(awk '$1 == "multi" { print $2 }' "$IMG.digests")
-	if timeout 120 skopeo copy -q --dest-tls-verify=false "oci:$IMG/multi:latest" \
-		"docker://$host/tun/multi:$what" >"$T_DIR/sk.out" 2>&1; then
-		ok "skopeo pushes through the relay ($what)"
-	else
-		fail "skopeo pushes through the relay ($what)" "$(cat "$T_DIR/sk.out")"
-		return 1
-	fi
-	if timeout 120 skopeo copy -q --src-tls-verify=false "docker://$host/tun/multi:$what" \
-		"oci:$back:latest" >"$T_DIR/sk.out" 2>&1; then
-		ok "skopeo pulls through the relay ($what)"
-	else
-		fail "skopeo pulls through the relay ($what)" "$(cat "$T_DIR/sk.out")"
-		return 1
-	fi
+	t_skopeo_copy "skopeo pushes through the relay ($what)" --dest-tls-verify=false \
+		"oci:$IMG/multi:latest" "docker://$host/tun/multi:$what" || return 1
+	t_skopeo_copy "skopeo pulls through the relay ($what)" --src-tls-verify=false \
+		"docker://$host/tun/multi:$what" "oci:$back:latest" || return 1
 	t_check "the image pulled through the relay has the image's digest ($what)" \
 		[ "$(jq -r '.manifests[0].digest' <"$back/index.json")" = "$digest" ]
 	t_check "the client's own registry holds what was pushed ($what)" \
