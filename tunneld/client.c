@@ -130,7 +130,8 @@ on_connect(int fd, int events, void *arg)
 static void
 dial(struct cconn *c)
 {
-	struct addrinfo hints, *res;
+	struct addrinfo hints, *res, *ai;
+	unsigned n;
 	int r, on = 1;
 
 	memset(&hints, 0, sizeof(hints));
@@ -142,11 +143,16 @@ dial(struct cconn *c)
 		redial_later(c);
 		return;
 	}
-	c->fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
+	/* a name of several addresses: each try takes the next one */
+	for (ai = res, n = 0; ai; ai = ai->ai_next)
+		n++;
+	for (ai = res, n = c->tries++ % n; n > 0; n--)
+		ai = ai->ai_next;
+	c->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
 	if (c->fd != -1) {
 		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-		if (connect(c->fd, res->ai_addr, res->ai_addrlen) == -1 &&
+		if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) == -1 &&
 		    errno != EINPROGRESS) {
 			log_warn("relay %s:%s", relay_host, relay_port);
 			close(c->fd);

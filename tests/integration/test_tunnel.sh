@@ -64,7 +64,8 @@ EOF
 }
 
 # client_config NAME TOKEN FINGERPRINT PROXIES [ONLY_TUNNELD]: the current instance as
-# a tunnel client with the libconfig PROXIES list.
+# a tunnel client with the libconfig PROXIES list.  The relay is named "localhost":
+# as root, tunneld resolves it inside its chroot (master copies the resolver's files).
 client_config() {
 	local workers="httpd = true; storaged = true; authd = true; tunneld = true; gcd = true;"
 	[ -n "${5:-}" ] && workers="httpd = false; storaged = false; authd = false; tunneld = true; gcd = false;"
@@ -76,7 +77,7 @@ http = { listen = [ "127.0.0.1:$T_PORT" ]; };
 storage = { root = "$T_STORE"; delete = true; };
 auth = { dir = "$T_AUTH"; };
 workers = { $workers };
-tunnel = { client = { relay = "127.0.0.1:$RELAY_PORT"; token = "$2"; fingerprint = "$3";
+tunnel = { client = { relay = "localhost:$RELAY_PORT"; token = "$2"; fingerprint = "$3";
 	name = "$1"; pool = 2; proxies = ( $4 ); }; };
 EOF
 }
