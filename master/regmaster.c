@@ -189,7 +189,7 @@ on_signal(int signo, void *arg)
 		audit_reopen();
 		log_info("configuration reloaded");
 		supervise_reconfigure();
-		if (tls_load() == -1)
+		if (workers[PROC_HTTPD].enabled && tls_load() == -1)
 			log_warnx("reload: keeping the running TLS "
 			    "certificates");
 		if (workers[PROC_TUNNELD].enabled && tunnel_reload() == -1)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/x509.h>
 
 #include "log.h"
 #include "mux_int.h"
@@ -238,7 +239,12 @@ mux_handshake(struct mux *m)
 	case SSL_ERROR_WANT_WRITE:
 		return 0;
 	default:
-		mux_close(m, tls_why(m, r, "TLS handshake"));
+		tls_why(m, r, "TLS handshake");
+		if (!m->server && SSL_get_verify_result(m->ssl) != X509_V_OK)
+			snprintf(m->why + strlen(m->why), sizeof(m->why) -
+			    strlen(m->why), " (%s)", X509_verify_cert_error_string(
+			    SSL_get_verify_result(m->ssl)));
+		mux_close(m, m->why);
 		return -1;
 	}
 }

@@ -20,6 +20,8 @@
 #   - a wrong token, a wrong fingerprint, a port outside tunnel.relay.ports: refused,
 #     with a clear line in the client's log and (token, port) in the relay's
 #   - `check` refuses a client that has no way to verify the relay
+#   - the relay reloaded with tls.certificate: a client trusting it by tunnel.client.ca
+#     connects by the name it holds, one dialling another name is refused
 #   - two clients in one group, weights 60/40, two tiny local services that answer
 #     their own name: 1000 visitors split within 3 points; one client stopped: every
 #     new visitor reaches the other; started again: the split comes back
@@ -64,8 +66,11 @@ EOF
 }
 
 # client_config NAME TOKEN FINGERPRINT PROXIES [ONLY_TUNNELD]: the current instance as
-# a tunnel client with the libconfig PROXIES list.  The relay is named "localhost":
-# as root, tunneld resolves it inside its chroot (master copies the resolver's files).
+# a tunnel client with the libconfig PROXIES list.  The relay is named CL_HOST,
+# "localhost" unless set: as root, tunneld resolves it inside its chroot (master
+# copies the resolver's files); CL_CA, if set, is tunnel.client.ca.
+CL_HOST=localhost
+CL_CA=""
 client_config() {
 	local workers="httpd = true; storaged = true; authd = true; tunneld = true; gcd = true;"
 	[ -n "${5:-}" ] && workers="httpd = false; storaged = false; authd = false; tunneld = true; gcd = false;"
@@ -77,8 +82,8 @@ http = { listen = [ "127.0.0.1:$T_PORT" ]; };
 storage = { root = "$T_STORE"; delete = true; };
 auth = { dir = "$T_AUTH"; };
 workers = { $workers };
-tunnel = { client = { relay = "localhost:$RELAY_PORT"; token = "$2"; fingerprint = "$3";
-	name = "$1"; pool = 2; proxies = ( $4 ); }; };
+tunnel = { client = { relay = "$CL_HOST:$RELAY_PORT"; token = "$2"; fingerprint = "$3";
+	ca = "$CL_CA"; name = "$1"; pool = 2; proxies = ( $4 ); }; };
 EOF
 }
 
@@ -293,6 +298,48 @@ balance() {
 	names_stop
 }
 
+# ---------------------------------------------------------------- a CA instead of a pin
+
+# with_ca: the relay reloads with tls.certificate (a certificate for "localhost"
+# only); a client that trusts it as its CA connects by that name; one that dials
+# 127.0.0.1 fails the name check.
+with_ca() {
+	local crt key good="{ name = \"r\"; local = \"127.0.0.1:1\"; remote_port = $PUB2; }"
+	t_use_instance relay
+	crt=$T_DIR/relay-ca.crt key=$T_DIR/relay-ca.key
+	if ! openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$key" \
+		-out "$crt" -days 2 -subj /CN=localhost -addext subjectAltName=DNS:localhost \
+		>"$T_DIR/openssl.out" 2>&1; then
+		fail "openssl makes the relay's certificate" "$(cat "$T_DIR/openssl.out")"
+		return 1
+	fi
+	chmod 0644 "$crt" "$key"
+	relay_config
+	printf 'tls = { certificate = [ "%s" ]; key = [ "%s" ]; };\n' "$crt" "$key" >>"$T_CONF"
+	: >"$T_DIR/log"
+	t_check "the relay reloads with tls.certificate" t_rm reload
+	t_check "the relay serves tls.certificate now" t_wait_until 5 in_log \
+		"fingerprint sha256:$(openssl x509 -in "$crt" -noout -fingerprint -sha256 |
+			sed 's/.*=//; s/://g' | tr 'A-F' 'a-f')"
+	CL_CA=$crt
+	t_init ca_ok || return 1
+	client_config ca_ok "$TOKEN" "" "$good" only-tunneld
+	t_save_instance ca_ok
+	start_only_tunneld
+	t_check "a client verifying the relay with tunnel.client.ca connects" \
+		t_wait_until 10 in_log "tunnel connection 0 to 127.0.0.1:$RELAY_PORT up"
+	t_check "ca: the client stops" t_stop
+	CL_HOST=127.0.0.1
+	t_init ca_name || return 1
+	client_config ca_name "$TOKEN" "" "$good" only-tunneld
+	start_only_tunneld
+	t_check "a relay whose certificate does not name it is refused, with the reason" \
+		t_wait_until 10 in_log "certificate verify failed (IP address mismatch)"
+	t_diag "client: $(log_line "certificate verify failed")"
+	t_check "ca, wrong name: the client stops" t_stop
+	CL_HOST=localhost CL_CA=""
+}
+
 body() {
 	t_require_tools curl jq openssl python3 || return 0
 	setup_relay || return 1
@@ -310,6 +357,7 @@ body() {
 	relay_late
 	refusals
 	balance
+	with_ca
 }
 
 t_run_modes body
