@@ -62,6 +62,23 @@ groups_text(json_t *groups, struct buf *out)
 	}
 }
 
+/* A client's connections to its relay. */
+static void
+client_text(json_t *o, struct buf *out)
+{
+	json_t *c;
+	size_t i;
+
+	json_array_foreach(json_object_get(o, "connections"), i, c)
+		buf_printf(out, "tunnel connection %lld name=%s relay=%s "
+		    "state=%s uptime=%llds streams=%lld bytes_in=%lld "
+		    "bytes_out=%lld\n", (long long)num(c, "index"),
+		    str(o, "name"), str(o, "relay"), str(c, "state"),
+		    (long long)num(c, "uptime"), (long long)num(c, "streams"),
+		    (long long)num(c, "bytes_in"), (long long)num(c,
+		    "bytes_out"));
+}
+
 /* The document's figures as lines; a document that is not one is said. */
 static void
 figures_text(const char *json, size_t len, struct buf *out)
@@ -71,6 +88,11 @@ figures_text(const char *json, size_t len, struct buf *out)
 
 	if (!json_is_object(o)) {
 		buf_puts(out, "tunnel: tunneld's status does not parse\n");
+		json_decref(o);
+		return;
+	}
+	if (strcmp(str(o, "role"), "client") == 0) {
+		client_text(o, out);
 		json_decref(o);
 		return;
 	}
@@ -110,7 +132,7 @@ on_status(struct link *l, struct msg *m, void *arg)
 	if (m && m->type == M_STATUS)
 		figures_text(m->v[A_BODY].p, m->v[A_BODY].len, &q->out);
 	else if (m == NULL || msg_str(m, A_TEXT) == NULL ||
-	    strcmp(msg_str(m, A_TEXT), "not a tunnel relay") != 0)
+	    strcmp(msg_str(m, A_TEXT), "no tunnel runs") != 0)
 		buf_puts(&q->out, "tunnel: tunneld did not answer\n");
 	query_end(q);
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/x509v3.h>
 
@@ -453,4 +454,45 @@ client_set_ca(const char *pem, size_t len)
 	if (started)
 		pool_stop();
 	client_configured();
+}
+
+static const char *
+cstate_name(enum cstate s)
+{
+	static const char *n[] = { "down", "dialling", "handshake", "up" };
+
+	return n[s];
+}
+
+/* The client's side of the status document: its connections. */
+char *
+client_status_json(void)
+{
+	json_t *conns = json_array(), *o;
+	char *s;
+
+	for (unsigned i = 0; i < npool; i++) {
+		const struct cconn *c = &pool[i];
+		const struct mux_stats *st = c->mux ? mux_stats(c->mux) : NULL;
+		json_array_append_new(conns, json_pack("{s:i, s:s, s:I, s:I, "
+		    "s:I, s:I}", "index", (int)i, "state", cstate_name(c->state),
+		    "uptime", (json_int_t)(c->state == CS_UP ? (now_ms() -
+		    c->up_ms) / 1000 : 0), "streams", (json_int_t)(c->mux ?
+		    mux_nstreams(c->mux) : 0), "bytes_in", (json_int_t)(st ?
+		    st->bytes_in : 0), "bytes_out", (json_int_t)(st ?
+		    st->bytes_out : 0)));
+	}
+	o = json_pack("{s:s, s:s, s:s, s:s, s:o}", "role", "client", "version",
+	    TUNNEL_VERSION, "name", name, "relay", conf_str(
+	    P_TUNNEL_CLIENT_RELAY), "connections", conns);
+	if (o == NULL || (s = json_dumps(o, JSON_COMPACT)) == NULL)
+		fatalx("the client's status document does not build");
+	json_decref(o);
+	return s;
+}
+
+int
+client_running(void)
+{
+	return started;
 }

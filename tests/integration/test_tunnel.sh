@@ -12,7 +12,8 @@
 #   - the relay logs its certificate's fingerprint, the one openssl computes
 #   - GET /v2/ and a skopeo push and pull through the relay's public port, the digests
 #     identical to the image's; the pushed blobs are in the client's own registry
-#   - `regmaster status` on the relay prints the client, its connections and the group
+#   - `regmaster status` on the relay prints the client, its connections and the group;
+#     on the client, the state of each connection of its pool
 #   - kill -9 of the relay's tunneld, then of the client's: master restarts it, the
 #     client reconnects, and pulls through the relay work again within seconds
 #   - the relay down when the client starts: the client keeps trying and connects when
@@ -142,6 +143,14 @@ setup_client() {
 		relay_status_has "tunnel client c1 address=127.0.0.1:"
 	t_check "relay status shows the group on its port" relay_status_has "tunnel group registry port=$PUB members=1"
 	printf '%s\n' "$T_STATUS" | grep '^tunnel' | sed 's/^/# relay: /'
+	t_check "client status shows both its connections up" t_wait_until 5 pool_up c1
+}
+
+# pool_up NAME: `status` on the current instance shows its two connections up.
+pool_up() {
+	t_status >/dev/null
+	[ "$(grep -c "^tunnel connection [01] name=$1 relay=localhost:$RELAY_PORT state=up" \
+		<<<"$T_STATUS")" = 2 ]
 }
 
 # skopeo_round_trip WHAT: push the test image through the relay, pull it back, compare.
