@@ -21,6 +21,8 @@
 #   - a wrong token, a wrong fingerprint, a port outside tunnel.relay.ports: refused,
 #     with a clear line in the client's log and (token, port) in the relay's
 #   - `check` refuses a client that has no way to verify the relay
+#   - 20 visitors fetching 4 MiB each through one tunnel connection all finish while a
+#     visitor on the same connection reads nothing
 #   - the relay reloaded with tls.certificate: a client trusting it by tunnel.client.ca
 #     connects by the name it holds, one dialling another name is refused
 #   - two clients in one group, weights 60/40, two tiny local services that answer
@@ -34,6 +36,7 @@ TOKEN="tunnel-test-token-$RANDOM$RANDOM"
 RELAY_PORT=""   # where tunnel clients connect
 PUB=""          # the registry's public port on the relay
 PUB2=""         # the name services' group's public port
+PUB3=""         # the bulk service's public port
 FP=""           # the relay's certificate, sha256:HEX
 NAMES_PIDS=()   # the tiny name services this suite runs
 NAMES_PID=""
@@ -62,7 +65,7 @@ storage = { root = "$T_STORE"; };
 auth = { dir = "$T_AUTH"; };
 workers = { httpd = false; storaged = false; authd = false; tunneld = true; gcd = false; };
 tunnel = { relay = { listen = [ "127.0.0.1:$RELAY_PORT" ]; token = "$TOKEN";
-	ports = "$PUB-$((PUB + 1)), $PUB2"; bind_address = "127.0.0.1"; }; };
+	ports = "$PUB-$((PUB + 1)), $PUB2, $PUB3"; bind_address = "127.0.0.1"; }; };
 EOF
 }
 
@@ -120,7 +123,8 @@ relay_status_has() {
 
 setup_relay() {
 	t_init relay || return 1
-	RELAY_PORT=$(t_pick_port) && PUB=$(t_pick_port) && PUB2=$(t_pick_port) || return 1
+	RELAY_PORT=$(t_pick_port) && PUB=$(t_pick_port) && PUB2=$(t_pick_port) &&
+		PUB3=$(t_pick_port) || return 1
 	relay_config
 	t_save_instance relay
 	t_check "the relay starts with master and tunneld alone" start_only_tunneld || return 1
@@ -307,6 +311,30 @@ balance() {
 	names_stop
 }
 
+# ---------------------------------------------------------------- a visitor that reads nothing
+
+# stalled: 20 visitors at once fetch 4 MiB each from a local service through the
+# relay while another visitor of the same client, on the same connections, reads
+# nothing: its stream's window stops it alone, the 20 finish.
+stalled() {
+	local pb out size=$((4 * 1024 * 1024))
+	pb=$(t_pick_port) || return 1
+	python3 "$T_LIB_DIR/tunnel_names.py" bulk "$pb" "$size" & NAMES_PIDS+=($!)
+	t_init bulk || return 1
+	client_config bulk "$TOKEN" "$FP" "{ name = \"bulk\"; local = \"127.0.0.1:$pb\"; remote_port = $PUB3; }" only-tunneld
+	sed -i 's/pool = 2;/pool = 1;/' "$T_CONF"
+	t_save_instance bulk
+	t_check "the bulk client starts" start_only_tunneld
+	t_check "the bulk group is up" t_wait_until 10 relay_status_has "tunnel group bulk port=$PUB3 members=1"
+	out=$(timeout 60 python3 "$T_LIB_DIR/tunnel_names.py" stall "$PUB3" 20 "$size")
+	t_diag "stalled visitor: $out"
+	t_check "a visitor reading nothing stalls no other: 20 of 20 complete" \
+		grep -q "^complete 20 of 20 " <<<"$out"
+	t_use_instance bulk
+	t_check "bulk: the client stops" t_stop
+	names_stop
+}
+
 # ---------------------------------------------------------------- a CA instead of a pin
 
 # with_ca: the relay reloads with tls.certificate (a certificate for "localhost"
@@ -366,6 +394,7 @@ body() {
 	relay_late
 	refusals
 	balance
+	stalled
 	with_ca
 }
 
