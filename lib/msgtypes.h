@@ -145,7 +145,11 @@
 	MSG(M_BOUND,		1, REQ(A_FD)) \
 	/* master -> tunneld: the status document (`regmaster status`) */ \
 	MSG(M_TUNNEL_STATUS,	0, OPT(A_FLAGS)) \
-	MSG(M_STATUS,		1, REQ(A_BODY))
+	MSG(M_STATUS,		1, REQ(A_BODY)) \
+	/* master -> every worker: its figures for a scrape, Prometheus text \
+	 * (lib/mtext.h) master checks before serving; M_METRICS, or M_ERR */ \
+	MSG(M_METRICS_GET,	0, OPT(A_FLAGS)) \
+	MSG(M_METRICS,		1, REQ(A_BODY))
 
 /* A_FLAGS of M_UPLOAD_WRITE: the body's end is confirmed by M_UPLOAD_END
  * (a chunked body, whose clean end only httpd can tell). */

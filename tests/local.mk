@@ -159,6 +159,16 @@ tests_unit_test_tframe_LDADD = $(UNIT_LDADD)
 tests_unit_test_tframe_CFLAGS = $(UNIT_CFLAGS)
 EXTRA_DIST += tests/fuzz/fuzz_tframe.c
 
+# lib/mtext.c, lib/mtext_check.c: the Prometheus text format, written and read.
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_mtext
+TESTS += tests/unit/test_mtext
+endif
+tests_unit_test_mtext_SOURCES = tests/unit/test_mtext.c
+tests_unit_test_mtext_LDADD = $(UNIT_LDADD)
+tests_unit_test_mtext_CFLAGS = $(UNIT_CFLAGS)
+EXTRA_DIST += tests/fuzz/fuzz_mtext.c
+
 # issue 8: storaged answers from its first second while its index builds in the
 # background (a generated store of 3,000 manifests), and within 1 s of kill -9
 INTEGRATION_TESTS += tests/integration/test_index_build.sh
