@@ -104,6 +104,10 @@ int	 tunnel_reload(void);		/* SIGHUP: the files again */
 void	 tunnel_send(struct worker *);	/* tunneld (re)started */
 void	 tunnel_request(struct link *, struct msg *);
 int	 tunnel_enabled(void);		/* relay or client configured */
+/* tunnel_status.c: out (taken), the tunnel's lines added, to done */
+struct buf;
+void	 tunnel_status(struct buf *out, void (*done)(struct buf *, void *),
+	    void *arg);
 /* cert.c: a self-signed P-256 certificate for hosts */
 int	 cert_make(const char *certpath, const char *keypath, char **hosts,
 	    int n, int force);

@@ -18,6 +18,8 @@
  * make authd mandatory on every relay and put a synchronous round trip
  * into every tunnel handshake, for little gain.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +45,7 @@ struct pem {
 };
 
 static struct pem chain, key, ca;
+static char fingerprint[1400];		/* path and hash, for the log */
 
 static void
 pem_clear(struct pem *p, int secret)
@@ -105,7 +108,9 @@ relay_paths(char *certpath, char *keypath, size_t len)
 	return 0;
 }
 
-/* Log the leaf's SHA-256 fingerprint, the client's tunnel.client.fingerprint. */
+/* Log the leaf's SHA-256 fingerprint, the client's tunnel.client.fingerprint;
+ * said again whenever tunneld gets the certificate, so the log file has it
+ * (at start, the line goes to the terminal before the log is open). */
 static void
 fingerprint_log(const struct pem *c, const char *path)
 {
@@ -118,8 +123,9 @@ fingerprint_log(const struct pem *c, const char *path)
 	if (x && X509_digest(x, EVP_sha256(), md, &mdlen) == 1) {
 		for (unsigned int i = 0; i < mdlen; i++)
 			snprintf(hex + 2 * i, 3, "%02x", md[i]);
-		log_info("tunnel relay certificate %s: fingerprint sha256:%s",
-		    path, hex);
+		snprintf(fingerprint, sizeof(fingerprint), "%s: fingerprint "
+		    "sha256:%s", path, hex);
+		log_info("tunnel relay certificate %s", fingerprint);
 	}
 	X509_free(x);
 	BIO_free(b);
@@ -178,6 +184,39 @@ files_load(void)
 	return 0;
 }
 
+/*
+ * What the resolver reads, copied into tunneld's chroot (postfix's way):
+ * tunneld dials the relay and the local services by name.  A file the
+ * host lacks is left out; a copy that fails is said, not fatal (names
+ * given as addresses still work).
+ */
+static void
+resolver_files(void)
+{
+	static const char *const files[] = { "/etc/resolv.conf", "/etc/hosts",
+	    "/etc/nsswitch.conf", "/etc/host.conf", "/etc/gai.conf" };
+	char dir[1100], path[1200], err[1400], *data;
+	size_t len;
+
+	if (geteuid() != 0)
+		return;		/* no chroot: tunneld reads /etc itself */
+	snprintf(dir, sizeof(dir), "%s/etc", worker_chroot(PROC_TUNNELD));
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+		log_warn("%s", dir);
+		return;
+	}
+	for (size_t i = 0; i < nitems(files); i++) {
+		if (file_read_all(files[i], TLS_PEM_MAX, &data, &len) == -1)
+			continue;
+		snprintf(path, sizeof(path), "%s%s", worker_chroot(
+		    PROC_TUNNELD), files[i]);
+		if (file_replace(path, data, len, 0644, (gid_t)-1, 0, err,
+		    sizeof(err)) == -1)
+			log_warnx("%s", err);
+		free(data);
+	}
+}
+
 int
 tunnel_start(void)
 {
@@ -185,13 +224,17 @@ tunnel_start(void)
 		return 0;
 	if (relay_enabled())
 		listen_open_tunnel();
+	resolver_files();
 	return files_load();
 }
 
 int
 tunnel_reload(void)
 {
-	if (!tunnel_enabled() || files_load() == -1)
+	if (!tunnel_enabled())
+		return 0;
+	resolver_files();
+	if (files_load() == -1)
 		return -1;
 	if (workers[PROC_TUNNELD].link)
 		tunnel_send(&workers[PROC_TUNNELD]);
@@ -219,6 +262,7 @@ tunnel_send(struct worker *w)
 	if (w->link == NULL)
 		return;
 	if (chain.data) {
+		log_info("tunnel relay certificate %s", fingerprint);
 		send_body(w->link, M_TLS_CERT, &chain);
 		send_body(w->link, M_TLS_KEY, &key);
 		msgb_init(&mb, M_TLS_END);

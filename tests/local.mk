@@ -220,3 +220,9 @@ tests_unit_test_ctrl_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tunneld
 tests_unit_test_ctrl_LDADD = $(UNIT_LDADD)
 tests_unit_test_ctrl_CFLAGS = $(UNIT_CFLAGS)
 EXTRA_DIST += tests/fuzz/fuzz_ctrl.c
+
+# issue 9: the tunnel on loopback: a relay (master and tunneld alone) and clients;
+# skopeo through the relay, kill -9 of either tunneld, the relay down at the client's
+# start, wrong token, fingerprint and port, 60/40 over 1000 visitors
+INTEGRATION_TESTS += tests/integration/test_tunnel.sh
+EXTRA_DIST += tests/integration/tunnel_names.py

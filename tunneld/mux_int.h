@@ -48,6 +48,7 @@ struct mux {
 	int			 dead;
 	int			 busy;		/* in mux_event: free later */
 	int			 flush_close;	/* close once out is sent */
+	int			 draining;	/* sent, half closed: reading */
 	int			 events;
 	int			 rd_wants_write, wr_wants_read;
 	char			 why[128];

@@ -14,6 +14,8 @@
 #include "mux_int.h"
 #include "util.h"
 
+#define STREAM_PULL_BURST	4
+
 static void stream_event(int fd, int events, void *arg);
 
 static struct mstream **
@@ -262,10 +264,19 @@ stream_event(int fd, int events, void *arg)
 		}
 		events |= EV_WRITE;
 	}
-	if (((events & EV_WRITE) && stream_push(s) == -1) ||
-	    ((events & EV_READ) && stream_pull(s) == -1)) {
+	if ((events & EV_WRITE) && stream_push(s) == -1) {
 		stream_free(s, 1);
 		return;
+	}
+	/* a few frames a wake-up: fewer turns of the loop per byte */
+	for (int i = 0; (events & EV_READ) && i < STREAM_PULL_BURST; i++) {
+		size_t before = buf_avail(&s->mux->out);
+		if (stream_pull(s) == -1) {
+			stream_free(s, 1);
+			return;
+		}
+		if (buf_avail(&s->mux->out) - before < TF_HDR + TF_DATA_MAX)
+			break;		/* the socket had no more */
 	}
 	if (stream_done(s))
 		stream_free(s, 0);

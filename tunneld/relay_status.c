@@ -96,11 +96,12 @@ relay_status_json(void)
 	return s;
 }
 
-/* master -> tunneld: the document, for `regmaster status`. */
+/* master -> tunneld: the document, for `regmaster status`: the relay's,
+ * or the client's on a host that is no relay. */
 void
-relay_status_request(struct link *l, struct msg *m)
+relay_status_request(struct link *l, struct msg *m, int relay)
 {
-	char *s = relay_status_json();
+	char *s = relay ? relay_status_json() : client_status_json();
 	size_t len = strlen(s);
 	struct msgb mb;
 

@@ -106,10 +106,10 @@ tunneld_request(struct link *l, struct msg *m)
 		client_set_ca(m->v[A_BODY].p, m->v[A_BODY].len);
 		break;
 	case M_TUNNEL_STATUS:
-		if (is_relay)
-			relay_status_request(l, m);
+		if (is_relay || client_running())
+			relay_status_request(l, m, is_relay);
 		else
-			link_reply_err(l, m->id, 0, "not a tunnel relay");
+			link_reply_err(l, m->id, 0, "no tunnel runs");
 		break;
 	}
 }
