@@ -190,3 +190,14 @@ tests_unit_test_storaged_repair_CFLAGS = $(UNIT_CFLAGS)
 # answers within 1 s of start and of kill -9 of storaged, listings, a tag moved by
 # docker-registry while regmaster was stopped
 INTEGRATION_TESTS += tests/integration/test_bigstore.sh
+
+# lib/tzip.c: per-frame deflate of tunnel streams, and what a hostile peer's
+# deflated payloads cannot do.
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_tzip
+TESTS += tests/unit/test_tzip
+endif
+tests_unit_test_tzip_SOURCES = tests/unit/test_tzip.c
+tests_unit_test_tzip_LDADD = $(UNIT_LDADD)
+tests_unit_test_tzip_CFLAGS = $(UNIT_CFLAGS)
+EXTRA_DIST += tests/fuzz/fuzz_tzip.c
