@@ -201,3 +201,14 @@ tests_unit_test_tzip_SOURCES = tests/unit/test_tzip.c
 tests_unit_test_tzip_LDADD = $(UNIT_LDADD)
 tests_unit_test_tzip_CFLAGS = $(UNIT_CFLAGS)
 EXTRA_DIST += tests/fuzz/fuzz_tzip.c
+
+# lib/proxyv2.c: the PROXY protocol v2 headers the tunnel client writes and
+# httpd reads on http.proxy_listen.
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_proxyv2
+TESTS += tests/unit/test_proxyv2
+endif
+tests_unit_test_proxyv2_SOURCES = tests/unit/test_proxyv2.c
+tests_unit_test_proxyv2_LDADD = $(UNIT_LDADD)
+tests_unit_test_proxyv2_CFLAGS = $(UNIT_CFLAGS)
+EXTRA_DIST += tests/fuzz/fuzz_proxyv2.c
