@@ -140,8 +140,10 @@
  * (a chunked body, whose clean end only httpd can tell). */
 #define UPLOAD_F_CONFIRM	0x1
 
-/* A_FLAGS of M_LISTEN: TLS is spoken on this listener. */
+/* A_FLAGS of M_LISTEN: TLS is spoken on this listener; every connection
+ * on it starts with a PROXY v2 header (http.proxy_listen). */
 #define LISTEN_F_TLS		0x1
+#define LISTEN_F_PROXY		0x2
 
 /* A_FLAGS of M_PEER: this socket is httpd's synchronous channel to authd's
  * key holder (M_TLS_SIGN only), besides the ordinary link. */

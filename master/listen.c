@@ -15,7 +15,7 @@
 
 static int fds[LISTEN_MAX];
 static char *names[LISTEN_MAX];
-static int flags[LISTEN_MAX];		/* LISTEN_F_TLS */
+static int flags[LISTEN_MAX];		/* LISTEN_F_* */
 static int nfds;
 
 static int
@@ -65,13 +65,14 @@ listen_list(int p, int f)
 	}
 }
 
-/* Open every http.listen and http.tls_listen address; any failure ends
- * the start. */
+/* Open every http.listen, http.tls_listen and http.proxy_listen address;
+ * any failure ends the start. */
 void
 listen_open_all(void)
 {
 	listen_list(P_HTTP_LISTEN, 0);
 	listen_list(P_HTTP_TLS_LISTEN, LISTEN_F_TLS);
+	listen_list(P_HTTP_PROXY_LISTEN, LISTEN_F_PROXY);
 }
 
 int

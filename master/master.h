@@ -43,7 +43,7 @@ void	 listen_open_all(void);
 int	 listen_count(void);
 int	 listen_fd(int i);
 const char *listen_name(int i);
-int	 listen_flags(int i);		/* LISTEN_F_TLS */
+int	 listen_flags(int i);		/* LISTEN_F_* */
 
 /* control.c */
 int	 control_listen(const char *path);

@@ -212,3 +212,8 @@ tests_unit_test_proxyv2_SOURCES = tests/unit/test_proxyv2.c
 tests_unit_test_proxyv2_LDADD = $(UNIT_LDADD)
 tests_unit_test_proxyv2_CFLAGS = $(UNIT_CFLAGS)
 EXTRA_DIST += tests/fuzz/fuzz_proxyv2.c
+
+# issue 9: http.proxy_listen, where every connection starts with a PROXY v2
+# header whose address is then the client's (logs, audit, limits, authd)
+INTEGRATION_TESTS += tests/integration/test_proxy_protocol.sh
+EXTRA_DIST += tests/integration/proxy_client.py
