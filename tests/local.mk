@@ -217,3 +217,23 @@ EXTRA_DIST += tests/fuzz/fuzz_proxyv2.c
 # header whose address is then the client's (logs, audit, limits, authd)
 INTEGRATION_TESTS += tests/integration/test_proxy_protocol.sh
 EXTRA_DIST += tests/integration/proxy_client.py
+
+# tunneld/status_html.c: the relay's status document as HTML, hostile names as text
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_status_html
+TESTS += tests/unit/test_status_html
+endif
+tests_unit_test_status_html_SOURCES = tests/unit/test_status_html.c \
+	tunneld/status_html.c tunneld/status.h
+tests_unit_test_status_html_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tunneld
+tests_unit_test_status_html_LDADD = $(UNIT_LDADD)
+tests_unit_test_status_html_CFLAGS = $(UNIT_CFLAGS)
+# issue 9: the relay's status page served from a fixture (status_serve), with
+# curl and headless Chromium: Basic auth, the page's DOM, status.json
+check_PROGRAMS += tests/integration/status_serve
+tests_integration_status_serve_SOURCES = tests/integration/status_serve.c \
+	$(TUNNELD_STATUS)
+tests_integration_status_serve_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tunneld
+tests_integration_status_serve_LDADD = $(REGMASTER_LIBS)
+INTEGRATION_TESTS += tests/integration/test_status_page.sh
+EXTRA_DIST += tests/integration/status_fixture.json
