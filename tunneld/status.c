@@ -68,14 +68,22 @@ status_set_doc(status_doc_fn fn)
 	doc_fn = fn;
 }
 
+/* No credentials (refused ones replace the old too): nobody gets in. */
+static void
+users_drop(void)
+{
+	htpasswd_clear(&users);
+	users_set = 0;
+	OPENSSL_cleanse(remembered, sizeof(remembered));
+}
+
 /* New credentials: what was remembered of the old ones is forgotten. */
 static void
 users_replace(struct htpasswd *h)
 {
-	htpasswd_clear(&users);
+	users_drop();
 	users = *h;
 	users_set = 1;
-	OPENSSL_cleanse(remembered, sizeof(remembered));
 	if (RAND_bytes(mac_key, sizeof(mac_key)) != 1)
 		fatalx("status: no random bytes for the credential key");
 }
@@ -86,6 +94,7 @@ status_auth_set(const char *user, const char *hash, char *err,
 {
 	struct htpasswd h = { 0 };
 
+	users_drop();
 	if (!htpasswd_name_valid(user)) {
 		snprintf(err, errlen, "status user \"%s\" is not a valid name",
 		    user);
@@ -110,6 +119,7 @@ status_auth_htpasswd(const char *data, size_t len, char *err, size_t errlen)
 	struct htpasswd h = { 0 };
 	size_t skipped = 0, first_bad = 0;
 
+	users_drop();
 	if (htpasswd_parse(data, len, &h, &skipped, &first_bad, err,
 	    errlen) == -1)
 		return -1;

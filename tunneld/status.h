@@ -22,8 +22,8 @@ void	 status_set_doc(status_doc_fn);
  * The credentials: one user and a bcrypt hash of its password (status_user,
  * status_password), or the bytes of an htpasswd file (status_htpasswd).
  * Each replaces what was set before (a reload); -1 with err for a hash or
- * a file that cannot check any password.  Until one succeeds every request
- * is refused.
+ * a file that cannot check any password, and then nobody gets in: until
+ * one succeeds every request is refused.
  */
 int	 status_auth_set(const char *user, const char *hash, char *err,
 	    size_t errlen);
