@@ -267,3 +267,7 @@ tests_integration_status_serve_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tunneld
 tests_integration_status_serve_LDADD = $(REGMASTER_LIBS)
 INTEGRATION_TESTS += tests/integration/test_status_page.sh
 EXTRA_DIST += tests/integration/status_fixture.json
+# issue 9 on loopback: a proxy with compression and proxy_protocol into
+# http.proxy_listen (identical bytes, the visitor's address in the registry's
+# log), and the running relay's status page (JSON, Chromium)
+INTEGRATION_TESTS += tests/integration/test_tunnel_options.sh

@@ -160,6 +160,10 @@ stream_free(struct mstream *s, int rst)
 	ev_del(s->fd);
 	close(s->fd);
 	buf_free(&s->out);
+	if (s->compress && s->zenc.in > 0)
+		log_debug("stream %u: %llu bytes sent as %llu", s->id,
+		    (unsigned long long)s->zenc.in,
+		    (unsigned long long)s->zenc.out);
 	tzip_enc_free(&s->zenc);
 	tzip_dec_free(&s->zdec);
 	free(s);
