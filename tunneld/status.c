@@ -31,7 +31,8 @@
 #define STATUS_CONNS_MAX	32
 #define STATUS_LISTEN_MAX	4
 #define STATUS_TIMEOUT_MS	10000	/* to send a head, or to read us */
-#define CHECKS_PER_S		4	/* bcrypt checks a second */
+#define CHECKS_PER_S		2	/* bcrypt checks a second */
+#define ACCEPT_PAUSE_MS		1000	/* out of descriptors: wait */
 #define REMEMBER_N		8	/* credentials remembered */
 #define REMEMBER_MS		(10 * 60 * 1000)
 #define REALM			"regmaster relay"
@@ -57,6 +58,7 @@ static uint64_t checks_second;
 static int checks_left;
 static int listeners[STATUS_LISTEN_MAX];
 static int nlisteners;
+static struct ev_timer accept_resume;
 static struct sconn *conns;
 static int nconns;
 
@@ -365,6 +367,19 @@ sconn_io(int fd, int events, void *arg)
 }
 
 static void
+listeners_watch(int on)
+{
+	for (int i = 0; i < nlisteners; i++)
+		ev_set(listeners[i], on ? EV_READ : 0);
+}
+
+static void
+on_accept_resume(void *arg)
+{
+	listeners_watch(1);
+}
+
+static void
 on_accept(int lfd, int events, void *arg)
 {
 	struct sconn *c;
@@ -390,8 +405,13 @@ on_accept(int lfd, int events, void *arg)
 		nconns++;
 		ev_add(fd, EV_READ, sconn_io, c);
 	}
-	if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-		log_warn("status page: accept");
+	if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+		return;
+	log_warn("status page: accept");
+	/* out of descriptors or memory, the socket stays readable: a pause
+	 * rather than a loop spinning on it */
+	listeners_watch(0);
+	ev_timer_arm(&accept_resume, ACCEPT_PAUSE_MS);
 }
 
 void
@@ -403,18 +423,8 @@ status_start(int fd)
 		close(fd);
 		return;
 	}
+	if (nlisteners == 0)
+		ev_timer_init(&accept_resume, on_accept_resume, NULL);
 	listeners[nlisteners++] = fd;
 	ev_add(fd, EV_READ, on_accept, NULL);
-}
-
-void
-status_stop(void)
-{
-	while (conns)
-		sconn_close(conns);
-	for (int i = 0; i < nlisteners; i++) {
-		ev_del(listeners[i]);
-		close(listeners[i]);
-	}
-	nlisteners = 0;
 }

@@ -32,8 +32,6 @@ int	 status_auth_htpasswd(const char *data, size_t len, char *err,
 
 /* Serve on the listening socket fd (taken; M_LISTEN "status"). */
 void	 status_start(int fd);
-/* Close the listeners and the connections (stop). */
-void	 status_stop(void);
 
 /* status_html.c: the page for doc, appended to out (what a browser shows). */
 void	 status_html(const json_t *doc, struct buf *out);
