@@ -271,3 +271,14 @@ EXTRA_DIST += tests/integration/status_fixture.json
 # http.proxy_listen (identical bytes, the visitor's address in the registry's
 # log), and the running relay's status page (JSON, Chromium)
 INTEGRATION_TESTS += tests/integration/test_tunnel_options.sh
+
+# lib/util.c addr_parse: the visitor's address the tunnel client reads from
+# the relay's OPEN (for its PROXY v2 header)
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_addr
+TESTS += tests/unit/test_addr
+endif
+tests_unit_test_addr_SOURCES = tests/unit/test_addr.c
+tests_unit_test_addr_LDADD = $(UNIT_LDADD)
+tests_unit_test_addr_CFLAGS = $(UNIT_CFLAGS)
+EXTRA_DIST += tests/fuzz/fuzz_addr.c
