@@ -11,6 +11,8 @@
 #     come back identical through "zp" and through "plain"; a manifest too
 #   - the relay's status page: 401 without credentials; /status.json names the
 #     client and both proxies with their port; headless Chromium renders the client
+#   - the relay reloaded onto status_htpasswd: the file's user gets in, the old
+#     status_user no longer does
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname -- "$0")/lib.sh"
@@ -151,6 +153,25 @@ status_checks() {
 	t_check "and the compressed proxy's group" grep -qF "zp · port $PUB_ZP" "$RELAY_DIR/dom.html"
 }
 
+# htpasswd_checks: the relay reloaded onto status_htpasswd (master reads the file,
+# tunneld gets its bytes): its user gets in, the old status_user no longer does.
+htpasswd_checks() {
+	local conf=$T_CONF pidfile=$T_PIDFILE
+	htpasswd -bBc -C 5 "$RELAY_DIR/status.htpasswd" carol carolpw >/dev/null 2>&1
+	sed -i -e 's|status_user = "admin";||' \
+		-e "s|status_password = \"[^\"]*\";|status_htpasswd = \"$RELAY_DIR/status.htpasswd\";|" \
+		"$RELAY_CONF"
+	T_CONF=$RELAY_CONF
+	t_rm reload
+	T_CONF=$conf T_PIDFILE=$pidfile
+	t_check "relay reload onto status_htpasswd" test "$T_RC" = 0
+	t_check "the file's user gets in" t_wait_until 5 status_code_is carol:carolpw 200
+	t_check "the old status_user does not" status_code_is admin:statuspw 401
+}
+status_code_is() {
+	test "$(curl -s -o /dev/null -w '%{http_code}' -u "$1" "http://127.0.0.1:$SP/status.json")" = "$2"
+}
+
 body() {
 	t_require_tools chromium curl jq htpasswd python3 || return 1
 	TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
@@ -158,6 +179,7 @@ body() {
 	client_up || return 1
 	data_checks
 	status_checks
+	htpasswd_checks
 	t_stop
 	T_CONF=$RELAY_CONF T_PIDFILE=$RELAY_DIR/run/regmaster.pid t_stop
 }
