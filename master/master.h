@@ -46,7 +46,7 @@ int	 listen_owner(int i);		/* the worker it is for */
 int	 listen_count(void);
 int	 listen_fd(int i);
 const char *listen_name(int i);
-int	 listen_flags(int i);		/* LISTEN_F_TLS */
+int	 listen_flags(int i);		/* LISTEN_F_* */
 
 /* control.c */
 int	 control_listen(const char *path);

@@ -44,7 +44,7 @@ struct pem {
 	size_t		 len;
 };
 
-static struct pem chain, key, ca;
+static struct pem chain, key, ca, users;
 static char fingerprint[1400];		/* path and hash, for the log */
 
 static void
@@ -158,29 +158,44 @@ relay_read(struct pem *c, struct pem *k)
 	return 0;
 }
 
+/* The file of key p (if set, at most max bytes) into out; -1 logged. */
+static int
+optional_read(int p, size_t max, struct pem *out)
+{
+	const char *path = conf_str(p);
+
+	if (*path && file_read_all(path, max, &out->data, &out->len) == -1) {
+		log_warn("%s %s", conf_params[p].name, path);
+		return -1;
+	}
+	return 0;
+}
+
 /* The files of the configuration into the running set; -1 logged, the
  * running set kept. */
 static int
 files_load(void)
 {
-	struct pem c = { 0 }, k = { 0 }, a = { 0 };
-	const char *capath = conf_str(P_TUNNEL_CLIENT_CA);
+	struct pem c = { 0 }, k = { 0 }, a = { 0 }, u = { 0 };
 
 	if (relay_enabled() && relay_read(&c, &k) == -1)
 		return -1;
-	if (*capath && file_read_all(capath, TLS_PEM_MAX, &a.data,
-	    &a.len) == -1) {
-		log_warn("tunnel.client.ca %s", capath);
+	if (optional_read(P_TUNNEL_CLIENT_CA, TLS_PEM_MAX, &a) == -1 ||
+	    optional_read(P_TUNNEL_RELAY_STATUS_HTPASSWD,
+	    msg_attr_defs[A_BODY].max, &u) == -1) {
 		pem_clear(&c, 0);
 		pem_clear(&k, 1);
+		pem_clear(&a, 0);
 		return -1;
 	}
 	pem_clear(&chain, 0);
 	pem_clear(&key, 1);
 	pem_clear(&ca, 0);
+	pem_clear(&users, 0);
 	chain = c;
 	key = k;
 	ca = a;
+	users = u;
 	return 0;
 }
 
@@ -247,13 +262,14 @@ send_body(struct link *l, int type, const struct pem *p)
 	struct msgb mb;
 
 	msgb_init(&mb, type);
-	if (type != M_TUNNEL_CA)
+	if (type == M_TLS_CERT || type == M_TLS_KEY)
 		msgb_u64(&mb, A_KEYID, RELAY_KEYID);
 	msgb_bytes(&mb, A_BODY, p->data, p->len);
 	link_notify(l, &mb);
 }
 
-/* tunneld gets the relay's chain and key, then their end; the CA. */
+/* tunneld gets the relay's chain and key, then their end; the CA; the
+ * status page's users. */
 void
 tunnel_send(struct worker *w)
 {
@@ -271,6 +287,8 @@ tunnel_send(struct worker *w)
 	}
 	if (ca.data)
 		send_body(w->link, M_TUNNEL_CA, &ca);
+	if (users.data)
+		send_body(w->link, M_TUNNEL_USERS, &users);
 }
 
 /* tunneld -> master: open public port A_CODE, if tunnel.relay.ports has

@@ -31,6 +31,9 @@ void	 relay_set_ctx(SSL_CTX *);
 /* relay_status.c: the status document (JSON, malloc'd) that the status
  * page, `regmaster status` and metrics share */
 char	*relay_status_json(void);
+/* the same as a JSON object (the caller's): the status page's */
+struct json_t;
+struct json_t *relay_status_doc(void);
 void	 relay_status_request(struct link *, struct msg *, int relay);
 
 /* client.c */
