@@ -190,3 +190,8 @@ tests_unit_test_storaged_repair_CFLAGS = $(UNIT_CFLAGS)
 # answers within 1 s of start and of kill -9 of storaged, listings, a tag moved by
 # docker-registry while regmaster was stopped
 INTEGRATION_TESTS += tests/integration/test_bigstore.sh
+
+# the harness of the tunnel suites: network namespaces joined by veth (root only,
+# skipped otherwise) and headless Chromium with Basic auth
+INTEGRATION_TESTS += tests/integration/test_netns.sh tests/integration/test_chromium.sh
+EXTRA_DIST += tests/integration/cdp_dump.py tests/integration/page_server.py
