@@ -194,4 +194,5 @@ INTEGRATION_TESTS += tests/integration/test_bigstore.sh
 # the harness of the tunnel suites: network namespaces joined by veth (root only,
 # skipped otherwise) and headless Chromium with Basic auth
 INTEGRATION_TESTS += tests/integration/test_netns.sh tests/integration/test_chromium.sh
-EXTRA_DIST += tests/integration/cdp_dump.py tests/integration/page_server.py
+EXTRA_DIST += tests/integration/cdp_dump.py tests/integration/page_server.py \
+	tests/integration/visitors.py

@@ -142,10 +142,21 @@ t_wait_until() {
 
 # ---------------------------------------------------------------- HTTP
 
+# T_NS_CMD: the prefix running a command where the current instance lives: empty on
+# the host, (ip netns exec NS) once t_ns_use NS chose a namespace. The helpers that
+# start regmaster or a peer, or ask it over HTTP, go through it.
+T_NS_CMD=()
+
+# t_ns_use [NS]: run the following instance and HTTP helpers inside NS (none: the host).
+t_ns_use() {
+	T_NS_CMD=()
+	[ -z "${1:-}" ] || T_NS_CMD=(ip netns exec "$1")
+}
+
 # t_http_code URL: print the HTTP status of a GET (000 when no answer at all).
 t_http_code() {
 	local code
-	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$1" 2>/dev/null)
+	code=$("${T_NS_CMD[@]}" curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$1" 2>/dev/null)
 	printf '%s\n' "${code:-000}"
 }
 
@@ -202,11 +213,11 @@ req() {
 	shift 2
 	case $p in http*) ;; *) p=$T_URL$p ;; esac
 	if [ "$m" = HEAD ]; then
-		CODE=$(curl -s --max-time 60 -I -D "$HDR" -o /dev/null -w '%{http_code}' \
+		CODE=$("${T_NS_CMD[@]}" curl -s --max-time 60 -I -D "$HDR" -o /dev/null -w '%{http_code}' \
 			"${T_CURL_ARGS[@]}" "$@" "$p")
 		: >"$BODY"
 	else
-		CODE=$(curl -s --max-time 60 -X "$m" -D "$HDR" -o "$BODY" -w '%{http_code}' \
+		CODE=$("${T_NS_CMD[@]}" curl -s --max-time 60 -X "$m" -D "$HDR" -o "$BODY" -w '%{http_code}' \
 			"${T_CURL_ARGS[@]}" "$@" "$p")
 	fi
 }
@@ -283,10 +294,10 @@ same() {
 # dg FILE: the sha256 digest of FILE.
 dg() { printf 'sha256:%s\n' "$(sha256sum "$1" | cut -d' ' -f1)"; }
 
-# build_images DIR: a fresh image set (random content) from mkimages.sh, its
-# digests in DIR.digests.
+# build_images DIR [OPTIONS...]: a fresh image set (random content) from mkimages.sh
+# (OPTIONS: its -b MIB for a big one), its digests in DIR.digests.
 build_images() {
-	if bash "$T_LIB_DIR/mkimages.sh" "$1" >"$1.digests" 2>"$1.err"; then
+	if bash "$T_LIB_DIR/mkimages.sh" "${@:2}" "$1" >"$1.digests" 2>"$1.err"; then
 		return 0
 	fi
 	fail "mkimages.sh builds the test images" "$(cat "$1.err")"
@@ -354,7 +365,7 @@ t_init() {
 t_rm_conf() {
 	local conf=$1 out=$T_DIR/last.out
 	shift
-	REGMASTER_LIBEXECDIR=$T_LIBEXEC REGMASTER_TEST_TAG=$T_TAG \
+	REGMASTER_LIBEXECDIR=$T_LIBEXEC REGMASTER_TEST_TAG=$T_TAG "${T_NS_CMD[@]}" \
 		timeout -k 5 "$T_CMD_TIMEOUT" "$REGMASTER" -c "$conf" "$@" >"$out" 2>&1 </dev/null
 	T_RC=$?
 	T_OUT=$(cat "$out")
@@ -366,7 +377,7 @@ t_rm() { t_rm_conf "$T_CONF" "$@"; }
 rm_in() {
 	local input=$1 out=$T_DIR/last.out
 	shift
-	REGMASTER_LIBEXECDIR=$T_LIBEXEC timeout -k 5 "$T_CMD_TIMEOUT" \
+	REGMASTER_LIBEXECDIR=$T_LIBEXEC "${T_NS_CMD[@]}" timeout -k 5 "$T_CMD_TIMEOUT" \
 		"$REGMASTER" -c "$T_CONF" "$@" >"$out" 2>&1 <<<"$input"
 	T_RC=$?
 	T_OUT=$(cat "$out")
@@ -690,7 +701,7 @@ storage:
 http:
   addr: 127.0.0.1:$port
 EOF
-	"$DOCKER_REGISTRY" serve "$conf" >"$log" 2>&1 </dev/null &
+	"${T_NS_CMD[@]}" "$DOCKER_REGISTRY" serve "$conf" >"$log" 2>&1 </dev/null &
 	DR_PID=$!
 	DR_HOST=127.0.0.1:$port
 	DR_URL=http://$DR_HOST
