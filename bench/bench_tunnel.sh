@@ -261,11 +261,12 @@ tunnel = { $2 };
 EOF2
 }
 
-# relay_fingerprint: the relay's certificate fingerprint, from its log (where master
-# logs the one it made), else from a certificate file in its run_dir.
+# relay_fingerprint: the relay's certificate fingerprint, from what start printed or its
+# log (master logs the one it made), else from a certificate file in its run_dir.
 relay_fingerprint() {
 	local d=$W/relay f
-	f=$(grep -oE 'sha256:[0-9A-Fa-f:]{64,}' "$d/regmaster.log" 2>/dev/null | head -n 1)
+	f=$(cat "$d/start.log" "$d/regmaster.log" 2>/dev/null | grep -oE 'fingerprint sha256:[0-9a-f]{64}' |
+		head -n 1 | cut -d' ' -f2)
 	if [ -z "$f" ]; then
 		for c in "$d"/run/*.crt "$d"/run/*.pem "$d"/run/*/*.crt "$d"/run/*/*.pem; do
 			[ -f "$c" ] || continue

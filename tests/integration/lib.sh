@@ -472,10 +472,13 @@ t_all_running() {
 }
 
 # t_start [ARGS...]: `regmaster start`; on success records master's PID from the pidfile
-# and waits (bounded) until status lists every worker running. Returns start's status.
+# and waits (bounded) until status lists every worker running. Returns start's status;
+# what start printed stays in T_START_OUT (T_OUT is the last status's by then).
+T_START_OUT=""
 t_start() {
 	local pid
 	t_rm start "$@"
+	T_START_OUT=$T_OUT
 	if [ "$T_RC" -ne 0 ]; then
 		t_diag "start exited $T_RC:" "$T_OUT"
 		return "$T_RC"

@@ -64,13 +64,21 @@ EOF
 	} >"$T_CONF"
 	# A relay-only host: t_start waits for these workers only.
 	T_WORKERS="authd tunneld" t_check "the relay starts in $NS_PUB" t_start || { t_diag "$T_OUT"; return 1; }
+	printf '%s\n' "$T_START_OUT" >"$T_DIR/start.out"
 	t_check "the relay listens for tunnel clients on $RELAY_LISTEN" \
 		t_wait_until 10 ns_tcp_listening "$NS_PUB" "$rl"
 }
 
-# relay_fingerprint: the sha256 fingerprint of the relay's certificate, from its log.
+# relay_fingerprint: the sha256 fingerprint the relay logged for its certificate (start
+# prints it before the log file takes over).
 relay_fingerprint() {
-	grep -oE 'sha256:[0-9A-Fa-f:]{64,}' "${INST[relay.T_DIR]}/regmaster.log" 2>/dev/null | head -n 1
+	cat "${INST[relay.T_DIR]}/start.out" "${INST[relay.T_DIR]}/regmaster.log" 2>/dev/null |
+		grep -oE 'fingerprint sha256:[0-9a-f]{64}' | head -n 1 | cut -d' ' -f2
+}
+
+# cert_fingerprint FILE: sha256 of a PEM certificate's DER, as tunnel.client.fingerprint.
+cert_fingerprint() {
+	printf 'sha256:%s\n' "$(openssl x509 -in "$1" -outform DER 2>/dev/null | sha256sum | cut -d' ' -f1)"
 }
 
 # private_up DR_HOST: the registry and its tunnel client in the private namespace, as
@@ -78,6 +86,9 @@ relay_fingerprint() {
 private_up() {
 	local fp verify
 	fp=$(relay_fingerprint)
+	same "the relay logs the fingerprint of the certificate it made" \
+		"$(cert_fingerprint "${INST[relay.T_RUN]}/tunnel-relay.crt")" "$fp" \
+		"$(cat "${INST[relay.T_DIR]}/start.out")"
 	verify="fingerprint = \"$fp\";"
 	if [ -z "$fp" ]; then
 		t_diag "no fingerprint in the relay's log; the client runs insecure"
