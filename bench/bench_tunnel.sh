@@ -19,8 +19,8 @@
 #   REGMASTER_LIBEXECDIR (workers, default the build tree), BENCH_TMPDIR.
 #
 # Per path: blob GET MB/s (curl -o /dev/null, size checked), manifest GET by tag req/s
-# (wrk -c64), the latency of one connection (wrk -c1 --latency: p50, p99; "added" is
-# the path's p50 minus direct's), and the relay's memory with --idle visitor connections
+# (wrk -c64), the latency of one connection (wrk -c1 --latency: p50, p99, mean; "added"
+# is the path's minus direct's), and the relay's memory with --idle visitor connections
 # open and silent: the public side's processes (tunnel: the relay's tunneld; ssh: our
 # sshd and its children; socat: the first hop and its forks), VmRSS and PSS summed,
 # after minus before, divided by the connections. A path that cannot be set up prints
@@ -374,19 +374,21 @@ wrk_run() {
 # rps PATH: manifest GET requests/s with 64 connections.
 rps() { wrk_run "$1" 64 && awk '/^Requests\/sec:/ { print $2 }' "$W/wrk.out"; }
 
-# latency PATH: "P50 P99" of one connection, in ms.
+# latency PATH: "P50 P99 MEAN" of one connection, in ms. On a few cores the one
+# connection's latencies are often bimodal (whether the peers sleep between requests),
+# so the mean is reported beside the percentiles.
 latency() {
 	wrk_run "$1" 1 --latency || return 1
 	awk 'function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0
 			if (v ~ /s$/) return v * 1000; return v }
-		$1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) }
-		END { if (p50 == "" || p99 == "") exit 1; printf "%.3f %.3f\n", p50, p99 }' "$W/wrk.out"
+		$1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) } $1 == "Latency" && $2 != "Distribution" { avg = ms($2) }
+		END { if (p50 == "" || p99 == "" || avg == "") exit 1; printf "%.3f %.3f %.3f\n", p50, p99, avg }' "$W/wrk.out"
 }
 
 # idle_mem PATH: the relay's memory per idle visitor connection: "RSS PSS" in KiB
 # per connection, or nothing (and a log line) when the connections did not all stay.
 idle_mem() {
-	local p=$1 pids before after open port=${URL[$1]##*:}
+	local p=$1 pids before after open queued port=${URL[$1]##*:}
 	# shellcheck disable=SC2086 # RELAY_PIDS holds a command and its argument
 	pids=$(${RELAY_PIDS[$p]} | tr '\n' ' ')
 	[ -n "${pids// /}" ] || { log "[$p] no relay process found"; return 1; }
@@ -412,6 +414,11 @@ print("open", open_, flush=True)' "$IDLE" "$port" 6
 	sleep 3
 	# shellcheck disable=SC2046 # the PIDs are words
 	after=$(mem $(${RELAY_PIDS[$p]}))
+	# Connections still in the listener's accept queue would cost the relay nothing yet.
+	queued=$(ss -Hltn "sport = :$port" | awk '{ q += $2 } END { print q + 0 }')
+	log "[$p] relay PIDs $pids: RSS/PSS KiB before $before, after $after; $queued not accepted yet;" \
+		"$(ss -Htn state established "dport = :$RM_PORT" | wc -l) connections to the registry"
+	[ "$queued" = 0 ] || { log "[$p] $queued visitors were never accepted"; kill "$BG"; wait "$BG"; return 1; }
 	wait_for 20 grep -q '^open' "$W/idle-$p.out"
 	wait "$BG"
 	open=$(awk '$1 == "open" { print $2 }' "$W/idle-$p.out")
@@ -435,25 +442,31 @@ round() {
 	v=$(blob_get "$p") && R[$p.get]="${R[$p.get]:-} $v"
 	v=$(rps "$p") && R[$p.rps]="${R[$p.rps]:-} $v"
 	if v=$(latency "$p"); then
-		R[$p.p50]="${R[$p.p50]:-} ${v% *}"
-		R[$p.p99]="${R[$p.p99]:-} ${v#* }"
+		# shellcheck disable=SC2086 # three numbers
+		set -- $v
+		R[$p.p50]="${R[$p.p50]:-} $1"
+		R[$p.p99]="${R[$p.p99]:-} $2"
+		R[$p.avg]="${R[$p.avg]:-} $3"
 	fi
-	log "[$p] round: GET $(echo "${R[$p.get]:-}" | awk '{ print $NF }') MB/s, $(echo "${R[$p.rps]:-}" | awk '{ print $NF }') req/s, p50/p99 ${v:-n/a} ms"
+	log "[$p] round: GET $(echo "${R[$p.get]:-}" | awk '{ print $NF }') MB/s, $(echo "${R[$p.rps]:-}" | awk '{ print $NF }') req/s, p50/p99/mean ${v:-n/a} ms"
 }
 
 # ---------------------------------------------------------------- report
 
+minus() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b == "n/a") print "n/a"; else printf "%+.3f\n", a - b }'; }
 fmt() { awk -v a="$1" -v d="$2" 'BEGIN { if (a == "" || a == "n/a") print "n/a"; else printf "%." d "f\n", a }'; }
 
 report() {
-	local p get rps p50 p99 add mem direct50
+	local p get rps p50 p99 avg add adda mem direct50 directavg
 	# shellcheck disable=SC2086 # the rounds are words
-	direct50=$(median ${R[direct.p50]:-})
+	direct50=$(median ${R[direct.p50]:-}) directavg=$(median ${R[direct.avg]:-})
 	echo
 	echo "## tunnel paths ($(date -u +%Y-%m-%d), $(nproc) cores, loopback; blob $MIB MiB, medians of $ROUNDS; wrk ${WRK_S}s)"
 	echo
-	printf '| %-7s | %12s | %14s | %9s | %9s | %11s | %20s |\n' path "GET MB/s" "manifest req/s" "p50 ms" "p99 ms" "added p50" "KiB/idle stream"
-	printf '|%s|%s|%s|%s|%s|%s|%s|\n' --------- -------------- ---------------- ----------- ----------- ------------- ----------------------
+	printf '| %-7s | %9s | %10s | %7s | %7s | %8s | %9s | %10s | %15s |\n' path "GET MB/s" "manif. r/s" \
+		"p50 ms" "p99 ms" "mean ms" "added p50" "added mean" "KiB/idle stream"
+	printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' --------- ----------- ------------ --------- --------- ---------- \
+		----------- ------------ -----------------
 	for p in $PATHS; do
 		if [ -n "${WHY[$p]:-}" ]; then
 			echo "$p: not available (${WHY[$p]})"
@@ -462,18 +475,17 @@ report() {
 		# shellcheck disable=SC2086 # the rounds are words
 		get=$(median ${R[$p.get]:-}) rps=$(median ${R[$p.rps]:-})
 		# shellcheck disable=SC2086
-		p50=$(median ${R[$p.p50]:-}) p99=$(median ${R[$p.p99]:-})
-		add=n/a
-		[ "$p50" != n/a ] && [ "$direct50" != n/a ] && add=$(awk -v a="$p50" -v b="$direct50" 'BEGIN { printf "%+.3f", a - b }')
+		p50=$(median ${R[$p.p50]:-}) p99=$(median ${R[$p.p99]:-}) avg=$(median ${R[$p.avg]:-})
+		add=$(minus "$p50" "$direct50") adda=$(minus "$avg" "$directavg")
 		mem=${R[$p.mem]:-n/a}
 		[ "$p" = direct ] && mem="-"
-		printf '| %-7s | %12s | %14s | %9s | %9s | %11s | %20s |\n' "$p" "$(fmt "$get" 1)" "$(fmt "$rps" 0)" \
-			"$(fmt "$p50" 3)" "$(fmt "$p99" 3)" "$add" "$mem"
+		printf '| %-7s | %9s | %10s | %7s | %7s | %8s | %9s | %10s | %15s |\n' "$p" "$(fmt "$get" 1)" \
+			"$(fmt "$rps" 0)" "$(fmt "$p50" 3)" "$(fmt "$p99" 3)" "$(fmt "$avg" 3)" "$add" "$adda" "$mem"
 	done
 	echo
 	echo "KiB/idle stream: VmRSS / PSS of the public side's processes with $IDLE idle visitors, minus before, / $IDLE"
 	for p in $PATHS; do
-		[ -n "${WHY[$p]:-}" ] || echo "$p rounds: GET${R[$p.get]:-} | req/s${R[$p.rps]:-} | p50${R[$p.p50]:-} | p99${R[$p.p99]:-}"
+		[ -n "${WHY[$p]:-}" ] || echo "$p rounds: GET${R[$p.get]:-} | req/s${R[$p.rps]:-} | p50${R[$p.p50]:-} | p99${R[$p.p99]:-} | mean${R[$p.avg]:-}"
 	done
 	targets
 }
@@ -506,14 +518,16 @@ for p in $PATHS; do
 	log "[$p] setting up"
 	if "${p}_setup"; then UP="$UP $p"; else log "[$p] not available: ${WHY[$p]:-?}"; fi
 done
-direct_setup
-blob_get direct >/dev/null || true   # the page cache holds the blob from here on
-for ((r = 1; r <= ROUNDS; r++)); do
-	for p in $UP; do round "$p"; done
-done
+# The memory row first, on relays nothing has loaded yet: after the rounds, memory the
+# relay freed stays resident and would hide what idle streams cost.
 for p in $UP; do
 	[ "$p" = direct ] && continue
 	log "[$p] $IDLE idle visitors"
 	R[$p.mem]=$(idle_mem "$p") && R[$p.mem]=$(echo "${R[$p.mem]}" | awk '{ printf "%s / %s", $1, $2 }') || R[$p.mem]=n/a
+done
+direct_setup
+blob_get direct >/dev/null || true   # the page cache holds the blob from here on
+for ((r = 1; r <= ROUNDS; r++)); do
+	for p in $UP; do round "$p"; done
 done
 report
