@@ -166,18 +166,18 @@ roundtrip() {
 # silent_visitor_case IMGS: the 99 + 1 visitors; the blobs are from the big and multi
 # images pushed through the registry proxy before.
 silent_visitor_case() {
-	local imgs=$1 small big single alone with f
+	local imgs=$1 small big single alone with f i
 	small=$(jq -r '.layers[2].digest' <"$imgs/multi/blobs/sha256/$(img_digest "$imgs" multi | cut -d: -f2)")
 	big=$(jq -r '.layers[0].digest' <"$imgs/big/blobs/sha256/$(img_digest "$imgs" big | cut -d: -f2)")
 	f=$T_DIR/visitors
 	for i in 1 2 3 4 5; do
-		pub python3 "$T_LIB_DIR/visitors.py" "$NS_PUB_IP" "$PUB_RM" "/v2/tunnel/multi/blobs/$small" 1 \
+		pub timeout -k 5 180 python3 "$T_LIB_DIR/visitors.py" "$NS_PUB_IP" "$PUB_RM" "/v2/tunnel/multi/blobs/$small" 1 \
 			>"$f.single.$i" 2>&1
 	done
 	single=$(cat "$f".single.* | jq -s '[.[] | select(.ok == 1) | .wall] | sort | .[length / 2 | floor] // empty')
-	pub python3 "$T_LIB_DIR/visitors.py" "$NS_PUB_IP" "$PUB_RM" "/v2/tunnel/multi/blobs/$small" 99 \
+	pub timeout -k 5 180 python3 "$T_LIB_DIR/visitors.py" "$NS_PUB_IP" "$PUB_RM" "/v2/tunnel/multi/blobs/$small" 99 \
 		>"$f.alone" 2>&1
-	pub python3 "$T_LIB_DIR/visitors.py" --silent "/v2/tunnel/big/blobs/$big" \
+	pub timeout -k 5 180 python3 "$T_LIB_DIR/visitors.py" --silent "/v2/tunnel/big/blobs/$big" \
 		"$NS_PUB_IP" "$PUB_RM" "/v2/tunnel/multi/blobs/$small" 99 >"$f.with" 2>&1
 	alone=$(jq -r .wall <"$f.alone" 2>/dev/null)
 	with=$(jq -r .wall <"$f.with" 2>/dev/null)
