@@ -68,7 +68,7 @@ W=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/regmaster-tunnelbench.XXXXXX")
 chmod 755 "$W"
 PIDS=""            # background processes started here, stopped by the EXIT trap
 INSTANCES=""       # regmaster configs started here, stopped with their stop verb
-declare -A URL WHY R RELAY_PIDS
+declare -A URL WHY R RELAY_PIDS HOP_PIDS
 
 log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -181,12 +181,15 @@ push_manifest() {
 }
 
 # ---------------------------------------------------------------- the paths
-# Each PATH_setup sets URL[PATH] (the public base URL) and RELAY_PIDS[PATH] (the
-# processes whose memory is the relay's, a command printing them), or WHY[PATH].
+# Each PATH_setup sets URL[PATH] (the public base URL), RELAY_PIDS[PATH] (the
+# processes whose memory is the relay's) and HOP_PIDS[PATH] (every process between
+# visitor and registry, both ends: whose CPU time a GET costs), as commands printing
+# them; or WHY[PATH].
 
 direct_setup() {
 	URL[direct]=http://127.0.0.1:$RM_PORT
 	RELAY_PIDS[direct]=""
+	HOP_PIDS[direct]=""
 }
 
 ssh_setup() {
@@ -225,9 +228,11 @@ EOF
 		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ExitOnForwardFailure=yes \
 		-o Ciphers=aes128-gcm@openssh.com -o Compression=no \
 		-R "127.0.0.1:$fwd:127.0.0.1:$RM_PORT" "$(id -un)@127.0.0.1"
+	SSH_PID=$BG
 	wait_for 10 answers "http://127.0.0.1:$fwd/v2/" 200 || { WHY[ssh]="no forward: $(tail -n 2 "$d/ssh.log" | tr '\n' ' ')"; return 1; }
 	URL[ssh]=http://127.0.0.1:$fwd
 	RELAY_PIDS[ssh]="tree $SSHD_PID"
+	HOP_PIDS[ssh]="tree_all $SSHD_PID $SSH_PID"
 }
 
 socat_setup() {
@@ -237,11 +242,13 @@ socat_setup() {
 	pub=$(free_port)
 	mid=$(free_port)
 	bg "$d/hop2.log" socat "TCP-LISTEN:$mid,bind=127.0.0.1,fork,reuseaddr,backlog=4096" "TCP:127.0.0.1:$RM_PORT"
+	SOCAT2_PID=$BG
 	bg "$d/hop1.log" socat "TCP-LISTEN:$pub,bind=127.0.0.1,fork,reuseaddr,backlog=4096" "TCP:127.0.0.1:$mid"
 	SOCAT1_PID=$BG
 	wait_for 5 answers "http://127.0.0.1:$pub/v2/" 200 || { WHY[socat]="no answer through the hops"; return 1; }
 	URL[socat]=http://127.0.0.1:$pub
 	RELAY_PIDS[socat]="tree $SOCAT1_PID"
+	HOP_PIDS[socat]="tree_all $SOCAT1_PID $SOCAT2_PID"
 }
 
 # tunnel_conf NAME BODY: an instance config with tunneld (and authd, the keeper of
@@ -313,6 +320,7 @@ tunnel_setup() {
 		{ WHY[tunnel]="public port $pub never answered /v2/: $(first_error "$W/client/regmaster.log") $(first_error "$W/relay/regmaster.log")"; return 1; }
 	URL[tunnel]=http://127.0.0.1:$pub
 	RELAY_PIDS[tunnel]="tunneld_of $W/relay/regmaster.conf"
+	HOP_PIDS[tunnel]="tunnel_pids"
 }
 
 # ---------------------------------------------------------------- measurements
@@ -322,6 +330,30 @@ tree() {
 	ps -e -o pid=,ppid= | awk -v root="$1" '{ kid[$2] = kid[$2] " " $1 }
 		END { q = root; while (q != "") { split(q, a, " "); q = ""
 			for (i in a) { print a[i]; q = q " " kid[a[i]] } } }'
+}
+
+tree_all() {
+	local p
+	for p in "$@"; do tree "$p"; done
+}
+
+# tunnel_pids: both tunnelds, the relay's and the client's.
+tunnel_pids() {
+	tunneld_of "$W/relay/regmaster.conf"
+	tunneld_of "$W/client/regmaster.conf"
+}
+
+# cpu_ticks PID...: user + system time of the processes and of their reaped children
+# (socat's forks), in clock ticks.
+cpu_ticks() {
+	local p t=0 stat
+	local -a f
+	for p in "$@"; do
+		stat=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+		read -r -a f <<<"${stat##*) }"
+		t=$((t + f[11] + f[12] + f[13] + f[14]))
+	done
+	echo "$t"
 }
 
 # tunneld_of CONF: the PID of the instance's tunneld, from its status.
@@ -438,8 +470,14 @@ median() {
 
 # round PATH: one round of the path's figures, appended to R[PATH.*].
 round() {
-	local p=$1 v
+	local p=$1 v c0 c1
+	# shellcheck disable=SC2046 # the PIDs are words
+	c0=$(cpu_ticks $(${HOP_PIDS[$p]}))
 	v=$(blob_get "$p") && R[$p.get]="${R[$p.get]:-} $v"
+	# shellcheck disable=SC2046
+	c1=$(cpu_ticks $(${HOP_PIDS[$p]}))
+	[ -n "$v" ] && R[$p.cpu]="${R[$p.cpu]:-} $(awk -v d=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" \
+		-v b="$BLOB_BYTES" 'BEGIN { printf "%.2f", d / hz / (b / 1073741824) }')"
 	v=$(rps "$p") && R[$p.rps]="${R[$p.rps]:-} $v"
 	if v=$(latency "$p"); then
 		# shellcheck disable=SC2086 # three numbers
@@ -457,16 +495,16 @@ minus() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b == "n/a") print "
 fmt() { awk -v a="$1" -v d="$2" 'BEGIN { if (a == "" || a == "n/a") print "n/a"; else printf "%." d "f\n", a }'; }
 
 report() {
-	local p get rps p50 p99 avg add adda mem direct50 directavg
+	local p get rps p50 p99 avg add adda mem direct50 directavg cpu
 	# shellcheck disable=SC2086 # the rounds are words
 	direct50=$(median ${R[direct.p50]:-}) directavg=$(median ${R[direct.avg]:-})
 	echo
 	echo "## tunnel paths ($(date -u +%Y-%m-%d), $(nproc) cores, loopback; blob $MIB MiB, medians of $ROUNDS; wrk ${WRK_S}s)"
 	echo
-	printf '| %-7s | %9s | %10s | %7s | %7s | %8s | %9s | %10s | %15s |\n' path "GET MB/s" "manif. r/s" \
-		"p50 ms" "p99 ms" "mean ms" "added p50" "added mean" "KiB/idle stream"
-	printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' --------- ----------- ------------ --------- --------- ---------- \
-		----------- ------------ -----------------
+	printf '| %-7s | %9s | %9s | %10s | %7s | %7s | %8s | %9s | %10s | %15s |\n' path "GET MB/s" \
+		"hop CPU s" "manif. r/s" "p50 ms" "p99 ms" "mean ms" "added p50" "added mean" "KiB/idle stream"
+	printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' --------- ----------- ----------- ------------ --------- \
+		--------- ---------- ----------- ------------ -----------------
 	for p in $PATHS; do
 		if [ -n "${WHY[$p]:-}" ]; then
 			echo "$p: not available (${WHY[$p]})"
@@ -476,16 +514,20 @@ report() {
 		get=$(median ${R[$p.get]:-}) rps=$(median ${R[$p.rps]:-})
 		# shellcheck disable=SC2086
 		p50=$(median ${R[$p.p50]:-}) p99=$(median ${R[$p.p99]:-}) avg=$(median ${R[$p.avg]:-})
+		# shellcheck disable=SC2086
+		cpu=$(median ${R[$p.cpu]:-})
+		[ "$p" = direct ] && cpu="-"
 		add=$(minus "$p50" "$direct50") adda=$(minus "$avg" "$directavg")
 		mem=${R[$p.mem]:-n/a}
 		[ "$p" = direct ] && mem="-"
-		printf '| %-7s | %9s | %10s | %7s | %7s | %8s | %9s | %10s | %15s |\n' "$p" "$(fmt "$get" 1)" \
-			"$(fmt "$rps" 0)" "$(fmt "$p50" 3)" "$(fmt "$p99" 3)" "$(fmt "$avg" 3)" "$add" "$adda" "$mem"
+		printf '| %-7s | %9s | %9s | %10s | %7s | %7s | %8s | %9s | %10s | %15s |\n' "$p" "$(fmt "$get" 1)" \
+			"$cpu" "$(fmt "$rps" 0)" "$(fmt "$p50" 3)" "$(fmt "$p99" 3)" "$(fmt "$avg" 3)" "$add" "$adda" "$mem"
 	done
 	echo
+	echo "hop CPU s: user+system seconds per GiB of blob GET, summed over every process between visitor and registry"
 	echo "KiB/idle stream: VmRSS / PSS of the public side's processes with $IDLE idle visitors, minus before, / $IDLE"
 	for p in $PATHS; do
-		[ -n "${WHY[$p]:-}" ] || echo "$p rounds: GET${R[$p.get]:-} | req/s${R[$p.rps]:-} | p50${R[$p.p50]:-} | p99${R[$p.p99]:-} | mean${R[$p.avg]:-}"
+		[ -n "${WHY[$p]:-}" ] || echo "$p rounds: GET${R[$p.get]:-} | req/s${R[$p.rps]:-} | p50${R[$p.p50]:-} | p99${R[$p.p99]:-} | mean${R[$p.avg]:-} | cpu${R[$p.cpu]:-}"
 	done
 	targets
 }
