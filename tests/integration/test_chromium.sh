@@ -89,12 +89,14 @@ body() {
 	t0=$(t_now_ms)
 	T_CHROMIUM_TIMEOUT=6 t_chromium_dom "http://127.0.0.1:$sport/" "u1:s3cret"
 	t1=$(t_now_ms)
-	same "a page that never answers: the helper gives up within its bound (6 s + 5)" yes \
-		"$([ $((t1 - t0)) -lt 12000 ] && echo yes)" "took $((t1 - t0)) ms"
+	# The bound: 6 s, KILL 5 s later, the reap of what is left (3 s), slack for a busy host.
+	same "a page that never answers: the helper gives up within its bound" yes \
+		"$([ $((t1 - t0)) -lt 20000 ] && echo yes)" "took $((t1 - t0)) ms"
+	t0=$(t_now_ms)
 	T_CHROMIUM_TIMEOUT=6 t_chromium_dom "http://127.0.0.1:$sport/"
 	t1=$(t_now_ms)
 	same "a page that never answers, --dump-dom: given up within its bound too" yes \
-		"$([ $((t1 - t0)) -lt 24000 ] && echo yes)" "took $((t1 - t0)) ms"
+		"$([ $((t1 - t0)) -lt 20000 ] && echo yes)" "took $((t1 - t0)) ms"
 
 	left=$(for p in /proc/[0-9]*; do
 		case $(t_cmdline "${p#/proc/}") in *"--user-data-dir=$T_DIR/tmp/"*)
