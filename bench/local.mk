@@ -1,6 +1,6 @@
 # bench/: side-by-side benchmarks (not tests)
 EXTRA_DIST += bench/README.md bench/bench.sh bench/headload.c bench/slowdisk.sh \
-	bench/bench_auth.sh
+	bench/bench_auth.sh bench/bench_tunnel.sh
 
 # issue 8: synthetic big stores in the Distribution layout, for
 # tests/integration/test_bigstore.sh and bench/bench_bigstore.sh
