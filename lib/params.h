@@ -157,7 +157,7 @@
 	    0, W_MASTER | W_TUNNELD, "user name of the status page's Basic " \
 	    "auth, with status_password") \
 	P(P_TUNNEL_RELAY_STATUS_PASSWORD, "tunnel.relay.status_password", CT_STR, \
-	    "", 0, 0, W_MASTER | W_TUNNELD, "crypt(3) or bcrypt hash of the " \
+	    "", 0, 0, W_MASTER | W_TUNNELD, "bcrypt hash (htpasswd -nB) of the " \
 	    "status page's password (never a clear password, no default)") \
 	P(P_TUNNEL_RELAY_STATUS_HTPASSWD, "tunnel.relay.status_htpasswd", \
 	    CT_OPTPATH, "", 0, 0, W_MASTER | W_TUNNELD, "htpasswd file of the " \

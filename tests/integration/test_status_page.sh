@@ -40,11 +40,13 @@ code() {
 }
 is() { [ "$1" = "$2" ]; }
 
-# dom USER:PASS: Chromium's DOM of the page, into $DIR/dom.html.
+# dom USER:PASS: Chromium's DOM of the page (lib.sh's t_chromium_dom), into
+# $DIR/dom.html.
 dom() {
-	timeout 60 chromium --headless=new --no-sandbox --disable-gpu \
-		--user-data-dir="$DIR/chromium" --dump-dom \
-		"http://$1@${URL#http://}/" >"$DIR/dom.html" 2>"$DIR/chromium.log"
+	local rc=0
+	t_chromium_dom "$URL/" "$1" || rc=$?
+	printf '%s\n' "$T_DOM" >"$DIR/dom.html"
+	return "$rc"
 }
 in_dom() { grep -qF -- "$1" "$DIR/dom.html"; }
 

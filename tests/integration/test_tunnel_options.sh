@@ -145,9 +145,8 @@ status_checks() {
 	t_check "and both proxies in their groups with their ports" \
 		status_has "[.groups[] | {group, port}] | (index({group: \"plain\", port: $PUB_PLAIN}) and index({group: \"zp\", port: $PUB_ZP}))"
 	t_check "the bytes the visitors moved are counted" status_has '.bytes_in > 6000000'
-	timeout 60 chromium --headless=new --no-sandbox --disable-gpu \
-		--user-data-dir="$RELAY_DIR/chromium" --dump-dom \
-		"http://admin:statuspw@127.0.0.1:$SP/" >"$RELAY_DIR/dom.html" 2>/dev/null
+	t_chromium_dom "http://127.0.0.1:$SP/" admin:statuspw "reg-a" || true
+	printf '%s\n' "$T_DOM" >"$RELAY_DIR/dom.html"
 	t_check "headless Chromium renders the relay's client" \
 		grep -qF "<td>reg-a</td><td>127.0.0.1:" "$RELAY_DIR/dom.html"
 	t_check "and the compressed proxy's group" grep -qF "zp · port $PUB_ZP" "$RELAY_DIR/dom.html"
