@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "conf_tunnel.h"
 #include "log.h"
 #include "util.h"
 
@@ -265,6 +266,9 @@ conf_set(struct conf *c, int p, const char *text, char *err, size_t errlen)
 	case CT_DURATION:
 		r = set_duration(&nv, d, text, err, errlen);
 		break;
+	case CT_PORTS:
+		r = tunnel_ports_parse(text, NULL, err, errlen);
+		break;
 	case CT_LOGLEVEL:
 		if ((nv.i = log_level_parse(text)) == -1)
 			r = (snprintf(err, errlen, "'%s' is not error, warning, "
@@ -281,46 +285,85 @@ conf_set(struct conf *c, int p, const char *text, char *err, size_t errlen)
 	return 0;
 }
 
-/* Print all values as a libconfig file (the defaults when c is fresh). */
+/* How many leading dot-separated components a and b share, of the
+ * groups of a (its last component is the key). */
+static int
+groups_shared(const char *a, const char *b)
+{
+	int n = 0;
+
+	for (;;) {
+		const char *da = strchr(a, '.'), *db = strchr(b, '.');
+		if (da == NULL || db == NULL || da - a != db - b ||
+		    strncmp(a, b, (size_t)(da - a)) != 0)
+			return n;
+		n++;
+		a = da + 1;
+		b = db + 1;
+	}
+}
+
+static int
+group_depth(const char *name)
+{
+	int n = 0;
+
+	for (; *name; name++)
+		n += *name == '.';
+	return n;
+}
+
+/* One value in libconfig syntax, after its "key = ". */
+static void
+print_value(const struct conf *c, int p, FILE *fp)
+{
+	const struct conf_param_def *d = &conf_params[p];
+
+	if (d->type == CT_BOOL || d->type == CT_INT)
+		fprintf(fp, "%s;\n", c->v[p].s);
+	else if (d->type == CT_RULES)
+		conf_rules_print(p, c->v[p].s, fp);
+	else if (d->type == CT_LISTEN || d->type == CT_PATHLIST) {
+		fprintf(fp, "[");
+		for (size_t i = 0; i < c->v[p].nlist; i++)
+			fprintf(fp, "%s\"%s\"", i ? ", " : " ",
+			    c->v[p].list[i]);
+		fprintf(fp, " ];\n");
+	} else
+		fprintf(fp, "\"%s\";\n", c->v[p].s);
+}
+
+/* Print all values as a libconfig file (the defaults when c is fresh);
+ * the table keeps the keys of a group together, groups nest by dots. */
 void
 conf_print(const struct conf *c, FILE *fp, int with_help)
 {
-	const char *group = NULL;
-	size_t glen = 0;
+	const char *prev = "";
+	int open = 0;
 
 	for (int p = 0; p < P_MAX; p++) {
-		const struct conf_param_def *d = &conf_params[p];
-		const char *dot = strchr(d->name, '.');
-		size_t len = dot ? (size_t)(dot - d->name) : 0;
+		const char *name = conf_params[p].name, *key = name;
+		int keep = groups_shared(prev, name), depth = group_depth(name);
 
-		if (group && (!dot || len != glen ||
-		    strncmp(group, d->name, len) != 0)) {
-			fprintf(fp, "};\n");
-			group = NULL;
-		}
-		if (dot && group == NULL) {
-			fprintf(fp, "\n%.*s = {\n", (int)len, d->name);
-			group = d->name;
-			glen = len;
+		for (; open > keep; open--)
+			fprintf(fp, "%.*s};\n", open - 1, "\t\t\t\t");
+		for (int i = 0; i < open; i++)
+			key = strchr(key, '.') + 1;
+		for (; open < depth; open++) {
+			const char *dot = strchr(key, '.');
+			fprintf(fp, "\n%.*s%.*s = {\n", open, "\t\t\t\t",
+			    (int)(dot - key), key);
+			key = dot + 1;
 		}
 		if (with_help)
-			fprintf(fp, "%s# %s\n", dot ? "\t" : "", d->help);
-		fprintf(fp, "%s%s = ", dot ? "\t" : "", dot ? dot + 1 : d->name);
-		if (d->type == CT_BOOL || d->type == CT_INT)
-			fprintf(fp, "%s;\n", c->v[p].s);
-		else if (d->type == CT_RULES)
-			conf_rules_print(p, c->v[p].s, fp);
-		else if (d->type == CT_LISTEN || d->type == CT_PATHLIST) {
-			fprintf(fp, "[");
-			for (size_t i = 0; i < c->v[p].nlist; i++)
-				fprintf(fp, "%s\"%s\"", i ? ", " : " ",
-				    c->v[p].list[i]);
-			fprintf(fp, " ];\n");
-		} else
-			fprintf(fp, "\"%s\";\n", c->v[p].s);
+			fprintf(fp, "%.*s# %s\n", depth, "\t\t\t\t",
+			    conf_params[p].help);
+		fprintf(fp, "%.*s%s = ", depth, "\t\t\t\t", key);
+		print_value(c, p, fp);
+		prev = name;
 	}
-	if (group)
-		fprintf(fp, "};\n");
+	for (; open > 0; open--)
+		fprintf(fp, "%.*s};\n", open - 1, "\t\t\t\t");
 }
 
 const char *

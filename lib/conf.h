@@ -10,7 +10,7 @@
 #include "params.h"
 
 enum conf_type { CT_STR, CT_PATH, CT_OPTPATH, CT_USER, CT_BOOL, CT_INT,
-	CT_LISTEN, CT_LOGLEVEL, CT_DURATION, CT_PATHLIST, CT_RULES };
+	CT_LISTEN, CT_LOGLEVEL, CT_DURATION, CT_PATHLIST, CT_RULES, CT_PORTS };
 
 #define X_P(id, n, t, d, lo, hi, w, h) id,
 enum conf_param { CONF_PARAMS(X_P) P_MAX };
@@ -56,17 +56,31 @@ int	 conf_bool(int p);
 char *const *conf_list(int p, size_t *n);
 
 /*
- * CT_RULES values (auth.rules, auth.groups): a libconfig list of groups of
- * string fields; canonical text is one element a line, its fields in the
- * parameter's order, separated by tabs.  conf_rules.c knows the fields.
+ * CT_RULES values (auth.rules, auth.groups, tunnel.client.proxies): a
+ * libconfig list of groups of typed fields, some optional with a default;
+ * canonical text is one element a line, every field in the parameter's
+ * order (defaults filled in, integers and booleans as text), separated by
+ * tabs.  conf_rules.c knows the fields.
  */
+#define CONF_RULE_FIELDS	8
+enum conf_rule_kind { RF_STR, RF_INT, RF_BOOL };
+struct conf_rule_field {
+	const char		*name;
+	enum conf_rule_kind	 kind;
+	const char		*dflt;	/* NULL: required; "=F": field F's */
+	int64_t			 min, max;	/* RF_INT */
+};
 int	 conf_rules_check(int p, const char *text, char *err, size_t);
-const char *const *conf_rules_fields(int p, int *n);
+const struct conf_rule_field *conf_rules_fields(int p, int *n);
 void	 conf_rules_print(int p, const char *text, FILE *);
 struct config_setting_t;
 struct buf;
 int	 conf_rules_text(const struct conf_param_def *,
 	    struct config_setting_t *, struct buf *out, char *err, size_t);
+
+/* What no single value can say: the tunnel's keys together (a relay
+ * needs a token, a client a way to verify the relay...); -1 with err. */
+int	 conf_cross_check(const struct conf *, char *err, size_t);
 
 /* Split "host:port" / "[v6]:port"; 0 ok. */
 int	 conf_split_hostport(const char *, char *host, size_t, char *port,

@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "log.h"
 #include "util.h"
 
 /* Render a libconfig setting as canonical text for conf_set. */
@@ -54,23 +55,14 @@ setting_text(config_setting_t *s, const struct conf_param_def *d,
 }
 
 static int
-load_setting(struct conf *c, config_setting_t *s, const char *file, char *err,
-    size_t errlen)
+load_setting(struct conf *c, config_setting_t *s, const char *name,
+    const char *file, char *err, size_t errlen)
 {
-	char name[128], msg[512];
-	const char *parent = NULL;
-	config_setting_t *up = config_setting_parent(s);
+	char msg[512];
 	struct buf text;
 	int p, r;
 
-	if (up && !config_setting_is_root(up))
-		parent = config_setting_name(up);
-	if (snprintf(name, sizeof(name), "%s%s%s", parent ? parent : "",
-	    parent ? "." : "", config_setting_name(s)) >= (int)sizeof(name))
-		p = -1;
-	else
-		p = conf_lookup(name);
-	if (p == -1) {
+	if ((p = conf_lookup(name)) == -1) {
 		snprintf(err, errlen, "%s:%u: unknown key '%s'", file,
 		    config_setting_source_line(s), name);
 		return -1;
@@ -87,31 +79,49 @@ load_setting(struct conf *c, config_setting_t *s, const char *file, char *err,
 	return r;
 }
 
-/* Walk the file's settings: one level of groups, every key known. */
+/* Does some parameter's name start with "prefix."? */
 static int
-load_root(struct conf *c, config_setting_t *root, const char *file, char *err,
-    size_t errlen)
+group_known(const char *prefix)
 {
-	for (int i = 0; i < config_setting_length(root); i++) {
-		config_setting_t *s = config_setting_get_elem(root, i);
-		if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
-			if (load_setting(c, s, file, err, errlen) == -1)
+	size_t n = strlen(prefix);
+
+	for (int p = 0; p < P_MAX; p++)
+		if (strncmp(conf_params[p].name, prefix, n) == 0 &&
+		    conf_params[p].name[n] == '.')
+			return 1;
+	return 0;
+}
+
+/* Walk the settings of group g, whose keys are named "prefix.KEY": groups
+ * nest as deep as the table's names do (tunnel.relay.listen), every key
+ * known. */
+static int
+load_group(struct conf *c, config_setting_t *g, const char *prefix,
+    const char *file, char *err, size_t errlen)
+{
+	char name[128];
+
+	for (int i = 0; i < config_setting_length(g); i++) {
+		config_setting_t *s = config_setting_get_elem(g, i);
+		if (snprintf(name, sizeof(name), "%s%s%s", prefix,
+		    *prefix ? "." : "", config_setting_name(s)) >=
+		    (int)sizeof(name)) {
+			snprintf(err, errlen, "%s:%u: key name too long", file,
+			    config_setting_source_line(s));
+			return -1;
+		}
+		if (!config_setting_is_group(s)) {
+			if (load_setting(c, s, name, file, err, errlen) == -1)
 				return -1;
 			continue;
 		}
-		for (int j = 0; j < config_setting_length(s); j++) {
-			config_setting_t *k = config_setting_get_elem(s, j);
-			if (config_setting_is_group(k)) {
-				snprintf(err, errlen, "%s:%u: unknown group "
-				    "'%s.%s'", file,
-				    config_setting_source_line(k),
-				    config_setting_name(s),
-				    config_setting_name(k));
-				return -1;
-			}
-			if (load_setting(c, k, file, err, errlen) == -1)
-				return -1;
+		if (!group_known(name)) {
+			snprintf(err, errlen, "%s:%u: unknown group '%s'", file,
+			    config_setting_source_line(s), name);
+			return -1;
 		}
+		if (load_group(c, s, name, file, err, errlen) == -1)
+			return -1;
 	}
 	return 0;
 }
@@ -120,6 +130,7 @@ int
 conf_load_file(struct conf *c, const char *path, char *err, size_t errlen)
 {
 	config_t cf;
+	char msg[512];
 	int r;
 
 	config_init(&cf);
@@ -132,7 +143,11 @@ conf_load_file(struct conf *c, const char *path, char *err, size_t errlen)
 		config_destroy(&cf);
 		return -1;
 	}
-	r = load_root(c, config_root_setting(&cf), path, err, errlen);
+	r = load_group(c, config_root_setting(&cf), "", path, err, errlen);
+	if (r == 0 && conf_cross_check(c, msg, sizeof(msg)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, msg);
+		r = -1;
+	}
 	config_destroy(&cf);
 	if (r == 0) {
 		free(c->path);
@@ -142,38 +157,92 @@ conf_load_file(struct conf *c, const char *path, char *err, size_t errlen)
 }
 
 
-/* A list of groups of strings as canonical CT_RULES text. */
+/* Every field name of group g is one of the shape's. */
+static int
+fields_known(config_setting_t *g, const struct conf_rule_field *fs, int nf,
+    int idx, char *err, size_t errlen)
+{
+	for (int k = 0; k < config_setting_length(g); k++) {
+		const char *n = config_setting_name(config_setting_get_elem(g,
+		    k));
+		int known = 0;
+		for (int f = 0; f < nf; f++)
+			known |= strcmp(n, fs[f].name) == 0;
+		if (!known)
+			return snprintf(err, errlen, "element %d: unknown "
+			    "field '%s'", idx + 1, n), -1;
+	}
+	return 0;
+}
+
+/* Field f of group g as text (its default when absent) into out. */
+static int
+field_text(config_setting_t *g, const struct conf_rule_field *fs, int f,
+    struct buf *vals, int idx, char *err, size_t errlen)
+{
+	config_setting_t *s = config_setting_get_member(g, fs[f].name);
+	int t = s ? config_setting_type(s) : CONFIG_TYPE_NONE;
+	static const char *kinds[] = { "a string", "an integer", "a boolean" };
+
+	if (s == NULL && fs[f].dflt == NULL)
+		return snprintf(err, errlen, "element %d: %s is missing",
+		    idx + 1, fs[f].name), -1;
+	if (s == NULL && fs[f].dflt[0] == '=') {
+		for (int k = 0; k < f; k++)
+			if (strcmp(fs[k].name, fs[f].dflt + 1) == 0)
+				return buf_puts(&vals[f], vals[k].data), 0;
+		fatalx("conf_rules: default of %s names no earlier field",
+		    fs[f].name);
+	}
+	if (s == NULL)
+		return buf_puts(&vals[f], fs[f].dflt), 0;
+	if (fs[f].kind == RF_STR && t == CONFIG_TYPE_STRING)
+		return buf_puts(&vals[f], config_setting_get_string(s)), 0;
+	if (fs[f].kind == RF_BOOL && t == CONFIG_TYPE_BOOL)
+		return buf_puts(&vals[f], config_setting_get_bool(s) ? "true" :
+		    "false"), 0;
+	if (fs[f].kind == RF_INT && (t == CONFIG_TYPE_INT ||
+	    t == CONFIG_TYPE_INT64)) {
+		long long v = config_setting_get_int64(s);
+		if (v < 0)
+			return snprintf(err, errlen, "element %d: %s is "
+			    "negative", idx + 1, fs[f].name), -1;
+		return buf_printf(&vals[f], "%lld", v), 0;
+	}
+	return snprintf(err, errlen, "element %d: %s must be %s", idx + 1,
+	    fs[f].name, kinds[fs[f].kind]), -1;
+}
+
+/* A list of groups as canonical CT_RULES text. */
 int
 conf_rules_text(const struct conf_param_def *d, config_setting_t *s,
     struct buf *out, char *err, size_t errlen)
 {
-	const char *const *names;
-	int nf, p = (int)(d - conf_params);
+	const struct conf_rule_field *fs;
+	struct buf vals[CONF_RULE_FIELDS];
+	int nf, r = 0, p = (int)(d - conf_params);
 
-	names = conf_rules_fields(p, &nf);
-	for (int i = 0; i < config_setting_length(s); i++) {
+	fs = conf_rules_fields(p, &nf);
+	for (int i = 0; r == 0 && i < config_setting_length(s); i++) {
 		config_setting_t *g = config_setting_get_elem(s, i);
 		if (!config_setting_is_group(g))
 			return snprintf(err, errlen, "element %d is not a "
 			    "group", i + 1), -1;
-		for (int k = 0; k < config_setting_length(g); k++) {
-			const char *n = config_setting_name(
-			    config_setting_get_elem(g, k));
-			int known = 0;
-			for (int f = 0; f < nf; f++)
-				known |= strcmp(n, names[f]) == 0;
-			if (!known)
-				return snprintf(err, errlen, "element %d: "
-				    "unknown field '%s'", i + 1, n), -1;
+		if (fields_known(g, fs, nf, i, err, errlen) == -1)
+			return -1;
+		for (int f = 0; f < nf; f++)
+			buf_init(&vals[f]);
+		for (int f = 0; r == 0 && f < nf; f++) {
+			r = field_text(g, fs, f, vals, i, err, errlen);
+			buf_append(&vals[f], "", 1);
 		}
 		buf_puts(out, i ? "\n" : "");
 		for (int f = 0; f < nf; f++) {
-			const char *v = NULL;
-			if (!config_setting_lookup_string(g, names[f], &v))
-				return snprintf(err, errlen, "element %d: %s "
-				    "must be a string", i + 1, names[f]), -1;
-			buf_printf(out, "%s%s", f ? "\t" : "", v);
+			if (r == 0)
+				buf_printf(out, "%s%s", f ? "\t" : "",
+				    vals[f].data);
+			buf_free(&vals[f]);
 		}
 	}
-	return 0;
+	return r;
 }

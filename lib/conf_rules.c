@@ -1,7 +1,10 @@
 /*
- * conf_rules.c - values that are lists of groups of string fields
- * (auth.rules, auth.groups): which fields each has, checking their
- * canonical text, and printing it back as libconfig.
+ * conf_rules.c - values that are lists of groups of typed fields
+ * (auth.rules, auth.groups, tunnel.client.proxies): which fields each has,
+ * their kinds and defaults, checking their canonical text, and printing it
+ * back as libconfig.  The canonical text holds every field of every
+ * element, defaults filled in, so that a worker reading it never has to
+ * know what was left out.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,39 +13,75 @@
 #include "acl.h"
 #include "buf.h"
 #include "conf.h"
+#include "conf_tunnel.h"
 #include "util.h"
 
-#define RULE_FIELDS	3
 #define RULES_MAX	10000
 
 struct rules_shape {
-	int		 param;
-	const char	*field[RULE_FIELDS];	/* NULL-ended when fewer */
+	int			 param;
+	int			 n;
+	struct conf_rule_field	 f[CONF_RULE_FIELDS];
 };
+
+#define REQ_STR(n)		{ n, RF_STR, NULL, 0, 0 }
+#define OPT_STR(n, d)		{ n, RF_STR, d, 0, 0 }
+#define OPT_INT(n, d, lo, hi)	{ n, RF_INT, d, lo, hi }
+#define REQ_INT(n, lo, hi)	{ n, RF_INT, NULL, lo, hi }
+#define OPT_BOOL(n, d)		{ n, RF_BOOL, d, 0, 0 }
 
 static const struct rules_shape shapes[] = {
-	{ P_AUTH_RULES, { "who", "repo", "allow" } },
-	{ P_AUTH_GROUPS, { "name", "members", NULL } },
+	{ P_AUTH_RULES, 3, { REQ_STR("who"), REQ_STR("repo"),
+	    REQ_STR("allow") } },
+	{ P_AUTH_GROUPS, 2, { REQ_STR("name"), REQ_STR("members") } },
+	/* group "=name": the proxy's own name when left out */
+	{ P_TUNNEL_CLIENT_PROXIES, 8, { REQ_STR("name"), REQ_STR("local"),
+	    REQ_INT("remote_port", 1, 65535), OPT_STR("group", "=name"),
+	    OPT_INT("weight", "1", 1, 1000), OPT_BOOL("compression", "false"),
+	    OPT_BOOL("proxy_protocol", "false"), OPT_STR("health", "none") } },
 };
 
-const char *const *
+const struct conf_rule_field *
 conf_rules_fields(int p, int *n)
 {
-	for (size_t i = 0; i < nitems(shapes); i++) {
-		if (shapes[i].param != p)
-			continue;
-		for (*n = 0; *n < RULE_FIELDS && shapes[i].field[*n]; (*n)++)
-			;
-		return shapes[i].field;
-	}
+	for (size_t i = 0; i < nitems(shapes); i++)
+		if (shapes[i].param == p) {
+			*n = shapes[i].n;
+			return shapes[i].f;
+		}
 	*n = 0;
 	return NULL;
 }
 
-/* One element's fields: each present, printable, without tabs. */
+/* One field's text against its kind: 0, or -1 with the reason. */
 static int
-element_check(char *line, int nf, const char *const *names, size_t idx,
+field_check(const struct conf_rule_field *f, const char *v, size_t idx,
     char *err, size_t errlen)
+{
+	uint64_t u;
+
+	if (*v == '\0')
+		return snprintf(err, errlen, "element %zu: %s is empty",
+		    idx + 1, f->name), -1;
+	for (const char *q = v; *q; q++)
+		if ((unsigned char)*q < 0x20 || *q == 0x7f)
+			return snprintf(err, errlen, "element %zu: %s has a "
+			    "control character", idx + 1, f->name), -1;
+	if (f->kind == RF_INT && (parse_u64(v, (uint64_t)f->max, &u) == -1 ||
+	    (int64_t)u < f->min))
+		return snprintf(err, errlen, "element %zu: %s '%s' is not an "
+		    "integer from %lld to %lld", idx + 1, f->name, v,
+		    (long long)f->min, (long long)f->max), -1;
+	if (f->kind == RF_BOOL && strcmp(v, "true") && strcmp(v, "false"))
+		return snprintf(err, errlen, "element %zu: %s '%s' is not true "
+		    "or false", idx + 1, f->name, v), -1;
+	return 0;
+}
+
+/* One element's fields: each present and of its kind. */
+static int
+element_check(char *line, int nf, const struct conf_rule_field *fs,
+    size_t idx, char *err, size_t errlen)
 {
 	char *f;
 	int i = 0;
@@ -50,19 +89,19 @@ element_check(char *line, int nf, const char *const *names, size_t idx,
 	while ((f = strsep(&line, "\t")) != NULL) {
 		if (i == nf || *f == '\0')
 			break;
-		for (const char *q = f; *q; q++)
-			if ((unsigned char)*q < 0x20 || *q == 0x7f) {
-				snprintf(err, errlen, "element %zu: %s has a "
-				    "control character", idx + 1, names[i]);
-				return -1;
-			}
+		if (field_check(&fs[i], f, idx, err, errlen) == -1)
+			return -1;
 		i++;
 	}
 	if (i != nf || f != NULL) {
-		snprintf(err, errlen, "element %zu: wants %s%s%s%s%s, each a "
-		    "non-empty string", idx + 1, names[0], nf > 1 ? ", " : "",
-		    nf > 1 ? names[1] : "", nf > 2 ? ", " : "",
-		    nf > 2 ? names[2] : "");
+		struct buf names;
+		buf_init(&names);
+		for (int k = 0; k < nf; k++)
+			buf_printf(&names, "%s%s", k ? ", " : "", fs[k].name);
+		buf_append(&names, "", 1);
+		snprintf(err, errlen, "element %zu: wants %s, each non-empty",
+		    idx + 1, names.data);
+		buf_free(&names);
 		return -1;
 	}
 	return 0;
@@ -71,12 +110,12 @@ element_check(char *line, int nf, const char *const *names, size_t idx,
 int
 conf_rules_check(int p, const char *text, char *err, size_t errlen)
 {
-	const char *const *names;
+	const struct conf_rule_field *fs;
 	char *copy, *cur, *line;
 	size_t idx = 0;
 	int nf, r = 0;
 
-	if ((names = conf_rules_fields(p, &nf)) == NULL)
+	if ((fs = conf_rules_fields(p, &nf)) == NULL)
 		return snprintf(err, errlen, "not a list of groups"), -1;
 	if (*text == '\0')
 		return 0;
@@ -86,28 +125,31 @@ conf_rules_check(int p, const char *text, char *err, size_t errlen)
 			r = (snprintf(err, errlen, "more than %d elements",
 			    RULES_MAX), -1);
 		else
-			r = element_check(line, nf, names, idx++, err, errlen);
+			r = element_check(line, nf, fs, idx++, err, errlen);
 	}
 	free(copy);
 	if (r == 0 && p == P_AUTH_RULES)
 		r = acl_rules_check(text, err, errlen);
+	if (r == 0 && p == P_TUNNEL_CLIENT_PROXIES)
+		r = tunnel_proxies_check(text, err, errlen);
 	return r;
 }
 
 void
 conf_rules_print(int p, const char *text, FILE *fp)
 {
-	const char *const *names;
+	const struct conf_rule_field *fs;
 	char *copy, *cur, *line, *f;
 	int nf, first = 1;
 
-	names = conf_rules_fields(p, &nf);
+	fs = conf_rules_fields(p, &nf);
 	fprintf(fp, "(");
 	cur = copy = xstrdup(text);
 	while (*text && (line = strsep(&cur, "\n")) != NULL) {
 		fprintf(fp, "%s\n\t    {", first ? "" : ",");
 		for (int i = 0; i < nf && (f = strsep(&line, "\t")); i++)
-			fprintf(fp, " %s = \"%s\";", names[i], f);
+			fprintf(fp, fs[i].kind == RF_STR ? " %s = \"%s\";" :
+			    " %s = %s;", fs[i].name, f);
 		fprintf(fp, " }");
 		first = 0;
 	}

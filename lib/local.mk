@@ -3,6 +3,7 @@ noinst_LIBRARIES += lib/libregmaster.a
 lib_libregmaster_a_SOURCES = \
 	lib/audit.c lib/audit.h lib/buf.c lib/buf.h \
 	lib/conf.c lib/conf.h lib/params.h lib/conf_file.c lib/conf_rules.c \
+	lib/conf_tunnel.c lib/conf_tunnel.h \
 	lib/acl.c lib/acl.h lib/b64.c lib/b64.h lib/jwt.c lib/jwt.h \
 	lib/htpasswd.c lib/htpasswd.h lib/authhdr.c lib/authhdr.h \
 	lib/keyhash.c lib/keyhash.h lib/ossl.c lib/ossl.h \
@@ -10,6 +11,7 @@ lib_libregmaster_a_SOURCES = \
 	lib/link.c lib/link.h \
 	lib/log.c lib/log.h \
 	lib/msg.c lib/msg.h lib/msgtypes.c lib/msgtypes.h \
+	lib/mtext.c lib/mtext_check.c lib/mtext.h \
 	lib/privsep.c lib/privsep.h \
 	lib/proc.c lib/proc.h \
 	lib/regerr.c lib/regerr.h \
@@ -17,6 +19,6 @@ lib_libregmaster_a_SOURCES = \
 	lib/http.c lib/http.h \
 	lib/digest.c lib/digest.h lib/hash.c \
 	lib/oci.c lib/oci.h \
-	lib/tframe.c lib/tframe.h \
+	lib/tframe.c lib/tframe.h lib/swrr.c lib/swrr.h \
 	lib/thread.c lib/thread.h lib/util.c lib/util.h \
 	lib/worker.c lib/worker.h

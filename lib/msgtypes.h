@@ -134,7 +134,22 @@
 	 * with EACCES or EPERM; give what is in the way to storaged's user. \
 	 * M_DONE{A_COUNT entries changed}, or M_ERR: RE_NAME_INVALID not a \
 	 * store path, RE_TOOMANYREQUESTS the repair budget is spent */ \
-	MSG(M_STORE_REPAIR,	0, REQ(A_PATH))
+	MSG(M_STORE_REPAIR,	0, REQ(A_PATH)) \
+	/* master -> tunneld: the relay's certificate chain (M_TLS_CERT), its \
+	 * key (M_TLS_KEY), their end (M_TLS_END), all with A_KEYID 0xff; \
+	 * and the CA bundle that verifies the relay (tunnel.client.ca) */ \
+	MSG(M_TUNNEL_CA,	0, REQ(A_BODY)) \
+	/* tunneld -> master: open public port A_CODE for a group; master \
+	 * checks tunnel.relay.ports: M_BOUND, or M_ERR{A_TEXT the reason} */ \
+	MSG(M_TUNNEL_BIND,	0, REQ(A_CODE)) \
+	MSG(M_BOUND,		1, REQ(A_FD)) \
+	/* master -> tunneld: the status document (`regmaster status`) */ \
+	MSG(M_TUNNEL_STATUS,	0, OPT(A_FLAGS)) \
+	MSG(M_STATUS,		1, REQ(A_BODY)) \
+	/* master -> every worker: its figures for a scrape, Prometheus text \
+	 * (lib/mtext.h) master checks before serving; M_METRICS, or M_ERR */ \
+	MSG(M_METRICS_GET,	0, OPT(A_FLAGS)) \
+	MSG(M_METRICS,		1, REQ(A_BODY))
 
 /* A_FLAGS of M_UPLOAD_WRITE: the body's end is confirmed by M_UPLOAD_END
  * (a chunked body, whose clean end only httpd can tell). */

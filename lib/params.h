@@ -134,6 +134,53 @@
 	    "replaced (tickets stay valid for twice this)") \
 	P(P_AUDIT_FILE, "audit.file", CT_OPTPATH, "", 0, 0, W_MASTER | W_HTTPD, \
 	    "file of JSON audit lines (empty: no audit log)") \
+	P(P_TUNNEL_RELAY_LISTEN, "tunnel.relay.listen", CT_LISTEN, "", 0, 0, \
+	    W_MASTER, "addresses a relay accepts tunnel clients on (TLS); " \
+	    "set: this host is a relay") \
+	P(P_TUNNEL_RELAY_TOKEN, "tunnel.relay.token", CT_STR, "", 0, 0, \
+	    W_MASTER | W_TUNNELD, "the secret tunnel clients prove (HMAC over " \
+	    "a challenge; it never crosses the wire)") \
+	P(P_TUNNEL_RELAY_PORTS, "tunnel.relay.ports", CT_PORTS, "5000-5100", 0, \
+	    0, W_MASTER | W_TUNNELD, "public ports clients may claim: " \
+	    "\"LOW-HIGH\" or single ports, separated by commas") \
+	P(P_TUNNEL_RELAY_BIND, "tunnel.relay.bind_address", CT_STR, "0.0.0.0", \
+	    0, 0, W_MASTER, "address the public ports are opened on " \
+	    "(\"0.0.0.0\", \"::\", or one address)") \
+	P(P_TUNNEL_RELAY_STATUS_LISTEN, "tunnel.relay.status_listen", CT_LISTEN, \
+	    "", 0, 0, W_MASTER, "addresses of the relay's status page (HTML at " \
+	    "/, JSON at /status.json); needs status credentials") \
+	P(P_TUNNEL_RELAY_STATUS_USER, "tunnel.relay.status_user", CT_STR, "", 0, \
+	    0, W_MASTER | W_TUNNELD, "user name of the status page's Basic " \
+	    "auth, with status_password") \
+	P(P_TUNNEL_RELAY_STATUS_PASSWORD, "tunnel.relay.status_password", CT_STR, \
+	    "", 0, 0, W_MASTER | W_TUNNELD, "crypt(3) or bcrypt hash of the " \
+	    "status page's password (never a clear password, no default)") \
+	P(P_TUNNEL_RELAY_STATUS_HTPASSWD, "tunnel.relay.status_htpasswd", \
+	    CT_OPTPATH, "", 0, 0, W_MASTER | W_TUNNELD, "htpasswd file of the " \
+	    "status page's users, instead of status_user and status_password") \
+	P(P_TUNNEL_CLIENT_RELAY, "tunnel.client.relay", CT_STR, "", 0, 0, \
+	    W_MASTER | W_TUNNELD, "\"host:port\" of the relay to dial; set: " \
+	    "this host is a tunnel client") \
+	P(P_TUNNEL_CLIENT_TOKEN, "tunnel.client.token", CT_STR, "", 0, 0, \
+	    W_MASTER | W_TUNNELD, "the relay's tunnel.relay.token") \
+	P(P_TUNNEL_CLIENT_CA, "tunnel.client.ca", CT_OPTPATH, "", 0, 0, \
+	    W_MASTER | W_TUNNELD, "PEM CA bundle that verifies the relay's certificate " \
+	    "(and its name)") \
+	P(P_TUNNEL_CLIENT_FINGERPRINT, "tunnel.client.fingerprint", CT_STR, "", \
+	    0, 0, W_MASTER | W_TUNNELD, "\"sha256:HEX\" of the relay's " \
+	    "certificate, pinned (the relay logs it at start)") \
+	P(P_TUNNEL_CLIENT_INSECURE, "tunnel.client.insecure", CT_BOOL, "false", \
+	    0, 0, W_MASTER | W_TUNNELD, "accept any relay certificate (testing " \
+	    "only: logged loudly)") \
+	P(P_TUNNEL_CLIENT_POOL, "tunnel.client.pool", CT_INT, "2", 1, 16, \
+	    W_TUNNELD, "tunnel connections this client keeps to the relay") \
+	P(P_TUNNEL_CLIENT_NAME, "tunnel.client.name", CT_STR, "", 0, 0, \
+	    W_TUNNELD, "the name this client shows on the relay (empty: the " \
+	    "host name)") \
+	P(P_TUNNEL_CLIENT_PROXIES, "tunnel.client.proxies", CT_RULES, "", 0, 0, \
+	    W_MASTER | W_TUNNELD, "services published through the relay: a " \
+	    "list of { name; local; remote_port; group; weight; compression; " \
+	    "proxy_protocol; health; } groups") \
 	P(P_SANDBOX_SECCOMP, "sandbox.seccomp", CT_BOOL, "true", 0, 0, \
 	    W_HTTPD | W_STORAGED | W_AUTHD | W_TUNNELD | W_GCD, \
 	    "confine each worker to its seccomp allow-list (off: for debugging)")

@@ -209,16 +209,17 @@ static const struct sb_rule store_write[] = {
 };
 
 /*
- * "inet dial": tunneld will dial the relay and upstreams, listen as a relay
- * and resolve names (glibc asks the kernel over AF_NETLINK which address
- * families are configured).  The stub needs none of it yet; this is the
- * shape the tunnel issue fills in, kept narrow: IP and netlink only.
+ * "inet dial": tunneld dials the relay and the local services, and
+ * resolves their names (glibc asks the kernel over AF_NETLINK which
+ * address families are configured).  IP and netlink sockets only, and no
+ * bind or listen: master opens every listening socket, the relay's public
+ * ports too, so tunneld cannot open a port master did not allow.
  */
 static const struct sb_rule inet_dial[] = {
 	IF(__NR_socket, 0, ALL, AF_INET, SB_ALLOW, SB_NEXT, 0),
 	IF(__NR_socket, 0, ALL, AF_INET6, SB_ALLOW, SB_NEXT, 0),
 	IF(__NR_socket, 0, ALL, AF_NETLINK, SB_ALLOW, SB_TRAP, 0),
-	A(__NR_connect), A(__NR_bind), A(__NR_listen),
+	A(__NR_connect),
 	SB_END
 };
 
@@ -253,8 +254,9 @@ static const struct sb_promise *const storaged_promises[] = {
 static const struct sb_promise *const authd_promises[] = {
 	COMMON, &p_thread, &p_rpath, NULL
 };
+/* tunneld: reads resolv.conf and hosts to resolve names, nothing else */
 static const struct sb_promise *const tunneld_promises[] = {
-	COMMON, &p_inet_dial, &p_inet_accept, &p_zerocopy, &p_rpath, NULL
+	COMMON, &p_inet_dial, &p_inet_accept, &p_rpath, NULL
 };
 static const struct sb_promise *const gcd_promises[] = {
 	COMMON, &p_rpath, NULL

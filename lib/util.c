@@ -1,4 +1,9 @@
 /* util.c - checked allocation, descriptor flags, number parsing. */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -145,4 +150,27 @@ path_below(const char *path, const char *dir)
 	if (strncmp(path, dir, n) != 0 || path[n] != '/' || path[n + 1] == '\0')
 		return NULL;
 	return path + n + 1;
+}
+
+int
+addr_format(const struct sockaddr *sa, char *out, size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+	const void *p;
+	unsigned port;
+	int n;
+
+	if (sa->sa_family == AF_INET) {
+		p = &((const struct sockaddr_in *)sa)->sin_addr;
+		port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		p = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+		port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+	} else
+		return -1;
+	if (inet_ntop(sa->sa_family, p, host, sizeof(host)) == NULL)
+		return -1;
+	n = snprintf(out, len, sa->sa_family == AF_INET6 ? "[%s]:%u" :
+	    "%s:%u", host, port);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
 }

@@ -21,6 +21,11 @@ int	 str_copy(char *dst, const char *src, size_t dstsize);
  * part after dir and its '/', else NULL. */
 const char *path_below(const char *path, const char *dir);
 
+struct sockaddr;
+/* "address:port" ("[v6]:port") of an AF_INET or AF_INET6 address; -1 if
+ * it is neither or out is too short. */
+int	 addr_format(const struct sockaddr *, char *out, size_t len);
+
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
 #endif

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 
+#include "buf.h"
 #include "conf.h"
 #include "ev.h"
 #include "log.h"
@@ -47,6 +48,7 @@ static const struct link_accept common_accept[] = {
 	{ PROC_MASTER, M_CONF_END, 0 },
 	{ PROC_MASTER, M_PEER, 0 },
 	{ PROC_MASTER, M_STOP, 0 },
+	{ PROC_MASTER, M_METRICS_GET, 0 },
 	{ PROC_MASTER, M_LOG_FD, 0 },
 	{ 0, 0, 0 }
 };
@@ -154,6 +156,28 @@ on_log_fd(struct link *l, struct msg *m)
 	close(fd);
 }
 
+/* A scrape: what the worker counts, whole or not at all (no silent
+ * truncation: a page with half a worker's figures would lie). */
+static void
+on_metrics_get(struct link *l, struct msg *m)
+{
+	struct msgb mb;
+	struct buf b;
+
+	buf_init(&b);
+	if (ops->metrics)
+		ops->metrics(&b);
+	if (b.len > msg_attr_defs[A_BODY].max) {
+		link_reply_err(l, m->id, 500, "metrics larger than a message");
+		buf_free(&b);
+		return;
+	}
+	msgb_init(&mb, M_METRICS);
+	msgb_bytes(&mb, A_BODY, b.data ? b.data : "", b.len);
+	link_reply(l, m->id, &mb);
+	buf_free(&b);
+}
+
 static void
 on_master_request(struct link *l, struct msg *m, void *arg)
 {
@@ -172,6 +196,9 @@ on_master_request(struct link *l, struct msg *m, void *arg)
 		break;
 	case M_LOG_FD:
 		on_log_fd(l, m);
+		break;
+	case M_METRICS_GET:
+		on_metrics_get(l, m);
 		break;
 	case M_STOP:
 		stopping = 1;

@@ -8,6 +8,8 @@
 
 #include "link.h"
 
+struct buf;
+
 struct worker_ops {
 	int	 id;				/* PROC_HTTPD ... */
 	/* extra requests this worker takes from master (M_LISTEN ...) */
@@ -26,6 +28,9 @@ struct worker_ops {
 	void	(*stop)(void);
 	/* before the privilege drop: read what libraries read lazily */
 	void	(*preload)(void);
+	/* append this worker's figures in Prometheus text (lib/mtext.h)
+	 * for a scrape; NULL: it has none */
+	void	(*metrics)(struct buf *);
 };
 
 void	worker_main(int argc, char **argv, const struct worker_ops *)

@@ -178,7 +178,7 @@ cert_put(const char *path, BIO *bio, mode_t mode, int force)
 }
 
 /* Make the key and certificate and write both; -1 said. */
-static int
+int
 cert_make(const char *certpath, const char *keypath, char **hosts, int n,
     int force)
 {

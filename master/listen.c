@@ -1,7 +1,10 @@
-/* listen.c - the HTTP listening sockets master opens and hands to httpd. */
+/* listen.c - the listening sockets master opens and hands to a worker: the
+ * HTTP ones to httpd, the tunnel relay's and its status page's to tunneld,
+ * and the relay's public ports when tunneld claims one. */
 #include <sys/types.h>
 #include <sys/socket.h>
 
+#include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -16,23 +19,31 @@
 static int fds[LISTEN_MAX];
 static char *names[LISTEN_MAX];
 static int flags[LISTEN_MAX];		/* LISTEN_F_TLS */
+static int owner[LISTEN_MAX];		/* PROC_HTTPD, PROC_TUNNELD */
 static int nfds;
 
-static int
+int
 listen_one(const char *spec)
 {
 	char host[256], port[16];
 	struct addrinfo hints, *res;
 	int fd, on = 1, r;
 
-	if (conf_split_hostport(spec, host, sizeof(host), port, sizeof(port)))
-		fatalx("bad listen address %s", spec);
+	if (conf_split_hostport(spec, host, sizeof(host), port,
+	    sizeof(port))) {
+		log_warnx("bad listen address %s", spec);
+		errno = EINVAL;
+		return -1;
+	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
-	if ((r = getaddrinfo(host, port, &hints, &res)) != 0)
-		fatalx("%s: %s", spec, gai_strerror(r));
+	if ((r = getaddrinfo(host, port, &hints, &res)) != 0) {
+		log_warnx("%s: %s", spec, gai_strerror(r));
+		errno = EINVAL;
+		return -1;
+	}
 	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	if (fd == -1)
@@ -40,17 +51,22 @@ listen_one(const char *spec)
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
 	if (res->ai_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
-	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1)
-		fatal("cannot listen on %s", spec);
-	if (listen(fd, 1024) == -1)
-		fatal("listen %s", spec);
+	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
+	    listen(fd, 1024) == -1) {
+		int saved = errno;
+		freeaddrinfo(res);
+		close(fd);
+		errno = saved;
+		return -1;
+	}
 	freeaddrinfo(res);
 	return fd;
 }
 
-/* Open every address of list p, each with flags f. */
+/* Open every address of list p, each with flags f, for worker id under
+ * name (NULL: its address). */
 static void
-listen_list(int p, int f)
+listen_list(int p, int f, int id, const char *name)
 {
 	char *const *list;
 	size_t n;
@@ -59,9 +75,11 @@ listen_list(int p, int f)
 	if (n > LISTEN_MAX - (size_t)nfds)
 		fatalx("at most %d listen addresses", LISTEN_MAX);
 	for (size_t i = 0; i < n; i++) {
-		fds[nfds] = listen_one(list[i]);
+		if ((fds[nfds] = listen_one(list[i])) == -1)
+			fatal("cannot listen on %s", list[i]);
 		flags[nfds] = f;
-		names[nfds++] = xstrdup(list[i]);
+		owner[nfds] = id;
+		names[nfds++] = xstrdup(name ? name : list[i]);
 	}
 }
 
@@ -70,8 +88,16 @@ listen_list(int p, int f)
 void
 listen_open_all(void)
 {
-	listen_list(P_HTTP_LISTEN, 0);
-	listen_list(P_HTTP_TLS_LISTEN, LISTEN_F_TLS);
+	listen_list(P_HTTP_LISTEN, 0, PROC_HTTPD, NULL);
+	listen_list(P_HTTP_TLS_LISTEN, LISTEN_F_TLS, PROC_HTTPD, NULL);
+}
+
+/* The relay's listeners, named "relay" (TLS) and "status" for tunneld. */
+void
+listen_open_tunnel(void)
+{
+	listen_list(P_TUNNEL_RELAY_LISTEN, LISTEN_F_TLS, PROC_TUNNELD, "relay");
+	listen_list(P_TUNNEL_RELAY_STATUS_LISTEN, 0, PROC_TUNNELD, "status");
 }
 
 int
@@ -96,4 +122,10 @@ int
 listen_flags(int i)
 {
 	return flags[i];
+}
+
+int
+listen_owner(int i)
+{
+	return owner[i];
 }

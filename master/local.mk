@@ -11,3 +11,4 @@ master_regmaster_SOURCES += master/files.c master/user.c master/cert.c \
 master_regmaster_SOURCES += master/audit.c
 # TLS: the certificate generations master hands to httpd and authd
 master_regmaster_SOURCES += master/tls.c
+master_regmaster_SOURCES += master/tunnel.c

@@ -40,6 +40,9 @@ const char *wstate_name(enum wstate);
 
 /* listen.c */
 void	 listen_open_all(void);
+void	 listen_open_tunnel(void);
+int	 listen_one(const char *spec);	/* a listening socket, or -1 */
+int	 listen_owner(int i);		/* the worker it is for */
 int	 listen_count(void);
 int	 listen_fd(int i);
 const char *listen_name(int i);
@@ -94,6 +97,16 @@ void	 repair_channel_close(void);
 int	 audit_open(void);
 void	 audit_reopen(void);
 void	 audit_send(struct worker *);
+
+/* tunnel.c: what master does for tunneld */
+int	 tunnel_start(void);		/* listeners, certificate, CA */
+int	 tunnel_reload(void);		/* SIGHUP: the files again */
+void	 tunnel_send(struct worker *);	/* tunneld (re)started */
+void	 tunnel_request(struct link *, struct msg *);
+int	 tunnel_enabled(void);		/* relay or client configured */
+/* cert.c: a self-signed P-256 certificate for hosts */
+int	 cert_make(const char *certpath, const char *keypath, char **hosts,
+	    int n, int force);
 
 /* orphans.c */
 void	 orphans_init(void);

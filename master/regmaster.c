@@ -192,6 +192,9 @@ on_signal(int signo, void *arg)
 		if (tls_load() == -1)
 			log_warnx("reload: keeping the running TLS "
 			    "certificates");
+		if (workers[PROC_TUNNELD].enabled && tunnel_reload() == -1)
+			log_warnx("reload: keeping the tunnel's running "
+			    "certificate and CA");
 		break;
 	}
 }
@@ -328,6 +331,10 @@ cmd_start(int argc, char **argv)
 		listen_open_all();
 	if (workers[PROC_HTTPD].enabled && tls_load() == -1) {
 		fprintf(stderr, "regmaster: the TLS files are not usable\n");
+		return 1;
+	}
+	if (workers[PROC_TUNNELD].enabled && tunnel_start() == -1) {
+		fprintf(stderr, "regmaster: the tunnel's files are not usable\n");
 		return 1;
 	}
 	if (!master_foreground && *conf_str(P_LOG_FILE) &&

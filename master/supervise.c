@@ -43,8 +43,10 @@ static const int peer_pairs[][3] = {
 	{ PROC_GCD, PROC_STORAGED, 0 },
 };
 
+/* Workers mostly only reply to master; tunneld claims public ports. */
 static const struct link_accept master_accept[] = {
-	{ 0, 0, 0 }		/* workers only reply to master */
+	{ PROC_TUNNELD, M_TUNNEL_BIND, 0 },
+	{ 0, 0, 0 }
 };
 
 static void worker_spawn(struct worker *);
@@ -91,6 +93,8 @@ send_listeners(struct worker *w)
 	int fd;
 
 	for (int i = 0; i < listen_count(); i++) {
+		if (listen_owner(i) != w->id)
+			continue;
 		if ((fd = dup(listen_fd(i))) == -1)
 			fatal("dup");
 		msgb_init(&mb, M_LISTEN);
@@ -186,7 +190,11 @@ on_worker_close(struct link *l, void *arg)
 static void
 worker_request(struct link *l, struct msg *m, void *arg)
 {
-	/* never called: master accepts no requests from workers */
+	switch (m->type) {
+	case M_TUNNEL_BIND:
+		tunnel_request(l, m);
+		break;
+	}
 }
 
 /* httpd and authd start OpenSSL before their sandbox only for TLS or
@@ -196,6 +204,8 @@ wants_crypto(int id)
 {
 	size_t n;
 
+	if (id == PROC_TUNNELD)
+		return tunnel_enabled();
 	if (id != PROC_HTTPD && id != PROC_AUTHD)
 		return 0;
 	(void)conf_list(P_HTTP_TLS_LISTEN, &n);
@@ -292,10 +302,11 @@ worker_spawn(struct worker *w)
 		repair_channel_open(w);
 	send_conf(w);
 	audit_send(w);
-	if (w->id == PROC_HTTPD)
-		send_listeners(w);
+	send_listeners(w);
 	wire_peers(w);
 	tls_send(w);
+	if (w->id == PROC_TUNNELD)
+		tunnel_send(w);
 	ping_worker(w);
 	log_debug("started %s, pid %d", proc_name(w->id), (int)pid);
 }

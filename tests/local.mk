@@ -159,6 +159,16 @@ tests_unit_test_tframe_LDADD = $(UNIT_LDADD)
 tests_unit_test_tframe_CFLAGS = $(UNIT_CFLAGS)
 EXTRA_DIST += tests/fuzz/fuzz_tframe.c
 
+# lib/mtext.c, lib/mtext_check.c: the Prometheus text format, written and read.
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_mtext
+TESTS += tests/unit/test_mtext
+endif
+tests_unit_test_mtext_SOURCES = tests/unit/test_mtext.c
+tests_unit_test_mtext_LDADD = $(UNIT_LDADD)
+tests_unit_test_mtext_CFLAGS = $(UNIT_CFLAGS)
+EXTRA_DIST += tests/fuzz/fuzz_mtext.c
+
 # issue 8: storaged answers from its first second while its index builds in the
 # background (a generated store of 3,000 manifests), and within 1 s of kill -9
 INTEGRATION_TESTS += tests/integration/test_index_build.sh
@@ -190,3 +200,23 @@ tests_unit_test_storaged_repair_CFLAGS = $(UNIT_CFLAGS)
 # answers within 1 s of start and of kill -9 of storaged, listings, a tag moved by
 # docker-registry while regmaster was stopped
 INTEGRATION_TESTS += tests/integration/test_bigstore.sh
+
+# issue 9: lib/swrr.c, the relay's smooth weighted round-robin
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_swrr
+TESTS += tests/unit/test_swrr
+endif
+tests_unit_test_swrr_SOURCES = tests/unit/test_swrr.c
+tests_unit_test_swrr_LDADD = $(UNIT_LDADD)
+tests_unit_test_swrr_CFLAGS = $(UNIT_CFLAGS)
+
+# issue 9: tunneld/ctrl.c, the tunnel's control messages (JSON in TF_CTRL)
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_ctrl
+TESTS += tests/unit/test_ctrl
+endif
+tests_unit_test_ctrl_SOURCES = tests/unit/test_ctrl.c $(TUNNELD_CORE)
+tests_unit_test_ctrl_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tunneld
+tests_unit_test_ctrl_LDADD = $(UNIT_LDADD)
+tests_unit_test_ctrl_CFLAGS = $(UNIT_CFLAGS)
+EXTRA_DIST += tests/fuzz/fuzz_ctrl.c

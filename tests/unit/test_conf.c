@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "conf_tunnel.h"
 
 static char path[] = "/tmp/test_conf.XXXXXX";
 
@@ -220,6 +221,188 @@ START_TEST(durations)
 }
 END_TEST
 
+
+#define RELAY_OK "workers = { tunneld = true; };\n" \
+	"tunnel = { relay = { listen = [\"127.0.0.1:7000\"];\n" \
+	"  token = \"s3cret\"; ports = \"5000-5100, 6000\"; }; };\n"
+#define RELAY_WITH(extra) "workers = { tunneld = true; };\n" \
+	"tunnel = { relay = { listen = [\"127.0.0.1:7000\"];\n" \
+	"  token = \"s3cret\"; " extra " }; };\n"
+#define CLIENT_HEAD "workers = { tunneld = true; };\n" \
+	"tunnel = { client = { relay = \"relay.example:7000\";\n" \
+	"  token = \"s3cret\"; insecure = true;\n"
+
+/* err must hold the word (cross checks name the file, not a line). */
+static void
+expect_refused(const char *text, const char *word)
+{
+	char err[512];
+
+	ck_assert_msg(load(text, err, sizeof(err)) == -1, "accepted: %s", text);
+	ck_assert_msg(strstr(err, word) != NULL, "no '%s' in '%s'", word, err);
+}
+
+/* Groups nest two deep: tunnel.relay.listen; a port range list parses. */
+START_TEST(tunnel_nested_groups)
+{
+	struct tunnel_ports tp;
+	char err[512];
+	size_t n;
+
+	ck_assert_msg(load(RELAY_OK, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(conf_list(P_TUNNEL_RELAY_LISTEN, &n)[0],
+	    "127.0.0.1:7000");
+	ck_assert_int_eq(tunnel_ports_parse(conf_str(P_TUNNEL_RELAY_PORTS), &tp,
+	    err, sizeof(err)), 0);
+	ck_assert_uint_eq(tp.n, 2);
+	ck_assert(tunnel_port_allowed(&tp, 5000));
+	ck_assert(tunnel_port_allowed(&tp, 5100));
+	ck_assert(tunnel_port_allowed(&tp, 6000));
+	ck_assert(!tunnel_port_allowed(&tp, 5101));
+	ck_assert(!tunnel_port_allowed(&tp, 4999));
+	expect_error("tunnel = {\n relay = { colour = { a = 1; }; }; };\n", 2,
+	    "unknown group 'tunnel.relay.colour'");
+	expect_error("tunnel = { relay = {\n lisen = [\"a:1\"]; }; };\n", 2,
+	    "tunnel.relay.lisen");
+	expect_error("tunnel = { relay = {\n ports = \"5100-5000\"; }; };\n", 2,
+	    "tunnel.relay.ports");
+	expect_error("tunnel = { relay = { ports = \"0-10\"; }; };\n", 1,
+	    "ports");
+	expect_error("tunnel = { relay = { ports = \"5000-70000\"; }; };\n", 1,
+	    "ports");
+	expect_error("tunnel = { client = { pool = 17; }; };\n", 1, "pool");
+}
+END_TEST
+
+/* Proxies: typed fields, optional ones get their defaults in the canonical
+ * text (group = name), integers and booleans become text. */
+START_TEST(tunnel_proxies_read)
+{
+	struct tunnel_proxy *ps;
+	char err[512];
+	size_t n;
+
+	ck_assert_msg(load(CLIENT_HEAD "proxies = (\n"
+	    " { name = \"reg\"; local = \"127.0.0.1:5000\"; remote_port = 5000; },\n"
+	    " { name = \"b\"; local = \"[::1]:80\"; remote_port = 5001; group = \"g\";"
+	    "   weight = 60; compression = true; proxy_protocol = true;"
+	    "   health = \"http:/v2/\"; } ); }; };\n", err, sizeof(err)) == 0,
+	    "%s", err);
+	ck_assert_str_eq(conf_str(P_TUNNEL_CLIENT_PROXIES),
+	    "reg\t127.0.0.1:5000\t5000\treg\t1\tfalse\tfalse\tnone\n"
+	    "b\t[::1]:80\t5001\tg\t60\ttrue\ttrue\thttp:/v2/");
+	ck_assert_int_eq(tunnel_proxies_parse(conf_str(P_TUNNEL_CLIENT_PROXIES),
+	    &ps, &n, err, sizeof(err)), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(ps[1].group, "g");
+	ck_assert_uint_eq(ps[1].weight, 60);
+	ck_assert_uint_eq(ps[1].remote_port, 5001);
+	ck_assert(ps[1].compression && ps[1].proxy_protocol);
+	ck_assert(!ps[0].compression && !ps[0].proxy_protocol);
+	ck_assert_str_eq(ps[0].health, "none");
+	free(ps);
+}
+END_TEST
+
+#define PROXY(fields) CLIENT_HEAD "proxies = (\n{ " fields " } ); }; };\n"
+
+START_TEST(tunnel_proxies_refused)
+{
+	expect_error(PROXY("name = \"a\"; local = \"h:1\"; remote_port = 0;"),
+	    4, "remote_port");
+	expect_error(PROXY("name = \"a\"; local = \"h:1\"; remote_port = 70000;"),
+	    4, "remote_port");
+	expect_error(PROXY("name = \"a\"; local = \"h:1\"; remote_port = 5000;"
+	    " weight = 0;"), 4, "weight");
+	expect_error(PROXY("name = \"a\"; local = \"h:1\"; remote_port = 5000;"
+	    " weight = 1001;"), 4, "weight");
+	expect_error(PROXY("name = \"a\"; local = \"nocolon\"; remote_port = 1;"),
+	    4, "local");
+	expect_error(PROXY("name = \"a\"; local = \"h:0\"; remote_port = 1;"),
+	    4, "local");
+	expect_error(PROXY("local = \"h:1\"; remote_port = 1;"), 4,
+	    "name is missing");
+	expect_error(PROXY("name = \"a\"; local = \"h:1\"; remote_port = 1;"
+	    " compression = \"yes\";"), 4, "compression must be a boolean");
+	expect_error(PROXY("name = \"a\"; local = \"h:1\"; remote_port = \"1\";"),
+	    4, "remote_port must be an integer");
+	expect_error(PROXY("name = \"a\"; local = \"h:1\"; remote_port = 1;"
+	    " colour = 1;"), 4, "unknown field 'colour'");
+	expect_error(PROXY("name = \"a b\"; local = \"h:1\"; remote_port = 1;"),
+	    4, "names are");
+	expect_error(PROXY("name = \"a\"; local = \"h:1\"; remote_port = 1;"
+	    " health = \"ping\";"), 4, "health");
+	expect_error(CLIENT_HEAD "proxies = (\n"
+	    "{ name = \"a\"; local = \"h:1\"; remote_port = 1; },"
+	    "{ name = \"b\"; local = \"h:2\"; remote_port = 1; } ); }; };\n",
+	    4, "both claim remote_port 1");
+}
+END_TEST
+
+/* The keys that only make sense together, at load (and so in check). */
+START_TEST(tunnel_cross_checks)
+{
+	char err[512];
+	uint8_t fp[32];
+
+	expect_refused("workers = { tunneld = true; };\n"
+	    "tunnel = { relay = { listen = [\"127.0.0.1:7000\"]; }; };\n",
+	    "needs tunnel.relay.token");
+	expect_refused("tunnel = { relay = { listen = [\"127.0.0.1:7000\"];"
+	    " token = \"x\"; }; };\n", "workers.tunneld");
+	expect_refused(RELAY_WITH("status_listen = [\"127.0.0.1:7500\"];"),
+	    "no default password");
+	expect_refused(RELAY_WITH("status_user = \"a\"; status_password = "
+	    "\"plain\";"), "not a crypt hash");
+	expect_refused(RELAY_WITH("status_user = \"a\";"), "go together");
+	expect_refused(RELAY_WITH("ports = \"\";"), "could claim no port");
+	ck_assert_msg(load(RELAY_WITH("status_listen = [\"127.0.0.1:7500\"];"
+	    " status_user = \"admin\"; status_password = "
+	    "\"$2y$05$abcdefghijklmnopqrstuuN7pE2.1kmiZr0Q0m1Yw7Y7FhE0xg/ZW\";"),
+	    err, sizeof(err)) == 0, "%s", err);
+	expect_refused("workers = { tunneld = true; };\n"
+	    "tunnel = { client = { relay = \"r:7000\"; token = \"t\";\n"
+	    " proxies = ({ name = \"a\"; local = \"h:1\"; remote_port = 1; });"
+	    " }; };\n", "to verify the relay");
+	expect_refused("workers = { tunneld = true; };\n"
+	    "tunnel = { client = { relay = \"r:7000\"; insecure = true;\n"
+	    " proxies = ({ name = \"a\"; local = \"h:1\"; remote_port = 1; });"
+	    " }; };\n", "needs tunnel.client.token");
+	expect_refused(CLIENT_HEAD "}; };\n", "publish nothing");
+	expect_refused("workers = { tunneld = true; };\n"
+	    "tunnel = { client = { relay = \"nocolon\"; }; };\n", "host:port");
+	expect_refused("tunnel = { client = { fingerprint = \"md5:00\"; }; };\n",
+	    "fingerprint");
+	ck_assert_int_eq(tunnel_fingerprint_parse("sha256:00112233445566778899"
+	    "aabbccddeeff00112233445566778899AABBCCDDEEFF", fp), 0);
+	ck_assert_uint_eq(fp[31], 0xff);
+	ck_assert_int_eq(tunnel_fingerprint_parse("sha256:00:11:22:33:44:55:66"
+	    ":77:88:99:aa:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99:aa:bb:cc"
+	    ":dd:ee:ff", fp), 0);
+	ck_assert_int_eq(tunnel_fingerprint_parse("sha256:0011", fp), -1);
+	ck_assert_int_eq(tunnel_fingerprint_parse("sha256:00112233445566778899"
+	    "aabbccddeeff00112233445566778899aabbccddeeff00", fp), -1);
+}
+END_TEST
+
+/* auth.rules and auth.groups keep working through the typed fields. */
+START_TEST(auth_rules_still_read)
+{
+	char err[512];
+
+	ck_assert_msg(load("auth = { groups = ({ name = \"dev\"; members = "
+	    "\"ann bob\"; });\n rules = ({ who = \"@dev\"; repo = \"team/*\";"
+	    " allow = \"pull,push\"; }); };\n", err, sizeof(err)) == 0, "%s",
+	    err);
+	ck_assert_str_eq(conf_str(P_AUTH_GROUPS), "dev\tann bob");
+	ck_assert_str_eq(conf_str(P_AUTH_RULES), "@dev\tteam/*\tpull,push");
+	expect_error("auth = {\n rules = ({ who = \"a\"; repo = \"b\"; }); };\n",
+	    2, "allow is missing");
+	expect_error("auth = {\n groups = ({ name = 1; members = \"a\"; }); };\n",
+	    2, "name must be a string");
+}
+END_TEST
+
 static Suite *
 conf_suite(void)
 {
@@ -235,6 +418,11 @@ conf_suite(void)
 	tcase_add_test(tc, printed_defaults_read_back);
 	tcase_add_test(tc, man_page_lists_every_key);
 	tcase_add_test(tc, durations);
+	tcase_add_test(tc, tunnel_nested_groups);
+	tcase_add_test(tc, tunnel_proxies_read);
+	tcase_add_test(tc, tunnel_proxies_refused);
+	tcase_add_test(tc, tunnel_cross_checks);
+	tcase_add_test(tc, auth_rules_still_read);
 	suite_add_tcase(s, tc);
 	return s;
 }

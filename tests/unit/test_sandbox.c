@@ -13,6 +13,9 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -277,6 +280,29 @@ store_calls(void)
 	return do_thread();
 }
 
+/* A listening socket of its own: only master may make one. */
+static int
+do_bind(void)
+{
+	struct sockaddr_in sin;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	(void)bind(fd, (struct sockaddr *)&sin, sizeof(sin));
+	return CHILD_BAD;
+}
+
+static int
+do_listen(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	(void)listen(fd, 1);
+	return CHILD_BAD;
+}
+
 /* gcd, authd, tunneld may read files. */
 static int
 read_calls(void)
@@ -297,7 +323,7 @@ httpd_calls(void)
 	return CHILD_OK;
 }
 
-/* tunneld will dial out: it may make IP sockets. */
+/* tunneld dials out: it may make IP sockets (and connect them). */
 static int
 tunneld_calls(void)
 {
@@ -349,6 +375,9 @@ START_TEST(per_worker)
 	case PROC_TUNNELD:
 		expect_ok(_i, tunneld_calls);
 		expect_sigsys(_i, do_open_write, __NR_openat);
+		/* master opens every listening socket, public ports too */
+		expect_sigsys(_i, do_bind, __NR_bind);
+		expect_sigsys(_i, do_listen, __NR_listen);
 		break;
 	}
 }
