@@ -25,6 +25,7 @@
 #include "conf.h"
 #include "conn.h"
 #include "log.h"
+#include "metrics.h"
 #include "oci.h"
 #include "regerr.h"
 #include "tls.h"
@@ -255,8 +256,9 @@ reject_fast(int fd, int status, const char *code)
 }
 
 static void
-conn_new(int fd, const struct sockaddr_storage *ss, int tls)
+conn_new(int fd, const struct sockaddr_storage *ss, int flags)
 {
+	int tls = (flags & LISTEN_F_TLS) != 0;
 	struct addr_count *ac;
 	struct conn *c;
 	char addr[64];
@@ -282,6 +284,7 @@ conn_new(int fd, const struct sockaddr_storage *ss, int tls)
 	c->tls = ssl;
 	c->tls_hs = ssl != NULL;
 	c->tls_want = ssl ? EV_READ : 0;	/* the ClientHello */
+	c->metrics_port = (flags & LISTEN_F_METRICS) != 0;
 	c->fd = fd;
 	c->ac = ac;
 	memcpy(c->addr, addr, sizeof(c->addr));
@@ -303,7 +306,7 @@ conn_new(int fd, const struct sockaddr_storage *ss, int tls)
 
 /* Accept what is pending on a listening socket. */
 void
-conn_accept(int lfd, int tls)
+conn_accept(int lfd, int flags)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -319,7 +322,7 @@ conn_accept(int lfd, int tls)
 				log_warn("accept");
 			return;
 		}
-		conn_new(fd, &ss, tls);
+		conn_new(fd, &ss, flags);
 	}
 }
 
@@ -418,6 +421,7 @@ conn_close(struct conn *c)
 	if (c->state == CS_CLOSED)
 		return;
 	c->state = CS_CLOSED;
+	metrics_request_end(c);
 	if (c->api)
 		api_conn_closed(c);
 	conn_wait_done(c);
@@ -580,6 +584,7 @@ conn_respond_fd(struct conn *c, int status, const char *ctype, int fd,
 		c->file_fd = fd;
 		c->file_off = (off_t)off;
 		c->file_left = len;
+		c->m_file = len;
 	}
 	conn_start_write(c);
 }
@@ -750,6 +755,7 @@ conn_begin_request(struct conn *c)
 	struct http_request *r = &c->req;
 
 	c->state = CS_HANDLE;
+	metrics_request_begin(c);
 	c->responded = 0;
 	c->keep_alive = r->keep_alive;
 	c->body_done = 0;
@@ -947,6 +953,7 @@ conn_linger_read(struct conn *c)
 static void
 conn_next(struct conn *c)
 {
+	metrics_request_end(c);
 	if (!c->keep_alive || worker_stopping()) {
 		conn_linger(c);
 		return;

@@ -26,6 +26,10 @@ struct sockaddr;
  * it is neither or out is too short. */
 int	 addr_format(const struct sockaddr *, char *out, size_t len);
 
+/* A sealed, read-only-in-effect memfd holding len bytes of p, positioned
+ * at 0 (an answer too large for one message); -1 with errno. */
+int	 memfd_with(const char *name, const void *p, size_t len);
+
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
 #endif

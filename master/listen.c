@@ -83,6 +83,32 @@ listen_list(int p, int f, int id, const char *name)
 	}
 }
 
+/*
+ * metrics.listen: monitoring must never keep the registry from serving, so
+ * an address that cannot be bound (a second instance on the default port)
+ * is a warning, and that instance serves no metrics there.
+ */
+static void
+listen_metrics(void)
+{
+	char *const *list;
+	size_t n;
+
+	list = conf_list(P_METRICS_LISTEN, &n);
+	if (n > LISTEN_MAX - (size_t)nfds)
+		fatalx("at most %d listen addresses", LISTEN_MAX);
+	for (size_t i = 0; i < n; i++) {
+		if ((fds[nfds] = listen_one(list[i])) == -1) {
+			log_warn("metrics.listen %s: serving no metrics there",
+			    list[i]);
+			continue;
+		}
+		flags[nfds] = LISTEN_F_METRICS;
+		owner[nfds] = PROC_HTTPD;
+		names[nfds++] = xstrdup(list[i]);
+	}
+}
+
 /* Open every http.listen and http.tls_listen address; any failure ends
  * the start. */
 void
@@ -90,6 +116,7 @@ listen_open_all(void)
 {
 	listen_list(P_HTTP_LISTEN, 0, PROC_HTTPD, NULL);
 	listen_list(P_HTTP_TLS_LISTEN, LISTEN_F_TLS, PROC_HTTPD, NULL);
+	listen_metrics();
 }
 
 /* The relay's listeners, named "relay" (TLS) and "status" for tunneld. */

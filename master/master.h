@@ -108,6 +108,10 @@ int	 tunnel_enabled(void);		/* relay or client configured */
 int	 cert_make(const char *certpath, const char *keypath, char **hosts,
 	    int n, int force);
 
+/* metrics.c: what httpd's metrics listener asks master */
+void	 metrics_scrape_request(struct link *, struct msg *);
+void	 metrics_ready_request(struct link *, struct msg *);
+
 /* orphans.c */
 void	 orphans_init(void);
 void	 orphans_reap(void);

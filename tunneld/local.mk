@@ -9,3 +9,5 @@ tunneld_tunneld_SOURCES = tunneld/tunneld.c tunneld/tunneld.h \
 	tunneld/client.c tunneld/client.h tunneld/client_local.c \
 	$(TUNNELD_CORE)
 tunneld_tunneld_LDADD = $(REGMASTER_LIBS)
+# the relay's figures for a scrape (issue 10)
+tunneld_tunneld_SOURCES += tunneld/relay_metrics.c

@@ -32,6 +32,9 @@ void	 relay_set_ctx(SSL_CTX *);
  * page, `regmaster status` and metrics share */
 char	*relay_status_json(void);
 void	 relay_status_request(struct link *, struct msg *);
+/* relay_metrics.c: the relay's figures for a scrape */
+struct buf;
+void	 relay_metrics(struct buf *);
 
 /* client.c */
 void	 client_configured(void);

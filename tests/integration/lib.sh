@@ -291,6 +291,7 @@ t_write_config() {
 run_dir = "$T_RUN";
 log_level = "debug";
 http = { listen = [ "127.0.0.1:$T_PORT" ]; };
+metrics = { listen = [ "127.0.0.1:$T_MPORT" ]; };
 storage = { root = "$T_STORE"; delete = true; };
 auth = { dir = "$T_AUTH"; };
 workers = { httpd = true; storaged = true; authd = true; tunneld = true; gcd = true; };
@@ -299,6 +300,7 @@ EOF
 
 # t_init NAME: a fresh instance: temp dir, free port, config. Sets
 #   T_NAME T_DIR T_CONF T_RUN T_STORE T_AUTH T_PORT T_URL T_PIDFILE T_LIBEXEC
+#   T_MPORT T_MURL (the metrics listener: its own free port, never the default)
 # The store and auth dirs are made empty here; under root, regmaster itself must give
 # them to the worker users. Configs a test writes by hand should keep run_dir = $T_RUN,
 # so the cleanup finds any master such a config manages to start.
@@ -330,6 +332,12 @@ t_init() {
 	}
 	# shellcheck disable=SC2034 # the suites use it
 	T_URL="http://127.0.0.1:$T_PORT"
+	T_MPORT=$(t_pick_port) || {
+		fail "t_init $1: no free port for metrics"
+		return 1
+	}
+	# shellcheck disable=SC2034 # the suites use it
+	T_MURL="http://127.0.0.1:$T_MPORT"
 	t_write_config "$T_CONF"
 	t_diag "instance $T_NAME: dir $T_DIR port $T_PORT"
 }
