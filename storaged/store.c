@@ -705,7 +705,8 @@ store_blob_put(const struct digest *d, const void *body, size_t len)
 }
 
 /* Can the store be written now (readiness)?  A scratch file made, one
- * byte written and synced, and removed: 0, or -1 with errno. */
+ * byte written (and synced, with storage.fsync: a disk that fails syncs
+ * fails commits), and removed: 0, or -1 with errno. */
 int
 store_write_probe(void)
 {
@@ -714,7 +715,8 @@ store_write_probe(void)
 
 	if ((fd = store_tmpfile(path, sizeof(path))) == -1)
 		return -1;
-	if (write_all(fd, "", 1) == -1 || fsync(fd) == -1) {
+	if (write_all(fd, "", 1) == -1 ||
+	    (store_fsync_on() && fsync(fd) == -1)) {
 		saved = errno;
 		close(fd);
 		unlinkat(rootfd, path, 0);

@@ -220,3 +220,6 @@ tests_unit_test_ctrl_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tunneld
 tests_unit_test_ctrl_LDADD = $(UNIT_LDADD)
 tests_unit_test_ctrl_CFLAGS = $(UNIT_CFLAGS)
 EXTRA_DIST += tests/fuzz/fuzz_ctrl.c
+
+# issue 10: the metrics listener scraped by a real Prometheus, /healthz, /readyz
+INTEGRATION_TESTS += tests/integration/test_metrics.sh

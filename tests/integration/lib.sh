@@ -700,6 +700,61 @@ dr_stop() {
 	DR_PID=""
 }
 
+# ---------------------------------------------------------------- prometheus
+# Debian's prometheus as a scraper of an instance's metrics listener, for
+# test_metrics.sh: its own free port, data dir and config under T_DIR, stopped
+# by PID. A suite that starts one stops it first in its traps (prom_stop).
+
+PROM_PID=""
+PROM_URL=""
+
+# prom_is_ours: PROM_PID is alive and still runs prometheus (not a reused PID).
+prom_is_ours() {
+	[ -n "$PROM_PID" ] && [ -r "/proc/$PROM_PID/cmdline" ] &&
+		tr '\0' ' ' 2>/dev/null <"/proc/$PROM_PID/cmdline" | grep -q '^[^ ]*prometheus '
+}
+
+# prom_start TARGET: prometheus scraping http://TARGET/metrics every second; sets
+# PROM_PID and PROM_URL. 1 when it is not ready within 20 s.
+prom_start() {
+	local port conf=$T_DIR/prometheus.yml log=$T_DIR/prometheus.log
+	port=$(t_pick_port) || return 1
+	cat >"$conf" <<EOF
+global:
+  scrape_interval: 1s
+  scrape_timeout: 900ms
+scrape_configs:
+  - job_name: regmaster
+    static_configs:
+      - targets: ["$1"]
+EOF
+	prometheus --config.file="$conf" --storage.tsdb.path="$T_DIR/prometheus-data" \
+		--web.listen-address="127.0.0.1:$port" >"$log" 2>&1 </dev/null &
+	PROM_PID=$!
+	PROM_URL=http://127.0.0.1:$port
+	t_diag "prometheus: pid $PROM_PID port $port target $1"
+	t_wait_http "$PROM_URL/-/ready" 200 20 && return 0
+	fail "prometheus becomes ready" "$(tail -20 "$log")"
+	prom_stop
+	return 1
+}
+
+# prom_stop: stop our prometheus by its PID (TERM, then KILL), and reap it.
+prom_stop() {
+	t_stop_peer "$PROM_PID" prom_is_ours
+	PROM_PID=""
+}
+
+# prom_value QUERY: the value of the first series of an instant PromQL query
+# (empty when it has none).
+prom_value() {
+	curl -s --max-time 5 -G "$PROM_URL/api/v1/query" --data-urlencode "query=$1" |
+		jq -r '.data.result[0].value[1] // empty' 2>/dev/null
+}
+
+# prom_value_is QUERY VALUE: the query's value is VALUE now.
+prom_value_is() { [ "$(prom_value "$1")" = "$2" ]; }
+
 # ---------------------------------------------------------------- modes
 
 # t_ensure_test_user: create the unprivileged user of the user-mode run if missing.
