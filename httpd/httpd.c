@@ -82,6 +82,8 @@ httpd_listen(struct link *l, struct msg *m)
 	ev_add(fd, accept_paused ? 0 : EV_READ, on_listen_ready,
 	    &listener_flags[nlisteners]);
 	listeners[nlisteners++] = fd;
+	if (listener_flags[nlisteners - 1] & LISTEN_F_METRICS)
+		metrics_counting();
 	log_debug("listening on %s%s%s", msg_str(m, A_NAME),
 	    listener_flags[nlisteners - 1] & LISTEN_F_TLS ? " (TLS)" : "",
 	    listener_flags[nlisteners - 1] & LISTEN_F_METRICS ? " (metrics)" :

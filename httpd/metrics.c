@@ -42,6 +42,7 @@ static const char *const class_names[NCLASSES] = {
 /* Requests answered: their count is the histogram's. */
 static struct mhist durations[NMETHODS][MR_MAX][NCLASSES];
 static uint64_t in_flight, bytes_pulled, bytes_pushed;
+static int counting;		/* a metrics listener came: someone looks */
 
 static uint64_t
 mono_ns(void)
@@ -53,9 +54,15 @@ mono_ns(void)
 }
 
 void
+metrics_counting(void)
+{
+	counting = 1;
+}
+
+void
 metrics_request_begin(struct conn *c)
 {
-	if (c->metrics_port)
+	if (!counting || c->metrics_port)
 		return;
 	c->m_active = 1;
 	c->m_route = MR_OTHER;

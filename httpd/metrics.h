@@ -16,6 +16,9 @@ enum metrics_route {
 	MR_REFERRERS, MR_TOKEN, MR_OTHER, MR_MAX
 };
 
+/* A metrics listener arrived: count from now on (with metrics.listen
+ * empty nobody can look, and httpd does not count at all). */
+void	 metrics_counting(void);
 /* A request head was parsed (conn.c); the response is out or the
  * connection closed (conn.c); the API recognised its route (api.c). */
 void	 metrics_request_begin(struct conn *);
