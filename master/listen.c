@@ -63,6 +63,21 @@ listen_one(const char *spec)
 	return fd;
 }
 
+/* Listen on spec with flags f for worker id under name (NULL: spec);
+ * -1 when it cannot be bound (errno). */
+static int
+listen_add(const char *spec, int f, int id, const char *name)
+{
+	if (nfds == LISTEN_MAX)
+		fatalx("at most %d listen addresses", LISTEN_MAX);
+	if ((fds[nfds] = listen_one(spec)) == -1)
+		return -1;
+	flags[nfds] = f;
+	owner[nfds] = id;
+	names[nfds++] = xstrdup(name ? name : spec);
+	return 0;
+}
+
 /* Open every address of list p, each with flags f, for worker id under
  * name (NULL: its address). */
 static void
@@ -72,15 +87,9 @@ listen_list(int p, int f, int id, const char *name)
 	size_t n;
 
 	list = conf_list(p, &n);
-	if (n > LISTEN_MAX - (size_t)nfds)
-		fatalx("at most %d listen addresses", LISTEN_MAX);
-	for (size_t i = 0; i < n; i++) {
-		if ((fds[nfds] = listen_one(list[i])) == -1)
+	for (size_t i = 0; i < n; i++)
+		if (listen_add(list[i], f, id, name) == -1)
 			fatal("cannot listen on %s", list[i]);
-		flags[nfds] = f;
-		owner[nfds] = id;
-		names[nfds++] = xstrdup(name ? name : list[i]);
-	}
 }
 
 /*
@@ -95,18 +104,10 @@ listen_metrics(void)
 	size_t n;
 
 	list = conf_list(P_METRICS_LISTEN, &n);
-	if (n > LISTEN_MAX - (size_t)nfds)
-		fatalx("at most %d listen addresses", LISTEN_MAX);
-	for (size_t i = 0; i < n; i++) {
-		if ((fds[nfds] = listen_one(list[i])) == -1) {
+	for (size_t i = 0; i < n; i++)
+		if (listen_add(list[i], LISTEN_F_METRICS, PROC_HTTPD, NULL) == -1)
 			log_warn("metrics.listen %s: serving no metrics there",
 			    list[i]);
-			continue;
-		}
-		flags[nfds] = LISTEN_F_METRICS;
-		owner[nfds] = PROC_HTTPD;
-		names[nfds++] = xstrdup(list[i]);
-	}
 }
 
 /* Open every http.listen and http.tls_listen address; any failure ends
