@@ -303,6 +303,29 @@ test_readyz_hung() {
 		fail "ready again once it resumes" "$(curl -s "$T_MURL/readyz")"
 }
 
+# A second instance whose metrics port is taken (by the first) starts anyway,
+# says so, and serves the registry; the first keeps its metrics.
+test_port_taken() {
+	local mport=$T_MPORT murl=$T_MURL
+	t_init metrics-b || return 1
+	sed -i "s/127.0.0.1:$T_MPORT\"/127.0.0.1:$mport\"/" "$T_CONF"
+	# t_start's status poll would replace start's output: start by hand
+	if t_rm start; then ok "an instance whose metrics port is taken starts"; else
+		fail "an instance whose metrics port is taken starts" "$T_OUT"
+		return 1
+	fi
+	t_record_pid "$(t_pidfile_pid)"
+	t_wait_http "$T_URL/v2/" 200 10
+	if grep -q "metrics.listen 127.0.0.1:$mport: serving no metrics there" <<<"$T_OUT"; then
+		ok "start warns that it serves no metrics there"
+	else
+		fail "start warns that it serves no metrics there" "$T_OUT"
+	fi
+	same "that instance serves the registry" 200 "$(t_http_code "$T_URL/v2/")"
+	same "the first instance still serves its metrics" 200 "$(t_http_code "$murl/metrics")"
+	t_stop
+}
+
 body() {
 	command -v prometheus >/dev/null && command -v promtool >/dev/null || {
 		fail "prometheus and promtool are installed (Debian package prometheus)"
@@ -318,7 +341,7 @@ body() {
 	test_hung_worker
 	test_readyz_hung
 	test_readyz
-	t_stop
+	test_port_taken	# the last: the cleanup stops the first instance
 }
 
 t_run_modes body
