@@ -147,9 +147,11 @@
 	MSG(M_TUNNEL_STATUS,	0, OPT(A_FLAGS)) \
 	MSG(M_STATUS,		1, REQ(A_BODY)) \
 	/* master -> every worker: its figures for a scrape, Prometheus text \
-	 * (lib/mtext.h) master checks before serving; M_METRICS, or M_ERR */ \
-	MSG(M_METRICS_GET,	0, OPT(A_FLAGS)) \
-	MSG(M_METRICS,		1, REQ(A_BODY)) \
+	 * (lib/mtext.h) master checks before serving; M_METRICS, or M_ERR. \
+	 * Offset 0 (or none) renders them; A_SIZE says how long they are and \
+	 * master asks for the rest from A_OFFSET, in pieces of one A_BODY */ \
+	MSG(M_METRICS_GET,	0, OPT(A_FLAGS) OPT(A_OFFSET)) \
+	MSG(M_METRICS,		1, REQ(A_BODY) OPT(A_SIZE)) \
 	/* httpd -> master, from the metrics listener: the whole page \
 	 * (every worker's checked part and master's own figures) in a \
 	 * memfd of A_SIZE bytes, so that no message bounds it; or M_ERR */ \

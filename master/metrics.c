@@ -23,6 +23,7 @@
 #define SCRAPE_WAIT_MS	1000
 #define PROBE_WAIT_MS	1000
 #define ASKS_MAX	8	/* scrapes and readiness checks at once */
+#define PART_MAX	(16u << 20)	/* the largest part a worker may send */
 
 /* The names each worker's part may hold (master's own: regmaster_worker_). */
 static const char *const httpd_names[] = { "registry_http_",
@@ -46,7 +47,7 @@ struct part {
 	int		 pending;
 	uint32_t	 req;
 	int		 ok;
-	struct buf	 text;
+	struct buf	 text;		/* the pieces so far */
 };
 
 /* One request of httpd's in progress: the answer goes back on its link
@@ -58,9 +59,13 @@ struct ask {
 	int		 pending;	/* parts (scrape) or the probe (ready) */
 	struct part	 part[PROC_MAX];
 	struct ev_timer	 timer;
+	struct ask	*waiter;	/* scrapes the same page answers */
 };
 
 static int nasks;
+/* The scrape being gathered: those that come meanwhile wait for its page
+ * (and a worker never sees two piece sequences at once). */
+static struct ask *gathering;
 
 static struct ask *
 ask_new(struct link *l, struct msg *m, void (*expire)(void *))
@@ -147,13 +152,33 @@ own_figures(struct buf *b, const struct ask *a)
 		}
 }
 
-/* Every part is in (or the wait is over): the page, as a memfd. */
+/* The page to one scrape (fd: the page's memfd, or -1). */
 static void
-scrape_finish(struct ask *a)
+scrape_answer(struct ask *a, int fd, size_t len)
 {
 	struct link *l = ask_link(a);
 	struct msgb mb;
+	int dfd;
+
+	if (l == NULL)
+		return;		/* httpd went away meanwhile: nobody to answer */
+	if (fd == -1 || (dfd = dup(fd)) == -1) {
+		link_reply_err(l, a->from_id, 503, "no memory for the page");
+		return;
+	}
+	msgb_init(&mb, M_SCRAPE_PAGE);
+	msgb_fd(&mb, A_FD, dfd);
+	msgb_u64(&mb, A_SIZE, len);
+	link_reply(l, a->from_id, &mb);
+}
+
+/* Every part is in (or the wait is over): the page, as a memfd, to this
+ * scrape and every one that waited for it. */
+static void
+scrape_finish(struct ask *a)
+{
 	struct buf page;
+	struct ask *w;
 	int fd;
 
 	buf_init(&page);
@@ -162,46 +187,69 @@ scrape_finish(struct ask *a)
 			buf_append(&page, a->part[i].text.data,
 			    a->part[i].text.len);
 	own_figures(&page, a);
-	if (l == NULL)
-		;	/* httpd went away meanwhile: nobody to answer */
-	else if ((fd = memfd_with("metrics", page.data, page.len)) == -1) {
+	if ((fd = memfd_with("metrics", page.data, page.len)) == -1)
 		log_warn("memfd for the metrics page");
-		link_reply_err(l, a->from_id, 503, "no memory for the page");
-	} else {
-		msgb_init(&mb, M_SCRAPE_PAGE);
-		msgb_fd(&mb, A_FD, fd);
-		msgb_u64(&mb, A_SIZE, page.len);
-		link_reply(l, a->from_id, &mb);
+	gathering = NULL;
+	while (a != NULL) {
+		w = a->waiter;
+		scrape_answer(a, fd, page.len);
+		ask_free(a);
+		a = w;
 	}
+	if (fd != -1)
+		close(fd);
 	buf_free(&page);
-	ask_free(a);
 }
 
-/* A worker's part: kept only if it is well formed and its own. */
+static void on_part(struct link *, struct msg *, void *);
+
+/* One piece of a part: 1 if more is due (asked for), 0 if the part is
+ * whole, -1 if it is broken (said why). */
+static int
+part_piece(struct link *l, struct part *p, struct msg *m)
+{
+	const struct msg_val *v = &m->v[A_BODY];
+	uint64_t total = msg_u64(m, A_SIZE, v->len);
+	struct msgb mb;
+
+	if (total > PART_MAX || v->len > total - p->text.len ||
+	    (v->len == 0 && p->text.len < total)) {
+		log_warnx("%s's metrics are dropped: %llu bytes announced, "
+		    "pieces do not add up or exceed %u", proc_name(p->id),
+		    (unsigned long long)total, PART_MAX);
+		return -1;
+	}
+	buf_append(&p->text, v->p, v->len);
+	if (p->text.len == total)
+		return 0;
+	msgb_init(&mb, M_METRICS_GET);
+	msgb_u64(&mb, A_OFFSET, p->text.len);
+	p->req = link_request(l, &mb, on_part, p);
+	return 1;
+}
+
+/* A worker's part: kept only if it is whole, well formed and its own. */
 static void
 on_part(struct link *l, struct msg *m, void *arg)
 {
 	struct part *p = arg;
-	const struct msg_val *v;
 	char err[256];
+	int r;
 
-	p->pending = 0;
 	if (m == NULL)
 		log_warnx("%s went away during a scrape", proc_name(p->id));
 	else if (m->type != M_METRICS)
 		log_warnx("%s has no metrics: %s", proc_name(p->id),
 		    msg_str(m, A_TEXT) ? msg_str(m, A_TEXT) : "no reason");
-	else {
-		v = &m->v[A_BODY];
-		if (mtext_check(v->p, v->len, worker_names[p->id], err,
-		    sizeof(err)) == -1)
-			log_warnx("%s's metrics are dropped: %s",
-			    proc_name(p->id), err);
-		else {
-			buf_append(&p->text, v->p, v->len);
-			p->ok = 1;
-		}
-	}
+	else if ((r = part_piece(l, p, m)) == 1)
+		return;		/* still pending: the next piece */
+	else if (r == 0 && mtext_check(p->text.data ? p->text.data : "",
+	    p->text.len, worker_names[p->id], err, sizeof(err)) == -1)
+		log_warnx("%s's metrics are dropped: %s", proc_name(p->id),
+		    err);
+	else if (r == 0)
+		p->ok = 1;
+	p->pending = 0;
 	if (--p->ask->pending == 0)
 		scrape_finish(p->ask);
 }
@@ -234,6 +282,12 @@ metrics_scrape_request(struct link *l, struct msg *m)
 
 	if ((a = ask_new(l, m, scrape_expire)) == NULL)
 		return;
+	if (gathering != NULL) {
+		a->waiter = gathering->waiter;
+		gathering->waiter = a;
+		return;
+	}
+	gathering = a;
 	a->pending = 1;		/* until every request is out */
 	for (int i = 1; i < PROC_MAX; i++) {
 		struct part *p = &a->part[i];
