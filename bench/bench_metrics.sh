@@ -96,16 +96,27 @@ push() {
 	curl -sf -o /dev/null -X PUT -H "Content-Type: $MT" --data-binary "@$W/man" "$u/v2/bench/m/manifests/v1" || exit 1
 }
 
-# rps PORT: one wrk round of manifest GETs; prints req/s (fails on errors).
+# cpu_ticks PID: user + system clock ticks the process used so far.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# httpd_pid NAME: the instance's httpd.
+httpd_pid() { rm_ctl "$1" status | awk '$1 == "httpd" { sub(/^pid=/, "", $2); print $2 }'; }
+
+# rps PORT HTTPD_PID: one wrk round of manifest GETs; prints req/s and httpd's
+# CPU microseconds per request (fails on errors).
 rps() {
-	local out
+	local out t0 t1
+	t0=$(cpu_ticks "$2")
 	out=$(timeout $((SECS + 30)) wrk -t2 -c64 -d"${SECS}s" -H "Accept: $MT" \
 		"http://127.0.0.1:$1/v2/bench/m/manifests/v1" 2>&1)
+	t1=$(cpu_ticks "$2")
 	if grep -q "Non-2xx\|Socket errors" <<<"$out"; then
 		log "wrk errors: $out"
 		exit 1
 	fi
-	awk '/^Requests\/sec:/ { print $2 }' <<<"$out"
+	awk -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" '
+		/^Requests\/sec:/ { r = $2 } / requests in / { n = $1 }
+		END { printf "%s %.3f\n", r, t / hz * 1e6 / n }' <<<"$out"
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -117,6 +128,8 @@ OFF=$(start off "")
 PIDS[1]=$(cat "$W/off/run/regmaster.pid")
 push "$ON"
 push "$OFF"
+HON=$(httpd_pid on)
+HOFF=$(httpd_pid off)
 curl -sf -o /dev/null "http://127.0.0.1:$MPORT/metrics" || { log "no metrics on :$MPORT"; exit 1; }
 log "on: :$ON (metrics :$MPORT), off: :$OFF; $ROUNDS rounds of ${SECS}s, wrk -t2 -c64"
 
@@ -126,12 +139,15 @@ SCRAPER=$!
 
 : >"$W/on.rps"
 : >"$W/off.rps"
+: >"$W/on.cpu"
+: >"$W/off.cpu"
 for ((r = 1; r <= ROUNDS; r++)); do
 	if [ $((r % 2)) = 1 ]; then order="on off"; else order="off on"; fi
 	for n in $order; do
-		if [ "$n" = on ]; then v=$(rps "$ON"); else v=$(rps "$OFF"); fi
-		echo "$v" >>"$W/$n.rps"
-		log "round $r $n: $v req/s"
+		if [ "$n" = on ]; then v=$(rps "$ON" "$HON"); else v=$(rps "$OFF" "$HOFF"); fi
+		echo "${v% *}" >>"$W/$n.rps"
+		echo "${v#* }" >>"$W/$n.cpu"
+		log "round $r $n: ${v% *} req/s, httpd ${v#* } us CPU a request"
 	done
 done
 stop_pid "$SCRAPER"
@@ -148,4 +164,9 @@ awk -v a="$mon" -v b="$moff" 'BEGIN { printf "  on/off of the medians: %.3f (%+.
 # else the machine does than the medians are.
 mratio=$(paste "$W/on.rps" "$W/off.rps" | awk '{ printf "%.4f\n", $1 / $2 }' | median)
 awk -v r="$mratio" 'BEGIN { printf "  median of the rounds\047 on/off ratios: %.3f (%+.1f%%)\n", r, (r - 1) * 100 }'
+con=$(median <"$W/on.cpu")
+coff=$(median <"$W/off.cpu")
+printf 'httpd CPU time a request (us, median; less exposed to the machine'"'"'s load):\n'
+printf '  on %s  off %s' "$con" "$coff"
+awk -v a="$con" -v b="$coff" 'BEGIN { printf "  on/off %.3f (%+.1f%%)\n", a / b, (a / b - 1) * 100 }'
 printf '  the on instance counted %s manifest GETs\n' "${counted:-none}"
