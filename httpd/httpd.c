@@ -78,14 +78,15 @@ httpd_listen(struct link *l, struct msg *m)
 		return;
 	}
 	listener_flags[nlisteners] = (int)(msg_u64(m, A_FLAGS, 0) &
-	    (LISTEN_F_TLS | LISTEN_F_METRICS));
+	    (LISTEN_F_TLS | LISTEN_F_PROXY | LISTEN_F_METRICS));
 	ev_add(fd, accept_paused ? 0 : EV_READ, on_listen_ready,
 	    &listener_flags[nlisteners]);
 	listeners[nlisteners++] = fd;
 	if (listener_flags[nlisteners - 1] & LISTEN_F_METRICS)
 		metrics_counting();
-	log_debug("listening on %s%s%s", msg_str(m, A_NAME),
+	log_debug("listening on %s%s%s%s", msg_str(m, A_NAME),
 	    listener_flags[nlisteners - 1] & LISTEN_F_TLS ? " (TLS)" : "",
+	    listener_flags[nlisteners - 1] & LISTEN_F_PROXY ? " (PROXY)" : "",
 	    listener_flags[nlisteners - 1] & LISTEN_F_METRICS ? " (metrics)" :
 	    "");
 }

@@ -231,11 +231,13 @@ tunnel_proxies_check(const char *text, char *err, size_t errlen)
 	return 0;
 }
 
-/* A crypt(3) hash, never a clear password: "$id$..." */
+/* A bcrypt hash ("$2y$NN$" and 53 more), never a clear password: the
+ * status page verifies with lib/htpasswd, which takes bcrypt alone. */
 static int
 looks_hashed(const char *s)
 {
-	return s[0] == '$' && strlen(s) >= 13 && strchr(s + 1, '$') != NULL &&
+	return strlen(s) == 60 && s[0] == '$' && s[1] == '2' &&
+	    strchr("aby", s[2]) != NULL && s[3] == '$' && s[6] == '$' &&
 	    strchr(s, ':') == NULL;
 }
 
@@ -258,7 +260,7 @@ relay_check(const struct conf *c, char *err, size_t errlen)
 		    "status_password go together"), -1;
 	if (*pw && !looks_hashed(pw))
 		return snprintf(err, errlen, "tunnel.relay.status_password is "
-		    "not a crypt hash (make one with htpasswd -nB USER)"), -1;
+		    "not a bcrypt hash (make one with htpasswd -nB USER)"), -1;
 	if (c->v[P_TUNNEL_RELAY_STATUS_LISTEN].nlist > 0 && *pw == '\0' &&
 	    *file == '\0')
 		return snprintf(err, errlen, "tunnel.relay.status_listen needs "

@@ -14,3 +14,4 @@ master_regmaster_SOURCES += master/tls.c
 master_regmaster_SOURCES += master/tunnel.c
 # the metrics page and readiness for httpd's metrics listener (issue 10)
 master_regmaster_SOURCES += master/metrics.c
+master_regmaster_SOURCES += master/tunnel_status.c

@@ -44,6 +44,7 @@ T_TEST_USER=regmaster-test
 
 T_PASS=0
 T_FAIL=0
+T_SKIP=0
 T_NUM=${T_NUM_START:-0}   # a user-mode re-run continues the root run's numbering
 T_MODE=user
 [ "$(id -u)" -eq 0 ] && T_MODE=root
@@ -90,11 +91,24 @@ t_check() {
 	fi
 }
 
-# t_summary: the final line, exactly `N passed, N failed`; non-zero exit on any failure.
+# skip DESC REASON: count a check that cannot run here (not root, no tool), with why.
+skip() {
+	T_NUM=$((T_NUM + 1))
+	T_SKIP=$((T_SKIP + 1))
+	printf 'ok %d - [%s] %s # SKIP %s\n' "$T_NUM" "$T_MODE" "$1" "$2"
+}
+
+# t_summary: the final line, `N passed, N failed` (then `, N skipped` when some were);
+# non-zero exit on any failure, 77 (automake's SKIP) when every check was skipped.
 t_summary() {
-	printf '%d passed, %d failed\n' "$T_PASS" "$T_FAIL"
-	[ "$T_FAIL" -eq 0 ] && exit 0
-	exit 1
+	if [ "$T_SKIP" -gt 0 ]; then
+		printf '%d passed, %d failed, %d skipped\n' "$T_PASS" "$T_FAIL" "$T_SKIP"
+	else
+		printf '%d passed, %d failed\n' "$T_PASS" "$T_FAIL"
+	fi
+	[ "$T_FAIL" -eq 0 ] || exit 1
+	[ "$T_PASS" -eq 0 ] && [ "$T_SKIP" -gt 0 ] && exit 77
+	exit 0
 }
 
 # ---------------------------------------------------------------- time and polling
@@ -128,10 +142,21 @@ t_wait_until() {
 
 # ---------------------------------------------------------------- HTTP
 
+# T_NS_CMD: the prefix running a command where the current instance lives: empty on
+# the host, (ip netns exec NS) once t_ns_use NS chose a namespace. The helpers that
+# start regmaster or a peer, or ask it over HTTP, go through it.
+T_NS_CMD=()
+
+# t_ns_use [NS]: run the following instance and HTTP helpers inside NS (none: the host).
+t_ns_use() {
+	T_NS_CMD=()
+	[ -z "${1:-}" ] || T_NS_CMD=(ip netns exec "$1")
+}
+
 # t_http_code URL: print the HTTP status of a GET (000 when no answer at all).
 t_http_code() {
 	local code
-	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$1" 2>/dev/null)
+	code=$("${T_NS_CMD[@]}" curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$1" 2>/dev/null)
 	printf '%s\n' "${code:-000}"
 }
 
@@ -188,11 +213,11 @@ req() {
 	shift 2
 	case $p in http*) ;; *) p=$T_URL$p ;; esac
 	if [ "$m" = HEAD ]; then
-		CODE=$(curl -s --max-time 60 -I -D "$HDR" -o /dev/null -w '%{http_code}' \
+		CODE=$("${T_NS_CMD[@]}" curl -s --max-time 60 -I -D "$HDR" -o /dev/null -w '%{http_code}' \
 			"${T_CURL_ARGS[@]}" "$@" "$p")
 		: >"$BODY"
 	else
-		CODE=$(curl -s --max-time 60 -X "$m" -D "$HDR" -o "$BODY" -w '%{http_code}' \
+		CODE=$("${T_NS_CMD[@]}" curl -s --max-time 60 -X "$m" -D "$HDR" -o "$BODY" -w '%{http_code}' \
 			"${T_CURL_ARGS[@]}" "$@" "$p")
 	fi
 }
@@ -269,13 +294,26 @@ same() {
 # dg FILE: the sha256 digest of FILE.
 dg() { printf 'sha256:%s\n' "$(sha256sum "$1" | cut -d' ' -f1)"; }
 
-# build_images DIR: a fresh image set (random content) from mkimages.sh, its
-# digests in DIR.digests.
+# build_images DIR [OPTIONS...]: a fresh image set (random content) from mkimages.sh
+# (OPTIONS: its -b MIB for a big one), its digests in DIR.digests.
 build_images() {
-	if bash "$T_LIB_DIR/mkimages.sh" "$1" >"$1.digests" 2>"$1.err"; then
+	if bash "$T_LIB_DIR/mkimages.sh" "${@:2}" "$1" >"$1.digests" 2>"$1.err"; then
 		return 0
 	fi
 	fail "mkimages.sh builds the test images" "$(cat "$1.err")"
+	return 1
+}
+
+# t_skopeo_copy DESC ARGS...: `skopeo copy -q ARGS` (bounded); ok DESC, or fail with
+# skopeo's output.
+t_skopeo_copy() {
+	local desc=$1
+	shift
+	if timeout 120 skopeo copy -q "$@" >"$T_DIR/sk.out" 2>&1; then
+		ok "$desc"
+		return 0
+	fi
+	fail "$desc" "$(cat "$T_DIR/sk.out")"
 	return 1
 }
 
@@ -342,13 +380,29 @@ t_init() {
 	t_diag "instance $T_NAME: dir $T_DIR port $T_PORT"
 }
 
+# t_save_instance KEY: remember the current instance (the variables t_init sets) under
+# KEY, a word of letters, digits and _; t_use_instance KEY makes it current again. For
+# suites that run several instances side by side (test_tunnel.sh: a relay and clients).
+T_INSTANCE_VARS="T_NAME T_DIR T_CONF T_RUN T_STORE T_AUTH T_PORT T_URL T_PIDFILE T_LIBEXEC T_TAG"
+t_save_instance() {
+	local v
+	for v in $T_INSTANCE_VARS; do printf -v "T_SAVED_${1}_$v" '%s' "${!v}"; done
+}
+t_use_instance() {
+	local v n
+	for v in $T_INSTANCE_VARS; do
+		n=T_SAVED_${1}_$v
+		printf -v "$v" '%s' "${!n}"
+	done
+}
+
 # t_rm ARGS...: run regmaster (bounded by T_CMD_TIMEOUT) on the current instance's
 # config; sets T_RC and T_OUT (stdout+stderr). Output goes through a file, never a
 # pipe, so a daemon that kept our stdout open could not hang the harness.
 t_rm_conf() {
 	local conf=$1 out=$T_DIR/last.out
 	shift
-	REGMASTER_LIBEXECDIR=$T_LIBEXEC REGMASTER_TEST_TAG=$T_TAG \
+	REGMASTER_LIBEXECDIR=$T_LIBEXEC REGMASTER_TEST_TAG=$T_TAG "${T_NS_CMD[@]}" \
 		timeout -k 5 "$T_CMD_TIMEOUT" "$REGMASTER" -c "$conf" "$@" >"$out" 2>&1 </dev/null
 	T_RC=$?
 	T_OUT=$(cat "$out")
@@ -360,7 +414,7 @@ t_rm() { t_rm_conf "$T_CONF" "$@"; }
 rm_in() {
 	local input=$1 out=$T_DIR/last.out
 	shift
-	REGMASTER_LIBEXECDIR=$T_LIBEXEC timeout -k 5 "$T_CMD_TIMEOUT" \
+	REGMASTER_LIBEXECDIR=$T_LIBEXEC "${T_NS_CMD[@]}" timeout -k 5 "$T_CMD_TIMEOUT" \
 		"$REGMASTER" -c "$T_CONF" "$@" >"$out" 2>&1 <<<"$input"
 	T_RC=$?
 	T_OUT=$(cat "$out")
@@ -455,10 +509,13 @@ t_all_running() {
 }
 
 # t_start [ARGS...]: `regmaster start`; on success records master's PID from the pidfile
-# and waits (bounded) until status lists every worker running. Returns start's status.
+# and waits (bounded) until status lists every worker running. Returns start's status;
+# what start printed stays in T_START_OUT (T_OUT is the last status's by then).
+T_START_OUT=""
 t_start() {
 	local pid
 	t_rm start "$@"
+	T_START_OUT=$T_OUT
 	if [ "$T_RC" -ne 0 ]; then
 		t_diag "start exited $T_RC:" "$T_OUT"
 		return "$T_RC"
@@ -633,6 +690,9 @@ t_cleanup() {
 		[ "$T_KEEP" = 1 ] || rm -rf -- "$T_USER_AREA"
 		T_USER_AREA=""
 	fi
+	t_chromium_reap
+	t_bg_stop_all
+	ns_cleanup
 }
 trap t_cleanup EXIT
 trap 't_cleanup; trap - EXIT; exit 130' INT
@@ -681,7 +741,7 @@ storage:
 http:
   addr: 127.0.0.1:$port
 EOF
-	"$DOCKER_REGISTRY" serve "$conf" >"$log" 2>&1 </dev/null &
+	"${T_NS_CMD[@]}" "$DOCKER_REGISTRY" serve "$conf" >"$log" 2>&1 </dev/null &
 	DR_PID=$!
 	DR_HOST=127.0.0.1:$port
 	DR_URL=http://$DR_HOST
@@ -754,6 +814,222 @@ prom_value() {
 
 # prom_value_is QUERY VALUE: the query's value is VALUE now.
 prom_value_is() { [ "$(prom_value "$1")" = "$2" ]; }
+# ---------------------------------------------------------------- background helpers
+# Small servers a suite runs itself (a page server, a TCP listener in a namespace):
+# started with t_bg, stopped by PID with t_bg_stop, and by the cleanup trap.
+
+T_BG_PIDS=" "   # "PID:START" of every process t_bg started and did not stop yet
+
+# t_bg LOG CMD...: run CMD in the background, output to LOG; sets T_BG_PID.
+t_bg() {
+	local log=$1 st
+	shift
+	"$@" >"$log" 2>&1 </dev/null &
+	T_BG_PID=$!
+	st=$(t_proc_start "$T_BG_PID") || st=gone
+	T_BG_PIDS="$T_BG_PIDS$T_BG_PID:$st "
+}
+
+# t_bg_alive PID START: PID still is the process t_bg started (not a reused PID).
+t_bg_alive() { [ "$(t_proc_start "$1" 2>/dev/null)" = "$2" ]; }
+
+# t_bg_stop PID: TERM, then KILL after 5 s, a process t_bg started; then reap it.
+t_bg_stop() {
+	local e st=""
+	for e in $T_BG_PIDS; do
+		[ "${e%%:*}" = "$1" ] && st=${e#*:}
+	done
+	[ -n "$st" ] || return 0
+	if t_bg_alive "$1" "$st"; then
+		kill -TERM "$1" 2>/dev/null
+		t_wait_until 5 t_not t_bg_alive "$1" "$st" || kill -KILL "$1" 2>/dev/null
+	fi
+	wait "$1" 2>/dev/null
+	T_BG_PIDS=${T_BG_PIDS/ $1:$st / }
+}
+
+t_bg_stop_all() {
+	local e
+	for e in $T_BG_PIDS; do t_bg_stop "${e%%:*}"; done
+}
+
+# ---------------------------------------------------------------- network namespaces
+# Two namespaces joined by a veth pair, for the tunnel suites: NS_PUB (the relay's
+# public host, address NS_PUB_IP) and NS_PRIV (a host in a private network, NS_PRIV_IP).
+# The private side opens connections to the public side; new connections from the
+# public side to the private one are dropped, as a NAT or firewall in front of a private
+# network would (iptables in NS_PRIV: conntrack state NEW arriving on the veth); the
+# answers to the private side's own connections pass. The veth ends are made inside
+# the namespaces, so the host's own network never sees them or their addresses.
+
+NS_PUB=""
+NS_PRIV=""
+NS_PUB_IP=10.209.0.1
+NS_PRIV_IP=10.209.0.2
+T_NETNS=()   # namespaces this process made; ns_cleanup deletes them by name
+
+# ns_unusable: print why namespaces cannot be made here; status 1 (nothing printed)
+# when they can.
+ns_unusable() {
+	local t
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "network namespaces need root"
+		return 0
+	fi
+	for t in ip iptables python3; do
+		command -v "$t" >/dev/null 2>&1 || {
+			echo "$t is not installed"
+			return 0
+		}
+	done
+	return 1
+}
+
+# ns_pair TAG: make NS_PUB=rm-TAG-pub-$$ and NS_PRIV=rm-TAG-priv-$$ as described above.
+# 1 (a failure counted) when any step fails; what was made is still deleted on exit.
+ns_pair() {
+	NS_PUB=rm-$1-pub-$$
+	NS_PRIV=rm-$1-priv-$$
+	if ! ns_pair_make >"$T_NS_LOG" 2>&1; then
+		fail "network namespaces $NS_PUB and $NS_PRIV joined by veth" "$(cat "$T_NS_LOG")"
+		return 1
+	fi
+	t_diag "namespaces: $NS_PUB ($NS_PUB_IP) and $NS_PRIV ($NS_PRIV_IP)"
+}
+T_NS_LOG=/dev/null
+
+ns_pair_make() {
+	ip netns add "$NS_PUB" || return 1
+	T_NETNS+=("$NS_PUB")
+	ip netns add "$NS_PRIV" || return 1
+	T_NETNS+=("$NS_PRIV")
+	ip link add pub0 netns "$NS_PUB" type veth peer name priv0 netns "$NS_PRIV" || return 1
+	ip -n "$NS_PUB" addr add "$NS_PUB_IP/30" dev pub0 &&
+		ip -n "$NS_PRIV" addr add "$NS_PRIV_IP/30" dev priv0 || return 1
+	ip -n "$NS_PUB" link set lo up && ip -n "$NS_PUB" link set pub0 up &&
+		ip -n "$NS_PRIV" link set lo up && ip -n "$NS_PRIV" link set priv0 up || return 1
+	ip netns exec "$NS_PRIV" iptables -A INPUT -i priv0 -m conntrack --ctstate NEW -j DROP
+}
+
+# ns_exec NS CMD...: run CMD inside namespace NS.
+ns_exec() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+# ns_gone NS: namespace NS does not exist (any more).
+ns_gone() { ! ip netns list 2>/dev/null | grep -q "^$1\( \|$\)"; }
+
+# ns_empty NS: no process runs inside NS.
+ns_empty() { [ -z "$(ip netns pids "$1" 2>/dev/null)" ]; }
+
+# ns_cleanup: stop what still runs inside our namespaces (every process there was
+# started by this suite: TERM, KILL after 5 s), then delete them by name.
+ns_cleanup() {
+	local ns p
+	for ns in "${T_NETNS[@]}"; do
+		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -TERM "$p" 2>/dev/null; done
+		t_wait_until 5 ns_empty "$ns" ||
+			for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+		ip netns del "$ns" 2>/dev/null
+	done
+	T_NETNS=()
+}
+
+# ns_tcp_serve NS ADDR PORT: a listener in NS answering "pong" to every connection;
+# sets T_BG_PID.
+ns_tcp_serve() {
+	t_bg "$T_DIR/serve-$1-$3.log" ip netns exec "$1" python3 -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen(64)
+while True:
+    c, _ = s.accept()
+    c.sendall(b"pong\n")
+    c.close()' "$2" "$3"
+}
+
+# ns_tcp_reaches NS ADDR PORT: from NS, a connection to ADDR:PORT gets "pong" within 2 s.
+ns_tcp_reaches() {
+	ip netns exec "$1" python3 -c '
+import socket, sys
+try:
+    c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2)
+    sys.exit(0 if c.recv(16) == b"pong\n" else 1)
+except OSError as e:
+    print(e, file=sys.stderr)
+    sys.exit(1)' "$2" "$3" 2>>"$T_DIR/reach.log"
+}
+
+# ns_tcp_listening NS PORT: something listens on TCP PORT in NS.
+ns_tcp_listening() { [ -n "$(ip netns exec "$1" ss -Hltn "sport = :$2" 2>/dev/null)" ]; }
+
+# ---------------------------------------------------------------- headless Chromium
+# Chromium renders a page (the tunnel relay's status page) and prints its DOM.
+# Without credentials: `chromium --headless=new --dump-dom`, with a virtual time budget
+# so the page's own scripts (fetch of its JSON) run before the DOM is taken. With Basic
+# auth, --dump-dom will not do: http://user:pass@host/ is accepted for the top page, but
+# the document keeps the credentials in its URL and Chromium then blocks every
+# subresource whose URL carries them (a relative fetch('/status.json') included).
+# cdp_dump.py drives Chromium over the DevTools pipe instead and sets an Authorization
+# header on every request. Each run has its own temp --user-data-dir, is bounded by
+# T_CHROMIUM_TIMEOUT, and what it leaves running is found by that dir and stopped by PID.
+
+: "${CHROMIUM:=chromium}"
+: "${T_CHROMIUM_TIMEOUT:=30}"
+T_CHROMIUM_DIRS=()   # user-data-dirs of the runs so far; t_chromium_reap walks them
+T_DOM=""             # the DOM of the last t_chromium_dom
+
+# t_chromium_dom URL [USER:PASSWORD [TEXT]]: render URL; sets T_DOM. 1 when Chromium
+# fails or times out (T_DOM then ends with its complaint). With credentials, also 1 when
+# the page answers an HTTP error, and it waits (bounded) for TEXT to appear when given.
+t_chromium_dom() {
+	local url=$1 cred=${2:-} text=${3:-} udd rc
+	udd=$(mktemp -d "${TMPDIR:-/tmp}/regmaster-chromium.XXXXXX") || return 1
+	T_CHROMIUM_DIRS+=("$udd")
+	if [ -z "$cred" ]; then
+		timeout -k 5 "$T_CHROMIUM_TIMEOUT" "$CHROMIUM" --headless=new --no-sandbox \
+			--no-first-run --user-data-dir="$udd/profile" --virtual-time-budget=5000 \
+			--dump-dom "$url" >"$udd/dom" 2>"$udd/err" </dev/null
+	else
+		timeout -k 5 "$T_CHROMIUM_TIMEOUT" python3 "$T_LIB_DIR/cdp_dump.py" \
+			--chromium "$CHROMIUM" --auth "$cred" ${text:+--wait-for "$text"} \
+			--timeout "$((T_CHROMIUM_TIMEOUT - 2))" "$udd/profile" "$url" \
+			>"$udd/dom" 2>"$udd/err" </dev/null
+	fi
+	rc=$?
+	T_DOM=$(cat "$udd/dom")
+	[ "$rc" -eq 0 ] || T_DOM="$T_DOM$(printf '\nchromium exit %s: ' "$rc"; grep -v 'dbus\|^$' "$udd/err" | tail -n 5)"
+	t_chromium_reap
+	return "$rc"
+}
+
+# t_chromium_pids DIR: processes still running with DIR as their user data dir.
+t_chromium_pids() {
+	local p
+	for p in /proc/[0-9]*; do
+		case $(t_cmdline "${p#/proc/}") in
+		*"--user-data-dir=$1/profile"*) printf '%s\n' "${p#/proc/}" ;;
+		esac
+	done
+}
+
+t_chromium_none() { [ -z "$(t_chromium_pids "$1")" ]; }
+
+# t_chromium_reap: stop (by PID) whatever the runs so far left running, remove their dirs.
+t_chromium_reap() {
+	local d p
+	for d in "${T_CHROMIUM_DIRS[@]}"; do
+		for p in $(t_chromium_pids "$d"); do kill -TERM "$p" 2>/dev/null; done
+		t_wait_until 3 t_chromium_none "$d" ||
+			for p in $(t_chromium_pids "$d"); do kill -KILL "$p" 2>/dev/null; done
+		[ "$T_KEEP" = 1 ] || rm -rf -- "$d"
+	done
+	T_CHROMIUM_DIRS=()
+}
 
 # ---------------------------------------------------------------- modes
 

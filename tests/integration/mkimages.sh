@@ -10,6 +10,8 @@
 #   OUTDIR/artifact  an OCI 1.1 artifact manifest: artifactType
 #                    application/vnd.example.sbom.v1, config = the empty descriptor,
 #                    one layer blob, subject = the manifest of "multi".
+#   OUTDIR/big       with -b MIB only: a 1-layer image whose layer holds MIB MiB of
+#                    /dev/urandom (gzip -1: random bytes do not shrink anyway).
 # Each layout names its top descriptor with org.opencontainers.image.ref.name = REF
 # (default "latest"), so a test pushes it with e.g.
 #   skopeo copy --dest-tls-verify=false oci:OUTDIR/multi:latest docker://127.0.0.1:PORT/repo:tag
@@ -18,8 +20,9 @@
 # Output on stdout, one line per image: `NAME DIGEST` (the digest of the manifest or
 # index the ref points at). Progress and errors go to stderr.
 #
-# Usage: mkimages.sh [-r REF] [-v] OUTDIR
+# Usage: mkimages.sh [-r REF] [-b MIB] [-v] OUTDIR
 #   -r REF  ref name written into each index.json (default: latest)
+#   -b MIB  also build OUTDIR/big
 #   -v      verify with skopeo (inspect --raw and copy to a dir: transport) afterwards
 #
 # Needs only bash, tar, gzip, sha256sum, head, stat; no network. The content is random,
@@ -73,8 +76,9 @@ put_blob_string() {
 	put_blob_file "$1" "$tmp"
 }
 
-# make_layer LAYOUT NAME BYTES: a gzip'd tar holding NAME/data.bin of BYTES random bytes
-# plus a small text file. Sets LAYER_DESC (JSON descriptor) and LAYER_DIFFID.
+# make_layer LAYOUT NAME BYTES [LEVEL]: a gzip'd tar (gzip -LEVEL, default 6) holding
+# NAME/data.bin of BYTES random bytes plus a small text file. Sets LAYER_DESC (JSON
+# descriptor) and LAYER_DIFFID.
 # The tar is made reproducible in everything but the random payload, so the only
 # thing that differs between layers and runs is the content we want to differ.
 make_layer() {
@@ -86,7 +90,7 @@ make_layer() {
 	tar -C "$root" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
 		-cf "$tarf" "$name" || die "tar $name"
 	LAYER_DIFFID="sha256:$(sha256_of "$tarf")"
-	gzip -n -6 "$tarf" || die "gzip $name"
+	gzip -n "-${4:-6}" "$tarf" || die "gzip $name"
 	put_blob_file "$layout" "$tarf.gz"
 	LAYER_DESC=$(printf '{"mediaType":"%s","digest":"%s","size":%s}' \
 		"$MT_LAYER" "$BLOB_DIGEST" "$BLOB_SIZE")
@@ -136,6 +140,16 @@ build_multi() {
 	MULTI_DIGEST=$MANIFEST_DIGEST
 	MULTI_SIZE=$MANIFEST_SIZE
 	printf 'multi %s\n' "$MULTI_DIGEST"
+}
+
+# build_big DIR MIB: the 1-layer image of -b.
+build_big() {
+	layout_init "$1"
+	make_layer "$1" big $(($2 << 20)) 1
+	make_config "$1" amd64 "" "\"$LAYER_DIFFID\""
+	make_manifest "$1" "$CONFIG_DESC" "$LAYER_DESC"
+	write_layout_index "$1" "$MT_MANIFEST" "$MANIFEST_DIGEST" "$MANIFEST_SIZE"
+	printf 'big %s\n' "$MANIFEST_DIGEST"
 }
 
 # build_index DIR: one manifest per platform, tied together by an image index.
@@ -191,18 +205,20 @@ verify_one() {
 }
 
 main() {
-	local opt verify=0 out
+	local opt verify=0 out big=""
 	REF=latest
 	OPTIND=1
-	while getopts 'r:v' opt; do
+	while getopts 'r:b:v' opt; do
 		case $opt in
 		r) REF=$OPTARG ;;
+		b) big=$OPTARG ;;
 		v) verify=1 ;;
-		*) die "usage: mkimages.sh [-r REF] [-v] OUTDIR" ;;
+		*) die "usage: mkimages.sh [-r REF] [-b MIB] [-v] OUTDIR" ;;
 		esac
 	done
 	shift $((OPTIND - 1))
-	[ $# -eq 1 ] || die "usage: mkimages.sh [-r REF] [-v] OUTDIR"
+	[ $# -eq 1 ] || die "usage: mkimages.sh [-r REF] [-b MIB] [-v] OUTDIR"
+	case $big in *[!0-9]*) die "-b takes a size in MiB" ;; esac
 	out=$1
 	mkdir -p -- "$out" || die "cannot create $out"
 	out=$(cd -- "$out" && pwd) || die "cannot enter $out"
@@ -211,6 +227,7 @@ main() {
 	build_multi "$out/multi"
 	build_index "$out/index"
 	build_artifact "$out/artifact"
+	[ -z "$big" ] || build_big "$out/big" "$big"
 
 	if [ "$verify" = 1 ]; then
 		command -v skopeo >/dev/null || die "-v needs skopeo"

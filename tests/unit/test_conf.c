@@ -353,7 +353,11 @@ START_TEST(tunnel_cross_checks)
 	expect_refused(RELAY_WITH("status_listen = [\"127.0.0.1:7500\"];"),
 	    "no default password");
 	expect_refused(RELAY_WITH("status_user = \"a\"; status_password = "
-	    "\"plain\";"), "not a crypt hash");
+	    "\"plain\";"), "not a bcrypt hash");
+	/* a SHA-512 crypt hash: the page could not verify it */
+	expect_refused(RELAY_WITH("status_user = \"a\"; status_password = "
+	    "\"$6$salt$IxDD3jeSOb5eB1CX5LBsqZFVkJdido3OUILO5Ifz5iwMuTS4XMS130"
+	    "MTSuDDl3aCI6WouIL9AjRbLCelDCy.g.\";"), "not a bcrypt hash");
 	expect_refused(RELAY_WITH("status_user = \"a\";"), "go together");
 	expect_refused(RELAY_WITH("ports = \"\";"), "could claim no port");
 	ck_assert_msg(load(RELAY_WITH("status_listen = [\"127.0.0.1:7500\"];"
