@@ -44,7 +44,8 @@ EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh \
 	tests/check.sh tests/fuzz/run.sh tests/fuzz/lsan.supp \
 	tests/fuzz/fuzz_conf.c tests/fuzz/fuzz_http.c tests/fuzz/fuzz_manifest.c \
 	tests/fuzz/fuzz_msg.c tests/fuzz/fuzz_store.c tests/fuzz/fuzz_jwt.c \
-	tests/fuzz/fuzz_htpasswd.c tests/fuzz/fuzz_rules.c tests/fuzz/corpus
+	tests/fuzz/fuzz_htpasswd.c tests/fuzz/fuzz_rules.c tests/fuzz/fuzz_retention.c \
+	tests/fuzz/corpus
 AM_TESTS_ENVIRONMENT = top_builddir=$(abs_top_builddir); \
 	top_srcdir=$(abs_top_srcdir); export top_builddir top_srcdir;
 TEST_EXTENSIONS = .sh
@@ -220,3 +221,12 @@ tests_unit_test_ctrl_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tunneld
 tests_unit_test_ctrl_LDADD = $(UNIT_LDADD)
 tests_unit_test_ctrl_CFLAGS = $(UNIT_CFLAGS)
 EXTRA_DIST += tests/fuzz/fuzz_ctrl.c
+
+# issue 10: gc durations and retention policies (lib/retention.c)
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_retention
+TESTS += tests/unit/test_retention
+endif
+tests_unit_test_retention_SOURCES = tests/unit/test_retention.c
+tests_unit_test_retention_LDADD = $(UNIT_LDADD)
+tests_unit_test_retention_CFLAGS = $(UNIT_CFLAGS)
