@@ -17,7 +17,7 @@ lib_libregmaster_a_SOURCES = \
 	lib/regerr.c lib/regerr.h \
 	lib/sandbox.c lib/sandbox_policy.c lib/sandbox.h \
 	lib/http.c lib/http.h \
-	lib/digest.c lib/digest.h lib/hash.c \
+	lib/digest.c lib/digest.h lib/hash.c lib/dset.c lib/dset.h \
 	lib/oci.c lib/oci.h \
 	lib/tframe.c lib/tframe.h lib/swrr.c lib/swrr.h \
 	lib/thread.c lib/thread.h lib/util.c lib/util.h \

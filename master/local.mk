@@ -12,3 +12,5 @@ master_regmaster_SOURCES += master/audit.c
 # TLS: the certificate generations master hands to httpd and authd
 master_regmaster_SOURCES += master/tls.c
 master_regmaster_SOURCES += master/tunnel.c
+# gc: `regmaster gc` through gcd, and the storage usage it reports
+master_regmaster_SOURCES += master/gc.c

@@ -46,6 +46,7 @@ static const int peer_pairs[][3] = {
 /* Workers mostly only reply to master; tunneld claims public ports. */
 static const struct link_accept master_accept[] = {
 	{ PROC_TUNNELD, M_TUNNEL_BIND, 0 },
+	{ PROC_GCD, M_GC_USAGE, 0 },
 	{ 0, 0, 0 }
 };
 
@@ -193,6 +194,9 @@ worker_request(struct link *l, struct msg *m, void *arg)
 	switch (m->type) {
 	case M_TUNNEL_BIND:
 		tunnel_request(l, m);
+		break;
+	case M_GC_USAGE:
+		gc_usage(l, m);
 		break;
 	}
 }
