@@ -30,6 +30,7 @@
 
 #define RUN_WINDOW	64		/* requests to storaged in flight */
 #define USAGE_LINES_MAX	300		/* repositories in status: < 112 KiB */
+#define PLAN_BYTES_MAX	(96 * 1024)	/* a dry run's list, in one message */
 
 enum phase { PH_IDLE, PH_BEGIN, PH_SCAN, PH_TAGS, PH_REVS, PH_BLOBS,
 	PH_UNLINK, PH_UPLOADS, PH_END };
@@ -45,6 +46,8 @@ static struct {
 	int		 sent;		/* a one-message phase went */
 	struct dset	 swept;
 	struct gsummary	 sum;
+	struct buf	 plan;		/* a dry run's list of what goes */
+	uint64_t	 plan_more;	/* lines that did not fit */
 	uint64_t	 t0;
 	int		 pipefd[2];
 	pthread_t	 th;
@@ -60,6 +63,7 @@ static int have_last;
 
 static void	pump(void);
 static void	end_after_failure(void);
+static void	summary_line(const struct gsummary *, struct buf *);
 
 void
 run_storaged(struct link *l)
@@ -87,7 +91,7 @@ finish(void)
 		if (!run.scan.blobs[i].gone)
 			s->store_bytes += run.scan.blobs[i].size;
 	buf_init(&b);
-	run_summary_text(s, &b);
+	summary_line(s, &b);
 	buf_append(&b, "", 1);
 	if (s->err[0])
 		log_warnx("gc: %s", b.data);
@@ -276,6 +280,21 @@ scan_main(void *arg)
 	return NULL;
 }
 
+/* One line of a dry run's list, while the list fits a message. */
+static void
+plan_line(const char *what, const char *repo, const char *sep,
+    const struct digest *d, const char *tag)
+{
+	char dg[DIGEST_STRMAX];
+
+	if (buf_avail(&run.plan) > PLAN_BYTES_MAX) {
+		run.plan_more++;
+		return;
+	}
+	(void)digest_format(d, dg, sizeof(dg));
+	buf_printf(&run.plan, "%s %s%s%s\n", what, repo, sep, tag ? tag : dg);
+}
+
 /* Count what a dry run would delete, as if storaged refused nothing. */
 static void
 dry_count(int blobs)
@@ -283,9 +302,17 @@ dry_count(int blobs)
 	for (size_t i = 0; i < run.scan.nrepos && !blobs; i++) {
 		struct grepo *r = &run.scan.repos[i];
 		for (size_t k = 0; k < r->ntags; k++)
-			run.sum.tags += r->tags[k].del;
+			if (r->tags[k].del) {
+				run.sum.tags++;
+				plan_line("tag", r->name, ":", &r->tags[k].d,
+				    r->tags[k].name);
+			}
 		for (size_t k = 0; k < r->nrevs; k++)
-			run.sum.manifests += r->revs[k].gone = r->revs[k].del;
+			if ((r->revs[k].gone = r->revs[k].del)) {
+				run.sum.manifests++;
+				plan_line("manifest", r->name, "@",
+				    &r->revs[k].d, NULL);
+			}
 	}
 	for (size_t i = 0; i < run.scan.nblobs && blobs; i++) {
 		struct gblob *b = &run.scan.blobs[i];
@@ -293,6 +320,7 @@ dry_count(int blobs)
 			continue;
 		b->gone = 1;
 		(void)dset_add(&run.swept, &b->d);
+		plan_line("blob", "", "", &b->d, NULL);
 		run.sum.blobs++;
 		run.sum.bytes += b->size;
 	}
@@ -394,6 +422,9 @@ run_start(int dry_run, run_done_cb cb, void *arg)
 	if (run.ph != PH_IDLE)
 		return -1;
 	memset(&run.sum, 0, sizeof(run.sum));
+	buf_free(&run.plan);
+	buf_init(&run.plan);
+	run.plan_more = 0;
 	run.dry = run.sum.dry_run = dry_run;
 	run.cb = cb;
 	run.arg = arg;
@@ -436,8 +467,9 @@ end_after_failure(void)
 	(void)link_request(sd, &mb, end_answered, NULL);
 }
 
-void
-run_summary_text(const struct gsummary *s, struct buf *b)
+/* The counts of a run, one line (the log's). */
+static void
+summary_line(const struct gsummary *s, struct buf *b)
 {
 	if (s->err[0]) {
 		buf_printf(b, "error: %s (after %.1fs)", s->err, s->seconds);
@@ -452,6 +484,18 @@ run_summary_text(const struct gsummary *s, struct buf *b)
 	    (unsigned long long)s->links, (unsigned long long)s->uploads,
 	    (unsigned long long)s->refused,
 	    (unsigned long long)s->store_bytes, s->seconds);
+}
+
+void
+run_summary_text(const struct gsummary *s, struct buf *b)
+{
+	if (s->dry_run && !s->err[0]) {
+		buf_append(b, buf_head(&run.plan), buf_avail(&run.plan));
+		if (run.plan_more)
+			buf_printf(b, "(%llu more not listed)\n",
+			    (unsigned long long)run.plan_more);
+	}
+	summary_line(s, b);
 }
 
 void

@@ -230,3 +230,6 @@ endif
 tests_unit_test_retention_SOURCES = tests/unit/test_retention.c
 tests_unit_test_retention_LDADD = $(UNIT_LDADD)
 tests_unit_test_retention_CFLAGS = $(UNIT_CFLAGS)
+
+# issue 10: online gc and retention with real pushes, docker-registry afterwards
+INTEGRATION_TESTS += tests/integration/test_gc.sh
