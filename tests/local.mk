@@ -233,3 +233,5 @@ tests_unit_test_retention_CFLAGS = $(UNIT_CFLAGS)
 
 # issue 10: online gc and retention with real pushes, docker-registry afterwards
 INTEGRATION_TESTS += tests/integration/test_gc.sh
+# issue 10: gc in a loop racing 50 concurrent skopeo pushes
+INTEGRATION_TESTS += tests/integration/test_gc_concurrent.sh
