@@ -8,3 +8,4 @@ noinst_PROGRAMS += bench/genstore
 bench_genstore_SOURCES = bench/genstore.c
 bench_genstore_LDADD = $(OPENSSL_LIBS) $(LIBBSD_LIBS)
 EXTRA_DIST += bench/bench_bigstore.sh
+EXTRA_DIST += bench/bench_gc.sh

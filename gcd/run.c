@@ -31,6 +31,8 @@
 #define RUN_WINDOW	64		/* requests to storaged in flight */
 #define USAGE_LINES_MAX	300		/* repositories in status: < 112 KiB */
 #define PLAN_BYTES_MAX	(96 * 1024)	/* a dry run's list, in one message */
+/* Repositories with samples of their own: a scrape is one message. */
+#define METRIC_REPOS_MAX 200
 
 enum phase { PH_IDLE, PH_BEGIN, PH_SCAN, PH_TAGS, PH_REVS, PH_BLOBS,
 	PH_UNLINK, PH_UPLOADS, PH_END };
@@ -57,8 +59,15 @@ static struct {
 
 static struct link *sd;
 
-/* What the last completed run saw, for status and metrics. */
-static struct gscan last;
+/* The usage the last completed run saw, for status and metrics: names
+ * and figures only, so that no scan outlives its run. */
+struct gusage {
+	char		*name;
+	uint64_t	 bytes, alone;
+};
+static struct gusage *usage;
+static size_t nusage;
+static uint64_t usage_total;
 static int have_last;
 
 static void	pump(void);
@@ -75,6 +84,37 @@ int
 run_busy(void)
 {
 	return run.ph != PH_IDLE;
+}
+
+/* Largest first: status and the metrics show the top of the list. */
+static int
+usage_cmp(const void *a, const void *b)
+{
+	const struct gusage *x = a, *y = b;
+
+	if (x->bytes != y->bytes)
+		return x->bytes > y->bytes ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* Keep the usage of the scan that ends, largest repositories first. */
+static void
+usage_keep(const struct gsummary *s)
+{
+	for (size_t i = 0; i < nusage; i++)
+		free(usage[i].name);
+	free(usage);
+	nusage = run.scan.nrepos;
+	usage = xcalloc(nusage ? nusage : 1, sizeof(*usage));
+	for (size_t i = 0; i < nusage; i++) {
+		usage[i].name = xstrdup(run.scan.repos[i].name);
+		usage[i].bytes = run.scan.repos[i].bytes;
+		usage[i].alone = run.scan.repos[i].alone;
+	}
+	if (nusage > 1)
+		qsort(usage, nusage, sizeof(*usage), usage_cmp);
+	usage_total = s->store_bytes;
+	have_last = 1;
 }
 
 /* The run is over (done, or stopped by err): log, answer, keep usage. */
@@ -101,13 +141,9 @@ finish(void)
 	dset_clear(&run.swept);
 	retention_free(run.rules, run.pc.nrules);
 	run.rules = NULL;
-	if (!s->err[0]) {
-		scan_free(&last);
-		last = run.scan;
-		have_last = 1;
-	} else
-		scan_free(&run.scan);
-	memset(&run.scan, 0, sizeof(run.scan));
+	if (!s->err[0])
+		usage_keep(s);
+	scan_free(&run.scan);
 	run.ph = PH_IDLE;
 	if (run.cb)
 		run.cb(s, run.arg);
@@ -501,55 +537,44 @@ run_summary_text(const struct gsummary *s, struct buf *b)
 void
 run_usage_text(struct buf *b)
 {
-	uint64_t total = 0;
-
 	if (!have_last) {
 		buf_puts(b, "storage: no collection has run yet\n");
 		return;
 	}
-	for (size_t i = 0; i < last.nblobs; i++)
-		if (!last.blobs[i].gone)
-			total += last.blobs[i].size;
 	buf_printf(b, "storage: %llu bytes in %zu repositories (at the last "
-	    "gc)\n", (unsigned long long)total, last.nrepos);
-	/* bounded to fit one message: the metrics have every repository */
-	for (size_t i = 0; i < last.nrepos && i < USAGE_LINES_MAX; i++)
+	    "gc)\n", (unsigned long long)usage_total, nusage);
+	/* bounded to fit one message, largest first */
+	for (size_t i = 0; i < nusage && i < USAGE_LINES_MAX; i++)
 		buf_printf(b, "repository %s bytes=%llu alone=%llu\n",
-		    last.repos[i].name,
-		    (unsigned long long)last.repos[i].bytes,
-		    (unsigned long long)last.repos[i].alone);
-	if (last.nrepos > USAGE_LINES_MAX)
-		buf_printf(b, "(%zu more repositories: see the metrics)\n",
-		    last.nrepos - USAGE_LINES_MAX);
+		    usage[i].name, (unsigned long long)usage[i].bytes,
+		    (unsigned long long)usage[i].alone);
+	if (nusage > USAGE_LINES_MAX)
+		buf_printf(b, "(%zu smaller repositories not listed)\n",
+		    nusage - USAGE_LINES_MAX);
 }
 
 void
 run_usage_metrics(struct buf *b)
 {
-	uint64_t total = 0;
-
 	if (!have_last)
 		return;
-	for (size_t i = 0; i < last.nblobs; i++)
-		if (!last.blobs[i].gone)
-			total += last.blobs[i].size;
 	mtext_family(b, "registry_storage_size_bytes", MT_GAUGE,
 	    "bytes of blob data in the store (at the last gc)");
-	mtext_count(b, "registry_storage_size_bytes", NULL, 0, total);
+	mtext_count(b, "registry_storage_size_bytes", NULL, 0, usage_total);
 	mtext_family(b, "registry_storage_repository_bytes", MT_GAUGE,
 	    "bytes the manifests of a repository use, shared blobs included "
-	    "(at the last gc)");
-	for (size_t i = 0; i < last.nrepos; i++) {
-		struct mlabel l = { "repository", last.repos[i].name };
+	    "(at the last gc; the 200 largest repositories)");
+	for (size_t i = 0; i < nusage && i < METRIC_REPOS_MAX; i++) {
+		struct mlabel l = { "repository", usage[i].name };
 		mtext_count(b, "registry_storage_repository_bytes", &l, 1,
-		    last.repos[i].bytes);
+		    usage[i].bytes);
 	}
 	mtext_family(b, "registry_storage_repository_exclusive_bytes",
 	    MT_GAUGE, "bytes only this repository uses: what deleting it "
 	    "frees (at the last gc)");
-	for (size_t i = 0; i < last.nrepos; i++) {
-		struct mlabel l = { "repository", last.repos[i].name };
+	for (size_t i = 0; i < nusage && i < METRIC_REPOS_MAX; i++) {
+		struct mlabel l = { "repository", usage[i].name };
 		mtext_count(b, "registry_storage_repository_exclusive_bytes",
-		    &l, 1, last.repos[i].alone);
+		    &l, 1, usage[i].alone);
 	}
 }

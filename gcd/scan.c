@@ -116,18 +116,6 @@ body_read(const char *path, size_t max, size_t *len)
 	return p;
 }
 
-/* 1 if entry de of d is a directory (not a symlink to one). */
-static int
-is_dir(DIR *d, const struct dirent *de)
-{
-	struct stat st;
-
-	if (de->d_type != DT_UNKNOWN)
-		return de->d_type == DT_DIR;
-	return fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISDIR(st.st_mode);
-}
-
 /* What revision m's manifest names; a missing blob names nothing (a
  * dangling link serves nothing either). */
 static void
@@ -288,7 +276,7 @@ walk(struct gscan *s, const char *name, const char *dir, int depth)
 	if ((d = dir_open(s, dir)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL && !s->err[0]) {
-		if (de->d_name[0] == '.' || !is_dir(d, de))
+		if (de->d_name[0] == '.' || !dirent_is_dir(d, de))
 			continue;
 		if (de->d_name[0] == '_') {
 			is_repo |= strcmp(de->d_name, "_manifests") == 0 ||

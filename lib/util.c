@@ -1,5 +1,6 @@
 /* util.c - checked allocation, descriptor flags, number parsing. */
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -175,4 +176,15 @@ addr_format(const struct sockaddr *sa, char *out, size_t len)
 	n = snprintf(out, len, sa->sa_family == AF_INET6 ? "[%s]:%u" :
 	    "%s:%u", host, port);
 	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+int
+dirent_is_dir(DIR *d, const struct dirent *de)
+{
+	struct stat st;
+
+	if (de->d_type != DT_UNKNOWN)
+		return de->d_type == DT_DIR;
+	return fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(st.st_mode);
 }

@@ -235,3 +235,12 @@ tests_unit_test_retention_CFLAGS = $(UNIT_CFLAGS)
 INTEGRATION_TESTS += tests/integration/test_gc.sh
 # issue 10: gc in a loop racing 50 concurrent skopeo pushes
 INTEGRATION_TESTS += tests/integration/test_gc_concurrent.sh
+# issue 10: gcd's plan (untagged manifests, retention, the mark, usage)
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_gcplan
+TESTS += tests/unit/test_gcplan
+endif
+tests_unit_test_gcplan_SOURCES = tests/unit/test_gcplan.c gcd/plan.c gcd/scan.c
+tests_unit_test_gcplan_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/gcd
+tests_unit_test_gcplan_LDADD = $(UNIT_LDADD)
+tests_unit_test_gcplan_CFLAGS = $(UNIT_CFLAGS)
