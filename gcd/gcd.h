@@ -92,7 +92,8 @@ struct gman *plan_rev(const struct grepo *, const struct digest *);
 struct gsummary {
 	int		 dry_run;
 	uint64_t	 tags, manifests, blobs, bytes, links, uploads;
-	uint64_t	 refused;
+	uint64_t	 refused;	/* storaged: in use */
+	uint64_t	 failed;	/* storaged: could not */
 	uint64_t	 store_bytes;	/* what the blobs left take */
 	double		 seconds;
 	char		 err[512];

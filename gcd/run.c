@@ -24,6 +24,7 @@
 #include "log.h"
 #include "msgtypes.h"
 #include "mtext.h"
+#include "regerr.h"
 #include "retention.h"
 #include "thread.h"
 #include "util.h"
@@ -173,10 +174,12 @@ on_reply(struct link *l, struct msg *m, void *arg)
 		    "storaged refused");
 	else if (run.ph == PH_TAGS)
 		ok ? run.sum.tags++ : (((struct gtag *)arg)->del = 0,
-		    run.sum.refused++);
+		    msg_u64(m, A_CODE, 0) == RE_DENIED ? run.sum.refused++ :
+		    run.sum.failed++);
 	else if (run.ph == PH_REVS)
 		ok ? (run.sum.manifests++, ((struct gman *)arg)->gone = 1) :
-		    run.sum.refused++;
+		    msg_u64(m, A_CODE, 0) == RE_DENIED ? run.sum.refused++ :
+		    run.sum.failed++;
 	else if (run.ph == PH_BLOBS && ok) {
 		((struct gblob *)arg)->gone = 1;
 		(void)dset_add(&run.swept, &((struct gblob *)arg)->d);
@@ -513,12 +516,13 @@ summary_line(const struct gsummary *s, struct buf *b)
 	}
 	buf_printf(b, "%s%llu manifests and %llu tags deleted, %llu blobs "
 	    "deleted, %llu bytes freed, %llu layer links removed, %llu "
-	    "upload sessions removed, %llu refused (in use), %llu bytes "
-	    "stored, in %.3fs", s->dry_run ? "dry run, would go: " : "",
+	    "upload sessions removed, %llu refused (in use), %llu failed "
+	    "(see storaged's log), %llu bytes stored, in %.3fs",
+	    s->dry_run ? "dry run, would go: " : "",
 	    (unsigned long long)s->manifests, (unsigned long long)s->tags,
 	    (unsigned long long)s->blobs, (unsigned long long)s->bytes,
 	    (unsigned long long)s->links, (unsigned long long)s->uploads,
-	    (unsigned long long)s->refused,
+	    (unsigned long long)s->refused, (unsigned long long)s->failed,
 	    (unsigned long long)s->store_bytes, s->seconds);
 }
 

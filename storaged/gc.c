@@ -97,19 +97,24 @@ blob_in_use(const struct digest *d, uint64_t *size)
 /* Unlink path and then its directory, without the rename and fsync a
  * client's delete gets: a sweep a crash undoes leaves garbage that the next
  * run sweeps, and each fsync would cost a collection a disk flush per
- * blob.  0, or -1 with errno (ENOENT: it was not there). */
+ * blob.  What is in the way (a store another user wrote) is repaired
+ * once, as every other write of storaged's.  0, or -1 with errno (ENOENT:
+ * it was not there). */
 static int
 sweep_file(const char *path)
 {
 	char dir[STORE_PATHMAX];
 	char *slash;
 
-	if (unlinkat(store_rootfd(), path, 0) == -1)
+	if (unlinkat(store_rootfd(), path, 0) == -1 && (!store_repair(path) ||
+	    unlinkat(store_rootfd(), path, 0) == -1))
 		return -1;
 	if (str_copy(dir, path, sizeof(dir)) == 0 &&
 	    (slash = strrchr(dir, '/')) != NULL) {
 		*slash = '\0';
-		(void)unlinkat(store_rootfd(), dir, AT_REMOVEDIR);
+		if (unlinkat(store_rootfd(), dir, AT_REMOVEDIR) == -1 &&
+		    store_repair(dir))
+			(void)unlinkat(store_rootfd(), dir, AT_REMOVEDIR);
 	}
 	return 0;
 }
