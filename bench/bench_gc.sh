@@ -61,6 +61,11 @@ cleanup() {
 }
 trap cleanup EXIT
 cp -a "$STORE" "$W/rm-store" && cp -a "$STORE" "$W/dr-store" || exit 1
+# as deployed, the store is storaged's: otherwise every sweep asks master to
+# repair what is in the way (a round trip and a chown a blob)
+if [ "$(id -u)" = 0 ] && getent passwd regmaster-storaged >/dev/null; then
+	chown -R regmaster-storaged: "$W/rm-store"
+fi
 blobs() { find "$1/docker/registry/v2/blobs" -name data | wc -l; }
 say "store: $MANIFESTS manifests, $(blobs "$W/rm-store") blobs (a third of the images unreachable)"
 
