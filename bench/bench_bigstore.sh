@@ -31,8 +31,11 @@
 #   catalog   a full paginated _catalog walk at n=100 and n=1000 (keep-alive client),
 #             checked against the generated repository list
 #   tags/list one GET of bench/manytags's 1,000 tags, checked
+#   build     regmaster: the respawned storaged's background index build, as its
+#             "index: built" log line gives it; VmHWM and VmRSS are read after it
 #   VmHWM     peak RSS of storaged (the one respawned after kill -9: it built its
-#             index and served the walks) and of docker-registry, at the round's end
+#             index and served the walks) and of docker-registry, at the round's end;
+#             VmRSS the same processes' resident set then
 # Every server is started by this script on a free 127.0.0.1 port and stopped by its
 # PID (regmaster by its own stop verb first); every wait is bounded.
 
@@ -295,11 +298,26 @@ walk() {
 	add "$3" "$s" "$2" "$ms"
 }
 
-# hwm SERVER: VmHWM (kB) of storaged or docker-registry now.
-hwm() {
-	local pid=$DR_PID
+# vm SERVER FIELD: VmHWM or VmRSS (kB) of storaged or docker-registry now.
+vm() {
+	local pid=$DR_PID v
 	[ "$1" = rm ] && pid=$(rm_ctl status 2>/dev/null | awk '$1 == "storaged" { sub(/^pid=/, "", $2); print $2 }')
-	awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo n/a
+	v=$(awk -v f="$2:" '$1 == f { print $2 }' "/proc/$pid/status" 2>/dev/null)
+	echo "${v:-n/a}"
+}
+
+built_lines() { grep -c 'index: built:' "$W/regmaster.log" 2>/dev/null; }
+
+# wait_built STATE N: wait (bounded by WAIT_S) for the Nth "index: built" line of
+# regmaster's log, the respawned storaged's; records its build time.
+wait_built() {
+	local end=$(( $(now_ms) + WAIT_S * 1000 )) ms
+	while [ "$(built_lines)" -lt "$2" ]; do
+		[ "$(now_ms)" -lt "$end" ] || { fail "[rm] no 'index: built' line $2 within $WAIT_S s"; add build rm "$1" n/a; return; }
+		sleep 0.05
+	done
+	ms=$(grep 'index: built:' "$W/regmaster.log" | sed -n "$2p" | sed -n 's/.* in \([0-9]*\) ms.*/\1/p')
+	add build rm "$1" "${ms:-n/a}"
 }
 
 declare -A R   # R[metric.server.state] = the rounds' values, space-separated
@@ -309,15 +327,24 @@ round() { # SERVER STATE
 	log "[$1] $2: start"
 	start_server "$1" "$2"
 	log "[$1] $2: kill -9"
+	local nbuilt
+	nbuilt=$(built_lines)
 	kill_server "$1" "$2"
 	log "[$1] $2: catalog walks, tags/list"
 	walk "$1" "$2" cat100 catalog 100 "$W/want.repos"
 	walk "$1" "$2" cat1000 catalog 1000 "$W/want.repos"
 	walk "$1" "$2" tags bench/manytags - "$W/want.tags"
-	add hwm "$1" "$2" "$(hwm "$1")"
+	if [ "$1" = rm ]; then
+		log "[$1] $2: waiting for the index build"
+		wait_built "$2" $((nbuilt + 1))
+		walk "$1" "$2" cat100b catalog 100 "$W/want.repos"
+	fi
+	add hwm "$1" "$2" "$(vm "$1" VmHWM)"
+	add rss "$1" "$2" "$(vm "$1" VmRSS)"
 	if [ "$1" = rm ]; then rm_stop; else dr_stop; fi
 }
 
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 for state in $STATES; do
 	if [ "$state" = warm ]; then
 		log "warm: reading every file of the store once"
@@ -353,6 +380,7 @@ line() { # label metric [divisor]
 }
 echo
 echo "## big store: $SIZE manifests, $REPOS repositories + bench/manytags ($(date -u +%Y-%m-%d), $(nproc) cores, median of $ROUNDS)"
+echo "load average (1, 5, 15 min): $LOAD0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 echo "cold: $([ $ROOT = 1 ] && echo "drop_caches before each step" || echo "store files evicted (genstore -x) before each step")"
 echo
 row "" "rm cold" "dr cold" "rm warm" "dr warm"
@@ -363,7 +391,10 @@ line "kill -9 -> next correct GET (ms)" kill
 line "catalog walk n=100 (ms)" cat100
 line "catalog walk n=1000 (ms)" cat1000
 line "tags/list, 1,000 tags (ms)" tags
+line "index build after kill -9 (ms)" build
+line "catalog walk n=100, built (ms)" cat100b
 line "peak RSS: storaged / dr (MiB)" hwm 1024
+line "RSS at the end (MiB)" rss 1024
 echo
 for k in "${!R[@]}"; do echo "$k:${R[$k]}"; done | sort
 echo

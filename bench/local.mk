@@ -8,3 +8,8 @@ noinst_PROGRAMS += bench/genstore
 bench_genstore_SOURCES = bench/genstore.c
 bench_genstore_LDADD = $(OPENSSL_LIBS) $(LIBBSD_LIBS)
 EXTRA_DIST += bench/bench_bigstore.sh
+
+# issue 9: what lib/tzip's compression costs a tunnel stream
+noinst_PROGRAMS += bench/tzip_bench
+bench_tzip_bench_SOURCES = bench/tzip_bench.c
+bench_tzip_bench_LDADD = $(REGMASTER_LIBS)

@@ -26,6 +26,7 @@
 #include "conn.h"
 #include "log.h"
 #include "oci.h"
+#include "proxyv2.h"
 #include "regerr.h"
 #include "tls.h"
 #include "util.h"
@@ -190,8 +191,9 @@ conn_arm_timer(struct conn *c)
 	int64_t secs;
 
 	c->progress_ms = now_ms();
-	if (c->tls_hs) {
-		/* a handshake is the first part of the first head */
+	if (c->tls_hs || c->proxy_hdr) {
+		/* a handshake or a PROXY header is the first part of the
+		 * first head */
 		c->head_timed = 1;
 		secs = conf_int(P_HTTP_HEADER_TIMEOUT);
 	} else if (c->state == CS_HEAD && buf_avail(&c->in) == 0) {
@@ -255,8 +257,9 @@ reject_fast(int fd, int status, const char *code)
 }
 
 static void
-conn_new(int fd, const struct sockaddr_storage *ss, int tls)
+conn_new(int fd, const struct sockaddr_storage *ss, int flags)
 {
+	int tls = (flags & LISTEN_F_TLS) != 0;
 	struct addr_count *ac;
 	struct conn *c;
 	char addr[64];
@@ -282,6 +285,7 @@ conn_new(int fd, const struct sockaddr_storage *ss, int tls)
 	c->tls = ssl;
 	c->tls_hs = ssl != NULL;
 	c->tls_want = ssl ? EV_READ : 0;	/* the ClientHello */
+	c->proxy_hdr = (flags & LISTEN_F_PROXY) != 0;
 	c->fd = fd;
 	c->ac = ac;
 	memcpy(c->addr, addr, sizeof(c->addr));
@@ -303,7 +307,7 @@ conn_new(int fd, const struct sockaddr_storage *ss, int tls)
 
 /* Accept what is pending on a listening socket. */
 void
-conn_accept(int lfd, int tls)
+conn_accept(int lfd, int flags)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -319,7 +323,7 @@ conn_accept(int lfd, int tls)
 				log_warn("accept");
 			return;
 		}
-		conn_new(fd, &ss, tls);
+		conn_new(fd, &ss, flags);
 	}
 }
 
@@ -795,12 +799,85 @@ conn_keep_head(struct conn *c)
 }
 #undef REBASE
 
+/*
+ * The client a PROXY header names takes the connection's place in the
+ * per-address counts (a pending header counted as the proxy's own address,
+ * so headers that never come are bounded like any connection).
+ */
+static int
+proxy_client(struct conn *c, const struct proxyv2 *p)
+{
+	struct addr_count *ac;
+	char addr[64];
+
+	c->proxy_hdr = 0;
+	if (p->local)
+		return 1;	/* the proxy speaking for itself */
+	addr_text(&p->src, addr, sizeof(addr));
+	if ((ac = addr_take(addr)) == NULL) {
+		log_info("%s: too many connections from this address (via "
+		    "PROXY from %s)", addr, c->addr);
+		conn_close(c);
+		return -1;
+	}
+	log_debug("%s: PROXY header from %s", addr, c->addr);
+	addr_release(c->ac);
+	c->ac = ac;
+	memcpy(c->addr, addr, sizeof(c->addr));
+	return 1;
+}
+
+/*
+ * On http.proxy_listen a connection starts with a PROXY v2 header, or is
+ * refused.  1 once it is read (bytes after it stay in c->in for the head),
+ * 0 while more is due, -1 when the connection was closed.
+ */
+static int
+conn_read_proxy(struct conn *c)
+{
+	struct proxyv2 p;
+	const char *err;
+	ssize_t n;
+	long r;
+
+	for (;;) {
+		r = proxyv2_parse((const uint8_t *)buf_head(&c->in),
+		    buf_avail(&c->in), &p, &err);
+		if (r > 0) {
+			buf_consume(&c->in, (size_t)r);
+			if (proxy_client(c, &p) == -1)
+				return -1;
+			/* from here on like a fresh connection of the client */
+			c->head_timed = 0;
+			conn_arm_timer(c);
+			return 1;
+		}
+		if (r < 0) {
+			log_info("%s: refused on http.proxy_listen: %s",
+			    c->addr, err);
+			conn_close(c);
+			return -1;
+		}
+		buf_reserve(&c->in, READ_CHUNK);
+		n = recv(c->fd, buf_tail(&c->in), buf_space(&c->in), 0);
+		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
+			conn_close(c);
+			return -1;
+		}
+		if (n == -1)
+			return 0;
+		c->in.len += (size_t)n;
+	}
+}
+
 static void
 conn_read_head(struct conn *c)
 {
 	ssize_t n;
 	int r;
 
+	if (c->proxy_hdr && conn_read_proxy(c) != 1)
+		return;
 	for (;;) {
 		/* a head ends with a newline: parse only when one arrived, so
 		 * a client sending a byte at a time costs no rescans */
@@ -1030,6 +1107,12 @@ conn_timeout(void *arg)
 {
 	struct conn *c = arg;
 
+	if (c->proxy_hdr) {
+		log_info("%s: refused on http.proxy_listen: no PROXY header "
+		    "within http.header_timeout", c->addr);
+		conn_close(c);
+		return;
+	}
 	if (c->state == CS_HEAD && buf_avail(&c->in)) {
 		log_info("%s: request head timeout", c->addr);
 		c->keep_alive = 0;

@@ -42,6 +42,7 @@ struct conn {
 	size_t		 tls_fmaplen;		/* its length */
 	size_t		 tls_fbuf_off;		/* of it, written */
 	size_t		 tls_fbuf_len;		/* of it, still to write */
+	int		 proxy_hdr;		/* a PROXY v2 header is due */
 	char		 cert_user[256];	/* a verified client
 						   certificate's name, or "" */
 	enum conn_state	 state;
@@ -86,7 +87,7 @@ struct conn {
 };
 
 void	 conn_init_limits(void);
-void	 conn_accept(int lfd, int tls);	/* tls: a TLS listener */
+void	 conn_accept(int lfd, int flags);	/* LISTEN_F_* of the listener */
 void	 conn_pause_accept(int paused);
 void	 conn_stop_accepting(void);
 int	 conn_count(void);

@@ -20,7 +20,7 @@
 
 static struct link *peers[PROC_MAX];
 static int listeners[LISTEN_MAX];
-static int listener_tls[LISTEN_MAX];	/* LISTEN_F_TLS */
+static int listener_flags[LISTEN_MAX];	/* LISTEN_F_* */
 static int nlisteners;
 static int accept_paused;
 static struct ev_timer stop_timer;
@@ -76,12 +76,14 @@ httpd_listen(struct link *l, struct msg *m)
 		close(fd);
 		return;
 	}
-	listener_tls[nlisteners] = (msg_u64(m, A_FLAGS, 0) & LISTEN_F_TLS) != 0;
+	listener_flags[nlisteners] = (int)(msg_u64(m, A_FLAGS, 0) &
+	    (LISTEN_F_TLS | LISTEN_F_PROXY));
 	ev_add(fd, accept_paused ? 0 : EV_READ, on_listen_ready,
-	    &listener_tls[nlisteners]);
+	    &listener_flags[nlisteners]);
 	listeners[nlisteners++] = fd;
-	log_debug("listening on %s%s", msg_str(m, A_NAME),
-	    listener_tls[nlisteners - 1] ? " (TLS)" : "");
+	log_debug("listening on %s%s%s", msg_str(m, A_NAME),
+	    listener_flags[nlisteners - 1] & LISTEN_F_TLS ? " (TLS)" : "",
+	    listener_flags[nlisteners - 1] & LISTEN_F_PROXY ? " (PROXY)" : "");
 }
 
 static void

@@ -19,6 +19,7 @@ lib_libregmaster_a_SOURCES = \
 	lib/http.c lib/http.h \
 	lib/digest.c lib/digest.h lib/hash.c \
 	lib/oci.c lib/oci.h \
-	lib/tframe.c lib/tframe.h lib/swrr.c lib/swrr.h \
+	lib/tframe.c lib/tframe.h lib/swrr.c lib/swrr.h lib/tzip.c lib/tzip.h \
+	lib/proxyv2.c lib/proxyv2.h \
 	lib/thread.c lib/thread.h lib/util.c lib/util.h \
 	lib/worker.c lib/worker.h

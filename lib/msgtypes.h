@@ -139,6 +139,9 @@
 	 * key (M_TLS_KEY), their end (M_TLS_END), all with A_KEYID 0xff; \
 	 * and the CA bundle that verifies the relay (tunnel.client.ca) */ \
 	MSG(M_TUNNEL_CA,	0, REQ(A_BODY)) \
+	/* master -> tunneld: the status page's htpasswd file (the bytes of \
+	 * tunnel.relay.status_htpasswd; tunneld's sandbox opens no file) */ \
+	MSG(M_TUNNEL_USERS,	0, REQ(A_BODY)) \
 	/* tunneld -> master: open public port A_CODE for a group; master \
 	 * checks tunnel.relay.ports: M_BOUND, or M_ERR{A_TEXT the reason} */ \
 	MSG(M_TUNNEL_BIND,	0, REQ(A_CODE)) \
@@ -155,8 +158,10 @@
  * (a chunked body, whose clean end only httpd can tell). */
 #define UPLOAD_F_CONFIRM	0x1
 
-/* A_FLAGS of M_LISTEN: TLS is spoken on this listener. */
+/* A_FLAGS of M_LISTEN: TLS is spoken on this listener; every connection
+ * on it starts with a PROXY v2 header (http.proxy_listen). */
 #define LISTEN_F_TLS		0x1
+#define LISTEN_F_PROXY		0x2
 
 /* A_FLAGS of M_PEER: this socket is httpd's synchronous channel to authd's
  * key holder (M_TLS_SIGN only), besides the ordinary link. */

@@ -51,6 +51,10 @@
 	P(P_HTTP_TLS_LISTEN, "http.tls_listen", CT_LISTEN, "", 0, 0, W_MASTER, \
 	    "addresses to accept HTTPS on (TLS 1.2 and 1.3), like http.listen; " \
 	    "needs tls.certificate and tls.key") \
+	P(P_HTTP_PROXY_LISTEN, "http.proxy_listen", CT_LISTEN, "", 0, 0, \
+	    W_MASTER, "addresses to accept HTTP on from a proxy (the tunnel "\
+	    "client): every connection starts with a PROXY protocol v2 header, "\
+	    "whose source address is then the client's; like http.listen") \
 	P(P_HTTP_MAXCONN, "http.max_connections", CT_INT, "4096", 1, 1000000, \
 	    W_HTTPD, "connections open at once") \
 	P(P_HTTP_MAXCONN_IP, "http.max_connections_per_address", CT_INT, "512", \

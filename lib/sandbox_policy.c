@@ -210,16 +210,19 @@ static const struct sb_rule store_write[] = {
 
 /*
  * "inet dial": tunneld dials the relay and the local services, and
- * resolves their names (glibc asks the kernel over AF_NETLINK which
- * address families are configured).  IP and netlink sockets only, and no
- * bind or listen: master opens every listening socket, the relay's public
- * ports too, so tunneld cannot open a port master did not allow.
+ * resolves their names: glibc reads the host name (uname) and, to sort
+ * the addresses of a name, asks the kernel over AF_NETLINK which ones
+ * are configured.  IP and netlink sockets only; no port of its own:
+ * master opens every listening socket, the relay's public ports too, so
+ * listen traps and bind fails (EACCES, which glibc's netlink query takes
+ * in its stride: it sorts without that knowledge).
  */
 static const struct sb_rule inet_dial[] = {
 	IF(__NR_socket, 0, ALL, AF_INET, SB_ALLOW, SB_NEXT, 0),
 	IF(__NR_socket, 0, ALL, AF_INET6, SB_ALLOW, SB_NEXT, 0),
 	IF(__NR_socket, 0, ALL, AF_NETLINK, SB_ALLOW, SB_TRAP, 0),
-	A(__NR_connect),
+	A(__NR_connect), A(__NR_uname),
+	E(__NR_bind, EACCES),
 	SB_END
 };
 

@@ -174,3 +174,37 @@ addr_format(const struct sockaddr *sa, char *out, size_t len)
 	    "%s:%u", host, port);
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
+
+int
+addr_parse(const char *s, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	char host[INET6_ADDRSTRLEN];
+	const char *end, *port;
+	uint64_t p;
+	int v6 = s[0] == '[';
+
+	memset(ss, 0, sizeof(*ss));
+	end = v6 ? strchr(s, ']') : strrchr(s, ':');
+	if (end == NULL || (v6 && end[1] != ':'))
+		return -1;
+	port = v6 ? end + 2 : end + 1;
+	if (v6)
+		s++;
+	if ((size_t)(end - s) >= sizeof(host) || parse_u64(port, 65535, &p))
+		return -1;
+	memcpy(host, s, (size_t)(end - s));
+	host[end - s] = '\0';
+	if (!v6 && inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)p);
+		return 0;
+	}
+	if (v6 && inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)p);
+		return 0;
+	}
+	return -1;
+}

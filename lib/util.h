@@ -25,6 +25,10 @@ struct sockaddr;
 /* "address:port" ("[v6]:port") of an AF_INET or AF_INET6 address; -1 if
  * it is neither or out is too short. */
 int	 addr_format(const struct sockaddr *, char *out, size_t len);
+struct sockaddr_storage;
+/* The inverse: a numeric "address:port" or "[v6]:port" into ss; -1 if it
+ * is not one. */
+int	 addr_parse(const char *, struct sockaddr_storage *ss);
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -90,6 +91,16 @@ write_all(int fd, const char *p, size_t len)
 	}
 }
 
+/* The answer is complete: to the client, and the connection ends. */
+static void
+answer(struct buf *out, void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+
+	write_all(fd, buf_head(out), buf_avail(out));
+	close(fd);
+}
+
 static void
 control_accept(int lfd, int events, void *arg)
 {
@@ -102,13 +113,15 @@ control_accept(int lfd, int events, void *arg)
 	buf_init(&out);
 	if (read_line(fd, line, sizeof(line)) == -1)
 		buf_puts(&out, "error: no verb\n");
-	else if (strcmp(line, "status") == 0)
+	else if (strcmp(line, "status") == 0) {
 		status_text(&out);
-	else
+		/* tunneld's figures come later: the answer waits for them */
+		tunnel_status(&out, answer, (void *)(intptr_t)fd);
+		return;
+	} else
 		buf_puts(&out, "error: unknown verb\n");
-	write_all(fd, buf_head(&out), buf_avail(&out));
+	answer(&out, (void *)(intptr_t)fd);
 	buf_free(&out);
-	close(fd);
 }
 
 /* Listen on path for control clients. */

@@ -18,7 +18,7 @@
 
 static int fds[LISTEN_MAX];
 static char *names[LISTEN_MAX];
-static int flags[LISTEN_MAX];		/* LISTEN_F_TLS */
+static int flags[LISTEN_MAX];		/* LISTEN_F_* */
 static int owner[LISTEN_MAX];		/* PROC_HTTPD, PROC_TUNNELD */
 static int nfds;
 
@@ -83,13 +83,14 @@ listen_list(int p, int f, int id, const char *name)
 	}
 }
 
-/* Open every http.listen and http.tls_listen address; any failure ends
- * the start. */
+/* Open every http.listen, http.tls_listen and http.proxy_listen address;
+ * any failure ends the start. */
 void
 listen_open_all(void)
 {
 	listen_list(P_HTTP_LISTEN, 0, PROC_HTTPD, NULL);
 	listen_list(P_HTTP_TLS_LISTEN, LISTEN_F_TLS, PROC_HTTPD, NULL);
+	listen_list(P_HTTP_PROXY_LISTEN, LISTEN_F_PROXY, PROC_HTTPD, NULL);
 }
 
 /* The relay's listeners, named "relay" (TLS) and "status" for tunneld. */

@@ -12,3 +12,4 @@ master_regmaster_SOURCES += master/audit.c
 # TLS: the certificate generations master hands to httpd and authd
 master_regmaster_SOURCES += master/tls.c
 master_regmaster_SOURCES += master/tunnel.c
+master_regmaster_SOURCES += master/tunnel_status.c

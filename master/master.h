@@ -46,7 +46,7 @@ int	 listen_owner(int i);		/* the worker it is for */
 int	 listen_count(void);
 int	 listen_fd(int i);
 const char *listen_name(int i);
-int	 listen_flags(int i);		/* LISTEN_F_TLS */
+int	 listen_flags(int i);		/* LISTEN_F_* */
 
 /* control.c */
 int	 control_listen(const char *path);
@@ -104,6 +104,10 @@ int	 tunnel_reload(void);		/* SIGHUP: the files again */
 void	 tunnel_send(struct worker *);	/* tunneld (re)started */
 void	 tunnel_request(struct link *, struct msg *);
 int	 tunnel_enabled(void);		/* relay or client configured */
+/* tunnel_status.c: out (taken), the tunnel's lines added, to done */
+struct buf;
+void	 tunnel_status(struct buf *out, void (*done)(struct buf *, void *),
+	    void *arg);
 /* cert.c: a self-signed P-256 certificate for hosts */
 int	 cert_make(const char *certpath, const char *keypath, char **hosts,
 	    int n, int force);

@@ -189,7 +189,7 @@ on_signal(int signo, void *arg)
 		audit_reopen();
 		log_info("configuration reloaded");
 		supervise_reconfigure();
-		if (tls_load() == -1)
+		if (workers[PROC_HTTPD].enabled && tls_load() == -1)
 			log_warnx("reload: keeping the running TLS "
 			    "certificates");
 		if (workers[PROC_TUNNELD].enabled && tunnel_reload() == -1)
@@ -301,6 +301,24 @@ log_file_reopen(void)
 	supervise_send_log_fd();
 }
 
+/* The listening sockets and the certificates of the workers that run:
+ * a relay host runs no httpd; -1 said. */
+static int
+start_sockets_and_keys(void)
+{
+	if (workers[PROC_HTTPD].enabled)
+		listen_open_all();
+	if (workers[PROC_HTTPD].enabled && tls_load() == -1) {
+		fprintf(stderr, "regmaster: the TLS files are not usable\n");
+		return -1;
+	}
+	if (workers[PROC_TUNNELD].enabled && tunnel_start() == -1) {
+		fprintf(stderr, "regmaster: the tunnel's files are not usable\n");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 cmd_start(int argc, char **argv)
 {
@@ -327,16 +345,8 @@ cmd_start(int argc, char **argv)
 			    strerror(errno));
 		return 1;
 	}
-	if (workers[PROC_HTTPD].enabled)	/* a relay host runs no httpd */
-		listen_open_all();
-	if (workers[PROC_HTTPD].enabled && tls_load() == -1) {
-		fprintf(stderr, "regmaster: the TLS files are not usable\n");
+	if (start_sockets_and_keys() == -1)
 		return 1;
-	}
-	if (workers[PROC_TUNNELD].enabled && tunnel_start() == -1) {
-		fprintf(stderr, "regmaster: the tunnel's files are not usable\n");
-		return 1;
-	}
 	if (!master_foreground && *conf_str(P_LOG_FILE) &&
 	    (master_log_fd = log_file_open()) == -1) {
 		fprintf(stderr, "regmaster: %s: %s\n", conf_str(P_LOG_FILE),

@@ -35,7 +35,7 @@ worker_user(int id)
 const char *
 worker_chroot(int id)
 {
-	static char empty[1100];
+	static char empty[1100], tunnel[1100];
 
 	switch (id) {
 	case PROC_STORAGED:
@@ -43,6 +43,14 @@ worker_chroot(int id)
 		return conf_str(P_STORAGE_ROOT);
 	case PROC_AUTHD:
 		return conf_str(P_AUTH_DIR);
+	case PROC_TUNNELD:
+		/* its own: it resolves names, so it holds copies of
+		 * resolv.conf and hosts (master/tunnel.c), which httpd's
+		 * empty directory should not */
+		if (snprintf(tunnel, sizeof(tunnel), "%s/tunneld",
+		    conf_str(P_RUN_DIR)) >= (int)sizeof(tunnel))
+			fatalx("run_dir too long");
+		return tunnel;
 	default:
 		if (snprintf(empty, sizeof(empty), "%s/empty",
 		    conf_str(P_RUN_DIR)) >= (int)sizeof(empty))
@@ -274,6 +282,8 @@ setup_check(int fix, int verbose)
 	if (bad)
 		return bad;	/* no empty/ inside a run_dir refused */
 	bad += check_dir(worker_chroot(PROC_HTTPD), NULL, 0, 0755, fix,
+	    verbose);
+	bad += check_dir(worker_chroot(PROC_TUNNELD), NULL, 0, 0755, fix,
 	    verbose);
 	bad += check_dir(conf_str(P_STORAGE_ROOT),
 	    root ? worker_user(PROC_STORAGED) : NULL, 0750, 0750, fix,

@@ -18,6 +18,8 @@
  * make authd mandatory on every relay and put a synchronous round trip
  * into every tunnel handshake, for little gain.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +44,8 @@ struct pem {
 	size_t		 len;
 };
 
-static struct pem chain, key, ca;
+static struct pem chain, key, ca, users;
+static char fingerprint[1400];		/* path and hash, for the log */
 
 static void
 pem_clear(struct pem *p, int secret)
@@ -105,7 +108,9 @@ relay_paths(char *certpath, char *keypath, size_t len)
 	return 0;
 }
 
-/* Log the leaf's SHA-256 fingerprint, the client's tunnel.client.fingerprint. */
+/* Log the leaf's SHA-256 fingerprint, the client's tunnel.client.fingerprint;
+ * said again whenever tunneld gets the certificate, so the log file has it
+ * (at start, the line goes to the terminal before the log is open). */
 static void
 fingerprint_log(const struct pem *c, const char *path)
 {
@@ -118,8 +123,9 @@ fingerprint_log(const struct pem *c, const char *path)
 	if (x && X509_digest(x, EVP_sha256(), md, &mdlen) == 1) {
 		for (unsigned int i = 0; i < mdlen; i++)
 			snprintf(hex + 2 * i, 3, "%02x", md[i]);
-		log_info("tunnel relay certificate %s: fingerprint sha256:%s",
-		    path, hex);
+		snprintf(fingerprint, sizeof(fingerprint), "%s: fingerprint "
+		    "sha256:%s", path, hex);
+		log_info("tunnel relay certificate %s", fingerprint);
 	}
 	X509_free(x);
 	BIO_free(b);
@@ -152,30 +158,78 @@ relay_read(struct pem *c, struct pem *k)
 	return 0;
 }
 
+/* The file of key p (if set, at most max bytes) into out; -1 logged. */
+static int
+optional_read(int p, size_t max, struct pem *out)
+{
+	const char *path = conf_str(p);
+
+	if (*path && file_read_all(path, max, &out->data, &out->len) == -1) {
+		log_warn("%s %s", conf_params[p].name, path);
+		return -1;
+	}
+	return 0;
+}
+
 /* The files of the configuration into the running set; -1 logged, the
  * running set kept. */
 static int
 files_load(void)
 {
-	struct pem c = { 0 }, k = { 0 }, a = { 0 };
-	const char *capath = conf_str(P_TUNNEL_CLIENT_CA);
+	struct pem c = { 0 }, k = { 0 }, a = { 0 }, u = { 0 };
 
 	if (relay_enabled() && relay_read(&c, &k) == -1)
 		return -1;
-	if (*capath && file_read_all(capath, TLS_PEM_MAX, &a.data,
-	    &a.len) == -1) {
-		log_warn("tunnel.client.ca %s", capath);
+	if (optional_read(P_TUNNEL_CLIENT_CA, TLS_PEM_MAX, &a) == -1 ||
+	    optional_read(P_TUNNEL_RELAY_STATUS_HTPASSWD,
+	    msg_attr_defs[A_BODY].max, &u) == -1) {
 		pem_clear(&c, 0);
 		pem_clear(&k, 1);
+		pem_clear(&a, 0);
 		return -1;
 	}
 	pem_clear(&chain, 0);
 	pem_clear(&key, 1);
 	pem_clear(&ca, 0);
+	pem_clear(&users, 0);
 	chain = c;
 	key = k;
 	ca = a;
+	users = u;
 	return 0;
+}
+
+/*
+ * What the resolver reads, copied into tunneld's chroot (postfix's way):
+ * tunneld dials the relay and the local services by name.  A file the
+ * host lacks is left out; a copy that fails is said, not fatal (names
+ * given as addresses still work).
+ */
+static void
+resolver_files(void)
+{
+	static const char *const files[] = { "/etc/resolv.conf", "/etc/hosts",
+	    "/etc/nsswitch.conf", "/etc/host.conf", "/etc/gai.conf" };
+	char dir[1100], path[1200], err[1400], *data;
+	size_t len;
+
+	if (geteuid() != 0)
+		return;		/* no chroot: tunneld reads /etc itself */
+	snprintf(dir, sizeof(dir), "%s/etc", worker_chroot(PROC_TUNNELD));
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+		log_warn("%s", dir);
+		return;
+	}
+	for (size_t i = 0; i < nitems(files); i++) {
+		if (file_read_all(files[i], TLS_PEM_MAX, &data, &len) == -1)
+			continue;
+		snprintf(path, sizeof(path), "%s%s", worker_chroot(
+		    PROC_TUNNELD), files[i]);
+		if (file_replace(path, data, len, 0644, (gid_t)-1, 0, err,
+		    sizeof(err)) == -1)
+			log_warnx("%s", err);
+		free(data);
+	}
 }
 
 int
@@ -185,13 +239,17 @@ tunnel_start(void)
 		return 0;
 	if (relay_enabled())
 		listen_open_tunnel();
+	resolver_files();
 	return files_load();
 }
 
 int
 tunnel_reload(void)
 {
-	if (!tunnel_enabled() || files_load() == -1)
+	if (!tunnel_enabled())
+		return 0;
+	resolver_files();
+	if (files_load() == -1)
 		return -1;
 	if (workers[PROC_TUNNELD].link)
 		tunnel_send(&workers[PROC_TUNNELD]);
@@ -204,13 +262,14 @@ send_body(struct link *l, int type, const struct pem *p)
 	struct msgb mb;
 
 	msgb_init(&mb, type);
-	if (type != M_TUNNEL_CA)
+	if (type == M_TLS_CERT || type == M_TLS_KEY)
 		msgb_u64(&mb, A_KEYID, RELAY_KEYID);
 	msgb_bytes(&mb, A_BODY, p->data, p->len);
 	link_notify(l, &mb);
 }
 
-/* tunneld gets the relay's chain and key, then their end; the CA. */
+/* tunneld gets the relay's chain and key, then their end; the CA; the
+ * status page's users. */
 void
 tunnel_send(struct worker *w)
 {
@@ -219,6 +278,7 @@ tunnel_send(struct worker *w)
 	if (w->link == NULL)
 		return;
 	if (chain.data) {
+		log_info("tunnel relay certificate %s", fingerprint);
 		send_body(w->link, M_TLS_CERT, &chain);
 		send_body(w->link, M_TLS_KEY, &key);
 		msgb_init(&mb, M_TLS_END);
@@ -227,6 +287,8 @@ tunnel_send(struct worker *w)
 	}
 	if (ca.data)
 		send_body(w->link, M_TUNNEL_CA, &ca);
+	if (users.data)
+		send_body(w->link, M_TUNNEL_USERS, &users);
 }
 
 /* tunneld -> master: open public port A_CODE, if tunnel.relay.ports has

@@ -2,20 +2,24 @@
  * build.c - the index built in the background, so storaged answers from
  * its first second whatever the store's size (index.c loads a repository
  * the builder has not delivered yet on demand).  Loader 0 first walks
- * repositories/ for the names and publishes them; then every loader takes
- * the next name, reads that repository's links and manifest blobs
- * (drepo.c: the store read only, never the index) and queues the result.
+ * repositories/ for the names, in name order, publishing them in batches
+ * as it goes (the catalog serves the pages it has passed); every loader
+ * takes the next published name, reads that repository's links and
+ * manifest blobs (drepo.c: the store read only, never the index) and
+ * queues the result.
  * The queue is bounded in entries and bytes, so a slow loop only slows
  * the loaders; an eventfd wakes the loop, which merges a batch per wakeup
  * so that requests are served in between.
  */
 #include <sys/eventfd.h>
 
+#include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "drepo.h"
@@ -40,9 +44,9 @@ static struct {
 	pthread_cond_t	 cond;		/* room in the queue, names out */
 	struct drepo	*head, *tail;	/* delivered, not merged */
 	size_t		 n, bytes;
-	struct dname	*names;		/* read only once published */
-	size_t		 nnames;
-	int		 published;	/* names are out */
+	struct dname	*names;		/* the walk's, in order, so far */
+	size_t		 nnames, namecap;
+	int		 published;	/* the walk ended: every name is out */
 	size_t		 next;		/* next name to load */
 	int		 ended;		/* loaders done */
 	atomic_int	 stop;
@@ -50,7 +54,8 @@ static struct {
 	/* the loop's own */
 	int		 efd;
 	int		 nloaders;
-	int		 merged_names;
+	size_t		 nmerged;	/* names in the table */
+	int		 merged_names;	/* all of them */
 	int		 built;
 	pthread_t	 t[LOADERS_MAX];
 	uint64_t	 t0;
@@ -83,51 +88,120 @@ push(struct drepo *b)
 		(void)eventfd_write(B.efd, 1);
 }
 
+/* The names walk publishes what it found this often, so that the loop
+ * and the loaders follow it closely, without taking the lock per name. */
+#define NAMES_BATCH	256
+#define NAMES_BATCH_MS	20
+
+/* The walk's names not published yet. */
+struct nbatch {
+	struct dname	 v[NAMES_BATCH];
+	size_t		 n;
+	uint64_t	 t;		/* last published */
+	unsigned	 delay_us;	/* tests: a slow walk */
+};
+
+/* Hand the batch to the loop and the loaders. */
+static void
+names_publish(struct nbatch *nb, int done)
+{
+	pthread_mutex_lock(&B.lock);
+	if (B.nnames + nb->n > B.namecap) {
+		while (B.nnames + nb->n > B.namecap)
+			B.namecap = B.namecap ? B.namecap * 2 : 1024;
+		B.names = xreallocarray(B.names, B.namecap, sizeof(*B.names));
+	}
+	memcpy(B.names + B.nnames, nb->v, nb->n * sizeof(*nb->v));
+	B.nnames += nb->n;
+	B.published = done;
+	pthread_cond_broadcast(&B.cond);
+	pthread_mutex_unlock(&B.lock);
+	nb->n = 0;
+	nb->t = now_ms();
+	(void)eventfd_write(B.efd, 1);
+}
+
+/* The walk's callback: one more name, in order. */
+static void
+names_emit(void *arg, const char *name, int has_manifests)
+{
+	struct nbatch *nb = arg;
+
+	if (nb->delay_us)
+		(void)usleep(nb->delay_us);
+	nb->v[nb->n].name = xstrdup(name);
+	nb->v[nb->n++].has_manifests = has_manifests;
+	if (nb->n == NAMES_BATCH || now_ms() - nb->t >= NAMES_BATCH_MS)
+		names_publish(nb, 0);
+}
+
+/* Tests only (lib.sh tags every process it starts with
+ * REGMASTER_TEST_TAG): microseconds the names walk waits per name, so
+ * that a test can watch the catalog while the walk goes on. */
+static unsigned
+names_test_delay(void)
+{
+	const char *s = getenv("REGMASTER_TEST_NAMES_DELAY_US");
+	unsigned long v;
+	char *end;
+
+	if (getenv("REGMASTER_TEST_TAG") == NULL || s == NULL)
+		return 0;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end != '\0' || end == s || v > 1000000) {
+		log_warnx("REGMASTER_TEST_NAMES_DELAY_US=%s ignored", s);
+		return 0;
+	}
+	return (unsigned)v;
+}
+
 /* Loader 0's first phase: every name, for the loop and the loaders. */
 static void
 names_phase(void)
 {
-	size_t n;
-	struct dname *v = drepo_names(&n);
+	struct nbatch *nb = xcalloc(1, sizeof(*nb));
 
-	pthread_mutex_lock(&B.lock);
-	B.names = v;
-	B.nnames = n;
-	B.published = 1;
-	pthread_cond_broadcast(&B.cond);
-	pthread_mutex_unlock(&B.lock);
-	(void)eventfd_write(B.efd, 1);
+	nb->t = now_ms();
+	nb->delay_us = names_test_delay();
+	drepo_names_walk(names_emit, nb);
+	names_publish(nb, 1);
+	free(nb);
 }
 
-/* The index of the next repository to read; -1 when none is left. */
-static ssize_t
+/* The name of the next repository to read (it lives until the build
+ * ends); NULL when none is left. */
+static const char *
 take_next(void)
 {
-	ssize_t i = -1;
+	const char *name = NULL;
 
 	pthread_mutex_lock(&B.lock);
-	while (!B.published && !atomic_load(&B.stop))
-		pthread_cond_wait(&B.cond, &B.lock);
-	while (!atomic_load(&B.stop) && B.next < B.nnames)
-		if (B.names[B.next++].has_manifests) {
-			i = (ssize_t)B.next - 1;
+	while (!atomic_load(&B.stop)) {
+		if (B.next < B.nnames) {
+			if (B.names[B.next++].has_manifests) {
+				name = B.names[B.next - 1].name;
+				break;
+			}
+		} else if (B.published)
 			break;
-		}
+		else
+			pthread_cond_wait(&B.cond, &B.lock);
+	}
 	pthread_mutex_unlock(&B.lock);
-	return i;
+	return name;
 }
 
 /* A loader: (loader 0: the names, then) repositories until none is left. */
 static void *
 loader_main(void *arg)
 {
-	ssize_t i;
+	const char *name;
 
 	if (arg == NULL)
 		names_phase();
-	while ((i = take_next()) != -1)
-		push(drepo_read(B.names[i].name, atomic_load(&B.bodies),
-		    NULL));
+	while ((name = take_next()) != NULL)
+		push(drepo_read(name, atomic_load(&B.bodies), NULL));
 	pthread_mutex_lock(&B.lock);
 	B.ended++;
 	pthread_mutex_unlock(&B.lock);
@@ -166,15 +240,36 @@ index_built(void)
 	return B.built;
 }
 
-/* The names are out: the table becomes complete, the catalog answers. */
+/* More names are out, in order, after those merged: into the table (which
+ * is complete up to the last of them, and for good once the walk ended),
+ * then the catalog requests they complete. */
 static void
-merge_names(void)
+merge_names(struct dname *v, size_t n, int done)
 {
-	index_deliver_names(B.names, B.nnames);
-	B.merged_names = 1;
-	log_info("index: %zu repository names in %llu ms", B.nnames,
-	    (unsigned long long)(now_ms() - B.t0));
-	catalog_names_ready();
+	index_deliver_names(v, n, done);
+	if (done) {
+		B.merged_names = 1;
+		log_info("index: %zu repository names in %llu ms", B.nnames,
+		    (unsigned long long)(now_ms() - B.t0));
+	}
+	catalog_names_more();
+}
+
+/* Under the lock: the names published since the last merge (a copy of
+ * their entries, the strings stay B.names'), *done if they are the last. */
+static struct dname *
+names_take(size_t *n, int *done)
+{
+	struct dname *v = NULL;
+
+	*n = B.nnames - B.nmerged;
+	*done = B.published && !B.merged_names;
+	if (*n > 0) {
+		v = xreallocarray(NULL, *n, sizeof(*v));
+		memcpy(v, B.names + B.nmerged, *n * sizeof(*v));
+		B.nmerged = B.nnames;
+	}
+	return v;
 }
 
 /* The eventfd: merge the names (first) and a batch of repositories. */
@@ -182,13 +277,14 @@ static void
 on_build(int fd, int events, void *arg)
 {
 	struct drepo *batch, *b, *next;
-	int names, left, all_ended;
+	struct dname *names;
+	int done, left, all_ended;
+	size_t k, nn;
 	eventfd_t v;
-	size_t k;
 
 	(void)eventfd_read(fd, &v);
 	pthread_mutex_lock(&B.lock);
-	names = B.published && !B.merged_names;
+	names = names_take(&nn, &done);
 	batch = B.head;
 	for (k = 0, b = NULL; k < DRAIN_BATCH && B.head; k++) {
 		b = B.head;
@@ -204,8 +300,9 @@ on_build(int fd, int events, void *arg)
 	all_ended = B.ended == B.nloaders;
 	pthread_cond_broadcast(&B.cond);
 	pthread_mutex_unlock(&B.lock);
-	if (names)
-		merge_names();
+	if (nn > 0 || done)
+		merge_names(names, nn, done);
+	free(names);
 	for (b = k ? batch : NULL; b; b = next) {
 		next = b->next;
 		index_deliver(b);
@@ -215,7 +312,7 @@ on_build(int fd, int events, void *arg)
 		atomic_store(&B.bodies, 0);
 	if (left)
 		(void)eventfd_write(fd, 1);
-	else if (all_ended)
+	else if (all_ended && B.merged_names)
 		build_finish();
 }
 

@@ -46,8 +46,10 @@ struct drepo {
 	size_t		 bytes;		/* about what it holds */
 };
 
-/* Every repository under repositories/, sorted by name. */
-struct dname *drepo_names(size_t *n);
+/* Every repository under repositories/, to emit(arg, name,
+ * has_manifests) one at a time in strcmp order of the names. */
+typedef void (*drepo_emit_fn)(void *, const char *, int);
+void	 drepo_names_walk(drepo_emit_fn, void *);
 void	 drepo_names_free(struct dname *, size_t);
 /* 1 if repositories/<name> is a repository (has_manifests set). */
 int	 drepo_exists(const char *name, int *has_manifests);
@@ -55,6 +57,8 @@ int	 drepo_exists(const char *name, int *has_manifests);
  * known(d) (may be NULL) tells which facts need no reading. */
 struct drepo *drepo_read(const char *name, int bodies,
 	    int (*known)(const struct digest *));
+/* Only the tags of name (what tags/list answers), as drepo_read has them. */
+struct drepo *drepo_read_tags(const char *name);
 void	 drepo_free(struct drepo *);
 
 #endif

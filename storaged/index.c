@@ -20,6 +20,7 @@
 static struct repo **repos;
 static size_t nrepos, repocap;
 static int names_ready;
+static char *frontier;		/* the table is complete up to this name */
 
 /* Order digests by algorithm, then hex. */
 int
@@ -70,8 +71,8 @@ repo_insert(size_t i, const char *name)
 }
 
 /* The entry called name, or NULL; before the names are all known, a
- * repository on disk gets its entry now. */
-static struct repo *
+ * repository on disk gets its entry now (not loaded). */
+struct repo *
 repo_lookup(const char *name)
 {
 	size_t i = repo_bound(name, 0);
@@ -80,7 +81,7 @@ repo_lookup(const char *name)
 
 	if (i < nrepos && strcmp(repos[i]->name, name) == 0)
 		return repos[i];
-	if (names_ready || !drepo_exists(name, &hm))
+	if (index_names_upto(name) || !drepo_exists(name, &hm))
 		return NULL;
 	r = repo_insert(i, name);
 	r->has_manifests = hm;
@@ -371,35 +372,52 @@ index_deliver(const struct drepo *b)
 	r->loaded = 1;
 }
 
-/* qsort order of repositories: strcmp of names. */
-static int
-repo_cmp(const void *a, const void *b)
-{
-	return strcmp((*(struct repo *const *)a)->name,
-	    (*(struct repo *const *)b)->name);
-}
-
-/* Every name on disk (sorted): those not known yet get an entry, loaded
- * when there is nothing to load; from now on the table is complete. */
+/* More names on disk, sorted, every one after those delivered before
+ * (the walk goes in order): those not known yet get an entry, loaded when
+ * there is nothing to load.  The table is then complete up to the last of
+ * them, and for good when done. */
 void
-index_deliver_names(const struct dname *v, size_t n)
+index_deliver_names(const struct dname *v, size_t n, int done)
 {
-	size_t known_n = nrepos, i, j = 0;
+	size_t i, j;
 	struct repo *r;
 
 	for (i = 0; i < n; i++) {
-		/* both sorted: walk the entries known before in step */
-		while (j < known_n && strcmp(repos[j]->name, v[i].name) < 0)
-			j++;
-		if (j < known_n && strcmp(repos[j]->name, v[i].name) == 0)
+		/* after the frontier only what was named on demand or
+		 * pushed meanwhile: few entries to move */
+		j = repo_bound(v[i].name, 0);
+		if (j < nrepos && strcmp(repos[j]->name, v[i].name) == 0)
 			continue;
-		r = repo_insert(nrepos, v[i].name);
+		r = repo_insert(j, v[i].name);
 		r->has_manifests = v[i].has_manifests;
 		r->loaded = !r->has_manifests;
 	}
-	if (nrepos > known_n)
-		qsort(repos, nrepos, sizeof(*repos), repo_cmp);
-	names_ready = 1;
+	if (n > 0) {
+		free(frontier);
+		frontier = xstrdup(v[n - 1].name);
+	}
+	if (done) {
+		names_ready = 1;
+		free(frontier);
+		frontier = NULL;
+	}
+}
+
+/* 1 if the table holds every repository whose name is <= name. */
+int
+index_names_upto(const char *name)
+{
+	return names_ready || (frontier && strcmp(name, frontier) <= 0);
+}
+
+/* Index of the first repository whose name sorts after the last name the
+ * table is complete up to: the entries before it are final. */
+size_t
+index_names_known_end(void)
+{
+	if (names_ready)
+		return nrepos;
+	return frontier ? repo_upper(frontier) : 0;
 }
 
 /* Tags in every repository (the build's summary). */
@@ -432,5 +450,7 @@ index_free(void)
 	repos = NULL;
 	nrepos = repocap = 0;
 	names_ready = 0;
+	free(frontier);
+	frontier = NULL;
 	minfo_free_all();
 }

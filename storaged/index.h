@@ -8,8 +8,9 @@
  * The index is filled in the background (build.c) and on demand: a
  * repository the builder has not delivered yet is read from disk the first
  * time repo_find or repo_get names it, so every answer is the one a
- * complete index gives.  Only the list of names (the catalog, repo_at)
- * waits for the builder's first phase: index_names_ready().
+ * complete index gives.  The list of names (the catalog, repo_at) is
+ * complete up to the builder's names walk, which goes in name order:
+ * index_names_upto(), index_names_known_end(), index_names_ready().
  */
 #ifndef SD_INDEX_H
 #define SD_INDEX_H
@@ -96,13 +97,16 @@ void	 index_free(void);
 struct drepo;
 struct dname;
 void	 index_deliver(const struct drepo *);
-void	 index_deliver_names(const struct dname *, size_t);
+void	 index_deliver_names(const struct dname *, size_t, int done);
+int	 index_names_upto(const char *name);
+size_t	 index_names_known_end(void);
 size_t	 index_tag_count(void);
 
 /* The repository called name, read from disk first if not loaded yet;
  * NULL if it is not there. */
 struct repo *repo_find(const char *name);
 struct repo *repo_get(const char *name);	/* find or create */
+struct repo *repo_lookup(const char *name);	/* find, maybe not loaded */
 size_t	 repo_count(void);
 struct repo *repo_at(size_t);
 size_t	 repo_upper(const char *last);		/* first index > last */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "drepo.h"
 #include "ev.h"
 #include "index.h"
 #include "log.h"
@@ -23,8 +24,9 @@
 
 #define REFERRERS_PAGE_MAX	100		/* descriptors of one page */
 #define REFERRERS_PAGE_BYTES	(1024u * 1024)	/* JSON of one page, about */
-/* Catalog requests wait this long at most for the index's names, this
- * many at a time; then UNAVAILABLE (httpd: 503 with Retry-After). */
+/* A catalog page past the names walk's position waits this long at most
+ * for it, this many at a time; then UNAVAILABLE (httpd: 503 with
+ * Retry-After). */
 #define CATALOG_WAIT_MS		5000
 #define CATALOG_WAITERS		256
 
@@ -44,6 +46,42 @@ page_count(const struct msg *m)
 	return c > SIZE_MAX ? SIZE_MAX : (size_t)c;
 }
 
+/* The page of max names after last of the sorted tag names all[0..n). */
+static void
+tags_reply(struct link *l, uint32_t id, const char *repo, char **all,
+    size_t n, const char *last, size_t max)
+{
+	size_t lo = 0, hi = n, k;
+
+	while (last && lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(all[mid], last) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	k = n - lo < max ? n - lo : max;
+	reply_list(l, id, oci_tags_json(repo, all + lo, k),
+	    k > 0 && lo + k < n ? all[lo + k - 1] : NULL);
+}
+
+/* tags/list of a repository the index has not loaded yet: its tags only
+ * (their links, not the revisions and manifests a load reads), the same
+ * list the load gives; the index stays as it is. */
+static void
+tags_list_disk(struct link *l, uint32_t id, const char *repo,
+    const char *last, size_t max)
+{
+	struct drepo *b = drepo_read_tags(repo);
+	char **all = xcalloc(b->ntags ? b->ntags : 1, sizeof(*all));
+
+	for (size_t i = 0; i < b->ntags; i++)
+		all[i] = b->tags[i].name;
+	tags_reply(l, id, repo, all, b->ntags, last, max);
+	free(all);
+	drepo_free(b);
+}
+
 /* M_TAGS_LIST: a page of a repository's tags, in strcmp order. */
 void
 tags_list(struct link *l, struct msg *m)
@@ -55,8 +93,12 @@ tags_list(struct link *l, struct msg *m)
 
 	if (req_repo(l, m, A_REPO, &repo) == -1)
 		return;
-	if ((r = repo_find(repo)) == NULL || !r->has_manifests) {
+	if ((r = repo_lookup(repo)) == NULL || !r->has_manifests) {
 		link_reply_err(l, m->id, RE_NAME_UNKNOWN, NULL);
+		return;
+	}
+	if (!r->loaded) {
+		tags_list_disk(l, m->id, repo, last, max);
 		return;
 	}
 	start = last ? tag_upper(r, last) : 0;
@@ -120,6 +162,14 @@ catwait_free(struct catwait *w)
 	free(w);
 }
 
+/* No request waits any more: no timer either. */
+static void
+catwait_idle(void)
+{
+	if (ncatwaits == 0 && catwait_timer.cb && ev_timer_armed(&catwait_timer))
+		ev_timer_cancel(&catwait_timer);
+}
+
 /* Waited CATALOG_WAIT_MS: answer unavailable (httpd adds Retry-After). */
 static void
 catwait_expire(void *arg)
@@ -136,18 +186,41 @@ catwait_expire(void *arg)
 		ev_timer_arm(&catwait_timer, w->deadline - now_ms());
 }
 
-/* The index knows every name: answer the waiting requests in order. */
-void
-catalog_names_ready(void)
+/* 1 if the page of max names after last can be answered now: it and the
+ * name after it (which decides the Link to the next page) lie where the
+ * table is final, or the table is complete.  The same page, the same
+ * bytes as once every name is known. */
+static int
+catalog_page_known(const char *last, size_t max)
 {
-	struct catwait *w;
+	size_t i = last ? repo_upper(last) : 0, end, n = 0;
 
-	if (ncatwaits > 0)
-		ev_timer_cancel(&catwait_timer);
-	while ((w = TAILQ_FIRST(&catwaits)) != NULL) {
+	if (index_names_ready())
+		return 1;
+	end = index_names_known_end();
+	if (end <= i || end - i <= max)
+		return 0;	/* fewer than max + 1 entries there */
+	for (; i < end; i++)
+		if (repo_at(i)->has_manifests && n++ == max)
+			return 1;
+	return 0;
+}
+
+/* The table knows more names: answer the waiting requests it completes,
+ * all of them once it is complete. */
+void
+catalog_names_more(void)
+{
+	struct catwait *w, *next;
+
+	for (w = TAILQ_FIRST(&catwaits); w; w = next) {
+		next = TAILQ_NEXT(w, entry);
+		if (!catalog_page_known(w->last, w->max))
+			continue;
 		catalog_page(w->l, w->id, w->last, w->max);
 		catwait_free(w);
 	}
+	catwait_idle();
 }
 
 /* Drop the waiting requests of a link that goes away. */
@@ -161,10 +234,11 @@ catalog_link_gone(struct link *l)
 		if (w->l == l)
 			catwait_free(w);
 	}
+	catwait_idle();
 }
 
-/* M_CATALOG: a page of the repositories that hold manifests; until the
- * index knows every name, the request waits (bounded in time and number)
+/* M_CATALOG: a page of the repositories that hold manifests; a page the
+ * names walk has not passed yet waits for it (bounded in time and number)
  * rather than list too few. */
 void
 catalog(struct link *l, struct msg *m)
@@ -172,7 +246,7 @@ catalog(struct link *l, struct msg *m)
 	const char *last = msg_str(m, A_LAST);
 	struct catwait *w;
 
-	if (index_names_ready()) {
+	if (catalog_page_known(last, page_count(m))) {
 		catalog_page(l, m->id, last, page_count(m));
 		return;
 	}
@@ -187,10 +261,10 @@ catalog(struct link *l, struct msg *m)
 	w->last = last ? xstrdup(last) : NULL;
 	w->max = page_count(m);
 	w->deadline = now_ms() + CATALOG_WAIT_MS;
-	if (ncatwaits++ == 0) {
+	if (catwait_timer.cb == NULL)
 		ev_timer_init(&catwait_timer, catwait_expire, NULL);
+	if (ncatwaits++ == 0)
 		ev_timer_arm(&catwait_timer, CATALOG_WAIT_MS);
-	}
 	TAILQ_INSERT_TAIL(&catwaits, w, entry);
 }
 

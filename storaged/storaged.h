@@ -53,7 +53,7 @@ size_t	 manifest_busy(void);
 /* list.c */
 void	 tags_list(struct link *, struct msg *);
 void	 catalog(struct link *, struct msg *);
-void	 catalog_names_ready(void);
+void	 catalog_names_more(void);
 void	 catalog_link_gone(struct link *);
 void	 referrers(struct link *, struct msg *);
 

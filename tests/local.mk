@@ -229,3 +229,71 @@ EXTRA_DIST += tests/integration/cdp_dump.py tests/integration/page_server.py \
 # issue 9 across namespaces joined by veth, as root (skipped otherwise): skopeo 256 MiB
 # through the relay, docker-registry behind it, 99 visitors beside a silent one
 INTEGRATION_TESTS += tests/integration/test_tunnel_netns.sh
+
+# issue 9: the tunnel on loopback: a relay (master and tunneld alone) and clients;
+# skopeo through the relay, kill -9 of either tunneld, the relay down at the client's
+# start, wrong token, fingerprint and port, 60/40 over 1000 visitors
+INTEGRATION_TESTS += tests/integration/test_tunnel.sh
+EXTRA_DIST += tests/integration/tunnel_names.py
+
+# lib/tzip.c: per-frame deflate of tunnel streams, and what a hostile peer's
+# deflated payloads cannot do.
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_tzip
+TESTS += tests/unit/test_tzip
+endif
+tests_unit_test_tzip_SOURCES = tests/unit/test_tzip.c
+tests_unit_test_tzip_LDADD = $(UNIT_LDADD)
+tests_unit_test_tzip_CFLAGS = $(UNIT_CFLAGS)
+EXTRA_DIST += tests/fuzz/fuzz_tzip.c
+
+# lib/proxyv2.c: the PROXY protocol v2 headers the tunnel client writes and
+# httpd reads on http.proxy_listen.
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_proxyv2
+TESTS += tests/unit/test_proxyv2
+endif
+tests_unit_test_proxyv2_SOURCES = tests/unit/test_proxyv2.c
+tests_unit_test_proxyv2_LDADD = $(UNIT_LDADD)
+tests_unit_test_proxyv2_CFLAGS = $(UNIT_CFLAGS)
+EXTRA_DIST += tests/fuzz/fuzz_proxyv2.c
+
+# issue 9: http.proxy_listen, where every connection starts with a PROXY v2
+# header whose address is then the client's (logs, audit, limits, authd)
+INTEGRATION_TESTS += tests/integration/test_proxy_protocol.sh
+EXTRA_DIST += tests/integration/proxy_client.py
+
+# tunneld/status_html.c: the relay's status document as HTML, hostile names as text
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_status_html
+TESTS += tests/unit/test_status_html
+endif
+tests_unit_test_status_html_SOURCES = tests/unit/test_status_html.c \
+	tunneld/status_html.c tunneld/status.h
+tests_unit_test_status_html_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tunneld
+tests_unit_test_status_html_LDADD = $(UNIT_LDADD)
+tests_unit_test_status_html_CFLAGS = $(UNIT_CFLAGS)
+# issue 9: the relay's status page served from a fixture (status_serve), with
+# curl and headless Chromium: Basic auth, the page's DOM, status.json
+check_PROGRAMS += tests/integration/status_serve
+tests_integration_status_serve_SOURCES = tests/integration/status_serve.c \
+	$(TUNNELD_STATUS)
+tests_integration_status_serve_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tunneld
+tests_integration_status_serve_LDADD = $(REGMASTER_LIBS)
+INTEGRATION_TESTS += tests/integration/test_status_page.sh
+EXTRA_DIST += tests/integration/status_fixture.json
+# issue 9 on loopback: a proxy with compression and proxy_protocol into
+# http.proxy_listen (identical bytes, the visitor's address in the registry's
+# log), and the running relay's status page (JSON, Chromium)
+INTEGRATION_TESTS += tests/integration/test_tunnel_options.sh
+
+# lib/util.c addr_parse: the visitor's address the tunnel client reads from
+# the relay's OPEN (for its PROXY v2 header)
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_addr
+TESTS += tests/unit/test_addr
+endif
+tests_unit_test_addr_SOURCES = tests/unit/test_addr.c
+tests_unit_test_addr_LDADD = $(UNIT_LDADD)
+tests_unit_test_addr_CFLAGS = $(UNIT_CFLAGS)
+EXTRA_DIST += tests/fuzz/fuzz_addr.c

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/x509v3.h>
 
@@ -130,7 +131,8 @@ on_connect(int fd, int events, void *arg)
 static void
 dial(struct cconn *c)
 {
-	struct addrinfo hints, *res;
+	struct addrinfo hints, *res, *ai;
+	unsigned n;
 	int r, on = 1;
 
 	memset(&hints, 0, sizeof(hints));
@@ -142,11 +144,16 @@ dial(struct cconn *c)
 		redial_later(c);
 		return;
 	}
-	c->fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
+	/* a name of several addresses: each try takes the next one */
+	for (ai = res, n = 0; ai; ai = ai->ai_next)
+		n++;
+	for (ai = res, n = c->tries++ % n; n > 0; n--)
+		ai = ai->ai_next;
+	c->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
 	if (c->fd != -1) {
 		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-		if (connect(c->fd, res->ai_addr, res->ai_addrlen) == -1 &&
+		if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) == -1 &&
 		    errno != EINPROGRESS) {
 			log_warn("relay %s:%s", relay_host, relay_port);
 			close(c->fd);
@@ -447,4 +454,45 @@ client_set_ca(const char *pem, size_t len)
 	if (started)
 		pool_stop();
 	client_configured();
+}
+
+static const char *
+cstate_name(enum cstate s)
+{
+	static const char *n[] = { "down", "dialling", "handshake", "up" };
+
+	return n[s];
+}
+
+/* The client's side of the status document: its connections. */
+char *
+client_status_json(void)
+{
+	json_t *conns = json_array(), *o;
+	char *s;
+
+	for (unsigned i = 0; i < npool; i++) {
+		const struct cconn *c = &pool[i];
+		const struct mux_stats *st = c->mux ? mux_stats(c->mux) : NULL;
+		json_array_append_new(conns, json_pack("{s:i, s:s, s:I, s:I, "
+		    "s:I, s:I}", "index", (int)i, "state", cstate_name(c->state),
+		    "uptime", (json_int_t)(c->state == CS_UP ? (now_ms() -
+		    c->up_ms) / 1000 : 0), "streams", (json_int_t)(c->mux ?
+		    mux_nstreams(c->mux) : 0), "bytes_in", (json_int_t)(st ?
+		    st->bytes_in : 0), "bytes_out", (json_int_t)(st ?
+		    st->bytes_out : 0)));
+	}
+	o = json_pack("{s:s, s:s, s:s, s:s, s:o}", "role", "client", "version",
+	    TUNNEL_VERSION, "name", name, "relay", conf_str(
+	    P_TUNNEL_CLIENT_RELAY), "connections", conns);
+	if (o == NULL || (s = json_dumps(o, JSON_COMPACT)) == NULL)
+		fatalx("the client's status document does not build");
+	json_decref(o);
+	return s;
+}
+
+int
+client_running(void)
+{
+	return started;
 }

@@ -21,6 +21,7 @@ struct cconn {
 	unsigned	 backoff_ms;
 	struct ev_timer	 timer;		/* redial, or the dial's deadline */
 	uint64_t	 up_ms;
+	unsigned	 tries;		/* picks the relay's address */
 };
 
 /* A visitor's stream, as the client knows it. */

@@ -17,6 +17,7 @@
 #include "client.h"
 #include "conf.h"
 #include "log.h"
+#include "proxyv2.h"
 #include "tframe.h"
 #include "util.h"
 
@@ -84,20 +85,45 @@ local_open(struct mux *mx, uint32_t id, const uint8_t *p, size_t len)
 	mux_stream_set_tag(s, cs);
 }
 
+/* The port of an AF_INET or AF_INET6 address. */
+static void
+set_port(struct sockaddr_storage *ss, unsigned port)
+{
+	if (ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+}
+
 /*
  * The local service answered, before a byte of the visitor's reaches it.
- * With proxy_protocol, this is where the PROXY v2 header naming the
- * visitor (cs->visitor) goes first, by mux_stream_prepend: lib/proxyv2
- * builds it.
+ * With proxy_protocol, the PROXY v2 header goes first: from the visitor to
+ * the public port it came in on, at the relay's address as this tunnel
+ * connection sees it.  A visitor the relay could not name gets a LOCAL
+ * header, so the service sees the tunnel rather than a made-up address.
  */
 void
 client_local_connected(struct mux *mx, struct mstream *s)
 {
 	struct cstream *cs = mux_stream_tag(s);
+	struct sockaddr_storage src, dst;
+	uint8_t hdr[PROXYV2_OUT_MAX];
+	size_t n = 0;
 
-	if (cs && cs->proxy->proxy_protocol)
-		log_debug("stream %u: visitor %s (PROXY v2 header: from "
-		    "lib/proxyv2)", mux_stream_id(s), cs->visitor);
+	if (cs == NULL || !cs->proxy->proxy_protocol)
+		return;
+	if (addr_parse(cs->visitor, &src) == 0 &&
+	    addr_parse(mux_peer(mx), &dst) == 0) {
+		set_port(&dst, cs->proxy->remote_port);
+		n = proxyv2_build(hdr, (struct sockaddr *)&src,
+		    (struct sockaddr *)&dst);
+	}
+	if (n == 0) {
+		log_info("stream %u: visitor %s has no address: a LOCAL PROXY "
+		    "header", mux_stream_id(s), cs->visitor);
+		n = proxyv2_build(hdr, NULL, NULL);
+	}
+	mux_stream_prepend(s, hdr, n);
 }
 
 void

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/x509.h>
 
 #include "log.h"
 #include "mux_int.h"
@@ -144,7 +145,8 @@ mux_interest(struct mux *m)
 {
 	int ev = EV_READ;
 
-	if (!m->handshaken || buf_avail(&m->out) > 0 || m->rd_wants_write)
+	if (!m->draining && (!m->handshaken || buf_avail(&m->out) > 0 ||
+	    m->rd_wants_write))
 		ev |= EV_WRITE;
 	if (ev != m->events) {
 		m->events = ev;
@@ -155,7 +157,7 @@ mux_interest(struct mux *m)
 void
 mux_want_write(struct mux *m)
 {
-	if (!m->dead && !(m->events & EV_WRITE)) {
+	if (!m->dead && !m->draining && !(m->events & EV_WRITE)) {
 		m->events |= EV_WRITE;
 		ev_set(m->fd, m->events);
 	}
@@ -193,6 +195,10 @@ mux_ping(void *arg)
 	struct mux *m = arg;
 	uint8_t f[TF_HDR + 8];
 
+	if (m->draining) {
+		mux_close(m, m->why);
+		return;
+	}
 	if (ev_now() - m->last_rx > MUX_DEAD_MS) {
 		mux_close(m, "no heartbeat for 6 s: the tunnel is dead");
 		return;
@@ -233,7 +239,12 @@ mux_handshake(struct mux *m)
 	case SSL_ERROR_WANT_WRITE:
 		return 0;
 	default:
-		mux_close(m, tls_why(m, r, "TLS handshake"));
+		tls_why(m, r, "TLS handshake");
+		if (!m->server && SSL_get_verify_result(m->ssl) != X509_V_OK)
+			snprintf(m->why + strlen(m->why), sizeof(m->why) -
+			    strlen(m->why), " (%s)", X509_verify_cert_error_string(
+			    SSL_get_verify_result(m->ssl)));
+		mux_close(m, m->why);
 		return -1;
 	}
 }
@@ -247,8 +258,8 @@ mux_frames(struct mux *m)
 	struct tframe f;
 	long n;
 
-	while (!m->dead && (n = tframe_parse(m->in + off, m->inlen - off, &f,
-	    &err)) > 0) {
+	while (!m->dead && !m->flush_close && (n = tframe_parse(m->in + off,
+	    m->inlen - off, &f, &err)) > 0) {
 		off += (size_t)n;
 		if (!m->authed && f.type != TF_CTRL && f.type != TF_PING)
 			err = "a stream frame before authentication";
@@ -272,6 +283,8 @@ mux_frames(struct mux *m)
 	}
 	if (m->dead)
 		return -1;
+	if (m->flush_close)	/* we said our last word: the rest is moot */
+		off = m->inlen;
 	memmove(m->in, m->in + off, m->inlen - off);
 	m->inlen -= off;
 	return 0;
@@ -301,10 +314,12 @@ mux_read(struct mux *m)
 			m->rd_wants_write = 1;
 			return 0;
 		case SSL_ERROR_ZERO_RETURN:
-			mux_close(m, "the peer closed the tunnel");
+			mux_close(m, m->draining ? m->why :
+			    "the peer closed the tunnel");
 			return -1;
 		default:
-			mux_close(m, tls_why(m, r, "reading the tunnel"));
+			mux_close(m, m->draining ? m->why : tls_why(m, r,
+			    "reading the tunnel"));
 			return -1;
 		}
 	}
@@ -344,6 +359,22 @@ out:
 	return 0;
 }
 
+/*
+ * Our last word (an error) is sent: close_notify and a half close, then
+ * read until the peer closes too, at most MUX_PING_MS.  Closing at once
+ * with the peer's frames unread would make the kernel reset the
+ * connection, and the peer might lose the error it should log.
+ */
+static void
+mux_drain(struct mux *m)
+{
+	m->draining = 1;
+	(void)SSL_shutdown(m->ssl);
+	ERR_clear_error();
+	shutdown(m->fd, SHUT_WR);
+	ev_timer_arm(&m->ping_timer, MUX_PING_MS);
+}
+
 static void
 mux_event(int fd, int events, void *arg)
 {
@@ -352,10 +383,11 @@ mux_event(int fd, int events, void *arg)
 	m->busy++;
 	if (!m->handshaken)
 		(void)mux_handshake(m);
-	if (!m->dead && m->handshaken && mux_read(m) == 0)
+	if (!m->dead && m->handshaken && mux_read(m) == 0 && !m->draining)
 		(void)mux_write(m);
-	if (!m->dead && m->flush_close && buf_avail(&m->out) == 0)
-		mux_close(m, m->why);
+	if (!m->dead && m->flush_close && !m->draining &&
+	    buf_avail(&m->out) == 0)
+		mux_drain(m);
 	if (!m->dead)
 		mux_interest(m);
 	if (--m->busy == 0 && m->dead)

@@ -11,6 +11,7 @@
 #include "ev.h"
 #include "mux.h"
 #include "tframe.h"
+#include "tzip.h"
 
 #define MUX_BUCKETS	1024		/* stream table, chained */
 #define MUX_IN_MAX	(2 * TF_FRAME_MAX)
@@ -32,6 +33,8 @@ struct mstream {
 	uint32_t		 unacked;	/* drained, not yet credited */
 	uint32_t		 own;		/* head of out that is ours */
 	struct buf		 out;		/* from the peer, for the socket */
+	struct tzip_enc		 zenc;		/* compress: what we send */
+	struct tzip_dec		 zdec;		/* compress: what comes */
 	uint64_t		 bytes_in, bytes_out;
 	void			*tag;
 	struct mstream		*hnext;
@@ -48,6 +51,7 @@ struct mux {
 	int			 dead;
 	int			 busy;		/* in mux_event: free later */
 	int			 flush_close;	/* close once out is sent */
+	int			 draining;	/* sent, half closed: reading */
 	int			 events;
 	int			 rd_wants_write, wr_wants_read;
 	char			 why[128];

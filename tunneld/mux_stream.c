@@ -14,6 +14,8 @@
 #include "mux_int.h"
 #include "util.h"
 
+#define STREAM_PULL_BURST	4
+
 static void stream_event(int fd, int events, void *arg);
 
 static struct mstream **
@@ -42,6 +44,8 @@ stream_new(struct mux *m, uint32_t id, int fd, int compress)
 	s->id = id;
 	s->fd = fd;
 	s->compress = compress != 0;
+	tzip_enc_init(&s->zenc);
+	tzip_dec_init(&s->zdec);
 	s->send_win = MUX_WINDOW;
 	s->recv_avail = MUX_WINDOW;
 	buf_init(&s->out);
@@ -53,27 +57,49 @@ stream_new(struct mux *m, uint32_t id, int fd, int compress)
 	return s;
 }
 
+/* One frame's payload through zlib at a time: tunneld has one thread. */
+static uint8_t zbuf[TF_DATA_MAX];
+
 /* The encoder of a stream's outgoing DATA: len bytes at data may be
- * rewritten in place, shorter, with *flags saying how (TF_F_ZLIB); the
- * result's length.  Identity while lib/tzip is not wired in: s->compress
- * is carried from the proxy's configuration to here for it. */
+ * rewritten in place, shorter, with *flags saying how (TF_F_ZLIB, from
+ * lib/tzip for a proxy with compression); the result's length. */
 static size_t
 mux_stream_encoder(struct mstream *s, uint8_t *data, size_t len,
     uint8_t *flags)
 {
+	const uint8_t *p;
+	size_t n;
+
 	*flags = 0;
-	return len;
+	if (!s->compress)
+		return len;
+	p = tzip_send(&s->zenc, data, len, zbuf, &n, flags);
+	if (p != data)
+		memcpy(data, p, n);	/* shorter than what it replaces */
+	return n;
 }
 
-/* The decoder of incoming DATA into out: -1 if the frame cannot be
- * decoded (a deflated frame on a stream that is not compressed). */
+/* The decoder of incoming DATA into out: -1 with *err if the frame cannot
+ * be decoded (deflated on a stream that is not compressed, or not as our
+ * encoder deflates). */
 static int
 mux_stream_decoder(struct mstream *s, const uint8_t *data, size_t len,
-    uint8_t flags, struct buf *out)
+    uint8_t flags, struct buf *out, const char **err)
 {
-	if (flags & TF_F_ZLIB)
+	const uint8_t *p;
+	size_t n;
+
+	if (!s->compress) {
+		if (flags & TF_F_ZLIB)
+			return *err = "deflated DATA on a stream without "
+			    "compression", -1;
+		buf_append(out, data, len);
+		return 0;
+	}
+	if ((p = tzip_recv(&s->zdec, flags, data, len, zbuf, &n, err)) ==
+	    NULL)
 		return -1;
-	buf_append(out, data, len);
+	buf_append(out, p, n);
 	return 0;
 }
 
@@ -136,6 +162,12 @@ stream_free(struct mstream *s, int rst)
 	ev_del(s->fd);
 	close(s->fd);
 	buf_free(&s->out);
+	if (s->compress && s->zenc.in > 0)
+		log_debug("stream %u: %llu bytes sent as %llu", s->id,
+		    (unsigned long long)s->zenc.in,
+		    (unsigned long long)s->zenc.out);
+	tzip_enc_free(&s->zenc);
+	tzip_dec_free(&s->zdec);
 	free(s);
 }
 
@@ -262,10 +294,19 @@ stream_event(int fd, int events, void *arg)
 		}
 		events |= EV_WRITE;
 	}
-	if (((events & EV_WRITE) && stream_push(s) == -1) ||
-	    ((events & EV_READ) && stream_pull(s) == -1)) {
+	if ((events & EV_WRITE) && stream_push(s) == -1) {
 		stream_free(s, 1);
 		return;
+	}
+	/* a few frames a wake-up: fewer turns of the loop per byte */
+	for (int i = 0; (events & EV_READ) && i < STREAM_PULL_BURST; i++) {
+		size_t before = buf_avail(&s->mux->out);
+		if (stream_pull(s) == -1) {
+			stream_free(s, 1);
+			return;
+		}
+		if (buf_avail(&s->mux->out) - before < TF_HDR + TF_DATA_MAX)
+			break;		/* the socket had no more */
 	}
 	if (stream_done(s))
 		stream_free(s, 0);
@@ -296,8 +337,9 @@ stream_data(struct mstream *s, const struct tframe *f, const char **err)
 
 	if (s->peer_eof)
 		return *err = "DATA after CLOSE", -1;
-	if (mux_stream_decoder(s, f->payload, f->len, f->flags, &s->out) == -1)
-		return *err = "DATA the stream cannot decode", -1;
+	if (mux_stream_decoder(s, f->payload, f->len, f->flags, &s->out,
+	    err) == -1)
+		return -1;
 	got = buf_avail(&s->out) - before;
 	if (got > s->recv_avail)
 		return *err = "DATA beyond the stream's window", -1;

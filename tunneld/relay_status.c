@@ -64,12 +64,11 @@ group_json(const struct rgroup *g)
 	    (int)g->port, "listening", g->lfd != -1, "members", members);
 }
 
-char *
-relay_status_json(void)
+json_t *
+relay_status_doc(void)
 {
 	json_t *clients = json_array(), *groups = json_array(), *o;
 	uint64_t streams = 0, in = relay_bytes_in, out = relay_bytes_out;
-	char *s;
 
 	for (size_t i = 0; i < RELAY_CLIENTS_MAX; i++)
 		if (relay_clients[i])
@@ -89,6 +88,15 @@ relay_status_json(void)
 	    groups);
 	if (o == NULL)
 		fatalx("the status document does not build");
+	return o;
+}
+
+char *
+relay_status_json(void)
+{
+	json_t *o = relay_status_doc();
+	char *s;
+
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (s == NULL)
@@ -96,11 +104,12 @@ relay_status_json(void)
 	return s;
 }
 
-/* master -> tunneld: the document, for `regmaster status`. */
+/* master -> tunneld: the document, for `regmaster status`: the relay's,
+ * or the client's on a host that is no relay. */
 void
-relay_status_request(struct link *l, struct msg *m)
+relay_status_request(struct link *l, struct msg *m, int relay)
 {
-	char *s = relay_status_json();
+	char *s = relay ? relay_status_json() : client_status_json();
 	size_t len = strlen(s);
 	struct msgb mb;
 

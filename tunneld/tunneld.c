@@ -16,6 +16,7 @@
 #include "log.h"
 #include "ossl.h"
 #include "proc.h"
+#include "status.h"
 #include "tunneld.h"
 #include "util.h"
 #include "worker.h"
@@ -26,6 +27,7 @@ static const struct link_accept tunneld_accept[] = {
 	{ PROC_MASTER, M_TLS_KEY, 0 },
 	{ PROC_MASTER, M_TLS_END, 0 },
 	{ PROC_MASTER, M_TUNNEL_CA, 0 },
+	{ PROC_MASTER, M_TUNNEL_USERS, 0 },
 	{ PROC_MASTER, M_TUNNEL_STATUS, 0 },
 	{ 0, 0, 0 }
 };
@@ -33,8 +35,6 @@ static const struct link_accept tunneld_accept[] = {
 static char *chain, *key;		/* the relay's pair, being received */
 static size_t chainlen, keylen;
 static int is_relay;
-/* The status page's listener: tunneld/status.c serves it. */
-static int status_fd = -1;
 
 static void
 take_body(struct msg *m, char **out, size_t *len, int secret)
@@ -78,12 +78,39 @@ on_listen(struct msg *m)
 	if (strcmp(name, "relay") == 0) {
 		is_relay = 1;
 		relay_listener(fd);
-	} else if (strcmp(name, "status") == 0 && status_fd == -1)
-		status_fd = fd;
-	else {
+	} else if (strcmp(name, "status") == 0) {
+		status_set_doc(relay_status_doc);
+		status_start(fd);
+	} else {
 		log_warnx("unexpected listener %s", name);
 		close(fd);
 	}
+}
+
+/* The status page's htpasswd file, from master (status_htpasswd). */
+static void
+status_users(const void *data, size_t len)
+{
+	char err[256];
+
+	if (conf_str(P_TUNNEL_RELAY_STATUS_USER)[0] != '\0')
+		return;		/* status_user and status_password rule */
+	if (status_auth_htpasswd(data, len, err, sizeof(err)) == -1)
+		log_warnx("tunnel.relay.status_htpasswd: %s: the status page "
+		    "lets no one in", err);
+}
+
+/* status_user and status_password (a reload may change them). */
+static void
+status_configured(void)
+{
+	const char *user = conf_str(P_TUNNEL_RELAY_STATUS_USER);
+	char err[256];
+
+	if (*user != '\0' && status_auth_set(user,
+	    conf_str(P_TUNNEL_RELAY_STATUS_PASSWORD), err, sizeof(err)) == -1)
+		log_warnx("tunnel.relay.status_password: %s: the status page "
+		    "lets no one in", err);
 }
 
 static void
@@ -105,11 +132,14 @@ tunneld_request(struct link *l, struct msg *m)
 	case M_TUNNEL_CA:
 		client_set_ca(m->v[A_BODY].p, m->v[A_BODY].len);
 		break;
+	case M_TUNNEL_USERS:
+		status_users(m->v[A_BODY].p, m->v[A_BODY].len);
+		break;
 	case M_TUNNEL_STATUS:
-		if (is_relay)
-			relay_status_request(l, m);
+		if (is_relay || client_running())
+			relay_status_request(l, m, is_relay);
 		else
-			link_reply_err(l, m->id, 0, "not a tunnel relay");
+			link_reply_err(l, m->id, 0, "no tunnel runs");
 		break;
 	}
 }
@@ -119,6 +149,7 @@ tunneld_configured(int first)
 {
 	relay_configured();
 	client_configured();
+	status_configured();
 }
 
 /* Before the sandbox: OpenSSL's configuration and the host's name. */

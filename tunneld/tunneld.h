@@ -31,11 +31,18 @@ void	 relay_set_ctx(SSL_CTX *);
 /* relay_status.c: the status document (JSON, malloc'd) that the status
  * page, `regmaster status` and metrics share */
 char	*relay_status_json(void);
-void	 relay_status_request(struct link *, struct msg *);
+/* the same as a JSON object (the caller's): the status page's */
+struct json_t;
+struct json_t *relay_status_doc(void);
+void	 relay_status_request(struct link *, struct msg *, int relay);
 
 /* client.c */
 void	 client_configured(void);
 void	 client_preload(void);
+int	 client_running(void);
+/* {"role":"client","version","name","relay","connections":[{"index",
+ * "state","uptime","streams","bytes_in","bytes_out"}]}, malloc'd */
+char	*client_status_json(void);
 void	 client_set_ca(const char *pem, size_t len);
 
 #endif

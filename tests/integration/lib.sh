@@ -304,6 +304,19 @@ build_images() {
 	return 1
 }
 
+# t_skopeo_copy DESC ARGS...: `skopeo copy -q ARGS` (bounded); ok DESC, or fail with
+# skopeo's output.
+t_skopeo_copy() {
+	local desc=$1
+	shift
+	if "${T_NS_CMD[@]}" timeout 120 skopeo copy -q "$@" >"$T_DIR/sk.out" 2>&1; then
+		ok "$desc"
+		return 0
+	fi
+	fail "$desc" "$(cat "$T_DIR/sk.out")"
+	return 1
+}
+
 # img_digest DIR NAME: the digest mkimages.sh reported for image NAME of set DIR.
 img_digest() { awk -v n="$2" '$1 == n { print $2 }' "$1.digests"; }
 
@@ -357,6 +370,22 @@ t_init() {
 	T_URL="http://127.0.0.1:$T_PORT"
 	t_write_config "$T_CONF"
 	t_diag "instance $T_NAME: dir $T_DIR port $T_PORT"
+}
+
+# t_save_instance KEY: remember the current instance (the variables t_init sets) under
+# KEY, a word of letters, digits and _; t_use_instance KEY makes it current again. For
+# suites that run several instances side by side (test_tunnel.sh: a relay and clients).
+T_INSTANCE_VARS="T_NAME T_DIR T_CONF T_RUN T_STORE T_AUTH T_PORT T_URL T_PIDFILE T_LIBEXEC T_TAG"
+t_save_instance() {
+	local v
+	for v in $T_INSTANCE_VARS; do printf -v "T_SAVED_${1}_$v" '%s' "${!v}"; done
+}
+t_use_instance() {
+	local v n
+	for v in $T_INSTANCE_VARS; do
+		n=T_SAVED_${1}_$v
+		printf -v "$v" '%s' "${!n}"
+	done
 }
 
 # t_rm ARGS...: run regmaster (bounded by T_CMD_TIMEOUT) on the current instance's
@@ -474,10 +503,12 @@ t_all_running() {
 # t_start [ARGS...]: `regmaster start`; on success records master's PID from the pidfile
 # and waits (bounded) until status lists every worker running. Returns start's status;
 # what start printed stays in T_START_OUT (T_OUT is the last status's by then).
+# shellcheck disable=SC2034 # the suites read it
 T_START_OUT=""
 t_start() {
 	local pid
 	t_rm start "$@"
+	# shellcheck disable=SC2034 # the suites read it
 	T_START_OUT=$T_OUT
 	if [ "$T_RC" -ne 0 ]; then
 		t_diag "start exited $T_RC:" "$T_OUT"

@@ -13,6 +13,11 @@
 #   - the log has the names-phase and build-complete lines
 #   - kill -9 of storaged: the next manifest GET with the right digest within 1 s
 #   - a tag moved on disk while regmaster was stopped is served moved after start
+#   - with the names walk slowed (REGMASTER_TEST_NAMES_DELAY_US, honoured only with
+#     REGMASTER_TEST_TAG set): catalog pages asked while it goes on are answered
+#     before it ends, byte for byte (body and Link) the pages after the build; a
+#     page past what the walk can reach in the catalog's wait answers 503 with
+#     Retry-After
 # Runs as root (privilege separation) and as an ordinary user.
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -191,6 +196,57 @@ test_moved() {
 	else fail "a tag moved while stopped is served moved at start" "$(what)"; fi
 }
 
+# catalog_pages N OUT: walk the catalog N a page, following Link, every page's
+# status, Link and body into OUT; fails on a status other than 200.
+catalog_pages() {
+	local path="/v2/_catalog?n=$1" pages=0
+	: >"$2"
+	while [ -n "$path" ] && [ $pages -lt 1000 ]; do
+		req GET "$path"
+		[ "$CODE" = 200 ] || { what >>"$2"; return 1; }
+		printf '%s\nLink: %s\n' "$CODE" "$(hval Link)" >>"$2"
+		cat "$BODY" >>"$2"
+		echo >>"$2"
+		path=$(hval Link | sed -n 's/^<\([^>]*\)>; *rel="next".*/\1/p')
+		pages=$((pages + 1))
+	done
+}
+
+names_done() { grep -qE "index: [0-9]+ repository names in" "$T_LOG"; }
+
+# The catalog while a slowed names walk goes on: 5 ms a name, 7.5 s for the store.
+test_catalog_walking() {
+	local last a1 pid code secs
+	stop_fg
+	: >"$T_LOG"
+	REGMASTER_TEST_NAMES_DELAY_US=5000 start_fg
+	first_get team3/app3 v0 10000
+	# the last name of all: its page needs the whole walk, more than the wait
+	last=$(awk '{ print $1 }' "$EXP" | sort | tail -1)
+	curl -s --max-time 60 -D "$T_DIR/far.hdr" -o "$T_DIR/far.body" -w '%{http_code} %{time_total}' \
+		"${T_CURL_ARGS[@]}" "$T_URL/v2/_catalog?n=10&last=$last" >"$T_DIR/far.code" &
+	pid=$!
+	req GET "/v2/_catalog?n=37"
+	names_done && a1=late || a1=early
+	if [ "$CODE" = 200 ] && [ "$a1" = early ]; then ok "the first catalog page is answered while the names walk goes on"
+	else fail "the first catalog page is answered while the names walk goes on" "$a1 $(what)"; fi
+	catalog_pages 37 "$T_DIR/pages.early"
+	wait "$pid"
+	read -r code secs <"$T_DIR/far.code"
+	# the wait is 5 s; the walk takes 7.5 s at least
+	if [ "$code" = 503 ] && grep -qi '^Retry-After: ' "$T_DIR/far.hdr" &&
+		awk -v s="$secs" 'BEGIN { exit !(s >= 4.5 && s < 7) }'; then
+		ok "a page past the walk's reach answers 503 with Retry-After after the wait (${secs} s)"
+	else fail "a page past the walk's reach answers 503 with Retry-After after the wait" \
+		"$(cat "$T_DIR/far.code") $(cat "$T_DIR/far.hdr")"; fi
+	t_wait_until 60 built
+	catalog_pages 37 "$T_DIR/pages.late"
+	t_check "the pages served during the walk are those after the build, byte for byte" \
+		cmp "$T_DIR/pages.early" "$T_DIR/pages.late"
+	if [ "$(grep -c '^Link: <' "$T_DIR/pages.late")" -ge 40 ]; then ok "the walk had 40 pages and more"
+	else fail "the walk had 40 pages and more" "$(grep -c '^Link: <' "$T_DIR/pages.late")"; fi
+}
+
 body() {
 	t_init index_build || return 1
 	HDR=$T_DIR/resp.hdr
@@ -205,6 +261,7 @@ body() {
 	test_after
 	test_kill
 	test_moved
+	test_catalog_walking
 	stop_fg
 }
 

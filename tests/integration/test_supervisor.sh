@@ -5,7 +5,7 @@
 #   - GET /v2/ answers 200, body {}, Docker-Distribution-API-Version: registry/2.0
 #   - `status` lists all five workers running; master's PID matches the pidfile
 #   - root: each worker runs as its own user (all four uids), its own group, CapEff 0,
-#     NoNewPrivs 1, chrooted (httpd, tunneld: run_dir/empty; storaged, gcd: storage
+#     NoNewPrivs 1, chrooted (httpd: run_dir/empty, tunneld: run_dir/tunneld; storaged, gcd: storage
 #     root; authd: auth dir); user mode: the invoking uid, no chroot
 #   - a second `start` fails with a clear message and leaves the first one serving
 #   - `check` accepts the valid config
@@ -75,7 +75,8 @@ test_status_lists_workers() {
 # expected_root NAME: the directory worker NAME must be chrooted to, as root.
 expected_root() {
 	case $1 in
-	httpd | tunneld) realpath -m -- "$T_RUN/empty" ;;
+	httpd) realpath -m -- "$T_RUN/empty" ;;
+	tunneld) realpath -m -- "$T_RUN/tunneld" ;;
 	storaged | gcd) realpath -m -- "$T_STORE" ;;
 	authd) realpath -m -- "$T_AUTH" ;;
 	esac

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 
 #include <arpa/inet.h>
@@ -280,18 +281,22 @@ store_calls(void)
 	return do_thread();
 }
 
-/* A listening socket of its own: only master may make one. */
+/* A port of its own: only master may open one (bind fails, listen traps);
+ * the resolver's names are tunneld's to read (uname). */
 static int
-do_bind(void)
+tunneld_no_bind(void)
 {
 	struct sockaddr_in sin;
+	struct utsname u;
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	(void)bind(fd, (struct sockaddr *)&sin, sizeof(sin));
-	return CHILD_BAD;
+	if (fd == -1 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != -1 ||
+	    errno != EACCES || uname(&u) == -1)
+		return CHILD_BAD;
+	return CHILD_OK;
 }
 
 static int
@@ -376,7 +381,7 @@ START_TEST(per_worker)
 		expect_ok(_i, tunneld_calls);
 		expect_sigsys(_i, do_open_write, __NR_openat);
 		/* master opens every listening socket, public ports too */
-		expect_sigsys(_i, do_bind, __NR_bind);
+		expect_ok(_i, tunneld_no_bind);
 		expect_sigsys(_i, do_listen, __NR_listen);
 		break;
 	}

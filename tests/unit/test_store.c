@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "drepo.h"
 #include "copier.h"
 #include "digest.h"
 #include "ev.h"
@@ -453,6 +454,71 @@ START_TEST(walk)
 }
 END_TEST
 
+/* What the names walk emitted, in its order. */
+struct emitted {
+	char	 names[64][64];
+	int	 manifests[64];
+	int	 n;
+};
+
+static void
+collect(void *arg, const char *name, int has_manifests)
+{
+	struct emitted *e = arg;
+
+	ck_assert_int_lt(e->n, 64);
+	snprintf(e->names[e->n], sizeof(e->names[0]), "%s", name);
+	e->manifests[e->n++] = has_manifests;
+}
+
+/* strcmp order, for qsort. */
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The names walk emits in strcmp order, whatever the nesting: names that
+ * continue another with a byte below '/' ('-', '.') come between it and
+ * the names below it. */
+START_TEST(walk_order)
+{
+	const char *names[] = { "a", "a-b", "a.c", "a/a", "a/a-z", "a/a/b",
+	    "a/a.q/r", "a0", "b/c/d", "b-x/y", "b.z", "b/c", "zz", "a_b",
+	    "a__c/d" };
+	const char *sorted[sizeof(names) / sizeof(names[0])];
+	size_t n = sizeof(names) / sizeof(names[0]);
+	char p[STORE_PATHMAX];
+	struct emitted e = { .n = 0 };
+
+	store_setup();
+	for (size_t i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), "docker/registry/v2/repositories/%s/%s",
+		    names[i], i % 3 ? "_manifests/x" : "_layers/x");
+		put(p, "");
+		sorted[i] = names[i];
+	}
+	/* a directory that is no repository, one that holds only others */
+	put("docker/registry/v2/repositories/a/a.q/notes", "");
+	put("docker/registry/v2/repositories/c/d/e/_uploads/u/x", "");
+	sorted[n - 1] = names[n - 1];
+	qsort(sorted, n, sizeof(sorted[0]), str_cmp);
+	drepo_names_walk(collect, &e);
+	ck_assert_int_eq(e.n, (int)n + 1);
+	for (int i = 0, k = 0; i < e.n; i++) {
+		if (strcmp(e.names[i], "c/d/e") == 0) {
+			ck_assert(!e.manifests[i]);
+			continue;
+		}
+		ck_assert_str_eq(e.names[i], sorted[k]);
+		k++;
+	}
+	for (int i = 1; i < e.n; i++)
+		ck_assert_int_lt(strcmp(e.names[i - 1], e.names[i]), 0);
+	store_teardown();
+}
+END_TEST
+
 /* A nonblocking pipe holding len bytes of pattern; the write end is
  * closed unless keep_open (then returned in *wr). */
 static int
@@ -604,6 +670,7 @@ suite(void)
 	tcase_add_test(tc, cache_budget);
 	tcase_add_test(tc, stored_fallback);
 	tcase_add_test(tc, walk);
+	tcase_add_test(tc, walk_order);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("copier");
 	tcase_add_checked_fixture(tc, store_setup, store_teardown);

@@ -1,0 +1,81 @@
+/* test_addr.c - unit tests for lib/util.c's addr_parse, the inverse of
+ * addr_format: what the relay writes of a visitor into OPEN parses back to
+ * the same address; anything else is refused (the tunnel client then sends
+ * a LOCAL PROXY header rather than a made-up address). */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static void
+round_trip(const char *s)
+{
+	struct sockaddr_storage ss;
+	char out[64];
+
+	ck_assert_msg(addr_parse(s, &ss) == 0, "%s refused", s);
+	ck_assert_int_eq(addr_format((struct sockaddr *)&ss, out, sizeof(out)),
+	    0);
+	ck_assert_str_eq(out, s);
+}
+
+static void
+refused(const char *s)
+{
+	struct sockaddr_storage ss;
+
+	ck_assert_msg(addr_parse(s, &ss) == -1, "%s accepted", s);
+}
+
+START_TEST(round_trips)
+{
+	struct sockaddr_storage ss;
+
+	round_trip("192.0.2.7:40000");
+	round_trip("0.0.0.0:0");
+	round_trip("255.255.255.255:65535");
+	round_trip("[2001:db8::7]:1");
+	round_trip("[::ffff:192.0.2.7]:443");
+	round_trip("[::]:5000");
+	ck_assert_int_eq(addr_parse("10.1.2.3:8080", &ss), 0);
+	ck_assert_int_eq(ss.ss_family, AF_INET);
+	ck_assert_uint_eq(ntohs(((struct sockaddr_in *)&ss)->sin_port), 8080);
+}
+END_TEST
+
+START_TEST(refusals)
+{
+	static const char *const bad[] = { "", ":", "1.2.3.4", "1.2.3.4:",
+	    "1.2.3.4:65536", "1.2.3.4:-1", "1.2.3.4:80x", "1.2.3:80",
+	    "host.example:80", "unknown", "2001:db8::7:80", "[2001:db8::7]",
+	    "[2001:db8::7]80", "[1.2.3.4]:80", "[::1:80", "::1]:80",
+	    "1.2.3.4:80:90", "[::1]:", " 1.2.3.4:80",
+	    "[0000:0000:0000:0000:0000:0000:0000:0000:0000]:1", NULL };
+
+	for (int i = 0; bad[i]; i++)
+		refused(bad[i]);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("addr");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, round_trips);
+	tcase_add_test(tc, refusals);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

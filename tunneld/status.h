@@ -1,0 +1,39 @@
+/*
+ * status.h - the relay's status page (tunnel.relay.status_listen): GET /
+ * as HTML for people and GET /status.json for scripts, both from the one
+ * JSON document the relay makes (the shape is in DESIGN.md, Tunnel), behind
+ * Basic auth from a bcrypt hash or an htpasswd file; never open.
+ */
+#ifndef RM_TUNNELD_STATUS_H
+#define RM_TUNNELD_STATUS_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+
+/* The relay's document, made afresh per request (the caller's to free). */
+typedef json_t *(*status_doc_fn)(void);
+
+void	 status_set_doc(status_doc_fn);
+
+/*
+ * The credentials: one user and a bcrypt hash of its password (status_user,
+ * status_password), or the bytes of an htpasswd file (status_htpasswd).
+ * Each replaces what was set before (a reload); -1 with err for a hash or
+ * a file that cannot check any password, and then nobody gets in: until
+ * one succeeds every request is refused.
+ */
+int	 status_auth_set(const char *user, const char *hash, char *err,
+	    size_t errlen);
+int	 status_auth_htpasswd(const char *data, size_t len, char *err,
+	    size_t errlen);
+
+/* Serve on the listening socket fd (taken; M_LISTEN "status"). */
+void	 status_start(int fd);
+
+/* status_html.c: the page for doc, appended to out (what a browser shows). */
+void	 status_html(const json_t *doc, struct buf *out);
+
+#endif
