@@ -309,7 +309,7 @@ build_images() {
 t_skopeo_copy() {
 	local desc=$1
 	shift
-	if timeout 120 skopeo copy -q "$@" >"$T_DIR/sk.out" 2>&1; then
+	if "${T_NS_CMD[@]}" timeout 120 skopeo copy -q "$@" >"$T_DIR/sk.out" 2>&1; then
 		ok "$desc"
 		return 0
 	fi
@@ -511,10 +511,12 @@ t_all_running() {
 # t_start [ARGS...]: `regmaster start`; on success records master's PID from the pidfile
 # and waits (bounded) until status lists every worker running. Returns start's status;
 # what start printed stays in T_START_OUT (T_OUT is the last status's by then).
+# shellcheck disable=SC2034 # the suites read it
 T_START_OUT=""
 t_start() {
 	local pid
 	t_rm start "$@"
+	# shellcheck disable=SC2034 # the suites read it
 	T_START_OUT=$T_OUT
 	if [ "$T_RC" -ne 0 ]; then
 		t_diag "start exited $T_RC:" "$T_OUT"

@@ -9,6 +9,7 @@
 #   - 100 visitors at once, one of them reading nothing: the other 99 get every byte,
 #     at the speed they have without the silent one and near a lone visitor's.
 # Root only (namespaces): skipped, with the reason, otherwise.
+# shellcheck disable=SC2154 # T_SAVED_relay_* are set by lib.sh's t_save_instance
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -16,26 +17,23 @@ TOKEN=""
 RELAY_LISTEN=""     # NS_PUB_IP:PORT tunnel clients dial
 PUB_RM=""           # the relay's public port of the registry proxy
 PUB_DR=""           # ... and of the docker-registry proxy
-declare -A INST     # saved instance variables, "NAME.VAR"
-INST_VARS="T_NAME T_DIR T_CONF T_RUN T_STORE T_AUTH T_PIDFILE T_TAG T_PORT T_URL"
+declare -A INST_NS  # the namespace of each instance
 
-# save_instance NAME NS: remember the current instance (t_init's variables) and the
-# namespace it lives in; use_instance NAME makes it current again.
+# save_instance NAME NS: remember the current instance and the namespace it lives in;
+# use_instance NAME makes it current again, its namespace the helpers'.
 save_instance() {
-	local v
-	for v in $INST_VARS; do INST[$1.$v]=${!v}; done
-	INST[$1.ns]=$2
+	t_save_instance "$1"
+	INST_NS[$1]=$2
 }
 use_instance() {
-	local v
-	for v in $INST_VARS; do printf -v "$v" '%s' "${INST[$1.$v]}"; done
-	t_ns_use "${INST[$1.ns]}"
+	t_use_instance "$1"
+	t_ns_use "${INST_NS[$1]}"
 }
 
 # base_config: what every instance here has (t_init's paths, a log file).
 base_config() {
 	cat <<EOF
-# regmaster integration test instance $T_NAME ($T_MODE mode), namespace ${INST[$T_NAME.ns]:-}
+# regmaster integration test instance $T_NAME ($T_MODE mode), namespace ${INST_NS[$T_NAME]:-}
 run_dir = "$T_RUN";
 log_level = "debug";
 log_file = "$T_DIR/regmaster.log";
@@ -72,7 +70,7 @@ EOF
 # relay_fingerprint: the sha256 fingerprint the relay logged for its certificate (start
 # prints it before the log file takes over).
 relay_fingerprint() {
-	cat "${INST[relay.T_DIR]}/start.out" "${INST[relay.T_DIR]}/regmaster.log" 2>/dev/null |
+	cat "$T_SAVED_relay_T_DIR/start.out" "$T_SAVED_relay_T_DIR/regmaster.log" 2>/dev/null |
 		grep -oE 'fingerprint sha256:[0-9a-f]{64}' | head -n 1 | cut -d' ' -f2
 }
 
@@ -87,8 +85,8 @@ private_up() {
 	local fp verify
 	fp=$(relay_fingerprint)
 	same "the relay logs the fingerprint of the certificate it made" \
-		"$(cert_fingerprint "${INST[relay.T_RUN]}/tunnel-relay.crt")" "$fp" \
-		"$(cat "${INST[relay.T_DIR]}/start.out")"
+		"$(cert_fingerprint "$T_SAVED_relay_T_RUN/tunnel-relay.crt")" "$fp" \
+		"$(cat "$T_SAVED_relay_T_DIR/start.out")"
 	verify="fingerprint = \"$fp\";"
 	if [ -z "$fp" ]; then
 		t_diag "no fingerprint in the relay's log; the client runs insecure"
@@ -118,23 +116,21 @@ EOF
 pub_code() {
 	t_ns_use "$NS_PUB"
 	t_http_code "http://$NS_PUB_IP:$1$2"
-	t_ns_use "${INST[$T_NAME.ns]}"
+	t_ns_use "${INST_NS[$T_NAME]}"
 }
 pub_is() { [ "$(pub_code "$1" "$2")" = "$3" ]; }
 
 # pub ARGS...: a command in the public namespace (the visitors' side).
 pub() { ip netns exec "$NS_PUB" "$@"; }
 
-# sk DESC ARGS...: skopeo in the public namespace, bounded; ok or a failure with its output.
+# sk DESC ARGS...: t_skopeo_copy DESC ARGS from the public namespace.
 sk() {
-	local desc=$1
-	shift
-	if pub timeout -k 5 300 skopeo "$@" >"$T_DIR/skopeo.out" 2>&1; then
-		ok "$desc"
-	else
-		fail "$desc" "skopeo $*" "$(tail -n 15 "$T_DIR/skopeo.out")"
-		return 1
-	fi
+	local rc
+	t_ns_use "$NS_PUB"
+	t_skopeo_copy "$@"
+	rc=$?
+	t_ns_use "${INST_NS[$T_NAME]}"
+	return "$rc"
 }
 
 # pushed_digest_is REPO TAG DIGEST: the registry, asked inside the private namespace,
@@ -151,10 +147,10 @@ roundtrip() {
 	want=$(img_digest "$imgs" "$img")
 	layout=$imgs/$img
 	pulled=$T_DIR/pulled-$name
-	sk "$name: skopeo pushes $img through the relay's public port" copy --quiet \
+	sk "$name: skopeo pushes $img through the relay's public port" \
 		--dest-tls-verify=false "oci:$layout:latest" "docker://$NS_PUB_IP:$port/$repo:v1" || return 1
 	rm -rf "$pulled"
-	sk "$name: skopeo pulls it back through the relay" copy --quiet --src-tls-verify=false \
+	sk "$name: skopeo pulls it back through the relay" --src-tls-verify=false \
 		"docker://$NS_PUB_IP:$port/$repo:v1" "dir:$pulled" || return 1
 	same "$name: the pulled manifest has the pushed digest" "$want" "$(dg "$pulled/manifest.json")"
 	for l in $(jq -r '.layers[].digest' <"$layout/blobs/sha256/${want#sha256:}"); do
@@ -226,7 +222,7 @@ body() {
 	fi
 	t_check "the relay's public port $PUB_RM answers /v2/ from the registry, from the public side" \
 		t_wait_until 20 pub_is "$PUB_RM" /v2/ 200 ||
-		t_diag "relay log:" "$(tail -n 15 "${INST[relay.T_DIR]}/regmaster.log")" \
+		t_diag "relay log:" "$(tail -n 15 "$T_SAVED_relay_T_DIR/regmaster.log")" \
 			"client log:" "$(tail -n 15 "$T_DIR/regmaster.log")"
 
 	imgs=$T_DIR/imgs
