@@ -26,6 +26,7 @@
 
 static void mux_event(int fd, int events, void *arg);
 static void mux_ping(void *arg);
+static void mux_flush(void *arg);
 
 /* The TLS session on fd: reads straight from the socket, writes through a
  * buffer that mux_write flushes once it has written all it can. */
@@ -88,6 +89,7 @@ mux_new(int fd, SSL *ssl, int server, const struct mux_ops *ops, void *arg)
 	m->events = EV_READ | EV_WRITE;
 	ev_add(fd, m->events, mux_event, m);
 	ev_timer_init(&m->ping_timer, mux_ping, m);
+	ev_timer_init(&m->flush_timer, mux_flush, m);
 	ev_timer_arm(&m->ping_timer, MUX_PING_MS);
 	return m;
 }
@@ -111,6 +113,7 @@ mux_close(struct mux *m, const char *why)
 	str_copy(m->why, why, sizeof(m->why));
 	streams_close_all(m);
 	ev_timer_cancel(&m->ping_timer);
+	ev_timer_cancel(&m->flush_timer);
 	ev_del(m->fd);
 	if (m->handshaken)
 		(void)SSL_shutdown(m->ssl);	/* best effort, nonblocking */
@@ -181,13 +184,18 @@ mux_interest(struct mux *m)
 	}
 }
 
+/*
+ * Frames were queued.  Within the connection's own event they go out at
+ * its end; else at the end of this loop turn (mux_flush), with whatever
+ * else the turn queued, and EPOLLOUT is asked for only if the socket is
+ * full: asking first cost two epoll_ctl and a turn of the loop per burst.
+ */
 void
 mux_want_write(struct mux *m)
 {
-	if (!m->dead && !m->draining && !(m->events & EV_WRITE)) {
-		m->events |= EV_WRITE;
-		ev_set(m->fd, m->events);
-	}
+	if (!m->dead && !m->draining && !m->busy && !(m->events & EV_WRITE) &&
+	    !ev_timer_armed(&m->flush_timer))
+		ev_timer_arm(&m->flush_timer, 0);
 }
 
 void
@@ -407,6 +415,20 @@ mux_drain(struct mux *m)
 	ev_timer_arm(&m->ping_timer, MUX_PING_MS);
 }
 
+/* The end of the connection's turn: its last word sent, the interest
+ * that follows from what is left; freed if it died meanwhile. */
+static void
+mux_settle(struct mux *m)
+{
+	if (!m->dead && m->flush_close && !m->draining &&
+	    mux_unsent(m) == 0)
+		mux_drain(m);
+	if (!m->dead)
+		mux_interest(m);
+	if (--m->busy == 0 && m->dead)
+		mux_free(m);
+}
+
 static void
 mux_event(int fd, int events, void *arg)
 {
@@ -417,11 +439,16 @@ mux_event(int fd, int events, void *arg)
 		(void)mux_handshake(m);
 	if (!m->dead && m->handshaken && mux_read(m) == 0 && !m->draining)
 		(void)mux_write(m);
-	if (!m->dead && m->flush_close && !m->draining &&
-	    mux_unsent(m) == 0)
-		mux_drain(m);
-	if (!m->dead)
-		mux_interest(m);
-	if (--m->busy == 0 && m->dead)
-		mux_free(m);
+	mux_settle(m);
+}
+
+static void
+mux_flush(void *arg)
+{
+	struct mux *m = arg;
+
+	m->busy++;
+	if (!m->dead && m->handshaken && !m->draining)
+		(void)mux_write(m);
+	mux_settle(m);
 }
