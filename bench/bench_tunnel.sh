@@ -3,17 +3,20 @@
 # loopback. Not a test (not in make check); see bench/README.md.
 #
 # usage: bench/bench_tunnel.sh [--rounds N] [--only PATH[,PATH...]] [--mib N]
-#                              [--idle N] [--wrk-s S] [--keep]
+#                              [--idle N] [--wrk-s S] [--base DIR] [--keep]
 #   PATH    direct  the registry itself
 #           ssh     `ssh -R` (aes128-gcm@openssh.com) to an sshd of our own: the
 #                   public port is sshd's forward, the ssh client dials the registry
 #           socat   two socat hops: public port -> socat -> socat -> registry
 #           tunnel  regmaster's own: a relay instance (tunneld) and a client instance
 #                   (tunneld) publishing the registry on a relay port
+#           base    the same as tunnel, with the build tree of --base DIR (before
+#                   and after a change in one run; in the default list with --base)
 #   --rounds N  rounds, paths interleaved within each; medians reported (default 3)
 #   --mib N     size of the blob (default 1024)
 #   --idle N    idle visitor connections for the memory row (default 1000)
 #   --wrk-s S   seconds of each wrk run (default 5)
+#   --base DIR  a second build tree for the base path
 #   --keep      keep the work dir (configs, logs, wrk outputs)
 # environment: REGMASTER_BUILD (build tree, default the directory above this script),
 #   REGMASTER_LIBEXECDIR (workers, default the build tree), BENCH_TMPDIR.
@@ -33,7 +36,7 @@ set -o pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 BUILD=${REGMASTER_BUILD:-$(cd "$here/.." && pwd)}
 export REGMASTER_LIBEXECDIR=${REGMASTER_LIBEXECDIR:-$BUILD}
-ROUNDS=3 ONLY="direct,ssh,socat,tunnel" MIB=1024 IDLE=1000 WRK_S=5 KEEP=0
+ROUNDS=3 ONLY="" MIB=1024 IDLE=1000 WRK_S=5 KEEP=0 BASE_BUILD=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--rounds) ROUNDS=${2:-}; shift ;;
@@ -41,18 +44,22 @@ while [ $# -gt 0 ]; do
 	--mib) MIB=${2:-}; shift ;;
 	--idle) IDLE=${2:-}; shift ;;
 	--wrk-s) WRK_S=${2:-}; shift ;;
+	--base) BASE_BUILD=${2:-}; shift ;;
 	--keep) KEEP=1 ;;
-	-h | --help) sed -n '2,29p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,32p' "$0"; exit 0 ;;
 	*) echo "bench_tunnel.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
 done
 case $ROUNDS$MIB$IDLE$WRK_S in *[!0-9]* | '') echo "bench_tunnel.sh: --rounds, --mib, --idle, --wrk-s take numbers" >&2; exit 2 ;; esac
+[ -z "$BASE_BUILD" ] || [ -x "$BASE_BUILD/master/regmaster" ] ||
+	{ echo "bench_tunnel.sh: --base names no build tree: $BASE_BUILD" >&2; exit 2; }
+[ -n "$ONLY" ] || ONLY="direct,ssh,socat${BASE_BUILD:+,base},tunnel"
 PATHS=""
 for p in ${ONLY//,/ }; do
 	case $p in
-	direct | ssh | socat | tunnel) PATHS="$PATHS $p" ;;
-	*) echo "bench_tunnel.sh: --only takes direct, ssh, socat, tunnel" >&2; exit 2 ;;
+	direct | ssh | socat | tunnel | base) PATHS="$PATHS $p" ;;
+	*) echo "bench_tunnel.sh: --only takes direct, ssh, socat, base, tunnel" >&2; exit 2 ;;
 	esac
 done
 [ -n "$PATHS" ] || { echo "bench_tunnel.sh: --only names no path" >&2; exit 2; }
@@ -83,9 +90,10 @@ stop_pid() {
 }
 
 rm_ctl() { # conf args...
-	local conf=$1
+	local conf=$1 b=$BUILD lx=$REGMASTER_LIBEXECDIR
 	shift
-	timeout 30 "$BUILD/master/regmaster" -c "$conf" "$@"
+	case $conf in "$W"/base-*) b=$BASE_BUILD lx=$BASE_BUILD ;; esac
+	REGMASTER_LIBEXECDIR=$lx timeout 30 "$b/master/regmaster" -c "$conf" "$@"
 }
 
 cleanup() {
@@ -268,10 +276,10 @@ tunnel = { $2 };
 EOF2
 }
 
-# relay_fingerprint: the relay's certificate fingerprint, from what start printed or its
-# log (master logs the one it made), else from a certificate file in its run_dir.
+# relay_fingerprint DIR: the relay's certificate fingerprint, from what start printed or
+# its log (master logs the one it made), else from a certificate file in its run_dir.
 relay_fingerprint() {
-	local d=$W/relay f
+	local d=$1 f
 	f=$(cat "$d/start.log" "$d/regmaster.log" 2>/dev/null | grep -oE 'fingerprint sha256:[0-9a-f]{64}' |
 		head -n 1 | cut -d' ' -f2)
 	if [ -z "$f" ]; then
@@ -290,37 +298,49 @@ first_error() {
 	grep -iE 'error|unknown|invalid|fail|fatal' "$1" 2>/dev/null | head -n 1 | cut -c1-160
 }
 
-tunnel_setup() {
-	local rl pub token fp verify
-	[ -x "$REGMASTER_LIBEXECDIR/tunneld/tunneld" ] || [ -x "$REGMASTER_LIBEXECDIR/tunneld" ] ||
-		{ WHY[tunnel]="no tunneld binary"; return 1; }
+# tunnel_path NAME: the tunnel path NAME (tunnel, base), instances $W/NAME-relay and
+# $W/NAME-client (rm_ctl picks the build tree by the name).
+tunnel_path() {
+	local n=$1 rl pub token fp verify
 	rl=$(free_port)
 	pub=$(free_port)
 	token=$(head -c 24 /dev/urandom | sha256sum | cut -c1-40)
-	tunnel_conf relay "relay = { listen = [ \"127.0.0.1:$rl\" ]; token = \"$token\";
+	tunnel_conf $n-relay "relay = { listen = [ \"127.0.0.1:$rl\" ]; token = \"$token\";
 		ports = \"$pub-$pub\"; bind_address = \"127.0.0.1\"; };"
-	if ! rm_ctl "$W/relay/regmaster.conf" start >"$W/relay/start.log" 2>&1; then
-		WHY[tunnel]="relay does not start: $(first_error "$W/relay/start.log")"
+	if ! rm_ctl "$W/$n-relay/regmaster.conf" start >"$W/$n-relay/start.log" 2>&1; then
+		WHY[$n]="relay does not start: $(first_error "$W/$n-relay/start.log")"
 		return 1
 	fi
-	INSTANCES="$INSTANCES $W/relay/regmaster.conf"
-	wait_for 10 listening "$rl" || { WHY[tunnel]="relay does not listen on $rl: $(first_error "$W/relay/regmaster.log")"; return 1; }
-	fp=$(relay_fingerprint)
+	INSTANCES="$INSTANCES $W/$n-relay/regmaster.conf"
+	wait_for 10 listening "$rl" || { WHY[$n]="relay does not listen on $rl: $(first_error "$W/$n-relay/regmaster.log")"; return 1; }
+	fp=$(relay_fingerprint "$W/$n-relay")
 	verify="fingerprint = \"$fp\";"
 	[ -n "$fp" ] || verify="insecure = true;"
-	log "tunnel: relay on 127.0.0.1:$rl, client verifies with: $verify"
-	tunnel_conf client "client = { relay = \"127.0.0.1:$rl\"; token = \"$token\"; $verify
+	log "$n: relay on 127.0.0.1:$rl, client verifies with: $verify"
+	tunnel_conf $n-client "client = { relay = \"127.0.0.1:$rl\"; token = \"$token\"; $verify
 		proxies = ( { name = \"registry\"; local = \"127.0.0.1:$RM_PORT\"; remote_port = $pub; } ); };"
-	if ! rm_ctl "$W/client/regmaster.conf" start >"$W/client/start.log" 2>&1; then
-		WHY[tunnel]="client does not start: $(first_error "$W/client/start.log")"
+	if ! rm_ctl "$W/$n-client/regmaster.conf" start >"$W/$n-client/start.log" 2>&1; then
+		WHY[$n]="client does not start: $(first_error "$W/$n-client/start.log")"
 		return 1
 	fi
-	INSTANCES="$INSTANCES $W/client/regmaster.conf"
+	INSTANCES="$INSTANCES $W/$n-client/regmaster.conf"
 	wait_for 20 answers "http://127.0.0.1:$pub/v2/" 200 ||
-		{ WHY[tunnel]="public port $pub never answered /v2/: $(first_error "$W/client/regmaster.log") $(first_error "$W/relay/regmaster.log")"; return 1; }
-	URL[tunnel]=http://127.0.0.1:$pub
-	RELAY_PIDS[tunnel]="tunneld_of $W/relay/regmaster.conf"
-	HOP_PIDS[tunnel]="tunnel_pids"
+		{ WHY[$n]="public port $pub never answered /v2/: $(first_error "$W/$n-client/regmaster.log") $(first_error "$W/$n-relay/regmaster.log")"; return 1; }
+	URL[$n]=http://127.0.0.1:$pub
+	RELAY_PIDS[$n]="tunneld_of $W/$n-relay/regmaster.conf"
+	HOP_PIDS[$n]="tunnel_pids $n"
+}
+
+tunnel_setup() {
+	[ -x "$REGMASTER_LIBEXECDIR/tunneld/tunneld" ] || [ -x "$REGMASTER_LIBEXECDIR/tunneld" ] ||
+		{ WHY[tunnel]="no tunneld binary"; return 1; }
+	tunnel_path tunnel
+}
+
+base_setup() {
+	[ -n "$BASE_BUILD" ] || { WHY[base]="no --base build tree"; return 1; }
+	[ -x "$BASE_BUILD/tunneld/tunneld" ] || { WHY[base]="no tunneld in $BASE_BUILD"; return 1; }
+	tunnel_path base
 }
 
 # ---------------------------------------------------------------- measurements
@@ -337,10 +357,10 @@ tree_all() {
 	for p in "$@"; do tree "$p"; done
 }
 
-# tunnel_pids: both tunnelds, the relay's and the client's.
+# tunnel_pids NAME: both tunnelds of the path, the relay's and the client's.
 tunnel_pids() {
-	tunneld_of "$W/relay/regmaster.conf"
-	tunneld_of "$W/client/regmaster.conf"
+	tunneld_of "$W/$1-relay/regmaster.conf"
+	tunneld_of "$W/$1-client/regmaster.conf"
 }
 
 # cpu_ticks PID...: user + system time of the processes and of their reaped children

@@ -20,8 +20,36 @@
 #include "mux_int.h"
 #include "util.h"
 
+/* Records gathered for one write(): a 16 KiB record a write() costs a
+ * syscall and a wake-up of the peer per record. */
+#define MUX_TLS_WBUF	(256 * 1024)
+
 static void mux_event(int fd, int events, void *arg);
 static void mux_ping(void *arg);
+static void mux_flush(void *arg);
+
+/* The TLS session on fd: reads straight from the socket, writes through a
+ * buffer that mux_write flushes once it has written all it can. */
+static void
+mux_bios(struct mux *m)
+{
+	BIO *sock = BIO_new_socket(m->fd, BIO_NOCLOSE);
+	BIO *wb = BIO_new(BIO_f_buffer());
+
+	if (sock == NULL || wb == NULL ||
+	    BIO_set_write_buffer_size(wb, MUX_TLS_WBUF) != 1 ||
+	    BIO_up_ref(sock) != 1)
+		fatalx("the tunnel's TLS BIOs: out of memory");
+	BIO_push(wb, sock);
+	SSL_set_bio(m->ssl, sock, wb);	/* one reference each */
+}
+
+/* Bytes not yet given to the kernel: queued frames, gathered records. */
+static size_t
+mux_unsent(const struct mux *m)
+{
+	return buf_avail(&m->out) + BIO_wpending(SSL_get_wbio(m->ssl));
+}
 
 static void
 peer_name(struct mux *m)
@@ -51,7 +79,7 @@ mux_new(int fd, SSL *ssl, int server, const struct mux_ops *ops, void *arg)
 	LIST_INIT(&m->streams);
 	TAILQ_INIT(&m->blocked);
 	peer_name(m);
-	SSL_set_fd(ssl, fd);
+	mux_bios(m);
 	SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	if (server)
@@ -61,6 +89,7 @@ mux_new(int fd, SSL *ssl, int server, const struct mux_ops *ops, void *arg)
 	m->events = EV_READ | EV_WRITE;
 	ev_add(fd, m->events, mux_event, m);
 	ev_timer_init(&m->ping_timer, mux_ping, m);
+	ev_timer_init(&m->flush_timer, mux_flush, m);
 	ev_timer_arm(&m->ping_timer, MUX_PING_MS);
 	return m;
 }
@@ -84,6 +113,7 @@ mux_close(struct mux *m, const char *why)
 	str_copy(m->why, why, sizeof(m->why));
 	streams_close_all(m);
 	ev_timer_cancel(&m->ping_timer);
+	ev_timer_cancel(&m->flush_timer);
 	ev_del(m->fd);
 	if (m->handshaken)
 		(void)SSL_shutdown(m->ssl);	/* best effort, nonblocking */
@@ -100,7 +130,7 @@ mux_close_after_flush(struct mux *m, const char *why)
 	str_copy(m->why, why, sizeof(m->why));
 	m->flush_close = 1;
 	mux_want_write(m);
-	if (buf_avail(&m->out) == 0 && !m->busy)
+	if (mux_unsent(m) == 0 && !m->busy)
 		mux_close(m, why);
 }
 
@@ -145,7 +175,7 @@ mux_interest(struct mux *m)
 {
 	int ev = EV_READ;
 
-	if (!m->draining && (!m->handshaken || buf_avail(&m->out) > 0 ||
+	if (!m->draining && (!m->handshaken || mux_unsent(m) > 0 ||
 	    m->rd_wants_write))
 		ev |= EV_WRITE;
 	if (ev != m->events) {
@@ -154,13 +184,18 @@ mux_interest(struct mux *m)
 	}
 }
 
+/*
+ * Frames were queued.  Within the connection's own event they go out at
+ * its end; else at the end of this loop turn (mux_flush), with whatever
+ * else the turn queued, and EPOLLOUT is asked for only if the socket is
+ * full: asking first cost two epoll_ctl and a turn of the loop per burst.
+ */
 void
 mux_want_write(struct mux *m)
 {
-	if (!m->dead && !m->draining && !(m->events & EV_WRITE)) {
-		m->events |= EV_WRITE;
-		ev_set(m->fd, m->events);
-	}
+	if (!m->dead && !m->draining && !m->busy && !(m->events & EV_WRITE) &&
+	    !ev_timer_armed(&m->flush_timer))
+		ev_timer_arm(&m->flush_timer, 0);
 }
 
 void
@@ -353,6 +388,11 @@ mux_write(struct mux *m)
 		}
 	}
 	buf_compact(&m->out);
+	if (BIO_flush(SSL_get_wbio(m->ssl)) <= 0 &&
+	    !BIO_should_retry(SSL_get_wbio(m->ssl))) {
+		mux_close(m, tls_why(m, -1, "writing the tunnel"));
+		return -1;
+	}
 out:
 	if (had >= MUX_OUT_LOW && buf_avail(&m->out) < MUX_OUT_LOW)
 		streams_unblock(m);
@@ -375,6 +415,20 @@ mux_drain(struct mux *m)
 	ev_timer_arm(&m->ping_timer, MUX_PING_MS);
 }
 
+/* The end of the connection's turn: its last word sent, the interest
+ * that follows from what is left; freed if it died meanwhile. */
+static void
+mux_settle(struct mux *m)
+{
+	if (!m->dead && m->flush_close && !m->draining &&
+	    mux_unsent(m) == 0)
+		mux_drain(m);
+	if (!m->dead)
+		mux_interest(m);
+	if (--m->busy == 0 && m->dead)
+		mux_free(m);
+}
+
 static void
 mux_event(int fd, int events, void *arg)
 {
@@ -385,11 +439,16 @@ mux_event(int fd, int events, void *arg)
 		(void)mux_handshake(m);
 	if (!m->dead && m->handshaken && mux_read(m) == 0 && !m->draining)
 		(void)mux_write(m);
-	if (!m->dead && m->flush_close && !m->draining &&
-	    buf_avail(&m->out) == 0)
-		mux_drain(m);
-	if (!m->dead)
-		mux_interest(m);
-	if (--m->busy == 0 && m->dead)
-		mux_free(m);
+	mux_settle(m);
+}
+
+static void
+mux_flush(void *arg)
+{
+	struct mux *m = arg;
+
+	m->busy++;
+	if (!m->dead && m->handshaken && !m->draining)
+		(void)mux_write(m);
+	mux_settle(m);
 }

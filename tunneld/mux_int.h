@@ -62,6 +62,7 @@ struct mux {
 	uint64_t		 last_rx;
 	uint64_t		 ping_seq;
 	struct ev_timer		 ping_timer;
+	struct ev_timer		 flush_timer;	/* at the end of this loop turn */
 	struct mstream		*table[MUX_BUCKETS];
 	LIST_HEAD(, mstream)	 streams;
 	TAILQ_HEAD(, mstream)	 blocked;

@@ -79,28 +79,23 @@ mux_stream_encoder(struct mstream *s, uint8_t *data, size_t len,
 	return n;
 }
 
-/* The decoder of incoming DATA into out: -1 with *err if the frame cannot
- * be decoded (deflated on a stream that is not compressed, or not as our
- * encoder deflates). */
-static int
-mux_stream_decoder(struct mstream *s, const uint8_t *data, size_t len,
-    uint8_t flags, struct buf *out, const char **err)
+/* The decoder of incoming DATA: the stream bytes of the frame (its
+ * payload itself, or zbuf) and their number in *n; NULL with *err if the
+ * frame cannot be decoded (deflated on a stream that is not compressed,
+ * or not as our encoder deflates). */
+static const uint8_t *
+mux_stream_decoder(struct mstream *s, const struct tframe *f, size_t *n,
+    const char **err)
 {
-	const uint8_t *p;
-	size_t n;
-
 	if (!s->compress) {
-		if (flags & TF_F_ZLIB)
+		if (f->flags & TF_F_ZLIB)
 			return *err = "deflated DATA on a stream without "
-			    "compression", -1;
-		buf_append(out, data, len);
-		return 0;
+			    "compression", NULL;
+		*n = f->len;
+		return f->payload;
 	}
-	if ((p = tzip_recv(&s->zdec, flags, data, len, zbuf, &n, err)) ==
-	    NULL)
-		return -1;
-	buf_append(out, p, n);
-	return 0;
+	return tzip_recv(&s->zdec, f->flags, f->payload, f->len, zbuf, n,
+	    err);
 }
 
 static void
@@ -329,24 +324,44 @@ mux_stream_prepend(struct mstream *s, const void *p, size_t len)
 	s->own += (uint32_t)len;	/* not the peer's: never credited */
 }
 
+/* Stream bytes straight from the frame to the socket when nothing waits
+ * before them (no copy through out); what the socket does not take is
+ * kept in out.  -1: the socket failed. */
+static int
+stream_deliver(struct mstream *s, const uint8_t *p, size_t len)
+{
+	ssize_t n = 0;
+
+	if (!s->connecting && buf_avail(&s->out) == 0) {
+		n = write(s->fd, p, len);
+		if (n == -1 && errno != EAGAIN && errno != EINTR)
+			return -1;
+		if (n < 0)
+			n = 0;
+		s->unacked += (uint32_t)n;	/* own is 0: out was empty */
+	}
+	if ((size_t)n < len)
+		buf_append(&s->out, p + n, len - (size_t)n);
+	return s->connecting ? 0 : stream_push(s);
+}
+
 /* An incoming DATA frame for s, within what its window allows. */
 static int
 stream_data(struct mstream *s, const struct tframe *f, const char **err)
 {
-	size_t before = buf_avail(&s->out), got;
+	const uint8_t *p;
+	size_t got;
 
 	if (s->peer_eof)
 		return *err = "DATA after CLOSE", -1;
-	if (mux_stream_decoder(s, f->payload, f->len, f->flags, &s->out,
-	    err) == -1)
+	if ((p = mux_stream_decoder(s, f, &got, err)) == NULL)
 		return -1;
-	got = buf_avail(&s->out) - before;
 	if (got > s->recv_avail)
 		return *err = "DATA beyond the stream's window", -1;
 	s->recv_avail -= (uint32_t)got;
 	s->bytes_in += got;
 	s->mux->st.bytes_in += got;
-	if (!s->connecting && stream_push(s) == -1) {
+	if (stream_deliver(s, p, got) == -1) {
 		stream_free(s, 1);
 		return 0;
 	}

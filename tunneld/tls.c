@@ -18,6 +18,9 @@
 #include "ossl.h"
 #include "tunneld.h"
 
+#define TUN_TLS_SUITES		"TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256:" \
+				"TLS_AES_256_GCM_SHA384"
+
 static int
 no_passphrase(char *buf, int size, int rwflag, void *u)
 {
@@ -36,7 +39,15 @@ ctx_new(const SSL_METHOD *method)
 	    SSL_OP_NO_COMPRESSION | SSL_OP_NO_TICKET);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
-	if (SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1) {
+	/* read_ahead: one read() a record rather than two (its header, then
+	 * its body).  Not into a bigger buffer: OpenSSL 3.0 moves what is
+	 * left in it to its front before every record (a 256 KiB buffer
+	 * made memmove 15% of the relay's time) */
+	SSL_CTX_set_read_ahead(ctx, 1);
+	/* AES-NI makes AES-128-GCM the cheapest suite per byte here; both
+	 * ends are ours, so the list is ours too */
+	if (SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||
+	    SSL_CTX_set_ciphersuites(ctx, TUN_TLS_SUITES) != 1) {
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
