@@ -280,12 +280,13 @@ refusals() {
 
 # ---------------------------------------------------------------- load balancing
 
-# split: 1000 visitors on the names group's port, counted per name; prints "A B".
+# split N [PORT A B]: N visitors on PORT (the names group's), counted per name; prints
+# the counts of names A and B (alpha, beta).
 split() {
 	local out a b
-	out=$(timeout 120 python3 "$T_LIB_DIR/tunnel_names.py" count "$PUB2" "${1:-1000}")
-	a=$(awk '$1 == "alpha" { print $2 }' <<<"$out")
-	b=$(awk '$1 == "beta" { print $2 }' <<<"$out")
+	out=$(timeout 120 python3 "$T_LIB_DIR/tunnel_names.py" count "${2:-$PUB2}" "$1")
+	a=$(awk -v n="${3:-alpha}" '$1 == n { print $2 }' <<<"$out")
+	b=$(awk -v n="${4:-beta}" '$1 == n { print $2 }' <<<"$out")
 	t_diag "visitors: $(tr '\n' ' ' <<<"$out")" >&2
 	printf '%s %s\n' "${a:-0}" "${b:-0}"
 }
@@ -344,15 +345,8 @@ health_client() {
 	t_check "client $1 (weight $2, health $4) starts" start_only_tunneld
 }
 
-# split_health N: N visitors on the health group's port; prints "A B" (gamma, delta).
-split_health() {
-	local out a b
-	out=$(timeout 120 python3 "$T_LIB_DIR/tunnel_names.py" count "$PUB4" "$1")
-	a=$(awk '$1 == "gamma" { print $2 }' <<<"$out")
-	b=$(awk '$1 == "delta" { print $2 }' <<<"$out")
-	t_diag "visitors: $(tr '\n' ' ' <<<"$out")" >&2
-	printf '%s %s\n' "${a:-0}" "${b:-0}"
-}
+# split_health N: split on the health group's port, gamma and delta.
+split_health() { split "$1" "$PUB4" gamma delta; }
 
 DELTA_PID=""
 # delta_serve PORT: delta's tiny HTTP service, its PID in DELTA_PID.
