@@ -22,6 +22,7 @@
 #include "ctrl.h"
 #include "log.h"
 #include "probe.h"
+#include "proxyv2.h"
 #include "util.h"
 
 #define HEALTH_EVERY_MS	2000	/* a probe each, and its deadline */
@@ -36,7 +37,8 @@ struct probe {
 	int		 healthy;
 	unsigned	 fails;
 	struct ev_timer	 timer;
-	char		 req[PROBE_REQ_MAX];
+	int		 http;		/* else "tcp": connecting is enough */
+	char		 req[PROXYV2_OUT_MAX + PROBE_REQ_MAX];
 	size_t		 reqlen, sent;
 	char		 line[PROBE_LINE_MAX];
 	size_t		 len;
@@ -121,8 +123,13 @@ probe_io(int fd, int events, void *arg)
 			probe_done(pr, 0, strerror(err ? err : errno));
 			return;
 		}
-		if (pr->reqlen == 0) {
-			probe_done(pr, 1, NULL);	/* "tcp": connected */
+		if (!pr->http) {
+			/* the LOCAL header, if any, lest a PROXY listener
+			 * log a broken connection: best effort, it fits */
+			if (pr->reqlen && write(fd, pr->req, pr->reqlen) < 0)
+				log_debug("proxy %s: %s", pr->px->name,
+				    strerror(errno));
+			probe_done(pr, 1, NULL);
 			return;
 		}
 		pr->st = PR_SEND;
@@ -160,6 +167,28 @@ probe_tick(void *arg)
 	ev_add(pr->fd, EV_WRITE, probe_io, pr);
 }
 
+/*
+ * What a probe sends: a service behind a PROXY listener (proxy_protocol)
+ * takes nothing without a header first, so the probe starts with a LOCAL
+ * one (a check of the proxy itself, no visitor address); then the GET.
+ */
+static void
+probe_prepare(struct probe *pr)
+{
+	const struct tunnel_proxy *px = pr->px;
+	size_t n = 0, r;
+
+	if (px->proxy_protocol)
+		n = proxyv2_build((uint8_t *)pr->req, NULL, NULL);
+	pr->http = strcmp(px->health, "tcp") != 0;
+	r = pr->http ? probe_request(px->health, px->local, pr->req + n,
+	    sizeof(pr->req) - n) : 0;
+	if (pr->http && r == 0)
+		fatalx("proxy %s: health %s does not make a request",
+		    px->name, px->health);
+	pr->reqlen = n + r;
+}
+
 void
 health_start(const struct tunnel_proxy *px, size_t n,
     void (*changed)(const char *, int))
@@ -174,11 +203,7 @@ health_start(const struct tunnel_proxy *px, size_t n,
 		pr->px = &px[i];
 		pr->fd = -1;
 		pr->healthy = 1;	/* as the relay has it at first */
-		pr->reqlen = probe_request(px[i].health, px[i].local, pr->req,
-		    sizeof(pr->req));
-		if (pr->reqlen == 0 && strcmp(px[i].health, "tcp") != 0)
-			fatalx("proxy %s: health %s does not make a request",
-			    px[i].name, px[i].health);
+		probe_prepare(pr);
 		ev_timer_init(&pr->timer, probe_tick, pr);
 		ev_timer_arm(&pr->timer, 0);
 		nprobes++;
