@@ -188,6 +188,7 @@ static const struct worker_ops authd_ops = {
 	.request = authd_request,
 	.stop = authd_stop,
 	.preload = authd_preload,
+	.metrics = login_metrics,
 };
 
 int

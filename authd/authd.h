@@ -75,6 +75,8 @@ struct login {
  * (perhaps before login_begin returns; with l->link NULL if the link
  * closed meanwhile: then it only frees what it gave as arg). */
 void	 login_begin(struct link *, struct msg *, login_done_fn, void *arg);
+struct buf;
+void	 login_metrics(struct buf *);	/* worker_ops.metrics */
 void	 login_free(struct login *);
 void	 login_link_gone(struct link *);
 size_t	 login_busy(void);

@@ -15,6 +15,7 @@
 #include "authd.h"
 #include "conf.h"
 #include "log.h"
+#include "mtext.h"
 #include "util.h"
 
 #define BUSY_LOG_MS	10000
@@ -44,14 +45,47 @@ login_free(struct login *l)
 	free(l);
 }
 
+/* Logins refused, counted on the main thread (finish runs there). */
+static uint64_t failures, limited_total;
+
 static void
 finish(struct login *l, enum login_result result)
 {
+	if (result == LOGIN_BAD)
+		failures++;
+	else if (result == LOGIN_LIMITED)
+		limited_total++;
 	l->result = result;
 	if (result == LOGIN_OK && l->ttl == 0)
 		l->ttl = (uint64_t)conf_int(P_AUTH_CACHE_TTL);
 	l->done(l);
 	login_free(l);
+}
+
+/*
+ * worker_ops.metrics.  The failures go out under two names with the same
+ * value: registry_auth_failure_count is what registry:2 users' dashboards
+ * and alerts already query, registry_auth_failure_total the name
+ * Prometheus' conventions give a counter.  A counter named _count breaks
+ * those conventions (promtool check metrics refuses it), so the first is
+ * the count of a summary of failures (each one observed as 1: its _sum
+ * is the same number).
+ */
+void
+login_metrics(struct buf *b)
+{
+	mtext_family(b, "registry_auth_failure", MT_SUMMARY, "logins refused "
+	    "for wrong or missing credentials (registry:2's name)");
+	mtext_count(b, "registry_auth_failure_count", NULL, 0, failures);
+	mtext_count(b, "registry_auth_failure_sum", NULL, 0, failures);
+	mtext_family(b, "registry_auth_failure_total", MT_COUNTER, "logins "
+	    "refused for wrong or missing credentials (Basic, token requests)");
+	mtext_count(b, "registry_auth_failure_total", NULL, 0, failures);
+	mtext_family(b, "registry_auth_rate_limited_total", MT_COUNTER,
+	    "logins refused without a check because the address or user was "
+	    "over auth.max_failures");
+	mtext_count(b, "registry_auth_rate_limited_total", NULL, 0,
+	    limited_total);
 }
 
 /* On a pool thread: touches nothing but l's hash and secret. */

@@ -8,6 +8,12 @@ noinst_PROGRAMS += bench/genstore
 bench_genstore_SOURCES = bench/genstore.c
 bench_genstore_LDADD = $(OPENSSL_LIBS) $(LIBBSD_LIBS)
 EXTRA_DIST += bench/bench_bigstore.sh
+EXTRA_DIST += bench/bench_metrics.sh
+# what httpd's counting costs a request, on the code itself (issue 10)
+noinst_PROGRAMS += bench/metrics_cost
+bench_metrics_cost_SOURCES = bench/metrics_cost.c httpd/metrics.c
+bench_metrics_cost_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/httpd
+bench_metrics_cost_LDADD = $(REGMASTER_LIBS)
 
 # issue 9: what lib/tzip's compression costs a tunnel stream
 noinst_PROGRAMS += bench/tzip_bench

@@ -1,5 +1,5 @@
 # etc/: the commented default configuration, installed once, never overwritten.
-EXTRA_DIST += etc/regmaster.conf
+EXTRA_DIST += etc/regmaster.conf etc/prometheus.yml etc/regmaster-alerts.yml
 regmasterconfdir = $(sysconfdir)/regmaster
 
 install-data-local: install-regmaster-conf

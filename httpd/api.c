@@ -14,6 +14,7 @@
 #include "conn.h"
 #include "httpd.h"
 #include "log.h"
+#include "metrics.h"
 #include "regerr.h"
 #include "util.h"
 
@@ -352,6 +353,10 @@ api_dispatch(struct conn *c)
 	struct api_req *r;
 
 	log_debug("%s: %s %s", c->addr, c->req.method_str, c->req.path);
+	if (c->metrics_port) {
+		metrics_serve(c);
+		return;
+	}
 	if (c->api)
 		api_conn_closed(c);
 	c->api = r = xcalloc(1, sizeof(*r));
@@ -361,11 +366,13 @@ api_dispatch(struct conn *c)
 		return;
 	}
 	if (strcmp(path, "/token") == 0) {
+		metrics_token_route(c);
 		token_request(c);
 		return;
 	}
 	if (strcmp(path, "/v2") == 0 || strcmp(path, "/v2/") == 0) {
 		r->route = R_BASE;
+		metrics_route_is(c, r->route);
 		api_checked(c, r, NULL, NULL);
 		return;
 	}
@@ -374,6 +381,7 @@ api_dispatch(struct conn *c)
 		api_error(c, RE_NAME_UNKNOWN, "no such endpoint");
 		return;
 	}
+	metrics_route_is(c, r->route);
 	api_checked(c, r, name, ref);
 }
 

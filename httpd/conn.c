@@ -25,6 +25,7 @@
 #include "conf.h"
 #include "conn.h"
 #include "log.h"
+#include "metrics.h"
 #include "oci.h"
 #include "proxyv2.h"
 #include "regerr.h"
@@ -286,6 +287,7 @@ conn_new(int fd, const struct sockaddr_storage *ss, int flags)
 	c->tls_hs = ssl != NULL;
 	c->tls_want = ssl ? EV_READ : 0;	/* the ClientHello */
 	c->proxy_hdr = (flags & LISTEN_F_PROXY) != 0;
+	c->metrics_port = (flags & LISTEN_F_METRICS) != 0;
 	c->fd = fd;
 	c->ac = ac;
 	memcpy(c->addr, addr, sizeof(c->addr));
@@ -422,6 +424,7 @@ conn_close(struct conn *c)
 	if (c->state == CS_CLOSED)
 		return;
 	c->state = CS_CLOSED;
+	metrics_request_end(c);
 	if (c->api)
 		api_conn_closed(c);
 	conn_wait_done(c);
@@ -584,6 +587,7 @@ conn_respond_fd(struct conn *c, int status, const char *ctype, int fd,
 		c->file_fd = fd;
 		c->file_off = (off_t)off;
 		c->file_left = len;
+		c->m_file = len;
 	}
 	conn_start_write(c);
 }
@@ -754,6 +758,7 @@ conn_begin_request(struct conn *c)
 	struct http_request *r = &c->req;
 
 	c->state = CS_HANDLE;
+	metrics_request_begin(c);
 	c->responded = 0;
 	c->keep_alive = r->keep_alive;
 	c->body_done = 0;
@@ -1024,6 +1029,7 @@ conn_linger_read(struct conn *c)
 static void
 conn_next(struct conn *c)
 {
+	metrics_request_end(c);
 	if (!c->keep_alive || worker_stopping()) {
 		conn_linger(c);
 		return;

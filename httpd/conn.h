@@ -81,6 +81,13 @@ struct conn {
 	struct link	*wait_link;
 	uint32_t	 wait_id;
 	struct api_req	*api;			/* the API layer's state */
+	/* metrics (httpd/metrics.c): on the metrics listener; the request
+	 * being counted, its start, route and file bytes to send */
+	int		 metrics_port;
+	int		 m_active;
+	int		 m_route;
+	uint64_t	 m_start_ns;
+	uint64_t	 m_file;
 	struct ev_timer	 timer;
 	uint64_t	 progress_ms;
 	struct conn	*next, **prevp;		/* list of open connections */

@@ -11,6 +11,7 @@
 #include "ev.h"
 #include "httpd.h"
 #include "log.h"
+#include "metrics.h"
 #include "oci.h"
 #include "proc.h"
 #include "tls.h"
@@ -77,13 +78,17 @@ httpd_listen(struct link *l, struct msg *m)
 		return;
 	}
 	listener_flags[nlisteners] = (int)(msg_u64(m, A_FLAGS, 0) &
-	    (LISTEN_F_TLS | LISTEN_F_PROXY));
+	    (LISTEN_F_TLS | LISTEN_F_PROXY | LISTEN_F_METRICS));
 	ev_add(fd, accept_paused ? 0 : EV_READ, on_listen_ready,
 	    &listener_flags[nlisteners]);
 	listeners[nlisteners++] = fd;
-	log_debug("listening on %s%s%s", msg_str(m, A_NAME),
+	if (listener_flags[nlisteners - 1] & LISTEN_F_METRICS)
+		metrics_counting();
+	log_debug("listening on %s%s%s%s", msg_str(m, A_NAME),
 	    listener_flags[nlisteners - 1] & LISTEN_F_TLS ? " (TLS)" : "",
-	    listener_flags[nlisteners - 1] & LISTEN_F_PROXY ? " (PROXY)" : "");
+	    listener_flags[nlisteners - 1] & LISTEN_F_PROXY ? " (PROXY)" : "",
+	    listener_flags[nlisteners - 1] & LISTEN_F_METRICS ? " (metrics)" :
+	    "");
 }
 
 static void
@@ -206,6 +211,7 @@ static const struct worker_ops httpd_ops = {
 	.request = httpd_request,
 	.stop = httpd_stop,
 	.preload = httpd_preload,
+	.metrics = metrics_render,
 };
 
 int

@@ -6,3 +6,5 @@ httpd_httpd_SOURCES = httpd/httpd.c httpd/httpd.h httpd/conn.c httpd/conn.h \
 httpd_httpd_LDADD = $(REGMASTER_LIBS)
 # TLS: contexts per certificate generation, handshakes signed by authd
 httpd_httpd_SOURCES += httpd/tls.c httpd/tls.h httpd/tls_key.c httpd/tls_io.c
+# the metrics listener and httpd's counters (issue 10)
+httpd_httpd_SOURCES += httpd/metrics.c httpd/metrics.h

@@ -150,9 +150,22 @@
 	MSG(M_TUNNEL_STATUS,	0, OPT(A_FLAGS)) \
 	MSG(M_STATUS,		1, REQ(A_BODY)) \
 	/* master -> every worker: its figures for a scrape, Prometheus text \
-	 * (lib/mtext.h) master checks before serving; M_METRICS, or M_ERR */ \
-	MSG(M_METRICS_GET,	0, OPT(A_FLAGS)) \
-	MSG(M_METRICS,		1, REQ(A_BODY))
+	 * (lib/mtext.h) master checks before serving; M_METRICS, or M_ERR. \
+	 * Offset 0 (or none) renders them; A_SIZE says how long they are and \
+	 * master asks for the rest from A_OFFSET, in pieces of one A_BODY */ \
+	MSG(M_METRICS_GET,	0, OPT(A_FLAGS) OPT(A_OFFSET)) \
+	MSG(M_METRICS,		1, REQ(A_BODY) OPT(A_SIZE)) \
+	/* httpd -> master, from the metrics listener: the whole page \
+	 * (every worker's checked part and master's own figures) in a \
+	 * memfd of A_SIZE bytes, so that no message bounds it; or M_ERR */ \
+	MSG(M_SCRAPE,		0, OPT(A_FLAGS)) \
+	MSG(M_SCRAPE_PAGE,	1, REQ(A_FD) REQ(A_SIZE)) \
+	/* httpd -> master: is the registry ready (/readyz)? M_DONE, or \
+	 * M_ERR{A_CODE 503, A_TEXT which part is not} */ \
+	MSG(M_READY_GET,	0, OPT(A_FLAGS)) \
+	/* master -> storaged: can the store be written (a scratch file \
+	 * made, written and removed)? M_DONE, or M_ERR{A_TEXT why not} */ \
+	MSG(M_STORE_PROBE,	0, OPT(A_FLAGS))
 
 /* A_FLAGS of M_UPLOAD_WRITE: the body's end is confirmed by M_UPLOAD_END
  * (a chunked body, whose clean end only httpd can tell). */
@@ -162,6 +175,9 @@
  * on it starts with a PROXY v2 header (http.proxy_listen). */
 #define LISTEN_F_TLS		0x1
 #define LISTEN_F_PROXY		0x2
+/* ... the metrics listener (metrics.listen): /metrics, /healthz and
+ * /readyz only, never the registry API. */
+#define LISTEN_F_METRICS	0x4
 
 /* A_FLAGS of M_PEER: this socket is httpd's synchronous channel to authd's
  * key holder (M_TLS_SIGN only), besides the ordinary link. */

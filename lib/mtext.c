@@ -14,7 +14,7 @@
 #include "util.h"
 
 static const char *const type_names[] = {
-	"counter", "gauge", "histogram", "untyped"
+	"counter", "gauge", "histogram", "untyped", "summary"
 };
 
 void

@@ -16,7 +16,10 @@
 
 struct buf;
 
-enum mtext_type { MT_COUNTER, MT_GAUGE, MT_HISTOGRAM, MT_UNTYPED };
+/* MT_SUMMARY: the writer has no quantiles; a family's name_count and
+ * name_sum are written with mtext_count and mtext_sample. */
+enum mtext_type { MT_COUNTER, MT_GAUGE, MT_HISTOGRAM, MT_UNTYPED,
+	MT_SUMMARY };
 
 #define MTEXT_LABELS_MAX	8	/* labels of one sample, le included */
 #define MTEXT_BUCKETS_MAX	16	/* finite bucket bounds of a histogram */

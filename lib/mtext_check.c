@@ -17,6 +17,7 @@ struct family {
 	int		 typed;		/* a TYPE line was seen */
 	int		 sampled;	/* a sample was seen */
 	int		 histogram;
+	int		 summary;	/* its _sum and _count are its own */
 };
 
 struct reader {
@@ -134,7 +135,7 @@ skip_labels(struct reader *r, const char *p)
 }
 
 /* The family a sample belongs to: a histogram's series drop their
- * suffix. */
+ * suffix, as do a summary's _sum and _count. */
 static struct family *
 sample_family(struct reader *r, const char *p, size_t n)
 {
@@ -147,7 +148,8 @@ sample_family(struct reader *r, const char *p, size_t n)
 			continue;
 		for (size_t k = 0; k < r->nfam; k++) {
 			f = &r->fam[k];
-			if (f->histogram && strlen(f->name) == n - l &&
+			if ((f->histogram || (f->summary && i > 0)) &&
+			    strlen(f->name) == n - l &&
 			    memcmp(f->name, p, n - l) == 0)
 				return f;
 		}
@@ -197,6 +199,7 @@ read_type(struct reader *r, struct family *f, const char *t)
 		if (strcmp(t, types[i]) == 0) {
 			f->typed = 1;
 			f->histogram = i == 2;
+			f->summary = i == 3;
 			return 0;
 		}
 	return r->why = "unknown type", -1;

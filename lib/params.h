@@ -73,6 +73,9 @@
 	P(P_HTTP_UPLOADS_IP, "http.max_upload_bodies_per_address", CT_INT, "32", \
 	    1, 1000000, W_HTTPD, "upload bodies one client address may send at " \
 	    "once (storaged takes 256 in all)") \
+	P(P_METRICS_LISTEN, "metrics.listen", CT_LISTEN, "127.0.0.1:5001", 0, \
+	    0, W_MASTER, "addresses serving Prometheus metrics (/metrics), " \
+	    "/healthz and /readyz, never the registry API; empty: off") \
 	P(P_STOP_TIMEOUT, "stop_timeout", CT_INT, "10", 0, 3600, W_ALL, \
 	    "seconds in-flight requests get to finish on stop") \
 	P(P_STORAGE_ROOT, "storage.root", CT_PATH, "/var/lib/regmaster", 0, 0, \

@@ -1,4 +1,5 @@
 /* util.c - checked allocation, descriptor flags, number parsing. */
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "util.h"
@@ -173,6 +175,35 @@ addr_format(const struct sockaddr *sa, char *out, size_t len)
 	n = snprintf(out, len, sa->sa_family == AF_INET6 ? "[%s]:%u" :
 	    "%s:%u", host, port);
 	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/* A sealed, read-only-in-effect memfd holding p, positioned at 0. */
+int
+memfd_with(const char *name, const void *p, size_t len)
+{
+	const char *c = p;
+	size_t off = 0;
+	ssize_t n;
+	int fd;
+
+	if ((fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING)) == -1)
+		return -1;
+	while (off < len) {
+		if ((n = write(fd, c + off, len - off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			close(fd);
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	(void)fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK |
+	    F_SEAL_GROW | F_SEAL_SEAL);
+	if (lseek(fd, 0, SEEK_SET) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 int

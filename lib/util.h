@@ -30,6 +30,10 @@ struct sockaddr_storage;
  * is not one. */
 int	 addr_parse(const char *, struct sockaddr_storage *ss);
 
+/* A sealed, read-only-in-effect memfd holding len bytes of p, positioned
+ * at 0 (an answer too large for one message); -1 with errno. */
+int	 memfd_with(const char *name, const void *p, size_t len);
+
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
 #endif

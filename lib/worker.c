@@ -156,26 +156,40 @@ on_log_fd(struct link *l, struct msg *m)
 	close(fd);
 }
 
-/* A scrape: what the worker counts, whole or not at all (no silent
- * truncation: a page with half a worker's figures would lie). */
+#ifndef METRICS_PIECE_MAX
+#define METRICS_PIECE_MAX	msg_attr_defs[A_BODY].max
+#endif
+
+/*
+ * A scrape: what the worker counts, rendered at offset 0 and kept, so that
+ * a part larger than one message (gcd's per-repository figures) goes in
+ * pieces of the same text; master asks for them one after the other and
+ * never runs two scrapes at once.  Whole or not at all: no truncation.
+ */
 static void
 on_metrics_get(struct link *l, struct msg *m)
 {
+	static struct buf rendered;
+	uint64_t off = msg_u64(m, A_OFFSET, 0);
 	struct msgb mb;
-	struct buf b;
+	size_t n;
 
-	buf_init(&b);
-	if (ops->metrics)
-		ops->metrics(&b);
-	if (b.len > msg_attr_defs[A_BODY].max) {
-		link_reply_err(l, m->id, 500, "metrics larger than a message");
-		buf_free(&b);
+	if (off == 0) {
+		buf_reset(&rendered);
+		if (ops->metrics)
+			ops->metrics(&rendered);
+	}
+	if (off > rendered.len) {
+		link_reply_err(l, m->id, 400, "offset past the figures");
 		return;
 	}
+	n = rendered.len - (size_t)off;
+	if (n > METRICS_PIECE_MAX)
+		n = METRICS_PIECE_MAX;
 	msgb_init(&mb, M_METRICS);
-	msgb_bytes(&mb, A_BODY, b.data ? b.data : "", b.len);
+	msgb_bytes(&mb, A_BODY, rendered.data ? rendered.data + off : "", n);
+	msgb_u64(&mb, A_SIZE, rendered.len);
 	link_reply(l, m->id, &mb);
-	buf_free(&b);
 }
 
 static void

@@ -63,6 +63,21 @@ listen_one(const char *spec)
 	return fd;
 }
 
+/* Listen on spec with flags f for worker id under name (NULL: spec);
+ * -1 when it cannot be bound (errno). */
+static int
+listen_add(const char *spec, int f, int id, const char *name)
+{
+	if (nfds == LISTEN_MAX)
+		fatalx("at most %d listen addresses", LISTEN_MAX);
+	if ((fds[nfds] = listen_one(spec)) == -1)
+		return -1;
+	flags[nfds] = f;
+	owner[nfds] = id;
+	names[nfds++] = xstrdup(name ? name : spec);
+	return 0;
+}
+
 /* Open every address of list p, each with flags f, for worker id under
  * name (NULL: its address). */
 static void
@@ -72,15 +87,27 @@ listen_list(int p, int f, int id, const char *name)
 	size_t n;
 
 	list = conf_list(p, &n);
-	if (n > LISTEN_MAX - (size_t)nfds)
-		fatalx("at most %d listen addresses", LISTEN_MAX);
-	for (size_t i = 0; i < n; i++) {
-		if ((fds[nfds] = listen_one(list[i])) == -1)
+	for (size_t i = 0; i < n; i++)
+		if (listen_add(list[i], f, id, name) == -1)
 			fatal("cannot listen on %s", list[i]);
-		flags[nfds] = f;
-		owner[nfds] = id;
-		names[nfds++] = xstrdup(name ? name : list[i]);
-	}
+}
+
+/*
+ * metrics.listen: monitoring must never keep the registry from serving, so
+ * an address that cannot be bound (a second instance on the default port)
+ * is a warning, and that instance serves no metrics there.
+ */
+static void
+listen_metrics(void)
+{
+	char *const *list;
+	size_t n;
+
+	list = conf_list(P_METRICS_LISTEN, &n);
+	for (size_t i = 0; i < n; i++)
+		if (listen_add(list[i], LISTEN_F_METRICS, PROC_HTTPD, NULL) == -1)
+			log_warn("metrics.listen %s: serving no metrics there",
+			    list[i]);
 }
 
 /* Open every http.listen, http.tls_listen and http.proxy_listen address;
@@ -91,6 +118,7 @@ listen_open_all(void)
 	listen_list(P_HTTP_LISTEN, 0, PROC_HTTPD, NULL);
 	listen_list(P_HTTP_TLS_LISTEN, LISTEN_F_TLS, PROC_HTTPD, NULL);
 	listen_list(P_HTTP_PROXY_LISTEN, LISTEN_F_PROXY, PROC_HTTPD, NULL);
+	listen_metrics();
 }
 
 /* The relay's listeners, named "relay" (TLS) and "status" for tunneld. */

@@ -112,6 +112,10 @@ void	 tunnel_status(struct buf *out, void (*done)(struct buf *, void *),
 int	 cert_make(const char *certpath, const char *keypath, char **hosts,
 	    int n, int force);
 
+/* metrics.c: what httpd's metrics listener asks master */
+void	 metrics_scrape_request(struct link *, struct msg *);
+void	 metrics_ready_request(struct link *, struct msg *);
+
 /* orphans.c */
 void	 orphans_init(void);
 void	 orphans_reap(void);

@@ -43,9 +43,12 @@ static const int peer_pairs[][3] = {
 	{ PROC_GCD, PROC_STORAGED, 0 },
 };
 
-/* Workers mostly only reply to master; tunneld claims public ports. */
+/* Workers mostly only reply to master; tunneld claims public ports,
+ * httpd asks for the metrics page and readiness. */
 static const struct link_accept master_accept[] = {
 	{ PROC_TUNNELD, M_TUNNEL_BIND, 0 },
+	{ PROC_HTTPD, M_SCRAPE, 0 },
+	{ PROC_HTTPD, M_READY_GET, 0 },
 	{ 0, 0, 0 }
 };
 
@@ -193,6 +196,12 @@ worker_request(struct link *l, struct msg *m, void *arg)
 	switch (m->type) {
 	case M_TUNNEL_BIND:
 		tunnel_request(l, m);
+		break;
+	case M_SCRAPE:
+		metrics_scrape_request(l, m);
+		break;
+	case M_READY_GET:
+		metrics_ready_request(l, m);
 		break;
 	}
 }

@@ -15,6 +15,7 @@
 #include "oci.h"
 #include "regerr.h"
 #include "storaged.h"
+#include "util.h"
 
 /* The repository name in attr; NAME_INVALID answered if it is not one. */
 int
@@ -65,35 +66,6 @@ reply_blob(struct link *l, uint32_t id, const struct digest *d,
 	if (fd != -1)
 		msgb_fd(&mb, A_FD, fd);
 	link_reply(l, id, &mb);
-}
-
-/* A sealed, read-only-in-effect memfd holding p, positioned at 0. */
-int
-memfd_with(const char *name, const void *p, size_t len)
-{
-	const char *c = p;
-	size_t off = 0;
-	ssize_t n;
-	int fd;
-
-	if ((fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING)) == -1)
-		return -1;
-	while (off < len) {
-		if ((n = write(fd, c + off, len - off)) == -1) {
-			if (errno == EINTR)
-				continue;
-			close(fd);
-			return -1;
-		}
-		off += (size_t)n;
-	}
-	(void)fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK |
-	    F_SEAL_GROW | F_SEAL_SEAL);
-	if (lseek(fd, 0, SEEK_SET) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
 }
 
 /* M_LIST{body[, last]} taking body; beyond INLINE_MAX as a memfd with

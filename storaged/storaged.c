@@ -5,6 +5,9 @@
  * manifest and listing requests; gcd may only ping it for now.  Its
  * timers: the upload sweep (idle sessions expire) and the stop wait.
  */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -13,6 +16,7 @@
 #include "index.h"
 #include "link.h"
 #include "log.h"
+#include "mtext.h"
 #include "oci.h"
 #include "proc.h"
 #include "store.h"
@@ -54,6 +58,7 @@ static const struct link_accept storaged_accept[] = {
 /* From master, besides the common requests: the repair channel, once. */
 static const struct link_accept master_accept[] = {
 	{ PROC_MASTER, M_REPAIR_FD, 1 },
+	{ PROC_MASTER, M_STORE_PROBE, 0 },
 	{ 0, 0, 0 }
 };
 
@@ -134,6 +139,53 @@ storaged_peer(int peer, int fd)
 	    peer_close, NULL);
 }
 
+/* master asks whether the store can be written now (/readyz). */
+static void
+store_probe(struct link *l, struct msg *m)
+{
+	char why[300];
+
+	storaged_ready();
+	if (store_write_probe() == 0) {
+		link_reply_done(l, m->id);
+		return;
+	}
+	snprintf(why, sizeof(why), "a scratch file: %s", strerror(errno));
+	log_warnx("store write probe: %s", why);
+	link_reply_err(l, m->id, 503, why);
+}
+
+/* What the index and the upload table know, for a scrape: all of it is
+ * in memory, nothing is counted on disk. */
+static void
+storaged_metrics(struct buf *b)
+{
+	static const struct {
+		const char *name, *help;
+	} f[] = {
+		{ "registry_store_index_ready", "1 once the metadata index "
+		    "holds the whole store" },
+		{ "registry_store_repositories", "repositories in the index" },
+		{ "registry_store_tags", "tags in the index" },
+		{ "registry_store_manifests", "manifest blobs in the index" },
+		{ "registry_store_manifest_cache_bytes", "manifest bodies "
+		    "kept in memory" },
+		{ "registry_store_uploads_open", "upload sessions open" },
+	};
+	double v[6];
+
+	v[0] = index_built();
+	v[1] = (double)repo_count();
+	v[2] = (double)index_tag_count();
+	v[3] = (double)minfo_count();
+	v[4] = (double)cache_used();
+	v[5] = (double)upload_count();
+	for (size_t i = 0; i < nitems(f); i++) {
+		mtext_family(b, f[i].name, MT_GAUGE, f[i].help);
+		mtext_sample(b, f[i].name, NULL, 0, v[i]);
+	}
+}
+
 /* A request from master the common worker code leaves to us. */
 static void
 master_request(struct link *l, struct msg *m)
@@ -141,6 +193,9 @@ master_request(struct link *l, struct msg *m)
 	switch (m->type) {
 	case M_REPAIR_FD:
 		store_repair_channel(msg_take_fd(m, A_FD));
+		break;
+	case M_STORE_PROBE:
+		store_probe(l, m);
 		break;
 	default:
 		fatalx("accepted %s without a handler", msg_type_name(m->type));
@@ -197,6 +252,7 @@ static const struct worker_ops storaged_ops = {
 	.peer = storaged_peer,
 	.stop = storaged_stop,
 	.preload = storaged_preload,
+	.metrics = storaged_metrics,
 };
 
 /* storaged: the common worker start, with our handlers. */

@@ -21,7 +21,6 @@ int	 req_digest(struct link *, const struct msg *, int attr,
 void	 reply_blob(struct link *, uint32_t id, const struct digest *,
 	    uint64_t size, int fd);
 void	 reply_list(struct link *, uint32_t id, char *body, const char *last);
-int	 memfd_with(const char *name, const void *, size_t);
 void	 reply_internal(struct link *, uint32_t id, const char *what);
 
 /* blob.c */
@@ -40,6 +39,7 @@ void	 upload_commit(struct link *, struct msg *);
 void	 upload_cancel(struct link *, struct msg *);
 void	 upload_link_gone(struct link *);
 size_t	 upload_busy(void);
+size_t	 upload_count(void);		/* sessions open */
 void	 upload_free_all(void);
 void	 upload_init(void);
 

@@ -703,3 +703,25 @@ store_blob_put(const struct digest *d, const void *body, size_t len)
 		(void)unlinkat(rootfd, tmp, 0);
 	return rc == -1 ? -1 : 0;
 }
+
+/* Can the store be written now (readiness)?  A scratch file made, one
+ * byte written (and synced, with storage.fsync: a disk that fails syncs
+ * fails commits), and removed: 0, or -1 with errno. */
+int
+store_write_probe(void)
+{
+	char path[STORE_PATHMAX];
+	int fd, saved;
+
+	if ((fd = store_tmpfile(path, sizeof(path))) == -1)
+		return -1;
+	if (write_all(fd, "", 1) == -1 ||
+	    (store_fsync_on() && fsync(fd) == -1)) {
+		saved = errno;
+		close(fd);
+		unlinkat(rootfd, path, 0);
+		return errno = saved, -1;
+	}
+	close(fd);
+	return unlinkat(rootfd, path, 0);
+}

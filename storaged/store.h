@@ -27,6 +27,7 @@ int	 store_rootfd(void);
 int	 store_fsync_on(void);		/* storage.fsync */
 void	 store_configure(void);		/* reread it after a reload */
 int	 store_delete_on(void);		/* storage.delete */
+int	 store_write_probe(void);		/* readiness: 0 or -1 (errno) */
 
 /* Path builders: 0 ok, -1 if an input is invalid or the path too long. */
 int	 path_blob_dir(char *, size_t, const struct digest *);

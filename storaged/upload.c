@@ -1188,3 +1188,10 @@ upload_init(void)
 	ev_timer_arm(&scan_timer, 0);
 	ev_timer_arm(&sweep_timer, sweep_interval_ms());
 }
+
+/* Upload sessions open (the metrics). */
+size_t
+upload_count(void)
+{
+	return nuploads;
+}

@@ -164,12 +164,21 @@ tunneld_preload(void)
 	client_preload();
 }
 
+/* A scrape: a relay's figures; a tunnel client has none of its own yet. */
+static void
+tunneld_metrics(struct buf *b)
+{
+	if (is_relay)
+		relay_metrics(b);
+}
+
 static const struct worker_ops tunneld_ops = {
 	.id = PROC_TUNNELD,
 	.accept = tunneld_accept,
 	.configured = tunneld_configured,
 	.request = tunneld_request,
 	.preload = tunneld_preload,
+	.metrics = tunneld_metrics,
 };
 
 int

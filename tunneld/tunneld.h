@@ -35,6 +35,9 @@ char	*relay_status_json(void);
 struct json_t;
 struct json_t *relay_status_doc(void);
 void	 relay_status_request(struct link *, struct msg *, int relay);
+/* relay_metrics.c: the relay's figures for a scrape */
+struct buf;
+void	 relay_metrics(struct buf *);
 
 /* client.c */
 void	 client_configured(void);

@@ -329,6 +329,7 @@ t_write_config() {
 run_dir = "$T_RUN";
 log_level = "debug";
 http = { listen = [ "127.0.0.1:$T_PORT" ]; };
+metrics = { listen = [ "127.0.0.1:$T_MPORT" ]; };
 storage = { root = "$T_STORE"; delete = true; };
 auth = { dir = "$T_AUTH"; };
 workers = { httpd = true; storaged = true; authd = true; tunneld = true; gcd = true; };
@@ -337,6 +338,7 @@ EOF
 
 # t_init NAME: a fresh instance: temp dir, free port, config. Sets
 #   T_NAME T_DIR T_CONF T_RUN T_STORE T_AUTH T_PORT T_URL T_PIDFILE T_LIBEXEC
+#   T_MPORT T_MURL (the metrics listener: its own free port, never the default)
 # The store and auth dirs are made empty here; under root, regmaster itself must give
 # them to the worker users. Configs a test writes by hand should keep run_dir = $T_RUN,
 # so the cleanup finds any master such a config manages to start.
@@ -368,6 +370,12 @@ t_init() {
 	}
 	# shellcheck disable=SC2034 # the suites use it
 	T_URL="http://127.0.0.1:$T_PORT"
+	T_MPORT=$(t_pick_port) || {
+		fail "t_init $1: no free port for metrics"
+		return 1
+	}
+	# shellcheck disable=SC2034 # the suites use it
+	T_MURL="http://127.0.0.1:$T_MPORT"
 	t_write_config "$T_CONF"
 	t_diag "instance $T_NAME: dir $T_DIR port $T_PORT"
 }
@@ -752,6 +760,60 @@ dr_stop() {
 	DR_PID=""
 }
 
+# ---------------------------------------------------------------- prometheus
+# Debian's prometheus as a scraper of an instance's metrics listener, for
+# test_metrics.sh: its own free port, data dir and config under T_DIR, stopped
+# by PID. A suite that starts one stops it first in its traps (prom_stop).
+
+PROM_PID=""
+PROM_URL=""
+
+# prom_is_ours: PROM_PID is alive and still runs prometheus (not a reused PID).
+prom_is_ours() {
+	[ -n "$PROM_PID" ] && [ -r "/proc/$PROM_PID/cmdline" ] &&
+		tr '\0' ' ' 2>/dev/null <"/proc/$PROM_PID/cmdline" | grep -q '^[^ ]*prometheus '
+}
+
+# prom_start TARGET: prometheus scraping http://TARGET/metrics every second; sets
+# PROM_PID and PROM_URL. 1 when it is not ready within 20 s.
+prom_start() {
+	local port conf=$T_DIR/prometheus.yml log=$T_DIR/prometheus.log
+	port=$(t_pick_port) || return 1
+	cat >"$conf" <<EOF
+global:
+  scrape_interval: 1s
+  scrape_timeout: 900ms
+scrape_configs:
+  - job_name: regmaster
+    static_configs:
+      - targets: ["$1"]
+EOF
+	prometheus --config.file="$conf" --storage.tsdb.path="$T_DIR/prometheus-data" \
+		--web.listen-address="127.0.0.1:$port" >"$log" 2>&1 </dev/null &
+	PROM_PID=$!
+	PROM_URL=http://127.0.0.1:$port
+	t_diag "prometheus: pid $PROM_PID port $port target $1"
+	t_wait_http "$PROM_URL/-/ready" 200 20 && return 0
+	fail "prometheus becomes ready" "$(tail -20 "$log")"
+	prom_stop
+	return 1
+}
+
+# prom_stop: stop our prometheus by its PID (TERM, then KILL), and reap it.
+prom_stop() {
+	t_stop_peer "$PROM_PID" prom_is_ours
+	PROM_PID=""
+}
+
+# prom_value QUERY: the value of the first series of an instant PromQL query
+# (empty when it has none).
+prom_value() {
+	curl -s --max-time 5 -G "$PROM_URL/api/v1/query" --data-urlencode "query=$1" |
+		jq -r '.data.result[0].value[1] // empty' 2>/dev/null
+}
+
+# prom_value_is QUERY VALUE: the query's value is VALUE now.
+prom_value_is() { [ "$(prom_value "$1")" = "$2" ]; }
 # ---------------------------------------------------------------- background helpers
 # Small servers a suite runs itself (a page server, a TCP listener in a namespace):
 # started with t_bg, stopped by PID with t_bg_stop, and by the cleanup trap.

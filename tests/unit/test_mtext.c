@@ -130,6 +130,31 @@ START_TEST(reader_prefixes)
 }
 END_TEST
 
+/* A summary's _count and _sum are its family's (registry_auth_failure_count
+ * is one), so the prefix and TYPE rules apply to the family's name. */
+START_TEST(reader_summary)
+{
+	const char *const authd[] = { "registry_auth_", NULL };
+	struct buf b;
+
+	buf_init(&b);
+	mtext_family(&b, "registry_auth_failure", MT_SUMMARY, "failures");
+	mtext_count(&b, "registry_auth_failure_count", NULL, 0, 3);
+	mtext_sample(&b, "registry_auth_failure_sum", NULL, 0, 3);
+	expect_text(&b, "# HELP registry_auth_failure failures\n"
+	    "# TYPE registry_auth_failure summary\n"
+	    "registry_auth_failure_count 3\nregistry_auth_failure_sum 3\n");
+	ck_assert_int_eq(check_text(b.data, authd), 2);
+	buf_free(&b);
+	ck_assert_int_eq(check_text("# TYPE s summary\ns_count 1\n"
+	    "# TYPE s summary\n", NULL), -1);
+	/* a summary has no buckets: that sample is a family of its own,
+	 * which TYPE may then no longer name */
+	ck_assert_int_eq(check_text("# TYPE s summary\ns_bucket 1\n"
+	    "# TYPE s_bucket gauge\n", NULL), -1);
+}
+END_TEST
+
 START_TEST(reader_bounds)
 {
 	struct buf b;
@@ -172,6 +197,7 @@ suite(void)
 	    sizeof(bad) / sizeof(bad[0]));
 	tcase_add_test(tc, reader_prefixes);
 	tcase_add_test(tc, reader_bounds);
+	tcase_add_test(tc, reader_summary);
 	tcase_add_exit_test(tc, writer_refuses_bad_name, 1);
 	suite_add_tcase(s, tc);
 	return s;

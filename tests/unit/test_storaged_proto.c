@@ -34,6 +34,7 @@
 
 #include "digest.h"
 #include "msg.h"
+#include "mtext.h"
 #include "oci.h"
 #include "proc.h"
 #include "regerr.h"
@@ -1605,6 +1606,72 @@ mkwork(char *work, size_t len)
 }
 
 /* storaged writes a store; Distribution serves it; skopeo pulls from it. */
+/* master's side of a scrape and of /readyz: storaged's figures (checked as
+ * master checks them; in pieces from an offset), and the write probe. */
+static struct msg *
+ctl_call(struct sd *s, struct msgb *mb)
+{
+	uint32_t id = ++s->w.nextid;
+
+	wd_send(s->w.ctl, mb, id);
+	wd_recv(s->w.ctl);
+	ck_assert_uint_eq(wd_rep.id, id);
+	return &wd_rep;
+}
+
+static struct msg *
+metrics_at(struct sd *s, uint64_t off)
+{
+	struct msgb mb;
+
+	msgb_init(&mb, M_METRICS_GET);
+	if (off)
+		msgb_u64(&mb, A_OFFSET, off);
+	return ctl_call(s, &mb);
+}
+
+START_TEST(metrics_and_probe)
+{
+	const char *const names[] = { "registry_store_", NULL };
+	char err[256], *text, tmp[PATH_MAX + 64];
+	struct msgb mb;
+	struct msg *m;
+	size_t len;
+
+	struct sd s;
+	sd_start(&s, NULL, 1);
+	m = metrics_at(&s, 0);
+	ck_assert_int_eq(m->type, M_METRICS);
+	len = m->v[A_BODY].len;
+	ck_assert_uint_eq(msg_u64(m, A_SIZE, 0), len);
+	text = strndup(m->v[A_BODY].p, len);
+	ck_assert_int_gt(mtext_check(text, len, names, err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(strstr(text, "\nregistry_store_uploads_open 0\n"));
+	/* the rest from an offset, of the same render */
+	m = metrics_at(&s, 10);
+	ck_assert_int_eq(m->type, M_METRICS);
+	ck_assert_uint_eq(m->v[A_BODY].len, len - 10);
+	ck_assert_int_eq(memcmp(m->v[A_BODY].p, text + 10, len - 10), 0);
+	m = metrics_at(&s, len);
+	ck_assert_int_eq(m->type, M_METRICS);
+	ck_assert_uint_eq(m->v[A_BODY].len, 0);
+	ck_assert_int_eq(metrics_at(&s, len + 1)->type, M_ERR);
+	free(text);
+	msgb_init(&mb, M_STORE_PROBE);
+	ck_assert_int_eq(ctl_call(&s, &mb)->type, M_DONE);
+	/* a scratch directory storaged cannot write to: not ready */
+	(void)snprintf(tmp, sizeof(tmp), "%s/docker/registry/v2/regmaster-tmp",
+	    s.dir);
+	ck_assert_int_eq(chmod(tmp, 0555), 0);
+	msgb_init(&mb, M_STORE_PROBE);
+	m = ctl_call(&s, &mb);
+	ck_assert_int_eq(m->type, M_ERR);
+	ck_assert_ptr_nonnull(strstr(msg_str(m, A_TEXT), "scratch file"));
+	ck_assert_int_eq(chmod(tmp, 0755), 0);
+	sd_finish(&s);
+}
+END_TEST
+
 START_TEST(interop_to_distribution)
 {
 	char work[PATH_MAX], p[PATH_MAX * 2], url[512], dg[DIGEST_STRMAX];
@@ -2166,6 +2233,7 @@ suite(void)
 	tcase_add_test(tc, tags_large);
 	tcase_add_test(tc, referrers_filter);
 	tcase_add_test(tc, delete_disabled);
+	tcase_add_test(tc, metrics_and_probe);
 	tcase_add_test(tc, link_death_mid_write);
 	tcase_add_test(tc, interop_to_distribution);
 	tcase_add_test(tc, interop_from_distribution);

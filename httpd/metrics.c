@@ -1,0 +1,261 @@
+/*
+ * metrics.c - what httpd counts and the metrics listener.
+ *
+ * Counting is a few increments of plain integers of this process per
+ * request (httpd is one thread, so no locks, no atomics); text is made
+ * only when master asks for it on a scrape (worker_ops.metrics).  Requests
+ * on the metrics listener itself are not counted: the figures describe the
+ * registry's clients, not its scrapers.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "api.h"
+#include "buf.h"
+#include "conn.h"
+#include "metrics.h"
+#include "mtext.h"
+#include "worker.h"
+
+#define NMETHODS	(HTTP_M_OTHER + 1)
+#define NCLASSES	5		/* 1xx ... 5xx */
+#define PAGE_CTYPE	"text/plain; version=0.0.4; charset=utf-8"
+
+static const double duration_le[] = {
+	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+	2.5, 5, 10
+};
+static const struct mhist_bounds duration_bounds = {
+	duration_le, sizeof(duration_le) / sizeof(duration_le[0])
+};
+static const char *const route_names[MR_MAX] = {
+	[MR_BASE] = "base", [MR_MANIFEST] = "manifest", [MR_BLOB] = "blob",
+	[MR_BLOB_UPLOAD] = "blob_upload", [MR_TAGS] = "tags",
+	[MR_CATALOG] = "catalog", [MR_REFERRERS] = "referrers",
+	[MR_TOKEN] = "token", [MR_OTHER] = "other",
+};
+static const char *const class_names[NCLASSES] = {
+	"1xx", "2xx", "3xx", "4xx", "5xx"
+};
+
+/* Requests answered: their count is the histogram's. */
+static struct mhist durations[NMETHODS][MR_MAX][NCLASSES];
+static uint64_t in_flight, bytes_pulled, bytes_pushed;
+static int counting;		/* a metrics listener came: someone looks */
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void
+metrics_counting(void)
+{
+	counting = 1;
+}
+
+void
+metrics_request_begin(struct conn *c)
+{
+	if (!counting || c->metrics_port)
+		return;
+	c->m_active = 1;
+	c->m_route = MR_OTHER;
+	c->m_file = 0;
+	c->m_start_ns = mono_ns();
+	in_flight++;
+}
+
+void
+metrics_route_is(struct conn *c, int api_route)
+{
+	static const int of[] = {
+		[R_BASE] = MR_BASE, [R_CATALOG] = MR_CATALOG,
+		[R_TAGS] = MR_TAGS, [R_MANIFEST] = MR_MANIFEST,
+		[R_BLOB] = MR_BLOB, [R_UPLOAD_START] = MR_BLOB_UPLOAD,
+		[R_UPLOAD] = MR_BLOB_UPLOAD, [R_REFERRERS] = MR_REFERRERS,
+	};
+
+	if (api_route >= 0 && (size_t)api_route < sizeof(of) / sizeof(of[0]))
+		c->m_route = of[api_route];
+}
+
+void
+metrics_token_route(struct conn *c)
+{
+	c->m_route = MR_TOKEN;
+}
+
+/* The response went out (or the client left): count what was answered. */
+void
+metrics_request_end(struct conn *c)
+{
+	int cls;
+	unsigned method;
+
+	if (!c->m_active)
+		return;
+	c->m_active = 0;
+	in_flight--;
+	cls = c->status / 100 - 1;
+	method = (unsigned)c->req.method;
+	if (!c->responded || cls < 0 || cls >= NCLASSES || method >= NMETHODS)
+		return;
+	mhist_observe(&durations[method][c->m_route][cls], &duration_bounds,
+	    (double)(mono_ns() - c->m_start_ns) / 1e9);
+	if (c->m_route == MR_BLOB && c->req.method == HTTP_M_GET)
+		bytes_pulled += c->m_file - c->file_left;
+	else if (c->m_route == MR_BLOB_UPLOAD)
+		bytes_pushed += c->body_total;
+}
+
+static uint64_t
+hist_count(const struct mhist *h)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i <= duration_bounds.n; i++)
+		n += h->bucket[i];
+	return n;
+}
+
+static const char *
+method_label(unsigned m)
+{
+	const char *name = http_method_name((enum http_method)m);
+
+	return name ? name : "OTHER";
+}
+
+/* Both families by method, route and status class: only series seen. */
+static void
+render_requests(struct buf *b, int histogram)
+{
+	struct mlabel l[3] = { { "method", NULL }, { "route", NULL },
+	    { "code", NULL } };
+
+	for (unsigned m = 0; m < NMETHODS; m++)
+		for (int r = 0; r < MR_MAX; r++)
+			for (int k = 0; k < NCLASSES; k++) {
+				const struct mhist *h = &durations[m][r][k];
+				uint64_t n = hist_count(h);
+				if (n == 0)
+					continue;
+				l[0].value = method_label(m);
+				l[1].value = route_names[r];
+				l[2].value = class_names[k];
+				if (histogram)
+					mtext_histogram(b,
+					    "registry_http_request_duration_seconds",
+					    l, 3, &duration_bounds, h);
+				else
+					mtext_count(b,
+					    "registry_http_requests_total", l, 3,
+					    n);
+			}
+}
+
+void
+metrics_render(struct buf *b)
+{
+	mtext_family(b, "registry_http_requests_total", MT_COUNTER,
+	    "HTTP requests answered, by method, route and status class");
+	render_requests(b, 0);
+	mtext_family(b, "registry_http_request_duration_seconds",
+	    MT_HISTOGRAM, "time from a request's head to its response's "
+	    "last byte, by method, route and status class");
+	render_requests(b, 1);
+	mtext_family(b, "registry_http_in_flight_requests", MT_GAUGE,
+	    "requests being answered now");
+	mtext_sample(b, "registry_http_in_flight_requests", NULL, 0,
+	    (double)in_flight);
+	mtext_family(b, "registry_blob_bytes_pulled_total", MT_COUNTER,
+	    "blob bytes sent to clients (GET of a blob)");
+	mtext_count(b, "registry_blob_bytes_pulled_total", NULL, 0,
+	    bytes_pulled);
+	mtext_family(b, "registry_blob_bytes_pushed_total", MT_COUNTER,
+	    "blob bytes received from clients (upload bodies)");
+	mtext_count(b, "registry_blob_bytes_pushed_total", NULL, 0,
+	    bytes_pushed);
+}
+
+static void
+serve_text(struct conn *c, int status, const char *text)
+{
+	conn_respond(c, status, "text/plain; charset=utf-8", text,
+	    strlen(text));
+}
+
+/* The answer to an M_SCRAPE or M_READY_GET: why it failed, as a page. */
+static void
+serve_failure(struct conn *c, struct msg *m, const char *what)
+{
+	char text[1100];
+	const char *why = m == NULL ? "master did not answer" :
+	    msg_str(m, A_TEXT) ? msg_str(m, A_TEXT) : "no reason given";
+
+	snprintf(text, sizeof(text), "%s: %s\n", what, why);
+	serve_text(c, 503, text);
+}
+
+static void
+on_scrape_page(struct link *l, struct msg *m, void *arg)
+{
+	struct conn *c = arg;
+	int fd;
+
+	conn_wait_done(c);
+	if (m == NULL || m->type != M_SCRAPE_PAGE ||
+	    (fd = msg_take_fd(m, A_FD)) == -1) {
+		serve_failure(c, m, "metrics unavailable");
+		return;
+	}
+	conn_respond_fd(c, 200, PAGE_CTYPE, fd, 0, msg_u64(m, A_SIZE, 0));
+}
+
+static void
+on_ready(struct link *l, struct msg *m, void *arg)
+{
+	struct conn *c = arg;
+
+	conn_wait_done(c);
+	if (m != NULL && m->type == M_DONE)
+		serve_text(c, 200, "ready\n");
+	else
+		serve_failure(c, m, "not ready");
+}
+
+/* Ask master (the page and readiness are its to say), cb answers. */
+static void
+ask_master(struct conn *c, int type, link_reply_cb cb)
+{
+	struct link *ml = worker_master();
+	struct msgb mb;
+
+	msgb_init(&mb, type);
+	conn_wait(c, ml, link_request(ml, &mb, cb, c));
+}
+
+void
+metrics_serve(struct conn *c)
+{
+	const char *p = c->req.path;
+
+	if (c->req.method != HTTP_M_GET && c->req.method != HTTP_M_HEAD) {
+		conn_header(c, "Allow", "GET, HEAD");
+		serve_text(c, 405, "method not allowed\n");
+	} else if (strcmp(p, "/metrics") == 0)
+		ask_master(c, M_SCRAPE, on_scrape_page);
+	else if (strcmp(p, "/healthz") == 0)
+		serve_text(c, 200, "ok\n");
+	else if (strcmp(p, "/readyz") == 0)
+		ask_master(c, M_READY_GET, on_ready);
+	else
+		serve_text(c, 404, "not found (this listener serves /metrics, "
+		    "/healthz and /readyz)\n");
+}
