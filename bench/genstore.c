@@ -15,6 +15,9 @@
  *   -s P   percent of layers taken from the shared pool (default 50)
  *   -p N   shared layer pool size (default 200)
  *   -d P   percent of manifests in Docker schema2 rather than OCI (default 20)
+ *   -u P   percent of images left unreachable, as a deleted manifest leaves
+ *          them: blobs and layer links, no revision link, no tag (default
+ *          0; for gc benchmarks)
  *   -T N   also write repository bench/manytags with N tags, one manifest
  *          each (default 0)
  *   -S N   seed (default 1): the same options and seed give the same bytes
@@ -64,7 +67,7 @@
 
 struct opts {
 	unsigned long repos, manifests, tags, layers, shared, pool, docker;
-	unsigned long manytags;
+	unsigned long manytags, unreach;
 	uint64_t seed;
 	const char *expect, *dir;
 	int quiet, evict;
@@ -76,11 +79,12 @@ struct blob {
 };
 
 struct stats {
-	unsigned long repos, manifests, tags, blobs, files, dirs;
+	unsigned long repos, manifests, tags, blobs, files, dirs, unreachable;
 	unsigned long long bytes;
 };
 
-static struct opts o = { 1000, 3000, 1, 2, 50, 200, 20, 0, 1, NULL, NULL, 0, 0 };
+static struct opts o = { 1000, 3000, 1, 2, 50, 200, 20, 0, 0, 1, NULL, NULL, 0,
+    0 };
 static struct stats st;
 static int rootfd = -1;
 static uint64_t rng;
@@ -354,6 +358,10 @@ make_image(const char *repo, unsigned long id, unsigned long nth,
 	link_layer(repo, &cfg);
 	len = manifest_body(body, docker, &cfg, ls, o.layers);
 	put_blob(body, len, &m);
+	if (!many && o.unreach > 0 && rnd() % 100 < o.unreach) {
+		st.unreachable++;
+		return;
+	}
 	pathf(p, "repositories/%s/_manifests/revisions/sha256/%s/link", repo,
 	    m.hex);
 	put_link(p, m.hex);
@@ -436,7 +444,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: genstore [-q] [-r repos] [-m manifests] "
 	    "[-t tags] [-l layers] [-s shared%%] [-p pool] [-d docker%%] "
-	    "[-T manytags] [-S seed] [-e expectfile] DIR\n");
+	    "[-u unreachable%%] [-T manytags] [-S seed] [-e expectfile] DIR\n");
 	exit(2);
 }
 
@@ -445,7 +453,7 @@ parse_args(int argc, char **argv)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "r:m:t:l:s:p:d:T:S:e:qx")) != -1) {
+	while ((c = getopt(argc, argv, "r:m:t:l:s:p:d:u:T:S:e:qx")) != -1) {
 		switch (c) {
 		case 'r': o.repos = num(optarg, 10000000); break;
 		case 'm': o.manifests = num(optarg, 100000000); break;
@@ -454,6 +462,7 @@ parse_args(int argc, char **argv)
 		case 's': o.shared = num(optarg, 100); break;
 		case 'p': o.pool = num(optarg, 10000000); break;
 		case 'd': o.docker = num(optarg, 100); break;
+		case 'u': o.unreach = num(optarg, 100); break;
 		case 'T': o.manytags = num(optarg, 1000000); break;
 		case 'S': o.seed = num(optarg, ULONG_MAX); break;
 		case 'e': o.expect = optarg; break;
@@ -558,9 +567,10 @@ main(int argc, char **argv)
 		err(1, "%s", o.expect);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (!o.quiet)
-		fprintf(stderr, "genstore: %lu repositories, %lu manifests, "
-		    "%lu tags, %lu blobs; %lu files, %lu directories, %llu "
-		    "bytes in %.2f s\n", st.repos, st.manifests, st.tags,
+		fprintf(stderr, "genstore: %lu repositories, %lu manifests "
+		    "(%lu unreachable), %lu tags, %lu blobs; %lu files, %lu "
+		    "directories, %llu bytes in %.2f s\n", st.repos,
+		    st.manifests + st.unreachable, st.unreachable, st.tags,
 		    st.blobs, st.files, st.dirs, st.bytes,
 		    (double)(t1.tv_sec - t0.tv_sec) +
 		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);

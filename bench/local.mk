@@ -19,3 +19,5 @@ bench_metrics_cost_LDADD = $(REGMASTER_LIBS)
 noinst_PROGRAMS += bench/tzip_bench
 bench_tzip_bench_SOURCES = bench/tzip_bench.c
 bench_tzip_bench_LDADD = $(REGMASTER_LIBS)
+
+EXTRA_DIST += bench/bench_gc.sh

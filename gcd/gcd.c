@@ -1,22 +1,48 @@
 /*
  * gcd.c - the garbage collector: marks what manifests reference and asks
- * storaged to sweep the rest.  This stage keeps its link to storaged and
- * answers master's health checks; collection comes with its own issue.
+ * storaged to sweep the rest (run.c), on gc.interval and when master asks
+ * (`regmaster gc [--dry-run]`); its figures for a scrape, and the storage
+ * usage of the last run for master's status.  gcd only reads the store.
  */
+#include <stdlib.h>
 #include <unistd.h>
 
+#include "buf.h"
+#include "conf.h"
+#include "ev.h"
+#include "gcd.h"
 #include "link.h"
 #include "log.h"
+#include "msgtypes.h"
+#include "mtext.h"
 #include "proc.h"
+#include "util.h"
 #include "worker.h"
 
+#define RETRY_MS	10000		/* storaged not ready: try again */
+
 static struct link *storaged;
+static struct ev_timer sched_timer;
+
+/* Figures since start, for the metrics. */
+static uint64_t runs, failures, blobs_deleted, bytes_freed, mans_deleted;
+static struct mhist durations;
+static const double dur_le[] = { 0.1, 0.5, 1, 5, 15, 60, 300, 1800 };
+static const struct mhist_bounds dur_bounds = { dur_le, nitems(dur_le) };
+
+/* A master request waiting for its run. */
+struct gwait {
+	struct link	*l;
+	uint32_t	 id;
+};
 
 static void
 storaged_close(struct link *l, void *arg)
 {
-	if (l == storaged)
+	if (l == storaged) {
 		storaged = NULL;
+		run_storaged(NULL);
+	}
 	link_free(l);
 }
 
@@ -31,11 +57,136 @@ gcd_peer(int peer, int fd)
 	if (storaged)
 		link_free(storaged);
 	storaged = link_new(fd, peer, NULL, NULL, storaged_close, NULL);
+	run_storaged(storaged);
 }
+
+/* The next scheduled run in gc.interval (0: none). */
+static void
+sched_arm(uint64_t ms)
+{
+	ev_timer_cancel(&sched_timer);
+	if (conf_int(P_GC_INTERVAL) > 0)
+		ev_timer_arm(&sched_timer, ms ? ms :
+		    (uint64_t)conf_int(P_GC_INTERVAL) * 1000);
+}
+
+/* Every run ends here: count it, tell master the usage, answer. */
+static void
+run_done(const struct gsummary *s, void *arg)
+{
+	struct gwait *w = arg;
+	struct msgb mb;
+	struct buf b;
+
+	runs++;
+	failures += s->err[0] != 0;
+	if (!s->dry_run) {
+		blobs_deleted += s->blobs;
+		bytes_freed += s->bytes;
+		mans_deleted += s->manifests;
+	}
+	mhist_observe(&durations, &dur_bounds, s->seconds);
+	buf_init(&b);
+	if (!s->err[0] && worker_master() != NULL) {
+		run_usage_text(&b);
+		msgb_init(&mb, M_GC_USAGE);
+		msgb_bytes(&mb, A_BODY, buf_head(&b), buf_avail(&b));
+		link_notify(worker_master(), &mb);
+		buf_reset(&b);
+	}
+	if (w != NULL && w->l != NULL) {
+		run_summary_text(s, &b);
+		buf_puts(&b, "\n");
+		msgb_init(&mb, M_STATUS);
+		msgb_bytes(&mb, A_BODY, buf_head(&b), buf_avail(&b));
+		link_reply(w->l, w->id, &mb);
+	}
+	buf_free(&b);
+	free(w);
+	sched_arm(0);
+}
+
+/* gc.interval elapsed: collect, unless one runs or storaged is away. */
+static void
+on_schedule(void *arg)
+{
+	if (storaged == NULL || run_busy()) {
+		sched_arm(RETRY_MS);
+		return;
+	}
+	(void)run_start(0, run_done, NULL);
+}
+
+/* master -> gcd: M_GC_RUN, answered when the run is over. */
+static void
+gcd_request(struct link *l, struct msg *m)
+{
+	struct gwait *w;
+
+	if (m->type != M_GC_RUN)
+		fatalx("accepted %s without a handler", msg_type_name(m->type));
+	if (storaged == NULL) {
+		link_reply_err(l, m->id, 0, "storaged is not connected");
+		return;
+	}
+	w = xcalloc(1, sizeof(*w));
+	w->l = l;
+	w->id = m->id;
+	if (run_start((msg_u64(m, A_FLAGS, 0) & GC_F_DRY_RUN) != 0, run_done,
+	    w) == -1) {
+		free(w);
+		link_reply_err(l, m->id, 0, "a collection is running");
+	}
+}
+
+static void
+gcd_configured(int first)
+{
+	if (first)
+		ev_timer_init(&sched_timer, on_schedule, NULL);
+	if (!run_busy())
+		sched_arm(0);
+}
+
+static void
+gcd_metrics(struct buf *b)
+{
+	mtext_family(b, "registry_gc_runs_total", MT_COUNTER,
+	    "garbage collections run (dry runs too)");
+	mtext_count(b, "registry_gc_runs_total", NULL, 0, runs);
+	mtext_family(b, "registry_gc_failures_total", MT_COUNTER,
+	    "garbage collections that stopped on an error");
+	mtext_count(b, "registry_gc_failures_total", NULL, 0, failures);
+	mtext_family(b, "registry_gc_blobs_deleted_total", MT_COUNTER,
+	    "blobs garbage collection deleted");
+	mtext_count(b, "registry_gc_blobs_deleted_total", NULL, 0,
+	    blobs_deleted);
+	mtext_family(b, "registry_gc_bytes_freed_total", MT_COUNTER,
+	    "bytes of blob data garbage collection deleted");
+	mtext_count(b, "registry_gc_bytes_freed_total", NULL, 0, bytes_freed);
+	mtext_family(b, "registry_gc_manifests_deleted_total", MT_COUNTER,
+	    "manifests garbage collection and retention deleted");
+	mtext_count(b, "registry_gc_manifests_deleted_total", NULL, 0,
+	    mans_deleted);
+	mtext_family(b, "registry_gc_duration_seconds", MT_HISTOGRAM,
+	    "duration of garbage collections");
+	mtext_histogram(b, "registry_gc_duration_seconds", NULL, 0,
+	    &dur_bounds, &durations);
+	run_usage_metrics(b);
+}
+
+static const struct link_accept gcd_accept[] = {
+	{ PROC_MASTER, M_GC_RUN, 0 },
+	{ 0, 0, 0 }
+};
 
 static const struct worker_ops gcd_ops = {
 	.id = PROC_GCD,
+	.accept = gcd_accept,
+	.request = gcd_request,
+	.configured = gcd_configured,
 	.peer = gcd_peer,
+	.metrics = gcd_metrics,
 };
 
 int

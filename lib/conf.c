@@ -190,11 +190,8 @@ set_int(struct conf_value *v, const struct conf_param_def *d, const char *text,
 	return 0;
 }
 
-/* A duration: seconds, plain or with one unit (s, m, h, d), within the
- * parameter's limits (in seconds). */
-static int
-set_duration(struct conf_value *v, const struct conf_param_def *d,
-    const char *text, char *err, size_t errlen)
+int
+conf_duration_parse(const char *text, uint64_t max, uint64_t *secs)
 {
 	static const struct { char u; uint64_t mul; } units[] = {
 		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
@@ -203,23 +200,36 @@ set_duration(struct conf_value *v, const struct conf_param_def *d,
 	size_t n = strlen(text);
 	uint64_t u, mul = 1;
 
-	if (n > 0 && n < sizeof(num)) {
-		memcpy(num, text, n + 1);
-		for (size_t i = 0; i < nitems(units); i++)
-			if (num[n - 1] == units[i].u) {
-				mul = units[i].mul;
-				num[--n] = '\0';
-				break;
-			}
-	}
-	if (n == 0 || n >= sizeof(num) || parse_u64(num,
-	    (uint64_t)d->max / mul, &u) == -1 || (int64_t)(u * mul) < d->min) {
+	if (n == 0 || n >= sizeof(num))
+		return -1;
+	memcpy(num, text, n + 1);
+	for (size_t i = 0; i < nitems(units); i++)
+		if (num[n - 1] == units[i].u) {
+			mul = units[i].mul;
+			num[--n] = '\0';
+			break;
+		}
+	if (n == 0 || parse_u64(num, max / mul, &u) == -1)
+		return -1;
+	*secs = u * mul;
+	return 0;
+}
+
+/* A duration within the parameter's limits (in seconds). */
+static int
+set_duration(struct conf_value *v, const struct conf_param_def *d,
+    const char *text, char *err, size_t errlen)
+{
+	uint64_t u;
+
+	if (conf_duration_parse(text, (uint64_t)d->max, &u) == -1 ||
+	    (int64_t)u < d->min) {
 		snprintf(err, errlen, "'%s' is not a duration (like 90s, 15m, "
 		    "1h, 7d) from %llds to %llds", text, (long long)d->min,
 		    (long long)d->max);
 		return -1;
 	}
-	v->i = (int64_t)(u * mul);
+	v->i = (int64_t)u;
 	return 0;
 }
 

@@ -63,11 +63,12 @@ char *const *conf_list(int p, size_t *n);
  * tabs.  conf_rules.c knows the fields.
  */
 #define CONF_RULE_FIELDS	8
-enum conf_rule_kind { RF_STR, RF_INT, RF_BOOL };
+enum conf_rule_kind { RF_STR, RF_INT, RF_BOOL, RF_DURATION };
 struct conf_rule_field {
 	const char		*name;
 	enum conf_rule_kind	 kind;
-	const char		*dflt;	/* NULL: required; "=F": field F's */
+	/* NULL: required; "=F": field F's; "": may be empty (RF_STR) */
+	const char		*dflt;
 	int64_t			 min, max;	/* RF_INT */
 };
 int	 conf_rules_check(int p, const char *text, char *err, size_t);
@@ -81,6 +82,10 @@ int	 conf_rules_text(const struct conf_param_def *,
 /* What no single value can say: the tunnel's keys together (a relay
  * needs a token, a client a way to verify the relay...); -1 with err. */
 int	 conf_cross_check(const struct conf *, char *err, size_t);
+
+/* A duration: plain seconds or with one unit (s, m, h, d), at most max
+ * seconds: 0, or -1 if text is not one. */
+int	 conf_duration_parse(const char *text, uint64_t max, uint64_t *secs);
 
 /* Split "host:port" / "[v6]:port"; 0 ok. */
 int	 conf_split_hostport(const char *, char *host, size_t, char *port,

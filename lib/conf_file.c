@@ -182,7 +182,8 @@ field_text(config_setting_t *g, const struct conf_rule_field *fs, int f,
 {
 	config_setting_t *s = config_setting_get_member(g, fs[f].name);
 	int t = s ? config_setting_type(s) : CONFIG_TYPE_NONE;
-	static const char *kinds[] = { "a string", "an integer", "a boolean" };
+	static const char *kinds[] = { "a string", "an integer", "a boolean",
+	    "a duration string" };
 
 	if (s == NULL && fs[f].dflt == NULL)
 		return snprintf(err, errlen, "element %d: %s is missing",
@@ -196,7 +197,8 @@ field_text(config_setting_t *g, const struct conf_rule_field *fs, int f,
 	}
 	if (s == NULL)
 		return buf_puts(&vals[f], fs[f].dflt), 0;
-	if (fs[f].kind == RF_STR && t == CONFIG_TYPE_STRING)
+	if ((fs[f].kind == RF_STR || fs[f].kind == RF_DURATION) &&
+	    t == CONFIG_TYPE_STRING)
 		return buf_puts(&vals[f], config_setting_get_string(s)), 0;
 	if (fs[f].kind == RF_BOOL && t == CONFIG_TYPE_BOOL)
 		return buf_puts(&vals[f], config_setting_get_bool(s) ? "true" :

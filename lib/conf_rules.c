@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "conf_tunnel.h"
+#include "retention.h"
 #include "util.h"
 
 #define RULES_MAX	10000
@@ -29,6 +30,7 @@ struct rules_shape {
 #define OPT_INT(n, d, lo, hi)	{ n, RF_INT, d, lo, hi }
 #define REQ_INT(n, lo, hi)	{ n, RF_INT, NULL, lo, hi }
 #define OPT_BOOL(n, d)		{ n, RF_BOOL, d, 0, 0 }
+#define OPT_DUR(n, d, hi)	{ n, RF_DURATION, d, 0, hi }
 
 static const struct rules_shape shapes[] = {
 	{ P_AUTH_RULES, 3, { REQ_STR("who"), REQ_STR("repo"),
@@ -39,6 +41,11 @@ static const struct rules_shape shapes[] = {
 	    REQ_INT("remote_port", 1, 65535), OPT_STR("group", "=name"),
 	    OPT_INT("weight", "1", 1, 1000), OPT_BOOL("compression", "false"),
 	    OPT_BOOL("proxy_protocol", "false"), OPT_STR("health", "none") } },
+	/* keep "": no tag kept by name; 0 and "0s": no such limit */
+	{ P_RETENTION, 5, { REQ_STR("repo"),
+	    OPT_INT("keep_last", "0", 0, 1000000), OPT_STR("keep", ""),
+	    OPT_DUR("max_age", "0s", 3660 * 86400),
+	    OPT_DUR("untagged_max_age", "0s", 3660 * 86400) } },
 };
 
 const struct conf_rule_field *
@@ -60,6 +67,8 @@ field_check(const struct conf_rule_field *f, const char *v, size_t idx,
 {
 	uint64_t u;
 
+	if (*v == '\0' && f->dflt != NULL && *f->dflt == '\0')
+		return 0;
 	if (*v == '\0')
 		return snprintf(err, errlen, "element %zu: %s is empty",
 		    idx + 1, f->name), -1;
@@ -72,6 +81,10 @@ field_check(const struct conf_rule_field *f, const char *v, size_t idx,
 		return snprintf(err, errlen, "element %zu: %s '%s' is not an "
 		    "integer from %lld to %lld", idx + 1, f->name, v,
 		    (long long)f->min, (long long)f->max), -1;
+	if (f->kind == RF_DURATION && conf_duration_parse(v, (uint64_t)f->max,
+	    &u) == -1)
+		return snprintf(err, errlen, "element %zu: %s '%s' is not a "
+		    "duration (like 90s, 1h, 30d)", idx + 1, f->name, v), -1;
 	if (f->kind == RF_BOOL && strcmp(v, "true") && strcmp(v, "false"))
 		return snprintf(err, errlen, "element %zu: %s '%s' is not true "
 		    "or false", idx + 1, f->name, v), -1;
@@ -87,7 +100,8 @@ element_check(char *line, int nf, const struct conf_rule_field *fs,
 	int i = 0;
 
 	while ((f = strsep(&line, "\t")) != NULL) {
-		if (i == nf || *f == '\0')
+		if (i == nf || (*f == '\0' && (fs[i].dflt == NULL ||
+		    *fs[i].dflt != '\0')))
 			break;
 		if (field_check(&fs[i], f, idx, err, errlen) == -1)
 			return -1;
@@ -132,6 +146,8 @@ conf_rules_check(int p, const char *text, char *err, size_t errlen)
 		r = acl_rules_check(text, err, errlen);
 	if (r == 0 && p == P_TUNNEL_CLIENT_PROXIES)
 		r = tunnel_proxies_check(text, err, errlen);
+	if (r == 0 && p == P_RETENTION)
+		r = retention_check(text, err, errlen);
 	return r;
 }
 
@@ -148,7 +164,8 @@ conf_rules_print(int p, const char *text, FILE *fp)
 	while (*text && (line = strsep(&cur, "\n")) != NULL) {
 		fprintf(fp, "%s\n\t    {", first ? "" : ",");
 		for (int i = 0; i < nf && (f = strsep(&line, "\t")); i++)
-			fprintf(fp, fs[i].kind == RF_STR ? " %s = \"%s\";" :
+			fprintf(fp, fs[i].kind == RF_STR ||
+			    fs[i].kind == RF_DURATION ? " %s = \"%s\";" :
 			    " %s = %s;", fs[i].name, f);
 		fprintf(fp, " }");
 		first = 0;

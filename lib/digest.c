@@ -159,3 +159,16 @@ digest_equal(const struct digest *a, const struct digest *b)
 	return a->alg == b->alg && strcmp(a->hex, b->hex) == 0;
 }
 
+
+void
+digest_raw(const struct digest *d, unsigned char *raw)
+{
+	size_t n = digest_hexlen(d->alg) / 2;
+
+	for (size_t i = 0; i < n; i++) {
+		int hi = d->hex[2 * i], lo = d->hex[2 * i + 1];
+		hi = hi <= '9' ? hi - '0' : hi - 'a' + 10;
+		lo = lo <= '9' ? lo - '0' : lo - 'a' + 10;
+		raw[i] = (unsigned char)(hi << 4 | lo);
+	}
+}

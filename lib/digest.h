@@ -21,6 +21,9 @@ size_t	 digest_hexlen(enum digest_alg);
 /* 0 ok; -1 if "alg:hex" and its NUL do not fit in outlen. */
 int	 digest_format(const struct digest *, char *out, size_t outlen);
 int	 digest_equal(const struct digest *, const struct digest *);
+/* The raw bytes of a parsed digest (its hex is lowercase) into raw, which
+ * holds digest_hexlen / 2 bytes. */
+void	 digest_raw(const struct digest *, unsigned char *raw);
 
 /* Incremental hashing; allocation or library failure is fatal. */
 struct hasher;

@@ -165,7 +165,30 @@
 	MSG(M_READY_GET,	0, OPT(A_FLAGS)) \
 	/* master -> storaged: can the store be written (a scratch file \
 	 * made, written and removed)? M_DONE, or M_ERR{A_TEXT why not} */ \
-	MSG(M_STORE_PROBE,	0, OPT(A_FLAGS))
+	MSG(M_STORE_PROBE,	0, OPT(A_FLAGS)) \
+	/* gcd -> storaged, a collection: begin (from now on storaged \
+	 * remembers every blob committed, mounted or referenced by a manifest \
+	 * PUT, those of PUTs in flight too; M_ERR RE_UNAVAILABLE while the \
+	 * index builds); sweep a blob (refused with RE_DENIED if remembered, \
+	 * younger than gc.grace or a manifest some repository links; \
+	 * M_DONE{A_COUNT bytes freed}); drop a repository's layer link to a \
+	 * swept blob; delete tag A_REF if it still names A_DIGEST, or without \
+	 * A_REF the revision A_DIGEST if no tag names it and it is not \
+	 * remembered (RE_DENIED); remove upload sessions idle A_TIME seconds \
+	 * (M_DONE{A_COUNT removed}); end */ \
+	MSG(M_GC_BEGIN,		0, OPT(A_FLAGS)) \
+	MSG(M_GC_BLOB,		0, REQ(A_DIGEST)) \
+	MSG(M_GC_UNLINK,	0, REQ(A_REPO) REQ(A_DIGEST)) \
+	MSG(M_GC_MANIFEST,	0, REQ(A_REPO) REQ(A_DIGEST) OPT(A_REF)) \
+	MSG(M_GC_UPLOADS,	0, REQ(A_TIME)) \
+	MSG(M_GC_END,		0, OPT(A_FLAGS)) \
+	/* master -> gcd: collect now (A_FLAGS GC_F_DRY_RUN: report what would \
+	 * go, delete nothing); M_STATUS{A_BODY the summary line}, or M_ERR \
+	 * when one runs already.  gcd -> master after each run, a \
+	 * notification: the storage usage it saw, lines for `regmaster \
+	 * status` */ \
+	MSG(M_GC_RUN,		0, OPT(A_FLAGS)) \
+	MSG(M_GC_USAGE,		0, REQ(A_BODY))
 
 /* A_FLAGS of M_UPLOAD_WRITE: the body's end is confirmed by M_UPLOAD_END
  * (a chunked body, whose clean end only httpd can tell). */
@@ -186,6 +209,9 @@
 /* A_CODE of M_TLS_SIGN. */
 #define TLS_OP_RSA_PRIVATE	1	/* RSA private encrypt, A_FLAGS padding */
 #define TLS_OP_ECDSA_SIGN	2	/* ECDSA over a digest, DER signature */
+
+/* A_FLAGS of M_GC_RUN. */
+#define GC_F_DRY_RUN		0x1
 
 /* A_FLAGS of M_AUTH_CHECK / M_TOKEN_ISSUE. */
 #define AUTH_F_CERT		0x1	/* A_USER is a verified certificate's */

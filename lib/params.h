@@ -188,6 +188,22 @@
 	    W_MASTER | W_TUNNELD, "services published through the relay: a " \
 	    "list of { name; local; remote_port; group; weight; compression; " \
 	    "proxy_protocol; health; } groups") \
+	P(P_GC_INTERVAL, "gc.interval", CT_DURATION, "24h", 0, 366 * 86400, \
+	    W_GCD, "time between scheduled collections (0s: only on demand, " \
+	    "regmaster gc)") \
+	P(P_GC_GRACE, "gc.grace", CT_DURATION, "1h", 0, 366 * 86400, \
+	    W_STORAGED | W_GCD, "a blob or untagged manifest younger than this " \
+	    "is never swept (covers a push between its blobs and its manifest)") \
+	P(P_GC_UPLOAD_MAX_AGE, "gc.upload_max_age", CT_DURATION, "24h", 60, \
+	    366 * 86400, W_GCD, "a collection removes upload sessions idle " \
+	    "longer than this") \
+	P(P_GC_UNTAGGED, "gc.untagged", CT_BOOL, "false", 0, 0, W_GCD, \
+	    "a collection deletes manifests no tag reaches (through an index " \
+	    "or as a referrer), once older than gc.grace") \
+	P(P_RETENTION, "retention", CT_RULES, "", 0, 0, W_GCD, \
+	    "retention policies applied by each collection, first matching " \
+	    "repo wins: a list of { repo; keep_last; keep; max_age; " \
+	    "untagged_max_age; } groups") \
 	P(P_SANDBOX_SECCOMP, "sandbox.seccomp", CT_BOOL, "true", 0, 0, \
 	    W_HTTPD | W_STORAGED | W_AUTHD | W_TUNNELD | W_GCD, \
 	    "confine each worker to its seccomp allow-list (off: for debugging)")

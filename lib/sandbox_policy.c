@@ -261,8 +261,9 @@ static const struct sb_promise *const authd_promises[] = {
 static const struct sb_promise *const tunneld_promises[] = {
 	COMMON, &p_inet_dial, &p_inet_accept, &p_rpath, NULL
 };
+/* gcd: reads the store on a thread */
 static const struct sb_promise *const gcd_promises[] = {
-	COMMON, &p_rpath, NULL
+	COMMON, &p_thread, &p_rpath, NULL
 };
 
 /* The promises worker id keeps; master and unknown ids have none. */

@@ -2,6 +2,7 @@
 #ifndef RM_UTIL_H
 #define RM_UTIL_H
 
+#include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,10 @@ int	 str_copy(char *dst, const char *src, size_t dstsize);
 /* path below dir (both absolute and normalized, as conf makes them): the
  * part after dir and its '/', else NULL. */
 const char *path_below(const char *path, const char *dir);
+
+/* 1 if entry de of directory d is a directory (not a symlink to one),
+ * asking the filesystem when readdir did not say. */
+int	 dirent_is_dir(DIR *d, const struct dirent *de);
 
 struct sockaddr;
 /* "address:port" ("[v6]:port") of an AF_INET or AF_INET6 address; -1 if

@@ -1,6 +1,7 @@
 /*
  * control.c - the control socket in run_dir: `regmaster status` connects,
- * sends one verb line and reads a text answer.  Only master's own user may
+ * sends one verb line and reads a text answer (`regmaster gc` waits for
+ * its run: gc.c answers it later).  Only master's own user may
  * connect (mode 0600).
  */
 #include <sys/socket.h>
@@ -50,6 +51,7 @@ status_text(struct buf *out)
 		    w->pid > 0 ? wstate_name(w->state) :
 		    (w->state == WS_THROTTLED ? "throttled" : "stopped"));
 	}
+	gc_status_text(out);
 }
 
 /* Read one verb line, bounded in size and time. */
@@ -75,8 +77,8 @@ read_line(int fd, char *line, size_t len)
 	return -1;
 }
 
-static void
-write_all(int fd, const char *p, size_t len)
+void
+control_write(int fd, const char *p, size_t len)
 {
 	struct pollfd pfd = { fd, POLLOUT, 0 };
 	ssize_t n;
@@ -97,7 +99,7 @@ answer(struct buf *out, void *arg)
 {
 	int fd = (int)(intptr_t)arg;
 
-	write_all(fd, buf_head(out), buf_avail(out));
+	control_write(fd, buf_head(out), buf_avail(out));
 	close(fd);
 }
 
@@ -118,7 +120,13 @@ control_accept(int lfd, int events, void *arg)
 		/* tunneld's figures come later: the answer waits for them */
 		tunnel_status(&out, answer, (void *)(intptr_t)fd);
 		return;
-	} else
+	} else if ((strcmp(line, "gc") == 0 || strcmp(line, "gc --dry-run") ==
+	    0) && gc_control(fd, line[2] != '\0') == 0) {
+		buf_free(&out);		/* answered when the run is over */
+		return;
+	} else if (strncmp(line, "gc", 2) == 0)
+		buf_puts(&out, "error: gcd is not running\n");
+	else
 		buf_puts(&out, "error: unknown verb\n");
 	answer(&out, (void *)(intptr_t)fd);
 	buf_free(&out);
@@ -148,10 +156,10 @@ control_listen(const char *path)
 	return fd;
 }
 
-/* Client side: send verb, copy the answer to out_fd; -1 with errno if the
+/* Client side: send verb, append the answer to out; -1 with errno if the
  * socket cannot be reached. */
 int
-control_query(const char *path, const char *verb, int out_fd)
+control_ask(const char *path, const char *verb, struct buf *out)
 {
 	struct sockaddr_un sun;
 	char buf[4096];
@@ -171,9 +179,23 @@ control_query(const char *path, const char *verb, int out_fd)
 		return -1;
 	}
 	snprintf(buf, sizeof(buf), "%s\n", verb);
-	write_all(fd, buf, strlen(buf));
+	control_write(fd, buf, strlen(buf));
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		write_all(out_fd, buf, (size_t)n);
+		buf_append(out, buf, (size_t)n);
 	close(fd);
 	return 0;
+}
+
+/* control_ask, the answer copied to out_fd. */
+int
+control_query(const char *path, const char *verb, int out_fd)
+{
+	struct buf out;
+	int r;
+
+	buf_init(&out);
+	if ((r = control_ask(path, verb, &out)) == 0)
+		control_write(out_fd, buf_head(&out), buf_avail(&out));
+	buf_free(&out);
+	return r;
 }

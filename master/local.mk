@@ -15,3 +15,5 @@ master_regmaster_SOURCES += master/tunnel.c
 # the metrics page and readiness for httpd's metrics listener (issue 10)
 master_regmaster_SOURCES += master/metrics.c
 master_regmaster_SOURCES += master/tunnel_status.c
+# gc: `regmaster gc` through gcd, and the storage usage it reports
+master_regmaster_SOURCES += master/gc.c

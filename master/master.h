@@ -51,6 +51,14 @@ int	 listen_flags(int i);		/* LISTEN_F_* */
 /* control.c */
 int	 control_listen(const char *path);
 int	 control_query(const char *path, const char *verb, int out_fd);
+void	 control_write(int fd, const char *, size_t);
+struct buf;
+int	 control_ask(const char *path, const char *verb, struct buf *out);
+
+/* gc.c: `regmaster gc` through gcd, and what gcd said of storage use */
+int	 gc_control(int fd, int dry_run);	/* -1: gcd is not there */
+void	 gc_usage(struct link *, struct msg *);
+void	 gc_status_text(struct buf *);
 
 /* setup.c */
 int	 setup_check(int fix, int verbose);

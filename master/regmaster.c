@@ -18,6 +18,7 @@
 #include <libutil.h>
 
 #include "conf.h"
+#include "buf.h"
 #include "ev.h"
 #include "log.h"
 #include "master.h"
@@ -45,6 +46,7 @@ usage(void)
 	fprintf(stderr,
 	    "usage: regmaster [-d] [-c file] start [-f]\n"
 	    "       regmaster [-c file] stop | reload | status | check\n"
+	    "       regmaster [-c file] gc [--dry-run]\n"
 	    "       regmaster [-c file] config [--defaults]\n"
 	    "       regmaster [-c file] user add|passwd [--cost N] NAME\n"
 	    "       regmaster [-c file] user del NAME | list [NAME]\n"
@@ -462,6 +464,40 @@ cmd_status(void)
 	return EXIT_CANNOT_TELL;
 }
 
+/* `regmaster gc [--dry-run]`: wait for the run, print its summary; 1 if
+ * it failed or could not run. */
+static int
+cmd_gc(int argc, char **argv)
+{
+	int dry = argc == 2 && strcmp(argv[1], "--dry-run") == 0;
+	pid_t pid = running_pid();
+	struct buf out;
+	int rc;
+
+	if (argc > 2 || (argc == 2 && !dry))
+		usage();
+	if (pid <= 0) {
+		printf("regmaster: %s\n", pid == 0 ? "not running" :
+		    "cannot tell whether it runs");
+		return pid == 0 ? EXIT_NOT_RUNNING : EXIT_CANNOT_TELL;
+	}
+	buf_init(&out);
+	if (control_ask(control_path, dry ? "gc --dry-run" : "gc", &out) ==
+	    -1) {
+		printf("regmaster: running (pid %d) but does not answer: %s\n",
+		    (int)pid, strerror(errno));
+		buf_free(&out);
+		return EXIT_CANNOT_TELL;
+	}
+	buf_append(&out, "", 1);
+	rc = buf_avail(&out) <= 1 || strncmp(buf_head(&out), "error:", 6) == 0;
+	printf("%s", buf_head(&out));
+	if (buf_avail(&out) <= 1)
+		printf("error: no answer\n");
+	buf_free(&out);
+	return rc;
+}
+
 static int
 cmd_check(void)
 {
@@ -519,6 +555,8 @@ main(int argc, char **argv)
 		return cmd_status();
 	if (strcmp(argv[0], "check") == 0)
 		return cmd_check();
+	if (strcmp(argv[0], "gc") == 0)
+		return cmd_gc(argc, argv);
 	if (strcmp(argv[0], "user") == 0)
 		return cmd_user(argc, argv);
 	if (strcmp(argv[0], "cert") == 0)

@@ -49,6 +49,7 @@ static const struct link_accept master_accept[] = {
 	{ PROC_TUNNELD, M_TUNNEL_BIND, 0 },
 	{ PROC_HTTPD, M_SCRAPE, 0 },
 	{ PROC_HTTPD, M_READY_GET, 0 },
+	{ PROC_GCD, M_GC_USAGE, 0 },
 	{ 0, 0, 0 }
 };
 
@@ -202,6 +203,9 @@ worker_request(struct link *l, struct msg *m, void *arg)
 		break;
 	case M_READY_GET:
 		metrics_ready_request(l, m);
+		break;
+	case M_GC_USAGE:
+		gc_usage(l, m);
 		break;
 	}
 }

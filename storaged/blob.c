@@ -116,6 +116,7 @@ blob_mount(struct link *l, struct msg *m)
 		link_reply_err(l, m->id, RE_BLOB_UNKNOWN, NULL);
 		return;
 	}
+	gc_remember(&d);
 	if (blob_link(repo, &d) == -1) {
 		reply_internal(l, m->id, "write layer link");
 		return;

@@ -75,18 +75,6 @@ dir_openat(int dirfd, const char *path)
 	return d;
 }
 
-/* 1 if entry de of d is a directory (not a symlink to one). */
-static int
-is_dir(DIR *d, struct dirent *de)
-{
-	struct stat st;
-
-	if (de->d_type != DT_UNKNOWN)
-		return de->d_type == DT_DIR;
-	return fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISDIR(st.st_mode);
-}
-
 /* 1 for the "." and ".." entries. */
 static int
 dotname(const char *s)
@@ -123,7 +111,7 @@ wdir_read(DIR *d, struct wdir *w)
 	int marks = 0;
 
 	while ((de = readdir(d)) != NULL) {
-		if (dotname(de->d_name) || !is_dir(d, de))
+		if (dotname(de->d_name) || !dirent_is_dir(d, de))
 			continue;
 		if (de->d_name[0] == '_') {
 			marks |= repo_marker(de->d_name);
@@ -270,7 +258,7 @@ drepo_exists(const char *name, int *has_manifests)
 		return 0;
 	}
 	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] == '_' && is_dir(d, de))
+		if (de->d_name[0] == '_' && dirent_is_dir(d, de))
 			marks |= repo_marker(de->d_name);
 	closedir(d);
 	*has_manifests = (marks & 2) != 0;

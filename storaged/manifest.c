@@ -16,11 +16,14 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "ev.h"
 #include "index.h"
 #include "log.h"
@@ -72,6 +75,7 @@ struct mput {
 	struct oci_manifest pm;
 	struct digest	 d;			/* of the body */
 	int		 werr;			/* the write: 0 ok, or errno */
+	int		 checked;		/* its references were found */
 };
 
 /* A DELETE whose removal the writer queue does: the tags (all those
@@ -88,6 +92,9 @@ struct mdel {
 	size_t		 ntags, ndone;		/* removed from disk */
 	int		 gone;			/* nothing left to remove */
 	int		 werr;
+	int		 gc;			/* gcd's: only if unused */
+	int		 refused;		/* gcd's, and in use */
+	struct digest	 want;			/* gcd's tag: names this */
 };
 
 static struct mread *mreads;
@@ -390,6 +397,8 @@ put_checked(void *arg)
 		put_fail(mp, RE_MANIFEST_BLOB_UNKNOWN, text);
 		return;
 	}
+	mp->checked = 1;
+	gc_remember_manifest(&mp->d, &mp->pm);
 	task_run(&writer, NULL, put_write, put_written, mp);
 }
 
@@ -620,6 +629,8 @@ del_free(struct mdel *md)
 	free(md);
 }
 
+static void	gc_prepare(struct mdel *, struct repo *);
+
 /* In the loop, when the writer gets to it: what there is to remove now
  * that every change queued before it is in the index. */
 static void
@@ -630,6 +641,10 @@ del_prepare(void *arg)
 	struct digest td;
 	size_t i;
 
+	if (md->gc) {
+		gc_prepare(md, r);
+		return;
+	}
 	if (r == NULL || (md->ref.is_digest ? repo_rev(r, &md->ref.d) == NULL :
 	    repo_tag(r, md->tag) == NULL)) {
 		md->gone = 1;
@@ -696,7 +711,9 @@ del_done(void *arg)
 		if (md->l)
 			link_reply_err(md->l, md->id, RE_INTERNAL,
 			    "delete manifest");
-	} else if (md->l && md->gone)
+	} else if (md->l && md->refused)
+		link_reply_err(md->l, md->id, RE_DENIED, "in use");
+	else if (md->l && md->gone)
 		link_reply_err(md->l, md->id, RE_MANIFEST_UNKNOWN, NULL);
 	else if (md->l) {
 		log_debug("%s: deleted %s%s", md->repo, md->tag ? md->tag :
@@ -704,6 +721,102 @@ del_done(void *arg)
 		link_reply_done(md->l, md->id);
 	}
 	del_free(md);
+}
+
+/* 1 if repo's revision link to d was written within gc.grace. */
+static int
+rev_young(const char *repo, const struct digest *d)
+{
+	char p[STORE_PATHMAX];
+	struct stat st;
+
+	if (path_rev_link(p, sizeof(p), repo, d) == -1 ||
+	    fstatat(store_rootfd(), p, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return 0;
+	return time(NULL) - st.st_mtime < (time_t)conf_int(P_GC_GRACE);
+}
+
+/* gcd's delete, when the writer gets to it: a tag only if it still names
+ * what gcd saw; a revision only if no tag names it and nothing since the
+ * mark began needs it.  A revision leaves the index at once, so a PUT
+ * checked from now on no longer finds it as a child or subject. */
+static void
+gc_prepare(struct mdel *md, struct repo *r)
+{
+	struct minfo *mi;
+	struct itag *t;
+	struct digest td;
+
+	if (r == NULL || (mi = repo_rev(r, &md->want)) == NULL) {
+		md->gone = 1;
+		return;
+	}
+	if (md->tag != NULL) {
+		if ((t = repo_tag(r, md->tag)) != NULL)
+			tag_digest(t, &td);
+		if (t == NULL || !digest_equal(&td, &md->want) ||
+		    gc_remembered(&md->want)) {
+			md->gone = md->refused = 1;
+			return;
+		}
+		md->tags = xcalloc(1, sizeof(*md->tags));
+		md->tags[md->ntags++] = xstrdup(md->tag);
+		return;
+	}
+	for (size_t i = 0; i < r->ntags; i++) {
+		tag_digest(&r->tags[i], &td);
+		if (digest_equal(&td, &md->want))
+			md->refused = 1;
+	}
+	if (md->refused || gc_remembered(&md->want) ||
+	    rev_young(md->repo, &md->want)) {
+		md->gone = md->refused = 1;
+		return;
+	}
+	repo_del_rev(r, &md->want);
+}
+
+/* M_GC_MANIFEST from gcd: a tag (A_REF) that still names A_DIGEST, or
+ * the untagged revision A_DIGEST; deletes need not be enabled. */
+void
+manifest_gc(struct link *l, struct msg *m)
+{
+	const char *repo, *tag = msg_str(m, A_REF);
+	struct digest d;
+	struct mdel *md;
+
+	if (req_repo(l, m, A_REPO, &repo) == -1 ||
+	    req_digest(l, m, A_DIGEST, &d) == -1)
+		return;
+	if (tag != NULL && !oci_tag_valid(tag)) {
+		link_reply_err(l, m->id, RE_TAG_INVALID, "invalid tag");
+		return;
+	}
+	md = xcalloc(1, sizeof(*md));
+	md->l = l;
+	md->id = m->id;
+	md->repo = xstrdup(repo);
+	md->gc = 1;
+	md->want = d;
+	md->ref.is_digest = tag == NULL;
+	md->ref.d = d;
+	if (tag != NULL)
+		md->ref.tag = md->tag = xstrdup(tag);
+	LIST_INSERT_HEAD(&mdels, md, entry);
+	nmdels++;
+	task_run(&writer, del_prepare, del_write, del_done, md);
+}
+
+/* A collection begins: the PUTs past their check may reach the disk after
+ * gcd read the repository, so their references count as used. */
+void
+manifest_gc_inflight(void)
+{
+	struct mput *mp;
+
+	LIST_FOREACH(mp, &mputs, entry)
+		if (mp->checked)
+			gc_remember_manifest(&mp->d, &mp->pm);
 }
 
 /* M_MANIFEST_DELETE: a revision and its tags, or one tag. */

@@ -45,18 +45,6 @@ raw_len(unsigned alg)
 	return digest_hexlen((enum digest_alg)alg) / 2;
 }
 
-/* Lowercase hex to bytes; the digest was validated when parsed. */
-static void
-hex_raw(const char *hex, uint8_t *raw, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		int hi = hex[2 * i], lo = hex[2 * i + 1];
-		hi = hi <= '9' ? hi - '0' : hi - 'a' + 10;
-		lo = lo <= '9' ? lo - '0' : lo - 'a' + 10;
-		raw[i] = (uint8_t)(hi << 4 | lo);
-	}
-}
-
 /* Bytes to a struct digest. */
 static void
 raw_digest(unsigned alg, const uint8_t *raw, struct digest *d)
@@ -77,7 +65,7 @@ key_of(const struct digest *d, struct dkey *k)
 {
 	memset(k, 0, sizeof(*k));
 	k->alg = (uint8_t)d->alg;
-	hex_raw(d->hex, k->raw, raw_len(d->alg));
+	digest_raw(d, k->raw);
 }
 
 void
@@ -109,7 +97,7 @@ tag_alloc(const char *name, const struct digest *d)
 
 	memcpy(p, name, len + 1);
 	p[len + 1] = (char)d->alg;
-	hex_raw(d->hex, (uint8_t *)p + len + 2, n);
+	digest_raw(d, (uint8_t *)p + len + 2);
 	return p;
 }
 
@@ -279,7 +267,7 @@ minfo_make(const struct digest *d, uint64_t size, const char *mediatype,
 		htab_grow();
 	m = xcalloc(1, sizeof(*m) + n);
 	m->alg = (uint8_t)d->alg;
-	hex_raw(d->hex, m->raw, n);
+	digest_raw(d, m->raw);
 	m->size = size;
 	m->mediatype = intern(mediatype);
 	if (artifact_type)

@@ -2,7 +2,7 @@
  * storaged.c - the content store worker: the only writer of the store.  It
  * runs in the store root (its chroot when started as root), starts the
  * metadata index's build once configured (build.c) and answers httpd's blob, upload,
- * manifest and listing requests; gcd may only ping it for now.  Its
+ * manifest and listing requests, and gcd's sweeps (gc.c).  Its
  * timers: the upload sweep (idle sessions expire) and the stop wait.
  */
 #include <errno.h>
@@ -52,6 +52,12 @@ static const struct link_accept storaged_accept[] = {
 	{ PROC_HTTPD, M_CATALOG, 0 },
 	{ PROC_HTTPD, M_REFERRERS, 0 },
 	{ PROC_GCD, M_PING, 0 },
+	{ PROC_GCD, M_GC_BEGIN, 0 },
+	{ PROC_GCD, M_GC_BLOB, 0 },
+	{ PROC_GCD, M_GC_UNLINK, 0 },
+	{ PROC_GCD, M_GC_MANIFEST, 0 },
+	{ PROC_GCD, M_GC_UPLOADS, 0 },
+	{ PROC_GCD, M_GC_END, 0 },
 	{ 0, 0, 0 }
 };
 
@@ -98,6 +104,12 @@ peer_request(struct link *l, struct msg *m, void *arg)
 	case M_TAGS_LIST:	tags_list(l, m); break;
 	case M_CATALOG:		catalog(l, m); break;
 	case M_REFERRERS:	referrers(l, m); break;
+	case M_GC_BEGIN:	gc_begin(l, m); break;
+	case M_GC_BLOB:		gc_blob(l, m); break;
+	case M_GC_UNLINK:	gc_unlink(l, m); break;
+	case M_GC_MANIFEST:	manifest_gc(l, m); break;
+	case M_GC_UPLOADS:	gc_uploads(l, m); break;
+	case M_GC_END:		gc_end(l, m); break;
 	default:
 		fatalx("accepted %s without a handler", msg_type_name(m->type));
 	}
@@ -112,6 +124,7 @@ peer_drop(struct link *l)
 	upload_link_gone(l);
 	manifest_link_gone(l);
 	catalog_link_gone(l);
+	gc_link_gone(l);
 	if (peers[peer] == l)
 		peers[peer] = NULL;
 	link_free(l);

@@ -7,10 +7,12 @@
 #define SD_STORAGED_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "digest.h"
 #include "link.h"
 #include "msg.h"
+#include "oci.h"
 
 #define INLINE_MAX	(100u * 1024)	/* larger bodies travel as a memfd */
 
@@ -40,6 +42,8 @@ void	 upload_cancel(struct link *, struct msg *);
 void	 upload_link_gone(struct link *);
 size_t	 upload_busy(void);
 size_t	 upload_count(void);		/* sessions open */
+void	 upload_gc_inflight(void);
+size_t	 upload_expire_idle(time_t age);
 void	 upload_free_all(void);
 void	 upload_init(void);
 
@@ -49,6 +53,21 @@ void	 manifest_put(struct link *, struct msg *);
 void	 manifest_delete(struct link *, struct msg *);
 void	 manifest_link_gone(struct link *);
 size_t	 manifest_busy(void);
+
+void	 manifest_gc(struct link *, struct msg *);
+void	 manifest_gc_inflight(void);
+
+/* gc.c: gcd's collections; what storaged must not sweep meanwhile */
+void	 gc_begin(struct link *, struct msg *);
+void	 gc_blob(struct link *, struct msg *);
+void	 gc_unlink(struct link *, struct msg *);
+void	 gc_uploads(struct link *, struct msg *);
+void	 gc_end(struct link *, struct msg *);
+void	 gc_link_gone(struct link *);
+void	 gc_remember(const struct digest *);
+void	 gc_remember_manifest(const struct digest *,
+	    const struct oci_manifest *);
+int	 gc_remembered(const struct digest *);
 
 /* list.c */
 void	 tags_list(struct link *, struct msg *);

@@ -923,6 +923,9 @@ commit_finish(struct upload *u, struct link *l, uint32_t id,
 		link_reply_err(l, id, RE_DIGEST_INVALID, NULL);
 		return;
 	}
+	/* from here the blob is in use: a collection must not sweep the
+	 * copy the commit may find in place and keep */
+	gc_remember(want);
 	c = xcalloc(1, sizeof(*c));
 	if (path_upload(c->data, sizeof(c->data), u->repo, u->uuid,
 	    "data") == -1 || path_upload(c->dir, sizeof(c->dir), u->repo,
@@ -942,6 +945,15 @@ commit_finish(struct upload *u, struct link *l, uint32_t id,
 	c->size = u->size;
 	u->committing = c;
 	task_run(NULL, NULL, commit_disk, commit_done, c);
+}
+
+/* A collection begins: the commits on their way to the disk. */
+void
+upload_gc_inflight(void)
+{
+	for (struct upload *u = head; u; u = u->next)
+		if (u->committing != NULL)
+			gc_remember(&u->committing->d);
 }
 
 /* M_UPLOAD_COMMIT: hash what is not hashed yet, verify, move, link. */
@@ -1151,6 +1163,24 @@ sweep(void *arg)
 	}
 	trim_hashers();
 	ev_timer_arm(&sweep_timer, sweep_interval_ms());
+}
+
+/* gcd's sweep of sessions idle longer than age (gc.upload_max_age): all
+ * at once, the number removed. */
+size_t
+upload_expire_idle(time_t age)
+{
+	time_t cutoff = time(NULL) - age;
+	struct upload *u, *prev;
+	size_t removed = 0;
+
+	for (u = tail; u; u = prev) {
+		prev = u->prev;
+		if (!upload_busy_now(u) && u->atime <= cutoff &&
+		    expire_one(u, cutoff) == 0)
+			removed++;
+	}
+	return removed;
 }
 
 /* Count the sessions on disk, a few repositories per step, in name order

@@ -44,7 +44,8 @@ EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh \
 	tests/check.sh tests/fuzz/run.sh tests/fuzz/lsan.supp \
 	tests/fuzz/fuzz_conf.c tests/fuzz/fuzz_http.c tests/fuzz/fuzz_manifest.c \
 	tests/fuzz/fuzz_msg.c tests/fuzz/fuzz_store.c tests/fuzz/fuzz_jwt.c \
-	tests/fuzz/fuzz_htpasswd.c tests/fuzz/fuzz_rules.c tests/fuzz/corpus
+	tests/fuzz/fuzz_htpasswd.c tests/fuzz/fuzz_rules.c tests/fuzz/fuzz_retention.c \
+	tests/fuzz/corpus
 AM_TESTS_ENVIRONMENT = top_builddir=$(abs_top_builddir); \
 	top_srcdir=$(abs_top_srcdir); export top_builddir top_srcdir;
 TEST_EXTENSIONS = .sh
@@ -312,3 +313,26 @@ EXTRA_DIST += tests/integration/cdp_dump.py tests/integration/page_server.py \
 # issue 9 across namespaces joined by veth, as root (skipped otherwise): skopeo 256 MiB
 # through the relay, docker-registry behind it, 99 visitors beside a silent one
 INTEGRATION_TESTS += tests/integration/test_tunnel_netns.sh
+
+# issue 10: gc durations and retention policies (lib/retention.c)
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_retention
+TESTS += tests/unit/test_retention
+endif
+tests_unit_test_retention_SOURCES = tests/unit/test_retention.c
+tests_unit_test_retention_LDADD = $(UNIT_LDADD)
+tests_unit_test_retention_CFLAGS = $(UNIT_CFLAGS)
+
+# issue 10: online gc and retention with real pushes, docker-registry afterwards
+INTEGRATION_TESTS += tests/integration/test_gc.sh
+# issue 10: gc in a loop racing 50 concurrent skopeo pushes
+INTEGRATION_TESTS += tests/integration/test_gc_concurrent.sh
+# issue 10: gcd's plan (untagged manifests, retention, the mark, usage)
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_gcplan
+TESTS += tests/unit/test_gcplan
+endif
+tests_unit_test_gcplan_SOURCES = tests/unit/test_gcplan.c gcd/plan.c gcd/scan.c
+tests_unit_test_gcplan_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/gcd
+tests_unit_test_gcplan_LDADD = $(UNIT_LDADD)
+tests_unit_test_gcplan_CFLAGS = $(UNIT_CFLAGS)

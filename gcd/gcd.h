@@ -1,0 +1,112 @@
+/*
+ * gcd.h - what gcd's files share: the store as a run read it (scan.c, on
+ * a thread), the plan made of it (plan.c: retention, untagged manifests,
+ * the mark, usage) and the run that asks storaged to sweep (run.c).
+ */
+#ifndef GCD_GCD_H
+#define GCD_GCD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "digest.h"
+#include "link.h"
+
+struct buf;
+struct retention_rule;
+
+/* One revision of a repository: its links and what its manifest names. */
+struct gman {
+	struct digest	 d;
+	int64_t		 mtime;		/* the revision link's */
+	struct digest	*refs;		/* config, layers, children */
+	size_t		 nrefs;
+	int		 is_index;
+	int		 has_subject;
+	struct digest	 subject;
+	int		 ntags;		/* tags naming it the plan keeps */
+	int		 keep;		/* a kept tag reaches it */
+	int		 drop;		/* lost its last tag to retention */
+	int		 del;		/* the plan deletes it */
+	int		 gone;		/* storaged deleted it */
+};
+
+struct gtag {
+	char		*name;
+	struct digest	 d;
+	int64_t		 mtime;		/* push time: the current link's */
+	int		 del;
+};
+
+struct glayer {
+	struct digest	 d;
+	int64_t		 mtime;
+};
+
+struct grepo {
+	char		*name;
+	struct gman	*revs;		/* sorted by digest */
+	size_t		 nrevs;
+	struct gtag	*tags;
+	size_t		 ntags;
+	struct glayer	*layers;
+	size_t		 nlayers;
+	uint64_t	 bytes;		/* blobs its manifests use */
+	uint64_t	 alone;		/* of those, used by no other repo */
+};
+
+struct gblob {
+	struct digest	 d;
+	uint64_t	 size;
+	int64_t		 mtime;
+	int		 del;		/* unmarked and old: to sweep */
+	int		 gone;		/* storaged swept it */
+};
+
+struct gscan {
+	struct grepo	*repos;
+	size_t		 nrepos;
+	struct gblob	*blobs;
+	size_t		 nblobs;
+	char		 err[512];	/* set: the run stops, nothing swept */
+};
+
+/* scan.c: read the store under the working directory (its root). */
+void	 scan_store(struct gscan *);
+void	 scan_free(struct gscan *);
+
+/* plan.c */
+struct gplan_conf {
+	const struct retention_rule *rules;
+	size_t		 nrules;
+	int		 untagged;	/* gc.untagged */
+	int64_t		 grace;		/* gc.grace, seconds */
+	int64_t		 now;
+};
+void	 plan_manifests(struct gscan *, const struct gplan_conf *);
+/* After the manifest deletes: mark, pick the blobs to sweep, usage. */
+void	 plan_blobs(struct gscan *, const struct gplan_conf *);
+struct gman *plan_rev(const struct grepo *, const struct digest *);
+
+/* run.c */
+struct gsummary {
+	int		 dry_run;
+	uint64_t	 tags, manifests, blobs, bytes, links, uploads;
+	uint64_t	 refused;	/* storaged: in use */
+	uint64_t	 failed;	/* storaged: could not */
+	uint64_t	 store_bytes;	/* what the blobs left take */
+	double		 seconds;
+	char		 err[512];
+};
+typedef void (*run_done_cb)(const struct gsummary *, void *arg);
+/* 0 started, -1 one is running already. */
+int	 run_start(int dry_run, run_done_cb, void *arg);
+int	 run_busy(void);
+void	 run_storaged(struct link *);	/* the link to storaged, or NULL */
+void	 run_summary_text(const struct gsummary *, struct buf *);
+/* The usage the last completed run saw (lines for `regmaster status`,
+ * samples for the metrics). */
+void	 run_usage_text(struct buf *);
+void	 run_usage_metrics(struct buf *);
+
+#endif

@@ -1,0 +1,584 @@
+/*
+ * run.c - one collection: M_GC_BEGIN to storaged (from then on it
+ * remembers what pushes use), the scan on a thread, the plan, then the
+ * deletes, a window of requests at a time, each phase once the previous
+ * one is answered: tags, revisions, (the mark,) blobs, the layer links to
+ * swept blobs, old upload sessions, M_GC_END.  A dry run reads and plans
+ * the same way and sends nothing.  storaged may refuse any delete; what
+ * it refuses stays and is counted.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "dset.h"
+#include "ev.h"
+#include "gcd.h"
+#include "log.h"
+#include "msgtypes.h"
+#include "mtext.h"
+#include "regerr.h"
+#include "retention.h"
+#include "thread.h"
+#include "util.h"
+
+#define RUN_WINDOW	64		/* requests to storaged in flight */
+#define USAGE_LINES_MAX	300		/* repositories in status: < 112 KiB */
+#define PLAN_BYTES_MAX	(96 * 1024)	/* a dry run's list, in one message */
+/* Repositories with samples of their own: a scrape is one message. */
+#define METRIC_REPOS_MAX 200
+
+enum phase { PH_IDLE, PH_BEGIN, PH_SCAN, PH_TAGS, PH_REVS, PH_BLOBS,
+	PH_UNLINK, PH_UPLOADS, PH_END };
+
+static struct {
+	enum phase	 ph;
+	int		 dry;
+	struct gscan	 scan;
+	struct gplan_conf pc;
+	struct retention_rule *rules;
+	size_t		 ri, k;		/* the next item of the phase */
+	size_t		 inflight;
+	int		 sent;		/* a one-message phase went */
+	struct dset	 swept;
+	struct gsummary	 sum;
+	struct buf	 plan;		/* a dry run's list of what goes */
+	uint64_t	 plan_more;	/* lines that did not fit */
+	uint64_t	 t0;
+	int		 pipefd[2];
+	pthread_t	 th;
+	run_done_cb	 cb;
+	void		*arg;
+} run;
+
+static struct link *sd;
+
+/* The usage the last completed run saw, for status and metrics: names
+ * and figures only, so that no scan outlives its run. */
+struct gusage {
+	char		*name;
+	uint64_t	 bytes, alone;
+};
+static struct gusage *usage;
+static size_t nusage;
+static uint64_t usage_total;
+static int have_last;
+
+static void	pump(void);
+static void	end_after_failure(void);
+static void	summary_line(const struct gsummary *, struct buf *);
+
+void
+run_storaged(struct link *l)
+{
+	sd = l;
+}
+
+int
+run_busy(void)
+{
+	return run.ph != PH_IDLE;
+}
+
+/* Largest first: status and the metrics show the top of the list. */
+static int
+usage_cmp(const void *a, const void *b)
+{
+	const struct gusage *x = a, *y = b;
+
+	if (x->bytes != y->bytes)
+		return x->bytes > y->bytes ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* Keep the usage of the scan that ends, largest repositories first. */
+static void
+usage_keep(const struct gsummary *s)
+{
+	for (size_t i = 0; i < nusage; i++)
+		free(usage[i].name);
+	free(usage);
+	nusage = run.scan.nrepos;
+	usage = xcalloc(nusage ? nusage : 1, sizeof(*usage));
+	for (size_t i = 0; i < nusage; i++) {
+		usage[i].name = xstrdup(run.scan.repos[i].name);
+		usage[i].bytes = run.scan.repos[i].bytes;
+		usage[i].alone = run.scan.repos[i].alone;
+	}
+	if (nusage > 1)
+		qsort(usage, nusage, sizeof(*usage), usage_cmp);
+	usage_total = s->store_bytes;
+	have_last = 1;
+}
+
+/* The run is over (done, or stopped by err): log, answer, keep usage. */
+static void
+finish(void)
+{
+	struct gsummary *s = &run.sum;
+	struct buf b;
+
+	if (s->err[0])
+		end_after_failure();
+	s->seconds = (double)(now_ms() - run.t0) / 1000.0;
+	for (size_t i = 0; i < run.scan.nblobs; i++)
+		if (!run.scan.blobs[i].gone)
+			s->store_bytes += run.scan.blobs[i].size;
+	buf_init(&b);
+	summary_line(s, &b);
+	buf_append(&b, "", 1);
+	if (s->err[0])
+		log_warnx("gc: %s", b.data);
+	else
+		log_info("gc: %s", b.data);
+	buf_free(&b);
+	dset_clear(&run.swept);
+	retention_free(run.rules, run.pc.nrules);
+	run.rules = NULL;
+	if (!s->err[0])
+		usage_keep(s);
+	scan_free(&run.scan);
+	run.ph = PH_IDLE;
+	if (run.cb)
+		run.cb(s, run.arg);
+}
+
+/* Stop the run: nothing more is sent; answered when the window drains. */
+static void
+run_fail(const char *what)
+{
+	if (!run.sum.err[0])
+		(void)snprintf(run.sum.err, sizeof(run.sum.err), "%s", what);
+}
+
+/* A reply to a delete (or M_GC_BEGIN/END): count it, send more. */
+static void
+on_reply(struct link *l, struct msg *m, void *arg)
+{
+	int ok = m != NULL && m->type == M_DONE;
+	uint64_t n = m ? msg_u64(m, A_COUNT, 0) : 0;
+
+	run.inflight--;
+	if (m == NULL)
+		run_fail("storaged went away during the run");
+	else if (!ok && (run.ph == PH_BEGIN || run.ph == PH_END ||
+	    run.ph == PH_UPLOADS))
+		run_fail(msg_str(m, A_TEXT) ? msg_str(m, A_TEXT) :
+		    "storaged refused");
+	else if (run.ph == PH_TAGS)
+		ok ? run.sum.tags++ : (((struct gtag *)arg)->del = 0,
+		    msg_u64(m, A_CODE, 0) == RE_DENIED ? run.sum.refused++ :
+		    run.sum.failed++);
+	else if (run.ph == PH_REVS)
+		ok ? (run.sum.manifests++, ((struct gman *)arg)->gone = 1) :
+		    msg_u64(m, A_CODE, 0) == RE_DENIED ? run.sum.refused++ :
+		    run.sum.failed++;
+	else if (run.ph == PH_BLOBS && ok) {
+		((struct gblob *)arg)->gone = 1;
+		(void)dset_add(&run.swept, &((struct gblob *)arg)->d);
+		run.sum.blobs++;
+		run.sum.bytes += n;
+	} else if (run.ph == PH_BLOBS)
+		run.sum.refused += msg_u64(m, A_CODE, 0) != 0;
+	else if (run.ph == PH_UNLINK && ok)
+		run.sum.links++;
+	else if (run.ph == PH_UPLOADS)
+		run.sum.uploads = n;
+	pump();
+}
+
+/* The next tag or revision delete; 0 when there is none. */
+static int
+next_manifest(struct msgb *mb, void **item)
+{
+	for (; run.ri < run.scan.nrepos; run.ri++, run.k = 0) {
+		struct grepo *r = &run.scan.repos[run.ri];
+		size_t n = run.ph == PH_TAGS ? r->ntags : r->nrevs;
+		for (; run.k < n; run.k++) {
+			struct gtag *t = &r->tags[run.k];
+			struct gman *g = &r->revs[run.k];
+			char dg[DIGEST_STRMAX];
+			if (run.ph == PH_TAGS ? !t->del : !g->del)
+				continue;
+			msgb_init(mb, M_GC_MANIFEST);
+			msgb_str(mb, A_REPO, r->name);
+			(void)digest_format(run.ph == PH_TAGS ? &t->d : &g->d,
+			    dg, sizeof(dg));
+			msgb_str(mb, A_DIGEST, dg);
+			if (run.ph == PH_TAGS)
+				msgb_str(mb, A_REF, t->name);
+			*item = run.ph == PH_TAGS ? (void *)t : (void *)g;
+			run.k++;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The next blob to sweep, or layer link to a swept one. */
+static int
+next_blob(struct msgb *mb, void **item)
+{
+	char dg[DIGEST_STRMAX];
+
+	if (run.ph == PH_BLOBS) {
+		for (; run.k < run.scan.nblobs; run.k++)
+			if (run.scan.blobs[run.k].del) {
+				*item = &run.scan.blobs[run.k];
+				(void)digest_format(&run.scan.blobs[run.k++].d,
+				    dg, sizeof(dg));
+				msgb_init(mb, M_GC_BLOB);
+				msgb_str(mb, A_DIGEST, dg);
+				return 1;
+			}
+		return 0;
+	}
+	for (; run.ri < run.scan.nrepos; run.ri++, run.k = 0) {
+		struct grepo *r = &run.scan.repos[run.ri];
+		for (; run.k < r->nlayers; run.k++)
+			if (dset_get(&run.swept, &r->layers[run.k].d)) {
+				(void)digest_format(&r->layers[run.k++].d, dg,
+				    sizeof(dg));
+				msgb_init(mb, M_GC_UNLINK);
+				msgb_str(mb, A_REPO, r->name);
+				msgb_str(mb, A_DIGEST, dg);
+				*item = NULL;
+				return 1;
+			}
+	}
+	return 0;
+}
+
+/* The message of a one-message phase. */
+static int
+next_single(struct msgb *mb)
+{
+	if (run.sent)
+		return 0;
+	run.sent = 1;
+	msgb_init(mb, run.ph == PH_BEGIN ? M_GC_BEGIN : run.ph == PH_UPLOADS ?
+	    M_GC_UPLOADS : M_GC_END);
+	if (run.ph == PH_UPLOADS)
+		msgb_u64(mb, A_TIME, (uint64_t)conf_int(P_GC_UPLOAD_MAX_AGE));
+	return 1;
+}
+
+static int
+next_op(struct msgb *mb, void **item)
+{
+	*item = NULL;
+	switch (run.ph) {
+	case PH_TAGS:
+	case PH_REVS:
+		return next_manifest(mb, item);
+	case PH_BLOBS:
+	case PH_UNLINK:
+		return next_blob(mb, item);
+	default:
+		return next_single(mb);
+	}
+}
+
+static void	phase_next(void);
+
+/* Keep the window full; when a phase is answered, go to the next. */
+static void
+pump(void)
+{
+	struct msgb mb;
+	void *item;
+
+	while (!run.sum.err[0] && sd != NULL && run.inflight < RUN_WINDOW &&
+	    next_op(&mb, &item)) {
+		run.inflight++;
+		(void)link_request(sd, &mb, on_reply, item);
+	}
+	if (run.inflight > 0)
+		return;
+	if (run.sum.err[0] || sd == NULL) {
+		run_fail("no link to storaged");
+		finish();
+		return;
+	}
+	phase_next();
+}
+
+/* The scan thread: read the store, then wake the loop. */
+static void *
+scan_main(void *arg)
+{
+	scan_store(&run.scan);
+	(void)write(run.pipefd[1], "", 1);
+	return NULL;
+}
+
+/* One line of a dry run's list, while the list fits a message. */
+static void
+plan_line(const char *what, const char *repo, const char *sep,
+    const struct digest *d, const char *tag)
+{
+	char dg[DIGEST_STRMAX];
+
+	if (buf_avail(&run.plan) > PLAN_BYTES_MAX) {
+		run.plan_more++;
+		return;
+	}
+	(void)digest_format(d, dg, sizeof(dg));
+	buf_printf(&run.plan, "%s %s%s%s\n", what, repo, sep, tag ? tag : dg);
+}
+
+/* Count what a dry run would delete, as if storaged refused nothing. */
+static void
+dry_count(int blobs)
+{
+	for (size_t i = 0; i < run.scan.nrepos && !blobs; i++) {
+		struct grepo *r = &run.scan.repos[i];
+		for (size_t k = 0; k < r->ntags; k++)
+			if (r->tags[k].del) {
+				run.sum.tags++;
+				plan_line("tag", r->name, ":", &r->tags[k].d,
+				    r->tags[k].name);
+			}
+		for (size_t k = 0; k < r->nrevs; k++)
+			if ((r->revs[k].gone = r->revs[k].del)) {
+				run.sum.manifests++;
+				plan_line("manifest", r->name, "@",
+				    &r->revs[k].d, NULL);
+			}
+	}
+	for (size_t i = 0; i < run.scan.nblobs && blobs; i++) {
+		struct gblob *b = &run.scan.blobs[i];
+		if (!b->del)
+			continue;
+		b->gone = 1;
+		(void)dset_add(&run.swept, &b->d);
+		plan_line("blob", "", "", &b->d, NULL);
+		run.sum.blobs++;
+		run.sum.bytes += b->size;
+	}
+	for (size_t i = 0; i < run.scan.nrepos && blobs; i++)
+		for (size_t k = 0; k < run.scan.repos[i].nlayers; k++)
+			run.sum.links += dset_get(&run.swept,
+			    &run.scan.repos[i].layers[k].d) != NULL;
+}
+
+/* The scan is in: plan, then delete (or count). */
+static void
+on_scanned(int fd, int events, void *arg)
+{
+	char c;
+
+	(void)read(fd, &c, 1);
+	ev_del(fd);
+	close(run.pipefd[0]);
+	close(run.pipefd[1]);
+	(void)pthread_join(run.th, NULL);
+	if (run.scan.err[0]) {
+		run_fail(run.scan.err);
+		pump();
+		return;
+	}
+	run.pc.now = (int64_t)time(NULL);
+	plan_manifests(&run.scan, &run.pc);
+	if (run.dry) {
+		dry_count(0);
+		plan_blobs(&run.scan, &run.pc);
+		dry_count(1);
+		finish();
+		return;
+	}
+	phase_next();
+}
+
+/* Start the scan thread. */
+static void
+scan_start(void)
+{
+	if (pipe2(run.pipefd, O_CLOEXEC) == -1) {
+		run_fail(strerror(errno));
+		pump();
+		return;
+	}
+	if (thread_spawn(&run.th, scan_main, NULL, 0) == -1) {
+		close(run.pipefd[0]);
+		close(run.pipefd[1]);
+		run_fail(strerror(errno));
+		pump();
+		return;
+	}
+	ev_add(run.pipefd[0], EV_READ, on_scanned, NULL);
+}
+
+/* The current phase is answered: on to the next. */
+static void
+phase_next(void)
+{
+	run.ri = run.k = 0;
+	run.sent = 0;
+	switch (run.ph) {
+	case PH_BEGIN:
+		run.ph = PH_SCAN;
+		scan_start();
+		return;
+	case PH_SCAN:
+		run.ph = PH_TAGS;
+		break;
+	case PH_TAGS:
+		run.ph = PH_REVS;
+		break;
+	case PH_REVS:
+		plan_blobs(&run.scan, &run.pc);
+		run.ph = PH_BLOBS;
+		break;
+	case PH_BLOBS:
+		run.ph = PH_UNLINK;
+		break;
+	case PH_UNLINK:
+		run.ph = PH_UPLOADS;
+		break;
+	case PH_UPLOADS:
+		run.ph = PH_END;
+		break;
+	default:
+		finish();
+		return;
+	}
+	pump();
+}
+
+int
+run_start(int dry_run, run_done_cb cb, void *arg)
+{
+	char err[256];
+
+	if (run.ph != PH_IDLE)
+		return -1;
+	memset(&run.sum, 0, sizeof(run.sum));
+	buf_free(&run.plan);
+	buf_init(&run.plan);
+	run.plan_more = 0;
+	run.dry = run.sum.dry_run = dry_run;
+	run.cb = cb;
+	run.arg = arg;
+	run.t0 = now_ms();
+	dset_init(&run.swept);
+	if (retention_parse(conf_str(P_RETENTION), &run.rules, &run.pc.nrules,
+	    err, sizeof(err)) == -1) {
+		run.rules = NULL;	/* master checked it: cannot happen */
+		run.pc.nrules = 0;
+		log_warnx("gc: retention: %s", err);
+	}
+	run.pc.rules = run.rules;
+	run.pc.untagged = conf_bool(P_GC_UNTAGGED);
+	run.pc.grace = conf_int(P_GC_GRACE);
+	log_info("gc: %srun begins", dry_run ? "dry " : "");
+	if (dry_run) {
+		run.ph = PH_SCAN;
+		scan_start();
+		return 0;
+	}
+	run.ph = PH_BEGIN;
+	pump();
+	return 0;
+}
+
+static void
+end_answered(struct link *l, struct msg *m, void *arg)
+{
+}
+
+/* After a failure past M_GC_BEGIN, storaged still remembers: end it. */
+static void
+end_after_failure(void)
+{
+	struct msgb mb;
+
+	if (sd == NULL || run.dry || run.ph <= PH_BEGIN || run.ph == PH_END)
+		return;
+	msgb_init(&mb, M_GC_END);
+	(void)link_request(sd, &mb, end_answered, NULL);
+}
+
+/* The counts of a run, one line (the log's). */
+static void
+summary_line(const struct gsummary *s, struct buf *b)
+{
+	if (s->err[0]) {
+		buf_printf(b, "error: %s (after %.1fs)", s->err, s->seconds);
+		return;
+	}
+	buf_printf(b, "%s%llu manifests and %llu tags deleted, %llu blobs "
+	    "deleted, %llu bytes freed, %llu layer links removed, %llu "
+	    "upload sessions removed, %llu refused (in use), %llu failed "
+	    "(see storaged's log), %llu bytes stored, in %.3fs",
+	    s->dry_run ? "dry run, would go: " : "",
+	    (unsigned long long)s->manifests, (unsigned long long)s->tags,
+	    (unsigned long long)s->blobs, (unsigned long long)s->bytes,
+	    (unsigned long long)s->links, (unsigned long long)s->uploads,
+	    (unsigned long long)s->refused, (unsigned long long)s->failed,
+	    (unsigned long long)s->store_bytes, s->seconds);
+}
+
+void
+run_summary_text(const struct gsummary *s, struct buf *b)
+{
+	if (s->dry_run && !s->err[0]) {
+		buf_append(b, buf_head(&run.plan), buf_avail(&run.plan));
+		if (run.plan_more)
+			buf_printf(b, "(%llu more not listed)\n",
+			    (unsigned long long)run.plan_more);
+	}
+	summary_line(s, b);
+}
+
+void
+run_usage_text(struct buf *b)
+{
+	if (!have_last) {
+		buf_puts(b, "storage: no collection has run yet\n");
+		return;
+	}
+	buf_printf(b, "storage: %llu bytes in %zu repositories (at the last "
+	    "gc)\n", (unsigned long long)usage_total, nusage);
+	/* bounded to fit one message, largest first */
+	for (size_t i = 0; i < nusage && i < USAGE_LINES_MAX; i++)
+		buf_printf(b, "repository %s bytes=%llu alone=%llu\n",
+		    usage[i].name, (unsigned long long)usage[i].bytes,
+		    (unsigned long long)usage[i].alone);
+	if (nusage > USAGE_LINES_MAX)
+		buf_printf(b, "(%zu smaller repositories not listed)\n",
+		    nusage - USAGE_LINES_MAX);
+}
+
+void
+run_usage_metrics(struct buf *b)
+{
+	if (!have_last)
+		return;
+	mtext_family(b, "registry_storage_size_bytes", MT_GAUGE,
+	    "bytes of blob data in the store (at the last gc)");
+	mtext_count(b, "registry_storage_size_bytes", NULL, 0, usage_total);
+	mtext_family(b, "registry_storage_repository_bytes", MT_GAUGE,
+	    "bytes the manifests of a repository use, shared blobs included "
+	    "(at the last gc; the 200 largest repositories)");
+	for (size_t i = 0; i < nusage && i < METRIC_REPOS_MAX; i++) {
+		struct mlabel l = { "repository", usage[i].name };
+		mtext_count(b, "registry_storage_repository_bytes", &l, 1,
+		    usage[i].bytes);
+	}
+	mtext_family(b, "registry_storage_repository_exclusive_bytes",
+	    MT_GAUGE, "bytes only this repository uses: what deleting it "
+	    "frees (at the last gc)");
+	for (size_t i = 0; i < nusage && i < METRIC_REPOS_MAX; i++) {
+		struct mlabel l = { "repository", usage[i].name };
+		mtext_count(b, "registry_storage_repository_exclusive_bytes",
+		    &l, 1, usage[i].alone);
+	}
+}
