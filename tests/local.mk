@@ -222,8 +222,21 @@ tests_unit_test_ctrl_LDADD = $(UNIT_LDADD)
 tests_unit_test_ctrl_CFLAGS = $(UNIT_CFLAGS)
 EXTRA_DIST += tests/fuzz/fuzz_ctrl.c
 
+# issue 9: tunneld/probe.c, a health check's HTTP request and status line
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_probe
+TESTS += tests/unit/test_probe
+endif
+tests_unit_test_probe_SOURCES = tests/unit/test_probe.c tunneld/probe.c \
+	tunneld/probe.h
+tests_unit_test_probe_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tunneld
+tests_unit_test_probe_LDADD = $(UNIT_LDADD)
+tests_unit_test_probe_CFLAGS = $(UNIT_CFLAGS)
+EXTRA_DIST += tests/fuzz/fuzz_probe.c
+
 # issue 10: the metrics listener scraped by a real Prometheus, /healthz, /readyz
 INTEGRATION_TESTS += tests/integration/test_metrics.sh
+
 # issue 9: the tunnel on loopback: a relay (master and tunneld alone) and clients;
 # skopeo through the relay, kill -9 of either tunneld, the relay down at the client's
 # start, wrong token, fingerprint and port, 60/40 over 1000 visitors

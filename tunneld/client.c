@@ -212,6 +212,40 @@ send_msg(struct mux *mx, const struct ctrl_msg *m)
 	free(json);
 }
 
+static void
+send_health(struct mux *mx, const char *proxy, int healthy)
+{
+	struct ctrl_msg *m = xcalloc(1, sizeof(*m));
+
+	m->type = CTRL_HEALTH;
+	str_copy(m->name, proxy, sizeof(m->name));
+	m->healthy = healthy;
+	send_msg(mx, m);
+	free(m);
+}
+
+/* A proxy's health changed: every connection registered says so (the
+ * relay keeps it per client; one that is dying must not swallow the
+ * news). */
+static void
+health_changed(const char *proxy, int healthy)
+{
+	for (unsigned i = 0; i < npool; i++)
+		if (pool[i].mux && pool[i].registered)
+			send_health(pool[i].mux, proxy, healthy);
+}
+
+/* Right behind the registration, on the same connection, so the relay
+ * knows a proxy that is down before it sends it a visitor. */
+static void
+send_health_all(struct mux *mx)
+{
+	for (size_t i = 0; i < nproxies; i++)
+		if (strcmp(proxies[i].health, "none") != 0)
+			send_health(mx, proxies[i].name,
+			    health_of(proxies[i].name));
+}
+
 /* The challenge answered, and the proxies registered right after. */
 static void
 on_challenge(struct cconn *c, const struct ctrl_msg *ch)
@@ -243,6 +277,8 @@ on_challenge(struct cconn *c, const struct ctrl_msg *ch)
 	}
 	send_msg(c->mux, m);
 	free(m);
+	send_health_all(c->mux);
+	c->registered = 1;
 	mux_set_authed(c->mux);
 }
 
@@ -300,6 +336,7 @@ on_closed(struct mux *mx, const char *why)
 	log_warnx("tunnel connection %u to %s:%s closed: %s", c->index,
 	    relay_host, relay_port, why);
 	c->mux = NULL;
+	c->registered = 0;
 	if (started)
 		redial_later(c);
 	else
@@ -336,6 +373,7 @@ static void
 pool_stop(void)
 {
 	started = 0;
+	health_stop();
 	for (unsigned i = 0; i < npool; i++) {
 		struct cconn *c = &pool[i];
 		ev_timer_cancel(&c->timer);
@@ -384,6 +422,7 @@ pool_start(void)
 	if ((ctx = tun_client_ctx(ca_pem, ca_len)) == NULL)
 		return;
 	started = 1;
+	health_start(proxies, nproxies, health_changed);
 	log_info("tunnel client %s: %u connection%s to relay %s:%s, %zu "
 	    "prox%s", name, npool, npool == 1 ? "" : "s", relay_host,
 	    relay_port, nproxies, nproxies == 1 ? "y" : "ies");

@@ -22,6 +22,7 @@ struct cconn {
 	struct ev_timer	 timer;		/* redial, or the dial's deadline */
 	uint64_t	 up_ms;
 	unsigned	 tries;		/* picks the relay's address */
+	int		 registered;	/* register sent: health may follow */
 };
 
 /* A visitor's stream, as the client knows it. */
@@ -35,5 +36,14 @@ void	 local_open(struct mux *, uint32_t id, const uint8_t *, size_t);
 void	 client_local_connected(struct mux *, struct mstream *);
 void	 local_stream_end(struct mux *, struct mstream *);
 const struct tunnel_proxy *client_proxy(const char *name);
+/* A nonblocking connect to "host:port"; the socket, or -1. */
+int	 local_dial(const char *spec);
+
+/* client_health.c: the proxies' health checks; changed is called on each
+ * change of a proxy's health */
+void	 health_start(const struct tunnel_proxy *, size_t,
+	    void (*changed)(const char *proxy, int healthy));
+void	 health_stop(void);
+int	 health_of(const char *proxy);
 
 #endif

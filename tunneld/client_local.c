@@ -21,8 +21,7 @@
 #include "tframe.h"
 #include "util.h"
 
-/* A nonblocking connect to "host:port"; the socket, or -1. */
-static int
+int
 local_dial(const char *spec)
 {
 	char host[256], port[16];

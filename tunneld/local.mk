@@ -1,12 +1,12 @@
 # tunneld/: the tunneld worker.
 pkglibexec_PROGRAMS += tunneld/tunneld
-TUNNELD_CORE = tunneld/ctrl.c tunneld/ctrl.h
+TUNNELD_CORE = tunneld/ctrl.c tunneld/ctrl.h tunneld/probe.c tunneld/probe.h
 tunneld_tunneld_SOURCES = tunneld/tunneld.c tunneld/tunneld.h \
 	tunneld/tls.c tunneld/mux.c tunneld/mux.h tunneld/mux_int.h \
 	tunneld/mux_stream.c \
 	tunneld/relay.c tunneld/relay.h tunneld/relay_reg.c \
 	tunneld/relay_status.c \
-	tunneld/client.c tunneld/client.h tunneld/client_local.c \
+	tunneld/client.c tunneld/client.h tunneld/client_local.c tunneld/client_health.c \
 	$(TUNNELD_CORE)
 tunneld_tunneld_LDADD = $(REGMASTER_LIBS)
 # the relay's figures for a scrape (issue 10)

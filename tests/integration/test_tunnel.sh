@@ -28,6 +28,12 @@
 #   - two clients in one group, weights 60/40, two tiny local services that answer
 #     their own name: 1000 visitors split within 3 points; one client stopped: every
 #     new visitor reaches the other; started again: the split comes back
+#   - health checks: two clients in one group, 60/40, one checking its service by TCP
+#     connect, the other by HTTP GET; the second's service stopped while its client
+#     runs: within seconds every new visitor reaches the first, `status` and the
+#     status page's /status.json show it unhealthy, each end logs the change once;
+#     the service back: the split returns to 60/40; both services down: a visitor is
+#     closed at once
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname -- "$0")/lib.sh"
@@ -37,6 +43,9 @@ RELAY_PORT=""   # where tunnel clients connect
 PUB=""          # the registry's public port on the relay
 PUB2=""         # the name services' group's public port
 PUB3=""         # the bulk service's public port
+PUB4=""         # the health-checked group's public port
+SP=""           # the relay's status page
+SP_HASH=""      # bcrypt of the status page's password
 FP=""           # the relay's certificate, sha256:HEX
 NAMES_PIDS=()   # the tiny name services this suite runs
 NAMES_PID=""
@@ -65,7 +74,9 @@ storage = { root = "$T_STORE"; };
 auth = { dir = "$T_AUTH"; };
 workers = { httpd = false; storaged = false; authd = false; tunneld = true; gcd = false; };
 tunnel = { relay = { listen = [ "127.0.0.1:$RELAY_PORT" ]; token = "$TOKEN";
-	ports = "$PUB-$((PUB + 1)), $PUB2, $PUB3"; bind_address = "127.0.0.1"; }; };
+	ports = "$PUB-$((PUB + 1)), $PUB2, $PUB3, $PUB4"; bind_address = "127.0.0.1";
+	status_listen = [ "127.0.0.1:$SP" ]; status_user = "admin";
+	status_password = "$SP_HASH"; }; };
 EOF
 }
 
@@ -124,7 +135,8 @@ relay_status_has() {
 setup_relay() {
 	t_init relay || return 1
 	RELAY_PORT=$(t_pick_port) && PUB=$(t_pick_port) && PUB2=$(t_pick_port) &&
-		PUB3=$(t_pick_port) || return 1
+		PUB3=$(t_pick_port) && PUB4=$(t_pick_port) && SP=$(t_pick_port) || return 1
+	SP_HASH=$(htpasswd -nbB -C 5 admin statuspw | cut -d: -f2-)
 	relay_config
 	t_save_instance relay
 	t_check "the relay starts with master and tunneld alone" start_only_tunneld || return 1
@@ -268,12 +280,13 @@ refusals() {
 
 # ---------------------------------------------------------------- load balancing
 
-# split: 1000 visitors on the names group's port, counted per name; prints "A B".
+# split N [PORT A B]: N visitors on PORT (the names group's), counted per name; prints
+# the counts of names A and B (alpha, beta).
 split() {
 	local out a b
-	out=$(timeout 120 python3 "$T_LIB_DIR/tunnel_names.py" count "$PUB2" "${1:-1000}")
-	a=$(awk '$1 == "alpha" { print $2 }' <<<"$out")
-	b=$(awk '$1 == "beta" { print $2 }' <<<"$out")
+	out=$(timeout 120 python3 "$T_LIB_DIR/tunnel_names.py" count "${2:-$PUB2}" "$1")
+	a=$(awk -v n="${3:-alpha}" '$1 == n { print $2 }' <<<"$out")
+	b=$(awk -v n="${4:-beta}" '$1 == n { print $2 }' <<<"$out")
 	t_diag "visitors: $(tr '\n' ' ' <<<"$out")" >&2
 	printf '%s %s\n' "${a:-0}" "${b:-0}"
 }
@@ -309,6 +322,92 @@ balance() {
 	read -r a b < <(split 1000)
 	t_check "beta back: the split returns (alpha $a, beta $b)" near_60_40 "$a" "$b" 1000
 	names_stop
+}
+
+# ---------------------------------------------------------------- health checks
+
+# member_health CLIENT WEIGHT yes|no: `status` on the relay shows CLIENT's member of
+# the health group so.
+member_health() { relay_status_has "tunnel member health client=$1 proxy=svc weight=$2 healthy=$3 "; }
+
+# json_unhealthy CLIENT: the relay's /status.json has CLIENT's member unhealthy.
+json_unhealthy() {
+	curl -s --max-time 10 -u admin:statuspw "http://127.0.0.1:$SP/status.json" |
+		jq -e --arg c "$1" '.groups[] | select(.group == "health") | .members[] |
+			select(.client == $c) | .healthy == false' >/dev/null
+}
+
+# health_client NAME WEIGHT SERVICE_PORT HEALTH: a client of the health group.
+health_client() {
+	t_init "$1" || return 1
+	client_config "$1" "$TOKEN" "$FP" "{ name = \"svc\"; local = \"127.0.0.1:$3\"; remote_port = $PUB4; group = \"health\"; weight = $2; health = \"$4\"; }" only-tunneld
+	t_save_instance "$1"
+	t_check "client $1 (weight $2, health $4) starts" start_only_tunneld
+}
+
+# split_health N: split on the health group's port, gamma and delta.
+split_health() { split "$1" "$PUB4" gamma delta; }
+
+DELTA_PID=""
+# delta_serve PORT: delta's tiny HTTP service, its PID in DELTA_PID.
+delta_serve() {
+	python3 "$T_LIB_DIR/tunnel_names.py" httpserve delta "$1" & DELTA_PID=$!
+	NAMES_PIDS+=("$DELTA_PID")
+}
+
+tunneld_runs() { T_WORKERS=tunneld t_all_running; }
+
+# logged_once TEXT: the current instance's log has exactly one line with TEXT.
+logged_once() { [ "$(grep -cF -- "$1" "$T_DIR/log")" = 1 ]; }
+
+# all_closed_fast OUT MS: 20 visitors all closed unanswered, in under 5 s.
+all_closed_fast() { [ "$1" = "none 20" ] && [ "$2" -lt 5000 ]; }
+
+health_checks() {
+	local pg pd a b t0 out
+	pg=$(t_pick_port) && pd=$(t_pick_port) || return 1
+	python3 "$T_LIB_DIR/tunnel_names.py" httpserve gamma "$pg" & NAMES_PIDS+=($!)
+	delta_serve "$pd"
+	health_client h_gamma 60 "$pg" tcp
+	health_client h_delta 40 "$pd" "http:/healthz"
+	t_check "both health-checked clients join the group" \
+		t_wait_until 10 relay_status_has "tunnel group health port=$PUB4 members=2"
+	t_check "both members healthy" member_health h_delta 40 yes
+	read -r a b < <(split_health 500)
+	t_check "health checks passing: 500 visitors split 60/40 within 3 points (gamma $a, delta $b)" \
+		near_60_40 "$a" "$b" 500
+	NAMES_PID=$DELTA_PID
+	t_stop_peer "$DELTA_PID" names_is_ours
+	t0=$(t_now_ms)
+	t_check "delta's service stopped, its client running: the relay marks it unhealthy" \
+		t_wait_until 10 member_health h_delta 40 no
+	t_diag "unhealthy on the relay $(( $(t_now_ms) - t0 )) ms after delta's service stopped"
+	t_use_instance h_delta
+	t_check "delta's client still runs" tunneld_runs
+	t_check "delta's client logs the change once" \
+		logged_once "proxy svc: health check http:/healthz of 127.0.0.1:$pd failed 2 times"
+	t_use_instance relay
+	t_check "the relay logs the change once" logged_once "client h_delta proxy svc is unhealthy: skipped"
+	t_check "the relay's /status.json shows delta unhealthy" json_unhealthy h_delta
+	read -r a b < <(split_health 200)
+	t_check "delta unhealthy: every new visitor reaches gamma (gamma $a, delta $b)" [ "$a" -eq 200 ]
+	delta_serve "$pd"
+	t_check "delta's service back: the relay marks it healthy" t_wait_until 10 member_health h_delta 40 yes
+	t_use_instance h_delta
+	t_check "delta's client logs its recovery once" \
+		logged_once "proxy svc: health check http:/healthz passes again: healthy"
+	read -r a b < <(split_health 500)
+	t_check "delta healthy again: the split returns to 60/40 (gamma $a, delta $b)" near_60_40 "$a" "$b" 500
+	names_stop
+	t_check "both services stopped: gamma unhealthy too" t_wait_until 10 member_health h_gamma 60 no
+	t0=$(t_now_ms)
+	out=$(timeout 20 python3 "$T_LIB_DIR/tunnel_names.py" count "$PUB4" 20)
+	t_check "every member unhealthy: 20 visitors closed unanswered at once ($out, $(( $(t_now_ms) - t0 )) ms)" \
+		all_closed_fast "$out" $(( $(t_now_ms) - t0 ))
+	for a in h_gamma h_delta; do
+		t_use_instance "$a"
+		t_check "$a: the client stops" t_stop
+	done
 }
 
 # ---------------------------------------------------------------- a visitor that reads nothing
@@ -378,7 +477,7 @@ with_ca() {
 }
 
 body() {
-	t_require_tools curl jq openssl python3 || return 0
+	t_require_tools curl jq openssl python3 htpasswd || return 0
 	setup_relay || return 1
 	setup_client || return 1
 	if command -v skopeo >/dev/null 2>&1; then
@@ -394,6 +493,7 @@ body() {
 	relay_late
 	refusals
 	balance
+	health_checks
 	stalled
 	with_ca
 }

@@ -11,6 +11,8 @@
 #     come back identical through "zp" and through "plain"; a manifest too
 #   - the relay's status page: 401 without credentials; /status.json names the
 #     client and both proxies with their port; headless Chromium renders the client
+#   - health checks of both proxies ("tcp", and "http:/v2/" on the PROXY listener,
+#     which the check must greet with a LOCAL header): healthy, never unhealthy
 #   - the relay reloaded onto status_htpasswd: the file's user gets in, the old
 #     status_user no longer does
 set -u
@@ -51,9 +53,10 @@ workers = { httpd = true; storaged = true; authd = true; tunneld = true; gcd = t
 tunnel = { client = { relay = "127.0.0.1:$RL"; token = "$TOKEN"; insecure = true;
 	name = "reg-a";
 	proxies = (
-		{ name = "plain"; local = "127.0.0.1:$T_PORT"; remote_port = $PUB_PLAIN; },
+		{ name = "plain"; local = "127.0.0.1:$T_PORT"; remote_port = $PUB_PLAIN;
+		  health = "tcp"; },
 		{ name = "zp"; local = "127.0.0.1:$PP"; remote_port = $PUB_ZP;
-		  compression = true; proxy_protocol = true; }
+		  compression = true; proxy_protocol = true; health = "http:/v2/"; }
 	); }; };
 EOF
 }
@@ -145,6 +148,10 @@ status_checks() {
 	t_check "and both proxies in their groups with their ports" \
 		status_has "[.groups[] | {group, port}] | (index({group: \"plain\", port: $PUB_PLAIN}) and index({group: \"zp\", port: $PUB_ZP}))"
 	t_check "the bytes the visitors moved are counted" status_has '.bytes_in > 6000000'
+	sleep 5	# at least two rounds of health checks more
+	t_check "both health-checked proxies healthy (zp's GET starts with a LOCAL PROXY header)" \
+		status_has '[.groups[].members[].healthy] == [true, true]'
+	t_check "and never unhealthy since the client started" t_not logged "): unhealthy"
 	t_chromium_dom "http://127.0.0.1:$SP/" admin:statuspw "reg-a" || true
 	printf '%s\n' "$T_DOM" >"$RELAY_DIR/dom.html"
 	t_check "headless Chromium renders the relay's client" \

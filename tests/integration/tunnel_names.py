@@ -3,9 +3,13 @@
 
   serve NAME PORT     a tiny TCP service on 127.0.0.1:PORT that answers every
                       connection with NAME and a newline, then closes it
+  httpserve NAME PORT the same, but its answer is an HTTP status line
+                      whose reason is NAME ("HTTP/1.1 200 NAME"), so it
+                      passes an HTTP health check too
   count PORT N        N visitor connections to 127.0.0.1:PORT, one after the
-                      other; prints "NAME COUNT" per name answered (and
-                      "none COUNT" for connections closed without a name)
+                      other; prints "NAME COUNT" per name answered (the last
+                      word of the line; "none COUNT" for connections closed
+                      without a name)
   bulk PORT SIZE      a service that sends SIZE bytes to every connection
   stall PORT N SIZE   one visitor that connects and reads nothing, then N at
                       once that read everything; prints "complete C of N in
@@ -17,16 +21,26 @@ import sys
 import threading
 
 
-def serve(name, port):
+def serve(name, port, http=False):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("127.0.0.1", port))
     s.listen(512)
-    reply = (name + "\n").encode()
+    reply = (("HTTP/1.1 200 %s\r\n\r\n" if http else "%s\n") % name).encode()
 
     def answer(c):
         try:
             c.sendall(reply)
+            if http:
+                # a request unread at close() would reset the connection
+                # before the checker reads the answer: drain until it
+                # closes its side
+                c.shutdown(socket.SHUT_WR)
+                c.settimeout(2)
+                while c.recv(4096):
+                    pass
+        except OSError:
+            pass
         finally:
             c.close()
 
@@ -48,7 +62,8 @@ def count(port, n):
                     got += b
         except OSError:
             got = b""
-        name = got.decode(errors="replace").strip() or "none"
+        words = got.decode(errors="replace").split()
+        name = words[-1] if words else "none"
         seen[name] = seen.get(name, 0) + 1
     for name in sorted(seen):
         print(name, seen[name])
@@ -108,6 +123,8 @@ def stall(port, n, size):
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "serve":
         serve(sys.argv[2], int(sys.argv[3]))
+    elif len(sys.argv) == 4 and sys.argv[1] == "httpserve":
+        serve(sys.argv[2], int(sys.argv[3]), http=True)
     elif len(sys.argv) == 4 and sys.argv[1] == "count":
         count(int(sys.argv[2]), int(sys.argv[3]))
     elif len(sys.argv) == 4 and sys.argv[1] == "bulk":
