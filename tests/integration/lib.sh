@@ -1437,13 +1437,15 @@ dkd_start() {
 # dkd_leftovers: PIDs of processes still running from our docker dir (dockerd's
 # containerd and shims).
 dkd_leftovers() { [ -z "$DK_DIR" ] || pgrep -f -- "$DK_DIR/exec" || true; }
+dkd_none_left() { [ -z "$(dkd_leftovers)" ]; }
 
 # dkd_stop: stop our dockerd by its PID, then whatever it started that outlived it.
 dkd_stop() {
 	local p
 	t_stop_peer "$DKD_PID" dkd_is_ours
 	DKD_PID=""
-	t_wait_until 10 test -z "$(dkd_leftovers)"
+	# a function, so that each try lists them again
+	t_wait_until 10 dkd_none_left
 	for p in $(dkd_leftovers); do
 		kill -KILL "$p" 2>/dev/null
 	done
