@@ -78,14 +78,12 @@ login_metrics(struct buf *b)
 	    "for wrong or missing credentials (registry:2's name)");
 	mtext_count(b, "registry_auth_failure_count", NULL, 0, failures);
 	mtext_count(b, "registry_auth_failure_sum", NULL, 0, failures);
-	mtext_family(b, "registry_auth_failure_total", MT_COUNTER, "logins "
-	    "refused for wrong or missing credentials (Basic, token requests)");
-	mtext_count(b, "registry_auth_failure_total", NULL, 0, failures);
-	mtext_family(b, "registry_auth_rate_limited_total", MT_COUNTER,
+	mtext_single(b, "registry_auth_failure_total", MT_COUNTER,
+	    "logins refused for wrong or missing credentials (Basic, token "
+	    "requests)", failures);
+	mtext_single(b, "registry_auth_rate_limited_total", MT_COUNTER,
 	    "logins refused without a check because the address or user was "
-	    "over auth.max_failures");
-	mtext_count(b, "registry_auth_rate_limited_total", NULL, 0,
-	    limited_total);
+	    "over auth.max_failures", limited_total);
 }
 
 /* On a pool thread: touches nothing but l's hash and secret. */

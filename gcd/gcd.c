@@ -151,23 +151,16 @@ gcd_configured(int first)
 static void
 gcd_metrics(struct buf *b)
 {
-	mtext_family(b, "registry_gc_runs_total", MT_COUNTER,
-	    "garbage collections run (dry runs too)");
-	mtext_count(b, "registry_gc_runs_total", NULL, 0, runs);
-	mtext_family(b, "registry_gc_failures_total", MT_COUNTER,
-	    "garbage collections that stopped on an error");
-	mtext_count(b, "registry_gc_failures_total", NULL, 0, failures);
-	mtext_family(b, "registry_gc_blobs_deleted_total", MT_COUNTER,
-	    "blobs garbage collection deleted");
-	mtext_count(b, "registry_gc_blobs_deleted_total", NULL, 0,
-	    blobs_deleted);
-	mtext_family(b, "registry_gc_bytes_freed_total", MT_COUNTER,
-	    "bytes of blob data garbage collection deleted");
-	mtext_count(b, "registry_gc_bytes_freed_total", NULL, 0, bytes_freed);
-	mtext_family(b, "registry_gc_manifests_deleted_total", MT_COUNTER,
-	    "manifests garbage collection and retention deleted");
-	mtext_count(b, "registry_gc_manifests_deleted_total", NULL, 0,
-	    mans_deleted);
+	mtext_single(b, "registry_gc_runs_total", MT_COUNTER,
+	    "garbage collections run (dry runs too)", runs);
+	mtext_single(b, "registry_gc_failures_total", MT_COUNTER,
+	    "garbage collections that stopped on an error", failures);
+	mtext_single(b, "registry_gc_blobs_deleted_total", MT_COUNTER,
+	    "blobs garbage collection deleted", blobs_deleted);
+	mtext_single(b, "registry_gc_bytes_freed_total", MT_COUNTER,
+	    "bytes of blob data garbage collection deleted", bytes_freed);
+	mtext_single(b, "registry_gc_manifests_deleted_total", MT_COUNTER,
+	    "manifests garbage collection and retention deleted", mans_deleted);
 	mtext_family(b, "registry_gc_duration_seconds", MT_HISTOGRAM,
 	    "duration of garbage collections");
 	mtext_histogram(b, "registry_gc_duration_seconds", NULL, 0,

@@ -562,9 +562,8 @@ run_usage_metrics(struct buf *b)
 {
 	if (!have_last)
 		return;
-	mtext_family(b, "registry_storage_size_bytes", MT_GAUGE,
-	    "bytes of blob data in the store (at the last gc)");
-	mtext_count(b, "registry_storage_size_bytes", NULL, 0, usage_total);
+	mtext_single(b, "registry_storage_size_bytes", MT_GAUGE,
+	    "bytes of blob data in the store (at the last gc)", usage_total);
 	mtext_family(b, "registry_storage_repository_bytes", MT_GAUGE,
 	    "bytes the manifests of a repository use, shared blobs included "
 	    "(at the last gc; the 200 largest repositories)");

@@ -174,14 +174,10 @@ metrics_render(struct buf *b)
 	    "requests being answered now");
 	mtext_sample(b, "registry_http_in_flight_requests", NULL, 0,
 	    (double)in_flight);
-	mtext_family(b, "registry_blob_bytes_pulled_total", MT_COUNTER,
-	    "blob bytes sent to clients (GET of a blob)");
-	mtext_count(b, "registry_blob_bytes_pulled_total", NULL, 0,
-	    bytes_pulled);
-	mtext_family(b, "registry_blob_bytes_pushed_total", MT_COUNTER,
-	    "blob bytes received from clients (upload bodies)");
-	mtext_count(b, "registry_blob_bytes_pushed_total", NULL, 0,
-	    bytes_pushed);
+	mtext_single(b, "registry_blob_bytes_pulled_total", MT_COUNTER,
+	    "blob bytes sent to clients (GET of a blob)", bytes_pulled);
+	mtext_single(b, "registry_blob_bytes_pushed_total", MT_COUNTER,
+	    "blob bytes received from clients (upload bodies)", bytes_pushed);
 }
 
 static void

@@ -129,6 +129,14 @@ mtext_count(struct buf *b, const char *name, const struct mlabel *l,
 }
 
 void
+mtext_single(struct buf *b, const char *name, enum mtext_type t,
+    const char *help, uint64_t value)
+{
+	mtext_family(b, name, t, help);
+	mtext_count(b, name, NULL, 0, value);
+}
+
+void
 mtext_histogram(struct buf *b, const char *name, const struct mlabel *l,
     size_t n, const struct mhist_bounds *bounds, const struct mhist *h)
 {

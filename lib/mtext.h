@@ -56,6 +56,9 @@ void	 mtext_sample(struct buf *, const char *name,
 	    const struct mlabel *, size_t nlabels, double value);
 void	 mtext_count(struct buf *, const char *name,
 	    const struct mlabel *, size_t nlabels, uint64_t value);
+/* A family of one unlabelled sample: its HELP, TYPE and value. */
+void	 mtext_single(struct buf *, const char *name, enum mtext_type,
+	    const char *help, uint64_t value);
 void	 mtext_histogram(struct buf *, const char *name,
 	    const struct mlabel *, size_t nlabels, const struct mhist_bounds *,
 	    const struct mhist *);
