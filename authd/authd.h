@@ -1,5 +1,5 @@
 /*
- * authd.h - what authd's files share.  Everything but login.c's bcrypt pool
+ * authd.h - what authd's files share.  Everything but lib/pwcheck's bcrypt
  * and audit.c's threads runs in the event loop, so none of this is locked.
  */
 #ifndef AD_AUTHD_H
@@ -54,10 +54,9 @@ struct login {
 	char		 addr[64];
 	char		 user[HTPASSWD_NAME_MAX + 1];	/* "": anonymous */
 	char		*secret;	/* wiped before it is freed */
-	char		 hash[HTPASSWD_HASH_MAX + 1];
 	const char	*repo;		/* the check's (NULL: catalog) */
 	unsigned	 gen;		/* passwd_generation at start */
-	int		 match;		/* the bcrypt's answer */
+	int		 match;		/* the user exists */
 	enum login_result result;
 	uint64_t	 wait;		/* LOGIN_LIMITED: seconds */
 	uint64_t	 ttl;		/* LOGIN_OK: seconds it may be cached */
