@@ -1,6 +1,6 @@
 /*
- * authd.h - what authd's files share.  Everything but pool.c's and audit.c's
- * threads runs in the event loop, so none of this is locked.
+ * authd.h - what authd's files share.  Everything but lib/pwcheck's bcrypt
+ * and audit.c's threads runs in the event loop, so none of this is locked.
  */
 #ifndef AD_AUTHD_H
 #define AD_AUTHD_H
@@ -24,12 +24,6 @@ int	 passwd_refresh(void);		/* 1 if the users changed */
 const char *passwd_hash(const char *user);	/* NULL: no such user */
 const char *passwd_dummy(void);		/* costs what a real check costs */
 unsigned passwd_generation(void);
-
-/* pool.c: run(arg) on one of a few threads, then done(arg) in the loop;
- * -1 when the queue is full (the caller answers "busy"). */
-typedef void (*pool_fn)(void *);
-int	 pool_submit(pool_fn run, pool_fn done, void *arg);
-size_t	 pool_queued(void);
 
 /* cache.c: successful password checks, keyed by a keyed hash */
 void	 keyed_hash(const char *a, const char *b, unsigned char out[32]);
@@ -60,10 +54,9 @@ struct login {
 	char		 addr[64];
 	char		 user[HTPASSWD_NAME_MAX + 1];	/* "": anonymous */
 	char		*secret;	/* wiped before it is freed */
-	char		 hash[HTPASSWD_HASH_MAX + 1];
 	const char	*repo;		/* the check's (NULL: catalog) */
 	unsigned	 gen;		/* passwd_generation at start */
-	int		 match;		/* the bcrypt's answer */
+	int		 match;		/* the user exists */
 	enum login_result result;
 	uint64_t	 wait;		/* LOGIN_LIMITED: seconds */
 	uint64_t	 ttl;		/* LOGIN_OK: seconds it may be cached */

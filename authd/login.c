@@ -5,7 +5,7 @@
  * cannot lock out a user who is logged in), and the limit is looked at
  * and the attempt counted before any bcrypt (a guesser cannot burn our
  * CPU, not even with many guesses in flight at once).  bcrypt runs on the
- * pool's threads; an unknown user is checked against a dummy hash of the
+ * pool's threads (lib/pwcheck); an unknown user is checked against a dummy hash of the
  * same cost, so the answer takes as long as for a real one.
  */
 #include <stdlib.h>
@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "log.h"
 #include "mtext.h"
+#include "pwcheck.h"
 #include "util.h"
 
 #define BUSY_LOG_MS	10000
@@ -40,7 +41,6 @@ login_free(struct login *l)
 		explicit_bzero(l->secret, strlen(l->secret));
 		free(l->secret);
 	}
-	explicit_bzero(l->hash, sizeof(l->hash));
 	free((char *)l->repo);
 	free(l);
 }
@@ -86,24 +86,15 @@ login_metrics(struct buf *b)
 	    "over auth.max_failures", limited_total);
 }
 
-/* On a pool thread: touches nothing but l's hash and secret. */
-static void
-bcrypt_run(void *arg)
-{
-	struct login *l = arg;
-
-	l->match = htpasswd_check(l->hash, l->secret) == 1 && l->match;
-}
-
 /* Back in the loop: remember the outcome, then answer (if still asked). */
 static void
-bcrypt_done(void *arg)
+bcrypt_done(int match, void *arg)
 {
 	struct login *l = arg;
 
 	TAILQ_REMOVE(&running, l, entry);
 	nrunning--;
-	if (l->match) {
+	if (match && l->match) {
 		if (l->gen == passwd_generation())
 			cache_insert(l->user, l->secret);
 		limit_refund(l->addr, l->user);
@@ -140,12 +131,10 @@ check_password(struct login *l, const char *secret)
 	const char *hash = passwd_hash(l->user);
 
 	l->match = hash != NULL;
-	if (str_copy(l->hash, hash ? hash : passwd_dummy(),
-	    sizeof(l->hash)) == -1)
-		(void)str_copy(l->hash, passwd_dummy(), sizeof(l->hash));
 	l->secret = xstrdup(secret);
 	l->gen = passwd_generation();
-	if (pool_submit(bcrypt_run, bcrypt_done, l) == -1) {
+	if (pwcheck_start(hash ? hash : passwd_dummy(), secret, bcrypt_done,
+	    l) == NULL) {
 		if (now_ms() - busy_logged >= BUSY_LOG_MS) {
 			log_warnx("password checks queue full: answering busy");
 			busy_logged = now_ms();

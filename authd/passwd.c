@@ -23,11 +23,6 @@
 
 #define STAT_EVERY_MS	1000
 
-/* A bcrypt hash of nothing anyone knows: its salt and checksum, behind a
- * "$2y$NN$" of the cost real entries have, so an unknown user costs what a
- * known one does and timing does not tell them apart. */
-#define DUMMY_TAIL	"IqgP9KJenC4Tn0QTIdShsuU/zesZ1oyotcxJmgo6LEQtKGEpujWfO"
-
 static struct htpasswd users;
 static char *path;			/* below auth.dir; NULL: open */
 static int configured;
@@ -35,7 +30,7 @@ static struct stat seen;		/* the file read last (or failed) */
 static int have_seen;
 static uint64_t last_stat;
 static unsigned generation;
-static char dummy[64] = "$2y$10$" DUMMY_TAIL;
+static char dummy[HTPASSWD_DUMMY_LEN];	/* at the cost real entries have */
 
 /* The path below auth.dir (NULL: open, "": outside it, nobody logs in);
  * 1 if it changed: the users read before are gone. */
@@ -66,21 +61,6 @@ int
 passwd_open(void)
 {
 	return configured && path == NULL;
-}
-
-/* The cost of the first entry ("$2y$10$..."), for the dummy hash. */
-static void
-dummy_update(void)
-{
-	const char *h;
-
-	if (users.n == 0)
-		return;
-	h = users.e[0].hash;
-	if (strlen(h) == 60 && h[3] == '$' && h[6] == '$' &&
-	    h[4] >= '0' && h[4] <= '3' && h[5] >= '0' && h[5] <= '9')
-		(void)snprintf(dummy, sizeof(dummy), "$2y$%c%c$%s", h[4], h[5],
-		    DUMMY_TAIL);
 }
 
 /* All of fd's bytes (a regular file of at most HTPASSWD_MAX_FILE). */
@@ -136,7 +116,8 @@ load(const char *data, size_t len)
 	htpasswd_clear(&users);
 	users = next;
 	generation++;
-	dummy_update();
+	if (users.n > 0)
+		htpasswd_dummy(users.e[0].hash, dummy);
 	log_info("%s: %zu user%s", path, users.n, users.n == 1 ? "" : "s");
 	return 0;
 }
@@ -213,6 +194,8 @@ passwd_hash(const char *user)
 const char *
 passwd_dummy(void)
 {
+	if (dummy[0] == '\0')
+		htpasswd_dummy(NULL, dummy);	/* cost 10 until a file says */
 	return dummy;
 }
 

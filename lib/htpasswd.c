@@ -285,6 +285,24 @@ htpasswd_check(const char *hash, const char *password)
 	return ok;
 }
 
+/* Its salt and checksum, behind a "$2y$NN$" of the cost real entries have,
+ * so an unknown user costs what a known one does. */
+#define DUMMY_TAIL	"IqgP9KJenC4Tn0QTIdShsuU/zesZ1oyotcxJmgo6LEQtKGEpujWfO"
+
+void
+htpasswd_dummy(const char *h, char out[HTPASSWD_DUMMY_LEN])
+{
+	char c4 = '1', c5 = '0';
+
+	if (h != NULL && strlen(h) == 60 && h[3] == '$' && h[6] == '$' &&
+	    h[4] >= '0' && h[4] <= '3' && h[5] >= '0' && h[5] <= '9') {
+		c4 = h[4];
+		c5 = h[5];
+	}
+	(void)snprintf(out, HTPASSWD_DUMMY_LEN, "$2y$%c%c$%s", c4, c5,
+	    DUMMY_TAIL);
+}
+
 /* A new "$2y$" hash of password at cost into out; 0 or -1. */
 int
 htpasswd_hash(const char *password, int cost, char *out, size_t len)

@@ -37,6 +37,11 @@ const struct htpasswd_entry *htpasswd_find(const struct htpasswd *,
 /* 1 if password matches the bcrypt hash (crypt_rn, constant-time compare),
  * 0 if not, -1 if the hash is not one libcrypt takes. */
 int	 htpasswd_check(const char *hash, const char *password);
+/* A bcrypt hash of nothing anyone knows, at the cost of the hash like
+ * (10 when like is not "$2?$NN$..."), into out: checking a password of a
+ * user who does not exist against it costs what a real check does. */
+#define HTPASSWD_DUMMY_LEN	61
+void	 htpasswd_dummy(const char *like, char out[HTPASSWD_DUMMY_LEN]);
 /* A new "$2y$" hash of password at cost (4-31) into out (>= 64 bytes). */
 int	 htpasswd_hash(const char *password, int cost, char *out, size_t len);
 /* Render h as file text (malloc'd, *len set). */

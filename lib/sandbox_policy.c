@@ -257,9 +257,10 @@ static const struct sb_promise *const storaged_promises[] = {
 static const struct sb_promise *const authd_promises[] = {
 	COMMON, &p_thread, &p_rpath, NULL
 };
-/* tunneld: reads resolv.conf and hosts to resolve names, nothing else */
+/* tunneld: reads resolv.conf and hosts to resolve names (on lookup
+ * threads), nothing else */
 static const struct sb_promise *const tunneld_promises[] = {
-	COMMON, &p_inet_dial, &p_inet_accept, &p_rpath, NULL
+	COMMON, &p_thread, &p_inet_dial, &p_inet_accept, &p_rpath, NULL
 };
 /* gcd: reads the store on a thread */
 static const struct sb_promise *const gcd_promises[] = {

@@ -336,3 +336,14 @@ tests_unit_test_gcplan_SOURCES = tests/unit/test_gcplan.c gcd/plan.c gcd/scan.c
 tests_unit_test_gcplan_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/gcd
 tests_unit_test_gcplan_LDADD = $(UNIT_LDADD)
 tests_unit_test_gcplan_CFLAGS = $(UNIT_CFLAGS)
+# lib/resolve: name lookups off the event loop; lib/pwcheck: bcrypt off it
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_resolve tests/unit/test_pwcheck
+TESTS += tests/unit/test_resolve tests/unit/test_pwcheck
+endif
+tests_unit_test_pwcheck_SOURCES = tests/unit/test_pwcheck.c
+tests_unit_test_pwcheck_LDADD = $(UNIT_LDADD)
+tests_unit_test_pwcheck_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_resolve_SOURCES = tests/unit/test_resolve.c
+tests_unit_test_resolve_LDADD = $(UNIT_LDADD)
+tests_unit_test_resolve_CFLAGS = $(UNIT_CFLAGS)

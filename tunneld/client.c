@@ -128,23 +128,21 @@ on_connect(int fd, int events, void *arg)
 	tunnel_start(c);
 }
 
+/* The relay's addresses: a name of several, each try takes the next. */
 static void
-dial(struct cconn *c)
+on_relay_addr(const struct addrinfo *res, int err, void *arg)
 {
-	struct addrinfo hints, *res, *ai;
+	struct cconn *c = arg;
+	const struct addrinfo *ai;
 	unsigned n;
-	int r, on = 1;
+	int on = 1;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	if ((r = getaddrinfo(relay_host, relay_port, &hints, &res)) != 0) {
-		log_warnx("relay %s: %s", relay_host, gai_strerror(r));
+	c->lookup = NULL;
+	if (err != 0) {
+		log_warnx("relay %s: %s", relay_host, gai_strerror(err));
 		redial_later(c);
 		return;
 	}
-	/* a name of several addresses: each try takes the next one */
 	for (ai = res, n = 0; ai; ai = ai->ai_next)
 		n++;
 	for (ai = res, n = c->tries++ % n; n > 0; n--)
@@ -160,7 +158,6 @@ dial(struct cconn *c)
 			c->fd = -1;
 		}
 	}
-	freeaddrinfo(res);
 	if (c->fd == -1) {
 		redial_later(c);
 		return;
@@ -168,6 +165,16 @@ dial(struct cconn *c)
 	c->state = CS_DIALLING;
 	ev_add(c->fd, EV_WRITE, on_connect, c);
 	ev_timer_arm(&c->timer, CLIENT_DIAL_MS);
+}
+
+/* Every dial looks the relay up again (off the loop): a relay that moves
+ * is found at the next reconnect. */
+static void
+dial(struct cconn *c)
+{
+	c->state = CS_RESOLVING;
+	c->lookup = resolve_start(relay_host, relay_port, SOCK_STREAM,
+	    on_relay_addr, c);
 }
 
 static void
@@ -374,9 +381,11 @@ pool_stop(void)
 {
 	started = 0;
 	health_stop();
+	local_addrs_stop();
 	for (unsigned i = 0; i < npool; i++) {
 		struct cconn *c = &pool[i];
 		ev_timer_cancel(&c->timer);
+		resolve_cancel(c->lookup);
 		if (c->mux)
 			mux_close(c->mux, "the configuration changed");
 		if (c->fd != -1) {
@@ -422,6 +431,7 @@ pool_start(void)
 	if ((ctx = tun_client_ctx(ca_pem, ca_len)) == NULL)
 		return;
 	started = 1;
+	local_addrs_start(proxies, nproxies);
 	health_start(proxies, nproxies, health_changed);
 	log_info("tunnel client %s: %u connection%s to relay %s:%s, %zu "
 	    "prox%s", name, npool, npool == 1 ? "" : "s", relay_host,
@@ -498,7 +508,8 @@ client_set_ca(const char *pem, size_t len)
 static const char *
 cstate_name(enum cstate s)
 {
-	static const char *n[] = { "down", "dialling", "handshake", "up" };
+	static const char *n[] = { "down", "dialling", "dialling",
+	    "handshake", "up" };
 
 	return n[s];
 }

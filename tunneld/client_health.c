@@ -159,7 +159,7 @@ probe_tick(void *arg)
 		probe_done(pr, 0, "no answer within 2 s");
 	ev_timer_arm(&pr->timer, HEALTH_EVERY_MS);
 	pr->sent = pr->len = 0;
-	if ((pr->fd = local_dial(pr->px->local)) == -1) {
+	if ((pr->fd = local_dial(pr->px)) == -1) {
 		probe_done(pr, 0, "cannot dial");
 		return;
 	}

@@ -6,49 +6,16 @@
 #include <sys/socket.h>
 
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 
 #include <errno.h>
-#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "client.h"
-#include "conf.h"
 #include "log.h"
 #include "proxyv2.h"
 #include "tframe.h"
 #include "util.h"
-
-int
-local_dial(const char *spec)
-{
-	char host[256], port[16];
-	struct addrinfo hints, *res;
-	int fd, on = 1;
-
-	if (conf_split_hostport(spec, host, sizeof(host), port, sizeof(port)))
-		return -1;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	if (getaddrinfo(host, port, &hints, &res) != 0)
-		return -1;
-	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	if (fd != -1) {
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-		if (connect(fd, res->ai_addr, res->ai_addrlen) == -1 &&
-		    errno != EINPROGRESS) {
-			close(fd);
-			fd = -1;
-		}
-	}
-	freeaddrinfo(res);
-	return fd;
-}
 
 /* The relay's OPEN: "proxy\tvisitor". */
 void
@@ -69,10 +36,10 @@ local_open(struct mux *mx, uint32_t id, const uint8_t *p, size_t len)
 		return;
 	}
 	*tab++ = '\0';
-	if ((px = client_proxy(buf)) == NULL || (fd = local_dial(
-	    px->local)) == -1) {
-		log_warnx("visitor %s for proxy %s: %s", tab, buf, px ?
-		    "cannot dial the local service" : "no such proxy");
+	if ((px = client_proxy(buf)) == NULL || (fd = local_dial(px)) == -1) {
+		log_warnx("visitor %s for proxy %s: %s%s", tab, buf, px ?
+		    "cannot dial the local service: " : "no such proxy",
+		    px ? strerror(errno) : "");
 		mux_stream_refuse(mx, id);
 		return;
 	}

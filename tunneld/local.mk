@@ -7,6 +7,7 @@ tunneld_tunneld_SOURCES = tunneld/tunneld.c tunneld/tunneld.h \
 	tunneld/relay.c tunneld/relay.h tunneld/relay_reg.c \
 	tunneld/relay_status.c \
 	tunneld/client.c tunneld/client.h tunneld/client_local.c tunneld/client_health.c \
+	tunneld/client_addr.c \
 	$(TUNNELD_CORE)
 tunneld_tunneld_LDADD = $(REGMASTER_LIBS)
 # the relay's figures for a scrape (issue 10)

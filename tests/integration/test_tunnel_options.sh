@@ -5,6 +5,8 @@
 # http.listen, and "zp" with compression and proxy_protocol to http.proxy_listen.
 #
 # What it tests (as root, then again as an ordinary user):
+#   - the client dials the relay and "plain"'s local service by name (localhost,
+#     when it is 127.0.0.1 first: httpd listens there), looked up off tunneld's loop
 #   - through "zp", a visitor from 127.0.0.2 reaches the registry, which logs the
 #     visitor's address (the tunnel client's PROXY v2 header), not the tunnel's
 #   - blobs of text (compressible) and of random bytes (not) pushed through "zp"
@@ -41,6 +43,12 @@ tunnel = { relay = { listen = [ "127.0.0.1:$RL" ]; token = "$TOKEN";
 EOF
 }
 
+# LOCALNAME: localhost where the resolver gives 127.0.0.1 first (the service
+# dialled is the first address), else the address itself.
+LOCALNAME=127.0.0.1
+[ "$(getent ahosts localhost 2>/dev/null | awk 'NR == 1 { print $1 }')" = 127.0.0.1 ] &&
+	LOCALNAME=localhost
+
 client_conf() {
 	cat >"$T_CONF" <<EOF
 run_dir = "$T_RUN";
@@ -50,10 +58,10 @@ http = { listen = [ "127.0.0.1:$T_PORT" ]; proxy_listen = [ "127.0.0.1:$PP" ]; }
 storage = { root = "$T_STORE"; delete = true; };
 auth = { dir = "$T_AUTH"; };
 workers = { httpd = true; storaged = true; authd = true; tunneld = true; gcd = true; };
-tunnel = { client = { relay = "127.0.0.1:$RL"; token = "$TOKEN"; insecure = true;
+tunnel = { client = { relay = "$LOCALNAME:$RL"; token = "$TOKEN"; insecure = true;
 	name = "reg-a";
 	proxies = (
-		{ name = "plain"; local = "127.0.0.1:$T_PORT"; remote_port = $PUB_PLAIN;
+		{ name = "plain"; local = "$LOCALNAME:$T_PORT"; remote_port = $PUB_PLAIN;
 		  health = "tcp"; },
 		{ name = "zp"; local = "127.0.0.1:$PP"; remote_port = $PUB_ZP;
 		  compression = true; proxy_protocol = true; health = "http:/v2/"; }

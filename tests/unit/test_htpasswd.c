@@ -90,6 +90,26 @@ START_TEST(hash_and_check)
 }
 END_TEST
 
+/* The dummy hash takes the cost of the real one (10 without), is a hash
+ * libcrypt takes, and no password checks out against it. */
+START_TEST(dummy_hash)
+{
+	char d[HTPASSWD_DUMMY_LEN];
+
+	htpasswd_dummy(secret5, d);
+	ck_assert_int_eq(strncmp(d, "$2y$05$", 7), 0);
+	ck_assert_uint_eq(strlen(d), 60);
+	ck_assert_int_eq(htpasswd_check(d, "secret"), 0);
+	ck_assert_int_eq(htpasswd_check(d, ""), 0);
+	htpasswd_dummy(NULL, d);
+	ck_assert_int_eq(strncmp(d, "$2y$10$", 7), 0);
+	htpasswd_dummy("plaintext", d);
+	ck_assert_int_eq(strncmp(d, "$2y$10$", 7), 0);
+	htpasswd_dummy("$2y$99$short", d);
+	ck_assert_int_eq(strncmp(d, "$2y$10$", 7), 0);
+}
+END_TEST
+
 /* $2a$ and $2b$ are the same function for these passwords; $2x$, other
  * schemes and malformed hashes are not taken at all. */
 START_TEST(variants)
@@ -346,6 +366,7 @@ htpasswd_suite(void)
 	tcase_add_test(tc, format_roundtrip);
 	tcase_add_test(tc, apache_to_us);
 	tcase_add_test(tc, us_to_apache);
+	tcase_add_test(tc, dummy_hash);
 	suite_add_tcase(s, tc);
 	return s;
 }
