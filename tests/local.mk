@@ -44,7 +44,7 @@ EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh \
 	tests/check.sh tests/fuzz/run.sh tests/fuzz/lsan.supp \
 	tests/fuzz/fuzz_conf.c tests/fuzz/fuzz_http.c tests/fuzz/fuzz_manifest.c \
 	tests/fuzz/fuzz_msg.c tests/fuzz/fuzz_store.c tests/fuzz/fuzz_jwt.c \
-	tests/fuzz/fuzz_htpasswd.c tests/fuzz/fuzz_rules.c tests/fuzz/fuzz_retention.c \
+	tests/fuzz/fuzz_htpasswd.c tests/fuzz/fuzz_rules.c tests/fuzz/fuzz_retention.c tests/fuzz/fuzz_cache_route.c \
 	tests/fuzz/corpus
 AM_TESTS_ENVIRONMENT = top_builddir=$(abs_top_builddir); \
 	top_srcdir=$(abs_top_srcdir); export top_builddir top_srcdir;
