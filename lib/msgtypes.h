@@ -76,7 +76,7 @@
 	/* httpd -> storaged: manifests, tags, catalog, referrers */ \
 	MSG(M_MANIFEST_GET,	0, REQ(A_REPO) REQ(A_REF)) \
 	MSG(M_MANIFEST_PUT,	0, REQ(A_REPO) REQ(A_REF) REQ(A_MEDIATYPE) \
-	    REQ(A_SIZE) OPT(A_BODY) OPT(A_FD)) \
+	    REQ(A_SIZE) OPT(A_BODY) OPT(A_FD) OPT(A_FLAGS)) \
 	MSG(M_MANIFEST_DELETE,	0, REQ(A_REPO) REQ(A_REF)) \
 	MSG(M_MANIFEST,		1, REQ(A_DIGEST) REQ(A_MEDIATYPE) REQ(A_SIZE) \
 	    OPT(A_BODY) OPT(A_FD) OPT(A_REF)) \
@@ -193,6 +193,9 @@
 /* A_FLAGS of M_UPLOAD_WRITE: the body's end is confirmed by M_UPLOAD_END
  * (a chunked body, whose clean end only httpd can tell). */
 #define UPLOAD_F_CONFIRM	0x1
+/* M_MANIFEST_PUT A_FLAGS: a pull-through cache's copy, stored before its
+ * blobs (they are fetched when first asked for): no reference check */
+#define MANIFEST_F_CACHED	0x1
 
 /* A_FLAGS of M_LISTEN: TLS is spoken on this listener; every connection
  * on it starts with a PROXY v2 header (http.proxy_listen). */

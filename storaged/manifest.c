@@ -76,6 +76,7 @@ struct mput {
 	struct digest	 d;			/* of the body */
 	int		 werr;			/* the write: 0 ok, or errno */
 	int		 checked;		/* its references were found */
+	int		 cached;		/* MANIFEST_F_CACHED */
 };
 
 /* A DELETE whose removal the writer queue does: the tags (all those
@@ -390,7 +391,7 @@ put_checked(void *arg)
 		    "manifest digest does not match the reference");
 		return;
 	}
-	if (refs_missing(mp->repo, &mp->pm, &missing) == -1) {
+	if (!mp->cached && refs_missing(mp->repo, &mp->pm, &missing) == -1) {
 		(void)digest_format(&missing, dg, sizeof(dg));
 		(void)snprintf(text, sizeof(text), "%s not found in %s", dg,
 		    mp->repo);
@@ -405,7 +406,7 @@ put_checked(void *arg)
 /* Validate and store a complete body (taken: malloc'd, freed here). */
 static void
 put_body(struct link *l, uint32_t id, const char *repo, const struct mref *ref,
-    const char *ctype, char *body, size_t len)
+    const char *ctype, char *body, size_t len, unsigned flags)
 {
 	struct mput *mp;
 
@@ -425,6 +426,7 @@ put_body(struct link *l, uint32_t id, const char *repo, const struct mref *ref,
 		mp->ref.tag = mp->tag = xstrdup(ref->tag);
 	mp->body = body;
 	mp->len = len;
+	mp->cached = (flags & MANIFEST_F_CACHED) != 0;
 	LIST_INSERT_HEAD(&mputs, mp, entry);
 	nmputs++;
 	if (len > PARSE_INLINE_MAX) {
@@ -440,7 +442,8 @@ static void
 put_msg(struct link *l, struct msg *m, const char *repo,
     const struct mref *ref, char *body, size_t len)
 {
-	put_body(l, m->id, repo, ref, msg_str(m, A_MEDIATYPE), body, len);
+	put_body(l, m->id, repo, ref, msg_str(m, A_MEDIATYPE), body, len,
+	    (unsigned)msg_u64(m, A_FLAGS, 0));
 }
 
 /* Forget a pipe-fed PUT: stop watching, close, free. */
@@ -477,7 +480,7 @@ mread_done(struct mread *r)
 			fatalx("reference changed while the body arrived");
 	} else
 		ref.tag = r->ref;
-	put_body(r->l, r->id, r->repo, &ref, r->ctype, r->buf, r->len);
+	put_body(r->l, r->id, r->repo, &ref, r->ctype, r->buf, r->len, 0);
 	r->buf = NULL;
 	mread_free(r);
 }
