@@ -1,6 +1,6 @@
 /*
- * authd.h - what authd's files share.  Everything but pool.c's and audit.c's
- * threads runs in the event loop, so none of this is locked.
+ * authd.h - what authd's files share.  Everything but login.c's bcrypt pool
+ * and audit.c's threads runs in the event loop, so none of this is locked.
  */
 #ifndef AD_AUTHD_H
 #define AD_AUTHD_H
@@ -24,12 +24,6 @@ int	 passwd_refresh(void);		/* 1 if the users changed */
 const char *passwd_hash(const char *user);	/* NULL: no such user */
 const char *passwd_dummy(void);		/* costs what a real check costs */
 unsigned passwd_generation(void);
-
-/* pool.c: run(arg) on one of a few threads, then done(arg) in the loop;
- * -1 when the queue is full (the caller answers "busy"). */
-typedef void (*pool_fn)(void *);
-int	 pool_submit(pool_fn run, pool_fn done, void *arg);
-size_t	 pool_queued(void);
 
 /* cache.c: successful password checks, keyed by a keyed hash */
 void	 keyed_hash(const char *a, const char *b, unsigned char out[32]);

@@ -16,12 +16,14 @@
 #include "conf.h"
 #include "log.h"
 #include "mtext.h"
+#include "pool.h"
 #include "util.h"
 
 #define BUSY_LOG_MS	10000
 
 static TAILQ_HEAD(, login) running = TAILQ_HEAD_INITIALIZER(running);
 static size_t nrunning;
+static struct pool *bcrypt_pool;	/* 2 threads, 256 jobs at most */
 
 /* An authd record for l: login, login_failed, rate_limited. */
 static void
@@ -145,7 +147,9 @@ check_password(struct login *l, const char *secret)
 		(void)str_copy(l->hash, passwd_dummy(), sizeof(l->hash));
 	l->secret = xstrdup(secret);
 	l->gen = passwd_generation();
-	if (pool_submit(bcrypt_run, bcrypt_done, l) == -1) {
+	if (bcrypt_pool == NULL)
+		bcrypt_pool = pool_new("bcrypt", 2, 256, 128 * 1024);
+	if (pool_submit(bcrypt_pool, bcrypt_run, bcrypt_done, l) == -1) {
 		if (now_ms() - busy_logged >= BUSY_LOG_MS) {
 			log_warnx("password checks queue full: answering busy");
 			busy_logged = now_ms();

@@ -21,5 +21,6 @@ lib_libregmaster_a_SOURCES = \
 	lib/oci.c lib/oci.h \
 	lib/tframe.c lib/tframe.h lib/swrr.c lib/swrr.h lib/tzip.c lib/tzip.h \
 	lib/proxyv2.c lib/proxyv2.h \
+	lib/pool.c lib/pool.h lib/resolve.c lib/resolve.h \
 	lib/thread.c lib/thread.h lib/util.c lib/util.h \
 	lib/worker.c lib/worker.h

@@ -106,6 +106,9 @@ int	 audit_open(void);
 void	 audit_reopen(void);
 void	 audit_send(struct worker *);
 
+/* resolver.c: resolv.conf, hosts & co. copied into worker id's chroot */
+void	 resolver_files(int id);
+
 /* tunnel.c: what master does for tunneld */
 int	 tunnel_start(void);		/* listeners, certificate, CA */
 int	 tunnel_reload(void);		/* SIGHUP: the files again */

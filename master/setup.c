@@ -45,7 +45,7 @@ worker_chroot(int id)
 		return conf_str(P_AUTH_DIR);
 	case PROC_TUNNELD:
 		/* its own: it resolves names, so it holds copies of
-		 * resolv.conf and hosts (master/tunnel.c), which httpd's
+		 * resolv.conf and hosts (master/resolver.c), which httpd's
 		 * empty directory should not */
 		if (snprintf(tunnel, sizeof(tunnel), "%s/tunneld",
 		    conf_str(P_RUN_DIR)) >= (int)sizeof(tunnel))

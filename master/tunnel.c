@@ -199,39 +199,6 @@ files_load(void)
 	return 0;
 }
 
-/*
- * What the resolver reads, copied into tunneld's chroot (postfix's way):
- * tunneld dials the relay and the local services by name.  A file the
- * host lacks is left out; a copy that fails is said, not fatal (names
- * given as addresses still work).
- */
-static void
-resolver_files(void)
-{
-	static const char *const files[] = { "/etc/resolv.conf", "/etc/hosts",
-	    "/etc/nsswitch.conf", "/etc/host.conf", "/etc/gai.conf" };
-	char dir[1100], path[1200], err[1400], *data;
-	size_t len;
-
-	if (geteuid() != 0)
-		return;		/* no chroot: tunneld reads /etc itself */
-	snprintf(dir, sizeof(dir), "%s/etc", worker_chroot(PROC_TUNNELD));
-	if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
-		log_warn("%s", dir);
-		return;
-	}
-	for (size_t i = 0; i < nitems(files); i++) {
-		if (file_read_all(files[i], TLS_PEM_MAX, &data, &len) == -1)
-			continue;
-		snprintf(path, sizeof(path), "%s%s", worker_chroot(
-		    PROC_TUNNELD), files[i]);
-		if (file_replace(path, data, len, 0644, (gid_t)-1, 0, err,
-		    sizeof(err)) == -1)
-			log_warnx("%s", err);
-		free(data);
-	}
-}
-
 int
 tunnel_start(void)
 {
@@ -239,7 +206,7 @@ tunnel_start(void)
 		return 0;
 	if (relay_enabled())
 		listen_open_tunnel();
-	resolver_files();
+	resolver_files(PROC_TUNNELD);
 	return files_load();
 }
 
@@ -248,7 +215,7 @@ tunnel_reload(void)
 {
 	if (!tunnel_enabled())
 		return 0;
-	resolver_files();
+	resolver_files(PROC_TUNNELD);
 	if (files_load() == -1)
 		return -1;
 	if (workers[PROC_TUNNELD].link)

@@ -336,3 +336,11 @@ tests_unit_test_gcplan_SOURCES = tests/unit/test_gcplan.c gcd/plan.c gcd/scan.c
 tests_unit_test_gcplan_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/gcd
 tests_unit_test_gcplan_LDADD = $(UNIT_LDADD)
 tests_unit_test_gcplan_CFLAGS = $(UNIT_CFLAGS)
+# lib/resolve: name lookups off the event loop
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_resolve
+TESTS += tests/unit/test_resolve
+endif
+tests_unit_test_resolve_SOURCES = tests/unit/test_resolve.c
+tests_unit_test_resolve_LDADD = $(UNIT_LDADD)
+tests_unit_test_resolve_CFLAGS = $(UNIT_CFLAGS)
