@@ -182,6 +182,9 @@
 	MSG(M_GC_MANIFEST,	0, REQ(A_REPO) REQ(A_DIGEST) OPT(A_REF)) \
 	MSG(M_GC_UPLOADS,	0, REQ(A_TIME)) \
 	MSG(M_GC_END,		0, OPT(A_FLAGS)) \
+	/* gcd -> storaged, before a run reads the store: write the last pull \
+	 * times noted (M_DONE once they are on disk) */ \
+	MSG(M_GC_SYNC,		0, OPT(A_FLAGS)) \
 	/* master -> gcd: collect now (A_FLAGS GC_F_DRY_RUN: report what would \
 	 * go, delete nothing); M_STATUS{A_BODY the summary line}, or M_ERR \
 	 * when one runs already.  gcd -> master after each run, a \

@@ -28,6 +28,7 @@
 #include "index.h"
 #include "log.h"
 #include "oci.h"
+#include "pulls.h"
 #include "regerr.h"
 #include "store.h"
 #include "storaged.h"
@@ -217,6 +218,7 @@ manifest_get(struct link *l, struct msg *m)
 		return;
 	}
 	minfo_digest(mi, &d);
+	pulls_note(repo, &d, time(NULL));
 	if (mi->size <= INLINE_MAX) {
 		if ((body = body_of(mi)) == NULL) {
 			reply_internal(l, m->id, "read manifest blob");
@@ -726,13 +728,16 @@ del_done(void *arg)
 	del_free(md);
 }
 
-/* 1 if repo's revision link to d was written within gc.grace. */
+/* 1 if repo's revision link to d was written, or d pulled, within
+ * gc.grace: a client may be fetching what it names. */
 static int
 rev_young(const char *repo, const struct digest *d)
 {
 	char p[STORE_PATHMAX];
 	struct stat st;
 
+	if (time(NULL) - pulls_pending(repo, d) < (time_t)conf_int(P_GC_GRACE))
+		return 1;
 	if (path_rev_link(p, sizeof(p), repo, d) == -1 ||
 	    fstatat(store_rootfd(), p, &st, AT_SYMLINK_NOFOLLOW) == -1)
 		return 0;

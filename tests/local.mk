@@ -332,7 +332,8 @@ if HAVE_CHECK
 check_PROGRAMS += tests/unit/test_gcplan
 TESTS += tests/unit/test_gcplan
 endif
-tests_unit_test_gcplan_SOURCES = tests/unit/test_gcplan.c gcd/plan.c gcd/scan.c
+tests_unit_test_gcplan_SOURCES = tests/unit/test_gcplan.c gcd/plan.c gcd/evict.c \
+	gcd/scan.c
 tests_unit_test_gcplan_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/gcd
 tests_unit_test_gcplan_LDADD = $(UNIT_LDADD)
 tests_unit_test_gcplan_CFLAGS = $(UNIT_CFLAGS)
