@@ -115,6 +115,7 @@ struct gsummary {
 	uint64_t	 refused;	/* storaged: in use */
 	uint64_t	 failed;	/* storaged: could not */
 	uint64_t	 store_bytes;	/* what the blobs left take */
+	struct gevict	 ev;		/* cache.max_size's plan */
 	double		 seconds;
 	char		 err[512];
 };

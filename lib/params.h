@@ -210,8 +210,9 @@
 	    "groups; a name PREFIX + NAME is fetched as NAME (prefix \"\": " \
 	    "every name)") \
 	P(P_CACHE_MAX_SIZE, "cache.max_size", CT_SIZE, "0", 0, 0, \
-	    W_STORAGED | W_GCD, "store size above which the least recently " \
-	    "pulled cached images are evicted (\"50G\"; 0: no limit)") \
+	    W_STORAGED | W_GCD, "size the cached repositories may hold " \
+	    "(shared blobs once); gc evicts the least recently pulled " \
+	    "images above it (\"50G\"; 0: no limit)") \
 	P(P_CACHE_PULL_INTERVAL, "cache.pull_interval", CT_DURATION, "1m", 1, \
 	    3600, W_STORAGED, "how often storaged writes the last pull times " \
 	    "of cached manifests to the store (what a crash can lose)") \

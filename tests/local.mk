@@ -325,6 +325,8 @@ tests_unit_test_retention_CFLAGS = $(UNIT_CFLAGS)
 
 # issue 10: online gc and retention with real pushes, docker-registry afterwards
 INTEGRATION_TESTS += tests/integration/test_gc.sh
+# issue 11: cache.max_size evicts the least recently pulled cached images
+INTEGRATION_TESTS += tests/integration/test_cache_evict.sh
 # issue 10: gc in a loop racing 50 concurrent skopeo pushes
 INTEGRATION_TESTS += tests/integration/test_gc_concurrent.sh
 # issue 10: gcd's plan (untagged manifests, retention, the mark, usage)
