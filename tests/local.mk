@@ -57,7 +57,8 @@ INTEGRATION_TESTS += tests/integration/test_cli_auth.sh
 # storaged: its pure parts linked into a unit test, and the real worker driven
 # over socketpairs as httpd and master would.
 if HAVE_CHECK
-STORAGED_TESTS = tests/unit/test_store tests/unit/test_storaged_proto
+STORAGED_TESTS = tests/unit/test_store tests/unit/test_storaged_proto \
+	tests/unit/test_pulls
 check_PROGRAMS += $(STORAGED_TESTS)
 TESTS += $(STORAGED_TESTS)
 endif
@@ -65,6 +66,10 @@ tests_unit_test_store_SOURCES = tests/unit/test_store.c $(STORAGED_CORE)
 tests_unit_test_store_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/storaged
 tests_unit_test_store_LDADD = $(UNIT_LDADD)
 tests_unit_test_store_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_pulls_SOURCES = tests/unit/test_pulls.c $(STORAGED_CORE)
+tests_unit_test_pulls_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/storaged
+tests_unit_test_pulls_LDADD = $(UNIT_LDADD)
+tests_unit_test_pulls_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_storaged_proto_SOURCES = tests/unit/test_storaged_proto.c \
 	tests/unit/worker_driver.c tests/unit/worker_driver.h
 tests_unit_test_storaged_proto_LDADD = $(UNIT_LDADD)
