@@ -90,6 +90,9 @@
 	 * its end (optional client CA bundle); A_KEYID names the key in authd */ \
 	MSG(M_TLS_CERT,		0, REQ(A_KEYID) REQ(A_BODY)) \
 	MSG(M_TLS_END,		0, REQ(A_KEYID) OPT(A_BODY)) \
+	/* master -> httpd: the CA bundle of upstream A_KEYID (cache.upstreams \
+	 * index), opened by master: httpd's chroot holds none */ \
+	MSG(M_CACHE_CA,		0, REQ(A_KEYID) REQ(A_FD)) \
 	/* master -> authd: a private key (PEM) of generation A_KEYID >> 8 */ \
 	MSG(M_TLS_KEY,		0, REQ(A_KEYID) REQ(A_BODY)) \
 	/* httpd -> authd on the ca channel: sign with key A_KEYID; A_CODE \

@@ -228,7 +228,8 @@ wants_crypto(int id)
 	if (id != PROC_HTTPD && id != PROC_AUTHD)
 		return 0;
 	(void)conf_list(P_HTTP_TLS_LISTEN, &n);
-	return n > 0 || conf_str(P_AUTH_HTPASSWD)[0] != '\0';
+	return n > 0 || conf_str(P_AUTH_HTPASSWD)[0] != '\0' ||
+	    (id == PROC_HTTPD && cache_enabled());
 }
 
 static void
@@ -320,6 +321,7 @@ worker_spawn(struct worker *w)
 	if (w->id == PROC_STORAGED)
 		repair_channel_open(w);
 	send_conf(w);
+	cache_send(w);
 	audit_send(w);
 	send_listeners(w);
 	wire_peers(w);
@@ -453,6 +455,7 @@ supervise_reconfigure(void)
 	for (int i = 1; i < PROC_MAX; i++)
 		if (workers[i].link) {
 			send_conf(&workers[i]);
+			cache_send(&workers[i]);
 			audit_send(&workers[i]);
 		}
 }

@@ -53,6 +53,8 @@ SH_LOG_COMPILER = $(SHELL)
 
 # the admin verbs: user, cert and what check says about their files
 INTEGRATION_TESTS += tests/integration/test_cli_auth.sh
+# the pull-through cache (issue 11)
+INTEGRATION_TESTS += tests/integration/test_cache.sh
 
 # storaged: its pure parts linked into a unit test, and the real worker driven
 # over socketpairs as httpd and master would.
