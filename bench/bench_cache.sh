@@ -16,6 +16,9 @@
 # A pull is what a client does, with curl over loopback: GET the manifest, then each
 # blob (config, layers) in turn, bodies thrown away.  Time to first byte: from the
 # start of the pull to the first byte of the first layer; total: the whole pull.
+# The upstream's layers are in the page cache (just pushed): a direct pull reads no
+# disk, while a cold pull through either cache writes the whole image; the row with
+# storage.fsync = false shows what the cache's fsync at each layer's commit costs.
 # Layers are random and uncompressed (application/vnd.oci.image.layer.v1.tar): no
 # gzip time in the figures, and nothing a transport could compress.
 set -u
@@ -84,7 +87,8 @@ mklayout() {
 	printf '{"imageLayoutVersion":"1.0.0"}' >"$L/oci-layout"
 }
 
-# rm_start NAME EXTRA: a regmaster with its own store on a free port; its URL in URL.
+# rm_start NAME EXTRA [STORAGE]: a regmaster with its own store on a free port (STORAGE:
+# more storage keys); its URL in URL.
 rm_start() {
 	local p
 	p=$(port)
@@ -95,7 +99,7 @@ log_level = "info";
 log_file = "$W/$1.log";
 http = { listen = [ "127.0.0.1:$p" ]; };
 metrics = { listen = [ "127.0.0.1:$(port)" ]; };
-storage = { root = "$W/$1-store"; delete = true; };
+storage = { root = "$W/$1-store"; delete = true; ${3:-} };
 auth = { dir = "$W/$1-auth"; };
 workers = { tunneld = false; };
 gc = { interval = "0s"; };
@@ -226,15 +230,17 @@ if rm_start cache "$CACHE_CONF" 2>"$W/cache.err"; then
 else
 	cache="not available ($(tail -1 "$W/cache.err"))"
 fi
+# rm_cold [STORAGE]: one cold pull through a fresh cache
 rm_cold() {
 	rm -rf "$W/cache-store" "$W/cache-run"
-	rm_start cache "$CACHE_CONF" >&2 && pull "$URL" "up/$REPO"
+	rm_start cache "$CACHE_CONF" "${1:-}" >&2 && pull "$URL" "up/$REPO"
 	local r=$?
 	rm_stop cache
 	return $r
 }
 if [ -z "$cache" ]; then
 	rounds rm-cold "$W/rm-cold" rm_cold
+	rounds rm-cold-nofsync "$W/rm-cold-nofsync" rm_cold "fsync = false;"
 	rm -rf "$W/cache-store" "$W/cache-run"
 	rm_start cache "$CACHE_CONF" && pull "$URL" "up/$REPO" >/dev/null
 	rounds rm-warm "$W/rm-warm" pull "$URL" "up/$REPO"
@@ -247,6 +253,7 @@ row "docker-registry proxy, cold" "$W/dr-cold"
 row "docker-registry proxy, warm" "$W/dr-warm"
 if [ -z "$cache" ]; then
 	row "regmaster cache, cold" "$W/rm-cold"
+	row "  the same, storage.fsync = false" "$W/rm-cold-nofsync"
 	row "regmaster cache, warm" "$W/rm-warm"
 else
 	say "cache: $cache"
