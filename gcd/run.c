@@ -72,6 +72,7 @@ struct gusage {
 static struct gusage *usage;
 static size_t nusage;
 static uint64_t usage_total;
+static uint64_t usage_cache;		/* what cached repositories alone hold */
 static int have_last;
 
 static void	pump(void);
@@ -118,6 +119,7 @@ usage_keep(const struct gsummary *s)
 	if (nusage > 1)
 		qsort(usage, nusage, sizeof(*usage), usage_cmp);
 	usage_total = s->store_bytes;
+	usage_cache = s->ev.after;
 	have_last = 1;
 }
 
@@ -600,6 +602,11 @@ run_usage_text(struct buf *b)
 	}
 	buf_printf(b, "storage: %llu bytes in %zu repositories (at the last "
 	    "gc)\n", (unsigned long long)usage_total, nusage);
+	if (conf_str(P_CACHE_UPSTREAMS)[0] != '\0')
+		buf_printf(b, "cache: %llu bytes held by cached repositories "
+		    "(cache.max_size %llu; 0: no limit)\n",
+		    (unsigned long long)usage_cache,
+		    (unsigned long long)conf_int(P_CACHE_MAX_SIZE));
 	/* bounded to fit one message, largest first */
 	for (size_t i = 0; i < nusage && i < USAGE_LINES_MAX; i++)
 		buf_printf(b, "repository %s bytes=%llu alone=%llu\n",

@@ -122,6 +122,9 @@ evict hub/e@$D2" "$(grep '^evict ' <<<"$GC_OUT" | sort)"
 	t_skopeo_copy "hub/c:v1 pulls whole" --src-tls-verify=false \
 		"docker://127.0.0.1:$T_PORT/hub/c@$D4" "oci:$T_DIR/pull-c:x"
 	same "app's pulled digest" "$D1" "$(jq -r '.manifests[0].digest' <"$T_DIR/pull-app/index.json")"
+	t_rm status
+	same "status shows what the cache holds" "cache: $(gc_field "after") bytes held by cached repositories (cache.max_size $MAX; 0: no limit)" \
+		"$(grep '^cache: ' <<<"$T_OUT")"
 	t_check "gc succeeds again" gc_run
 	same "a second gc evicts nothing" 0 "$(gc_field "images evicted")"
 }
