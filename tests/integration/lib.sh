@@ -320,6 +320,23 @@ t_skopeo_copy() {
 # img_digest DIR NAME: the digest mkimages.sh reported for image NAME of set DIR.
 img_digest() { awk -v n="$2" '$1 == n { print $2 }' "$1.digests"; }
 
+# t_pki_make DIR: DIR/ca.crt and its key, DIR/server.crt and .key for localhost and
+# 127.0.0.1 and ::1, and DIR/certs/ca.crt (a cert dir for containers/image clients).
+t_pki_make() {
+	local d=$1
+	mkdir -p "$d/certs" || return 1
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+		-keyout "$d/ca.key" -out "$d/ca.crt" -subj /CN=regmaster-test-ca \
+		>/dev/null 2>&1 &&
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+			-CA "$d/ca.crt" -CAkey "$d/ca.key" -keyout "$d/server.key" \
+			-out "$d/server.crt" -subj /CN=localhost \
+			-addext "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" \
+			-addext "basicConstraints=critical,CA:FALSE" \
+			-addext "extendedKeyUsage=serverAuth" >/dev/null 2>&1 &&
+		chmod 0600 "$d/server.key" && cp -- "$d/ca.crt" "$d/certs/ca.crt"
+}
+
 # ---------------------------------------------------------------- instances
 
 # t_write_config FILE: the minimal config of the current instance (see t_init).

@@ -32,23 +32,6 @@ GOT=""
 LIAR_PORT=""
 PW=cachepw-$RANDOM$RANDOM
 
-# pki_make DIR: a CA and a certificate for 127.0.0.1 it signed.
-pki_make() {
-	local d=$1
-	mkdir -p "$d" &&
-		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
-			-keyout "$d/ca.key" -out "$d/ca.crt" -subj /CN=regmaster-cache-ca \
-			>/dev/null 2>&1 &&
-		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
-			-CA "$d/ca.crt" -CAkey "$d/ca.key" -keyout "$d/server.key" \
-			-out "$d/server.crt" -subj /CN=localhost \
-			-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-			-addext "basicConstraints=critical,CA:FALSE" \
-			-addext "extendedKeyUsage=serverAuth" >/dev/null 2>&1 &&
-		chmod 0644 "$d/server.key" "$d/ca.crt" && mkdir -p "$d/certs" &&
-		cp -- "$d/ca.crt" "$d/certs/ca.crt"
-}
-
 # sk_digest REF [ARGS...]: the digest skopeo sees for docker://REF.
 sk_digest() {
 	local ref=$1
@@ -89,7 +72,7 @@ stored_blob() {
 # upstream_start: a regmaster with TLS, a user and token auth, the images pushed.
 upstream_start() {
 	t_init cache-up || return 1
-	pki_make "$T_DIR/pki" || {
+	t_pki_make "$T_DIR/pki" || {
 		fail "openssl makes the CA and the upstream's certificate"
 		return 1
 	}
