@@ -12,7 +12,8 @@
 #   4. a tag moved upstream is seen after the ttl and not before.
 #   5. a lying upstream (a python server serving a corrupted blob) is caught: the
 #      client's transfer fails, nothing is stored, a metric counts it.
-#   6. a push to a cached name is refused with DENIED.
+#   6. a push to a cached name is refused with DENIED; with a mirror upstream, a name
+#      no prefix takes is the host's own when it holds it, else fetched from the mirror.
 #   7. the first bytes of a 256 MiB layer reach the client before the cache holds
 #      it all.
 set -u
@@ -107,7 +108,7 @@ log_file = "$T_DIR/regmaster.log";
 cache = { upstreams = (
 	{ prefix = "up/"; url = "https://$UP_TLS"; username = "edge"; password = "$PW";
 	  ca = "$PKI/ca.crt"; ttl = "4s"; },
-	{ prefix = "dr/"; url = "$DR_URL"; ttl = "1h"; },
+	{ prefix = "dr/"; url = "$DR_URL"; ttl = "1h"; mirror = true; },
 	{ prefix = "liar/"; url = "http://127.0.0.1:$LIAR_PORT"; }
 ); };
 EOF
@@ -132,7 +133,20 @@ test_pull_through() {
 	want=$(img_digest "$IMGS" multi)
 	pull "pull through the cache from the TLS, token upstream" up/team/app:v1 "$want"
 	pull "pull through the cache from docker-registry" dr/other/app:v1 "$want"
+	# dr/ is also the mirror (docker's registry-mirrors sends names without a prefix)
+	pull "a name no prefix takes goes to the mirror upstream" other/app:v1 "$want"
+	t_skopeo_copy "a push to a name the host owns is taken (beside the mirror)" \
+		--dest-tls-verify=false "oci:$IMGS/multi:latest" \
+		"docker://${CACHE_URL#http://}/other/app:mine"
+	pull "the host's own repository of that name is served first" other/app:mine "$want"
 	t_use_instance CACHE
+	if [ -d "$T_STORE/docker/registry/v2/repositories/dr/other/app" ] &&
+		[ -d "$T_STORE/docker/registry/v2/repositories/other/app" ]; then
+		ok "the mirror's copy is in dr/other/app, the host's own in other/app"
+	else
+		fail "the mirror's copy is in dr/other/app, the host's own in other/app" \
+			"$(ls -R "$T_STORE/docker/registry/v2/repositories" | head)"
+	fi
 	if [ -d "$T_STORE/docker/registry/v2/repositories/up/team/app" ]; then
 		ok "the copy is stored in repository up/team/app"
 	else
