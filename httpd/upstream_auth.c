@@ -212,6 +212,9 @@ up_redirect(struct upreq *r, const char *loc)
 			    1;
 	} else if (up_url_parse(loc, &t) == -1)
 		return up_fail(r, "%s: bad redirect", r->t.host), 1;
+	if (r->t.tls && !t.tls)
+		return up_fail(r, "%s: a redirect from https to http refused",
+		    r->t.host), 1;
 	if (strcmp(t.host, r->t.host) != 0 || strcmp(t.port, r->t.port) != 0)
 		r->authz[0] = '\0';
 	r->t = t;

@@ -237,13 +237,26 @@ test_liar() {
 	cp -- "$T_DIR/good.bin" "$T_DIR/bad.bin"
 	printf 'X' | dd of="$T_DIR/bad.bin" bs=1 seek=1000 conv=notrunc 2>/dev/null
 	good=$(dg "$T_DIR/good.bin")
-	python3 - "$LIAR_PORT" "$T_DIR/bad.bin" "$T_DIR/liar.log" <<'PY' &
+	short=sha256:$(printf short | sha256sum | cut -d' ' -f1)
+	python3 - "$LIAR_PORT" "$T_DIR/bad.bin" "$T_DIR/liar.log" "$short" <<'PY' &
 import http.server, sys
-port, path, log = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+port, path, log, SHORT = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 data = open(path, 'rb').read()
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         open(log, 'a').write(self.path + '\n')
+        if '/manifests/endless' in self.path:
+            self.wfile.write(b'HTTP/1.1 200 OK\r\n' + b'X-Pad: ' + b'a' * 100 + b'\r\n')
+            for _ in range(400):
+                self.wfile.write(b'X-Pad: ' + b'a' * 100 + b'\r\n')
+            return
+        if self.path.endswith(SHORT):
+            self.send_response(200)
+            self.send_header('Content-Length', str(len(data) + 1000))
+            self.end_headers()
+            self.wfile.write(data)
+            self.close_connection = True
+            return
         if '/blobs/' in self.path:
             self.send_response(200)
             self.send_header('Content-Length', str(len(data)))
@@ -274,6 +287,14 @@ PY
 	same "the mismatch is counted" 1 "$(metric registry_cache_digest_mismatches_total)"
 	curl -s --max-time 30 -o /dev/null "$CACHE_URL/v2/liar/x/blobs/$good"
 	same "the next request fetches again" 2 "$(grep -c /blobs/ "$T_DIR/liar.log")"
+	: >"$T_DIR/got.bin"
+	curl -s --max-time 30 -o "$T_DIR/got.bin" "$CACHE_URL/v2/liar/x/blobs/$short"
+	n=$?
+	same "a blob shorter than its Content-Length is cut off (curl 18)" 18 "$n"
+	if stored_blob "$short"; then fail "the short blob is not stored"; else
+		ok "the short blob is not stored"; fi
+	req GET "$CACHE_URL/v2/liar/x/manifests/endless"
+	is_code "endless headers from the upstream: 502" 502
 	kill "$LIAR_PID" 2>/dev/null
 	wait "$LIAR_PID" 2>/dev/null
 	LIAR_PID=""
