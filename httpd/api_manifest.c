@@ -284,30 +284,6 @@ api_manifest(struct conn *c)
 
 /* ------------------------------------------------------------ listings */
 
-/* Percent-encode s for a query value; -1 if out is too small. */
-static int
-query_escape(const char *s, char *out, size_t len)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = 0;
-
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (n + 4 > len)
-			return -1;
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || strchr("-._~/", ch)) {
-			out[n++] = (char)ch;
-			continue;
-		}
-		out[n++] = '%';
-		out[n++] = hex[ch >> 4];
-		out[n++] = hex[ch & 15];
-	}
-	out[n] = '\0';
-	return 0;
-}
-
 /* Link: <...>; rel="next" when storaged says more remain after last. */
 static int
 list_link(struct conn *c, const char *last)
@@ -315,7 +291,7 @@ list_link(struct conn *c, const char *last)
 	struct api_req *r = c->api;
 	char esc[3 * 256 + 1], n[32] = "";
 
-	if (query_escape(last, esc, sizeof(esc)) == -1)
+	if (http_query_escape(last, "-._~/", esc, sizeof(esc)) == -1)
 		return -1;
 	if (r->has_n && snprintf(n, sizeof(n), "n=%llu&",
 	    (unsigned long long)r->n) >= (int)sizeof(n))
@@ -422,7 +398,8 @@ referrers_link(struct conn *c, const char *last)
 	char filter[256], esc[3 * 256 + 1] = "", n[32] = "";
 
 	if (r->filtered && (http_query_get(c->req.query, "artifactType", filter,
-	    sizeof(filter)) != 1 || query_escape(filter, esc, sizeof(esc)) == -1))
+	    sizeof(filter)) != 1 || http_query_escape(filter, "-._~/", esc,
+	    sizeof(esc)) == -1))
 		return -1;
 	if (r->has_n && snprintf(n, sizeof(n), "n=%llu&",
 	    (unsigned long long)r->n) >= (int)sizeof(n))

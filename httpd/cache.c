@@ -456,10 +456,16 @@ cache_request(struct conn *c)
 	    upstream_count(), r->repo, remote, sizeof(remote), store,
 	    sizeof(store), &mirror)) < 0)
 		return 0;
-	if (is_push(c) && !mirror)
+	if (is_push(c)) {
+		if (mirror)
+			return 0;	/* the host's own name */
 		refuse_push(c, (size_t)i);
-	if (is_push(c))
-		return !mirror;
+		return 1;
+	}
+	/* a push to the host's own name checks its blobs with HEAD: under a
+	 * mirror's name that asks the host's repository alone */
+	if (mirror && r->route == R_BLOB && c->req.method == HTTP_M_HEAD)
+		return 0;
 	if (r->route == R_TAGS || r->route == R_REFERRERS) {
 		if (!mirror && str_copy(r->repo, store, sizeof(r->repo)) == -1)
 			return api_error(c, RE_NAME_INVALID, NULL), 1;

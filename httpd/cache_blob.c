@@ -606,18 +606,24 @@ lacks_blob(const struct msg *m)
 	return e == RE_BLOB_UNKNOWN || e == RE_NAME_UNKNOWN;
 }
 
-static void
-on_stored_blob(struct link *l, struct msg *m, void *arg)
+/* storaged's answer served, unless it lacks the blob: then 0. */
+static int
+blob_served(struct link *l, struct msg *m, struct conn *c)
 {
-	struct conn *c = arg;
-
 	if (!lacks_blob(m)) {
 		(c->req.method == HTTP_M_GET ? api_on_blob :
 		    api_on_blob_stat)(l, m, c);
-		return;
+		return 1;
 	}
 	conn_wait_done(c);
-	blob_missing(c);
+	return 0;
+}
+
+static void
+on_stored_blob(struct link *l, struct msg *m, void *arg)
+{
+	if (!blob_served(l, m, arg))
+		blob_missing(arg);
 }
 
 static void
@@ -631,15 +637,8 @@ stored_blob(struct conn *c)
 static void
 on_own_blob(struct link *l, struct msg *m, void *arg)
 {
-	struct conn *c = arg;
-
-	if (!lacks_blob(m)) {
-		(c->req.method == HTTP_M_GET ? api_on_blob :
-		    api_on_blob_stat)(l, m, c);
-		return;
-	}
-	conn_wait_done(c);
-	stored_blob(c);
+	if (!blob_served(l, m, arg))
+		stored_blob(arg);
 }
 
 void

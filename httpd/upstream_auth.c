@@ -115,30 +115,6 @@ up_url_parse(const char *url, struct up_target *t)
 	return 0;
 }
 
-/* Percent-encode s into out (a query value); -1 if it does not fit. */
-static int
-query_value(const char *s, char *out, size_t len)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = 0;
-
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (n + 4 > len)
-			return -1;
-		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "0123456789-._~", c) != NULL && c != '\0')
-			out[n++] = (char)c;
-		else {
-			out[n++] = '%';
-			out[n++] = hex[c >> 4];
-			out[n++] = hex[c & 15];
-		}
-	}
-	out[n] = '\0';
-	return 0;
-}
-
 static int	token_head(struct upreq *, const struct http_request *, void *);
 static int	token_data(struct upreq *, const char *, size_t, void *);
 static void	token_done(struct upreq *, const char *, void *);
@@ -204,9 +180,9 @@ up_fetch_token(struct upreq *r, const struct wwwauth *w)
 	t->token_req = 1;
 	t->body_max = WWWAUTH_BODY_MAX;
 	if (up_url_parse(w->realm, &t->t) == -1 ||
-	    query_value(w->service, svc, sizeof(svc)) == -1 ||
-	    query_value(w->scope[0] ? w->scope : r->scope, scope,
-	    sizeof(scope)) == -1 || (pl = strlen(t->t.path)) + strlen(svc) +
+	    http_query_escape(w->service, "-._~", svc, sizeof(svc)) == -1 ||
+	    http_query_escape(w->scope[0] ? w->scope : r->scope, "-._~",
+	    scope, sizeof(scope)) == -1 || (pl = strlen(t->t.path)) + strlen(svc) +
 	    strlen(scope) + 20 >= sizeof(t->t.path)) {
 		up_free(t);
 		return -1;
@@ -236,6 +212,9 @@ up_redirect(struct upreq *r, const char *loc)
 			    1;
 	} else if (up_url_parse(loc, &t) == -1)
 		return up_fail(r, "%s: bad redirect", r->t.host), 1;
+	if (r->t.tls && !t.tls)
+		return up_fail(r, "%s: a redirect from https to http refused",
+		    r->t.host), 1;
 	if (strcmp(t.host, r->t.host) != 0 || strcmp(t.port, r->t.port) != 0)
 		r->authz[0] = '\0';
 	r->t = t;

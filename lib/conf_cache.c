@@ -172,7 +172,8 @@ cache_upstreams_parse(const char *text, struct cache_upstream **out,
 	if (r == 0)
 		r = upstreams_distinct(*out, *n, err, errlen);
 	if (r == -1) {
-		explicit_bzero(*out, *n * sizeof(**out));
+		if (*out != NULL)
+			explicit_bzero(*out, *n * sizeof(**out));
 		free(*out);
 		*out = NULL;
 		*n = 0;
@@ -188,7 +189,8 @@ cache_upstreams_check(const char *text, char *err, size_t errlen)
 
 	if (cache_upstreams_parse(text, &us, &n, err, errlen) == -1)
 		return -1;
-	explicit_bzero(us, n * sizeof(*us));
+	if (us != NULL)
+		explicit_bzero(us, n * sizeof(*us));
 	free(us);
 	return 0;
 }

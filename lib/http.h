@@ -122,6 +122,11 @@ int	 http_parse_content_range(const char *value, uint64_t *start,
 int	 http_query_get(const char *query, const char *key, char *out,
 	    size_t outlen);
 
+/* Percent-encode s for a query value into out: letters, digits and the
+ * bytes of keep stay, the rest become %XX; -1 if out is too small. */
+int	 http_query_escape(const char *s, const char *keep, char *out,
+	    size_t outlen);
+
 /* Percent-decode a path in place; -1 on a bad escape, %2F, NUL or controls. */
 int	 http_path_decode(char *path);
 

@@ -62,6 +62,7 @@ cache_send(struct worker *w)
 		msgb_fd(&mb, A_FD, fd);
 		link_notify(w->link, &mb);
 	}
-	explicit_bzero(us, n * sizeof(*us));
+	if (us != NULL)
+		explicit_bzero(us, n * sizeof(*us));
 	free(us);
 }

@@ -358,6 +358,23 @@ gc_run() {
 # gc_field WORD: the number before WORD in the last gc summary line (gc_run's).
 gc_field() { tail -1 <<<"$GC_OUT" | grep -o "[0-9]* $1" | head -1 | cut -d' ' -f1; }
 
+# t_pki_make DIR: DIR/ca.crt and its key, DIR/server.crt and .key for localhost and
+# 127.0.0.1 and ::1, and DIR/certs/ca.crt (a cert dir for containers/image clients).
+t_pki_make() {
+	local d=$1
+	mkdir -p "$d/certs" || return 1
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+		-keyout "$d/ca.key" -out "$d/ca.crt" -subj /CN=regmaster-test-ca \
+		>/dev/null 2>&1 &&
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+			-CA "$d/ca.crt" -CAkey "$d/ca.key" -keyout "$d/server.key" \
+			-out "$d/server.crt" -subj /CN=localhost \
+			-addext "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" \
+			-addext "basicConstraints=critical,CA:FALSE" \
+			-addext "extendedKeyUsage=serverAuth" >/dev/null 2>&1 &&
+		chmod 0600 "$d/server.key" && cp -- "$d/ca.crt" "$d/certs/ca.crt"
+}
+
 # ---------------------------------------------------------------- instances
 
 # t_write_config FILE: the minimal config of the current instance (see t_init).
