@@ -21,3 +21,4 @@ bench_tzip_bench_SOURCES = bench/tzip_bench.c
 bench_tzip_bench_LDADD = $(REGMASTER_LIBS)
 
 EXTRA_DIST += bench/bench_gc.sh
+EXTRA_DIST += bench/bench_cache.sh

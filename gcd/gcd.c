@@ -26,6 +26,7 @@ static struct ev_timer sched_timer;
 
 /* Figures since start, for the metrics. */
 static uint64_t runs, failures, blobs_deleted, bytes_freed, mans_deleted;
+static uint64_t images_evicted, cache_held_bytes;
 static struct mhist durations;
 static const double dur_le[] = { 0.1, 0.5, 1, 5, 15, 60, 300, 1800 };
 static const struct mhist_bounds dur_bounds = { dur_le, nitems(dur_le) };
@@ -84,7 +85,10 @@ run_done(const struct gsummary *s, void *arg)
 		blobs_deleted += s->blobs;
 		bytes_freed += s->bytes;
 		mans_deleted += s->manifests;
+		images_evicted += s->ev.images;
 	}
+	if (!s->err[0])
+		cache_held_bytes = s->ev.after;
 	mhist_observe(&durations, &dur_bounds, s->seconds);
 	buf_init(&b);
 	if (!s->err[0] && worker_master() != NULL) {
@@ -161,6 +165,12 @@ gcd_metrics(struct buf *b)
 	    "bytes of blob data garbage collection deleted", bytes_freed);
 	mtext_single(b, "registry_gc_manifests_deleted_total", MT_COUNTER,
 	    "manifests garbage collection and retention deleted", mans_deleted);
+	mtext_single(b, "registry_gc_cache_evictions_total", MT_COUNTER,
+	    "cached images garbage collection evicted by cache.max_size",
+	    images_evicted);
+	mtext_single(b, "registry_storage_cache_bytes", MT_GAUGE, "bytes the "
+	    "cached repositories alone hold (as the last gc planned it)",
+	    cache_held_bytes);
 	mtext_family(b, "registry_gc_duration_seconds", MT_HISTOGRAM,
 	    "duration of garbage collections");
 	mtext_histogram(b, "registry_gc_duration_seconds", NULL, 0,

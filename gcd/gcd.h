@@ -29,6 +29,7 @@ struct gman {
 	int		 drop;		/* lost its last tag to retention */
 	int		 del;		/* the plan deletes it */
 	int		 gone;		/* storaged deleted it */
+	int		 evict;		/* cache.max_size deletes it */
 };
 
 struct gtag {
@@ -53,6 +54,7 @@ struct grepo {
 	size_t		 nlayers;
 	uint64_t	 bytes;		/* blobs its manifests use */
 	uint64_t	 alone;		/* of those, used by no other repo */
+	int		 cached;	/* a cache's copies (cache_held) */
 };
 
 struct gblob {
@@ -82,11 +84,29 @@ struct gplan_conf {
 	int		 untagged;	/* gc.untagged */
 	int64_t		 grace;		/* gc.grace, seconds */
 	int64_t		 now;
+	uint64_t	 max_size;	/* cache.max_size; 0: no limit */
 };
 void	 plan_manifests(struct gscan *, const struct gplan_conf *);
 /* After the manifest deletes: mark, pick the blobs to sweep, usage. */
 void	 plan_blobs(struct gscan *, const struct gplan_conf *);
 struct gman *plan_rev(const struct grepo *, const struct digest *);
+/* In a cached repository a revision link's mtime is its last pull (or
+ * push, whichever is later: storaged/pulls.h). */
+int64_t	 plan_last_pull(const struct grepo *, const struct gtag *);
+
+/* evict.c: after plan_manifests, while the bytes cached repositories
+ * hold (blobs their kept manifests use that no local repository's use,
+ * each counted once) exceed max_size, the least recently pulled image
+ * of a cached repository (a manifest no other one there names, with its
+ * children and referrers) goes: its tags and manifests are marked del
+ * (and evict).  Nothing younger than grace goes. */
+struct gevict {
+	uint64_t	 before, after;	/* the cache's bytes */
+	uint64_t	 images;	/* evicted */
+	int		 short_;	/* still over: the rest is too young */
+};
+void	 plan_evict(struct gscan *, const struct gplan_conf *,
+	    struct gevict *);
 
 /* run.c */
 struct gsummary {
@@ -95,6 +115,7 @@ struct gsummary {
 	uint64_t	 refused;	/* storaged: in use */
 	uint64_t	 failed;	/* storaged: could not */
 	uint64_t	 store_bytes;	/* what the blobs left take */
+	struct gevict	 ev;		/* cache.max_size's plan */
 	double		 seconds;
 	char		 err[512];
 };

@@ -40,7 +40,16 @@ gtag_cmp(const void *a, const void *b)
 	    ((const struct gtag *)b)->name);
 }
 
-/* The tags rule deletes in r. */
+int64_t
+plan_last_pull(const struct grepo *r, const struct gtag *t)
+{
+	const struct gman *m = plan_rev(r, &t->d);
+
+	return m != NULL && m->mtime > t->mtime ? m->mtime : t->mtime;
+}
+
+/* The tags rule deletes in r; in a cached repository by last pull time,
+ * not by when the cache fetched the tag. */
 static void
 plan_tags(struct grepo *r, const struct retention_rule *rule, int64_t now)
 {
@@ -53,7 +62,8 @@ plan_tags(struct grepo *r, const struct retention_rule *rule, int64_t now)
 	rt = xcalloc(r->ntags, sizeof(*rt));
 	for (size_t i = 0; i < r->ntags; i++) {
 		rt[i].name = r->tags[i].name;
-		rt[i].pushed = r->tags[i].mtime;
+		rt[i].pushed = r->cached ? plan_last_pull(r, &r->tags[i]) :
+		    r->tags[i].mtime;
 	}
 	retention_plan(rule, rt, r->ntags, now);
 	for (size_t i = 0; i < r->ntags; i++) {

@@ -1,6 +1,7 @@
 /*
  * run.c - one collection: M_GC_BEGIN to storaged (from then on it
- * remembers what pushes use), the scan on a thread, the plan, then the
+ * remembers what pushes use; M_GC_SYNC before it, so that the last pull
+ * times storaged noted are on disk), the scan on a thread, the plan, then the
  * deletes, a window of requests at a time, each phase once the previous
  * one is answered: tags, revisions, (the mark,) blobs, the layer links to
  * swept blobs, old upload sessions, M_GC_END.  A dry run reads and plans
@@ -17,7 +18,9 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cache_held.h"
 #include "conf.h"
+#include "conf_cache.h"
 #include "dset.h"
 #include "ev.h"
 #include "gcd.h"
@@ -35,7 +38,7 @@
 /* Repositories with samples of their own: a scrape is one message. */
 #define METRIC_REPOS_MAX 200
 
-enum phase { PH_IDLE, PH_BEGIN, PH_SCAN, PH_TAGS, PH_REVS, PH_BLOBS,
+enum phase { PH_IDLE, PH_SYNC, PH_BEGIN, PH_SCAN, PH_TAGS, PH_REVS, PH_BLOBS,
 	PH_UNLINK, PH_UPLOADS, PH_END };
 
 static struct {
@@ -69,6 +72,7 @@ struct gusage {
 static struct gusage *usage;
 static size_t nusage;
 static uint64_t usage_total;
+static uint64_t usage_cache;		/* what cached repositories alone hold */
 static int have_last;
 
 static void	pump(void);
@@ -115,6 +119,7 @@ usage_keep(const struct gsummary *s)
 	if (nusage > 1)
 		qsort(usage, nusage, sizeof(*usage), usage_cmp);
 	usage_total = s->store_bytes;
+	usage_cache = s->ev.after;
 	have_last = 1;
 }
 
@@ -166,7 +171,12 @@ on_reply(struct link *l, struct msg *m, void *arg)
 	uint64_t n = m ? msg_u64(m, A_COUNT, 0) : 0;
 
 	run.inflight--;
-	if (m == NULL)
+	if (run.ph == PH_SYNC && m != NULL && !ok)
+		log_warnx("gc: last pull times not written: %s",
+		    msg_str(m, A_TEXT) ? msg_str(m, A_TEXT) : "refused");
+	if (run.ph == PH_SYNC && m != NULL)
+		;	/* the times on disk so far will do */
+	else if (m == NULL)
 		run_fail("storaged went away during the run");
 	else if (!ok && (run.ph == PH_BEGIN || run.ph == PH_END ||
 	    run.ph == PH_UPLOADS))
@@ -263,8 +273,8 @@ next_single(struct msgb *mb)
 	if (run.sent)
 		return 0;
 	run.sent = 1;
-	msgb_init(mb, run.ph == PH_BEGIN ? M_GC_BEGIN : run.ph == PH_UPLOADS ?
-	    M_GC_UPLOADS : M_GC_END);
+	msgb_init(mb, run.ph == PH_SYNC ? M_GC_SYNC : run.ph == PH_BEGIN ?
+	    M_GC_BEGIN : run.ph == PH_UPLOADS ? M_GC_UPLOADS : M_GC_END);
 	if (run.ph == PH_UPLOADS)
 		msgb_u64(mb, A_TIME, (uint64_t)conf_int(P_GC_UPLOAD_MAX_AGE));
 	return 1;
@@ -347,6 +357,10 @@ dry_count(int blobs)
 				    r->tags[k].name);
 			}
 		for (size_t k = 0; k < r->nrevs; k++)
+			if (r->revs[k].evict)
+				plan_line("evict", r->name, "@", &r->revs[k].d,
+				    NULL);
+		for (size_t k = 0; k < r->nrevs; k++)
 			if ((r->revs[k].gone = r->revs[k].del)) {
 				run.sum.manifests++;
 				plan_line("manifest", r->name, "@",
@@ -369,6 +383,25 @@ dry_count(int blobs)
 			    &run.scan.repos[i].layers[k].d) != NULL;
 }
 
+/* Which repositories hold a cache's copies (cache.upstreams, redacted:
+ * the prefixes are all gcd needs). */
+static void
+mark_cached(struct gscan *s)
+{
+	struct cache_upstream *ups;
+	char err[256];
+	size_t n;
+
+	if (cache_upstreams_parse(conf_str(P_CACHE_UPSTREAMS), &ups, &n, err,
+	    sizeof(err)) == -1) {
+		log_warnx("gc: cache.upstreams: %s", err);	/* checked */
+		return;
+	}
+	for (size_t i = 0; i < s->nrepos; i++)
+		s->repos[i].cached = cache_held(ups, n, s->repos[i].name);
+	free(ups);
+}
+
 /* The scan is in: plan, then delete (or count). */
 static void
 on_scanned(int fd, int events, void *arg)
@@ -386,7 +419,14 @@ on_scanned(int fd, int events, void *arg)
 		return;
 	}
 	run.pc.now = (int64_t)time(NULL);
+	mark_cached(&run.scan);
 	plan_manifests(&run.scan, &run.pc);
+	plan_evict(&run.scan, &run.pc, &run.sum.ev);
+	if (run.sum.ev.short_)
+		log_warnx("gc: the cache holds %llu bytes, over cache.max_size "
+		    "%llu, but what is left was pulled within gc.grace",
+		    (unsigned long long)run.sum.ev.after,
+		    (unsigned long long)run.pc.max_size);
 	if (run.dry) {
 		dry_count(0);
 		plan_blobs(&run.scan, &run.pc);
@@ -423,6 +463,13 @@ phase_next(void)
 	run.ri = run.k = 0;
 	run.sent = 0;
 	switch (run.ph) {
+	case PH_SYNC:
+		/* a dry run deletes nothing, so storaged marks nothing */
+		if (!run.dry) {
+			run.ph = PH_BEGIN;
+			break;
+		}
+		/* FALLTHROUGH */
 	case PH_BEGIN:
 		run.ph = PH_SCAN;
 		scan_start();
@@ -478,13 +525,14 @@ run_start(int dry_run, run_done_cb cb, void *arg)
 	run.pc.rules = run.rules;
 	run.pc.untagged = conf_bool(P_GC_UNTAGGED);
 	run.pc.grace = conf_int(P_GC_GRACE);
+	run.pc.max_size = (uint64_t)conf_int(P_CACHE_MAX_SIZE);
 	log_info("gc: %srun begins", dry_run ? "dry " : "");
-	if (dry_run) {
+	if (dry_run && sd == NULL) {
 		run.ph = PH_SCAN;
 		scan_start();
 		return 0;
 	}
-	run.ph = PH_BEGIN;
+	run.ph = PH_SYNC;
 	pump();
 	return 0;
 }
@@ -524,6 +572,13 @@ summary_line(const struct gsummary *s, struct buf *b)
 	    (unsigned long long)s->links, (unsigned long long)s->uploads,
 	    (unsigned long long)s->refused, (unsigned long long)s->failed,
 	    (unsigned long long)s->store_bytes, s->seconds);
+	if (s->ev.before > 0 || s->ev.images > 0)
+		buf_printf(b, "; cache: %llu images evicted, %llu bytes held "
+		    "before, %llu after (cache.max_size %llu)",
+		    (unsigned long long)s->ev.images,
+		    (unsigned long long)s->ev.before,
+		    (unsigned long long)s->ev.after,
+		    (unsigned long long)conf_int(P_CACHE_MAX_SIZE));
 }
 
 void
@@ -547,6 +602,11 @@ run_usage_text(struct buf *b)
 	}
 	buf_printf(b, "storage: %llu bytes in %zu repositories (at the last "
 	    "gc)\n", (unsigned long long)usage_total, nusage);
+	if (conf_str(P_CACHE_UPSTREAMS)[0] != '\0')
+		buf_printf(b, "cache: %llu bytes held by cached repositories "
+		    "(cache.max_size %llu; 0: no limit)\n",
+		    (unsigned long long)usage_cache,
+		    (unsigned long long)conf_int(P_CACHE_MAX_SIZE));
 	/* bounded to fit one message, largest first */
 	for (size_t i = 0; i < nusage && i < USAGE_LINES_MAX; i++)
 		buf_printf(b, "repository %s bytes=%llu alone=%llu\n",

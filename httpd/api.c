@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "cache.h"
 #include "conf.h"
 #include "conn.h"
 #include "httpd.h"
@@ -291,6 +292,8 @@ route_bad_ref(enum api_route route)
 void
 api_route(struct conn *c)
 {
+	if (cache_request(c))
+		return;
 	switch (c->api->route) {
 	case R_BASE:
 		api_base(c);
@@ -390,6 +393,7 @@ void
 api_conn_closed(struct conn *c)
 {
 	api_upload_closed(c);
+	cache_conn_closed(c);
 	free(c->api);
 	c->api = NULL;
 }

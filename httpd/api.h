@@ -35,6 +35,8 @@ enum up_next { UP_STATUS, UP_COMMIT };
 /* The state of an upload write: the body and storaged's reply race. */
 enum up_part { UPW_PENDING, UPW_OK, UPW_FAILED };
 
+struct creq;
+
 struct api_req {
 	enum api_route	 route;
 	char		 repo[OCI_NAME_MAX + 1];
@@ -56,6 +58,7 @@ struct api_req {
 	uint64_t	 n;
 	int		 filtered;		/* referrers ?artifactType= */
 	struct auth_req	 auth;			/* who asks, may they (auth.c) */
+	struct creq	*cache;			/* a cached name's (cache.c) */
 };
 
 /* api.c: shared helpers */
@@ -73,13 +76,23 @@ int	 api_query_str(struct conn *, const char *key, char *out, size_t len,
 	    int regerr);
 void	 api_route(struct conn *);	/* run the route (auth.c allowed it) */
 
-/* api_blob.c */
+/* api_blob.c; api_on_blob(_stat): storaged's answer to M_BLOB_OPEN
+ * (M_BLOB_STAT) served */
+void	 api_on_blob(struct link *, struct msg *, void *conn);
+void	 api_on_blob_stat(struct link *, struct msg *, void *conn);
+void	 api_blob_headers(struct conn *, const char *digest);
 void	 api_blob(struct conn *);
 void	 api_upload_start(struct conn *);
 void	 api_upload(struct conn *);
 void	 api_upload_closed(struct conn *);
 
-/* api_manifest.c */
+/* api_manifest.c; api_on_manifest: storaged's M_MANIFEST served;
+ * api_manifest_ref: the path's reference checked (a digest made
+ * canonical), -1 answered; api_header_safe: a header value */
+void	 api_on_manifest(struct link *, struct msg *, void *conn);
+int	 api_manifest_ref(struct conn *, int bad_tag);
+int	 api_header_safe(const char *);
+int	 api_body_memfd(const char *, size_t);	/* sealed; -1 failed */
 void	 api_manifest(struct conn *);
 void	 api_tags(struct conn *);
 void	 api_catalog(struct conn *);

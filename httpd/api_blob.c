@@ -27,8 +27,8 @@
 static void upload_next(struct conn *);
 
 /* Headers every blob answer carries. */
-static void
-blob_headers(struct conn *c, const char *digest)
+void
+api_blob_headers(struct conn *c, const char *digest)
 {
 	conn_header(c, "Docker-Content-Digest", "%s", digest);
 	conn_header(c, "ETag", "\"%s\"", digest);
@@ -37,8 +37,8 @@ blob_headers(struct conn *c, const char *digest)
 }
 
 /* A blob descriptor: send it whole, or the asked range (206 / 416). */
-static void
-on_blob_open(struct link *l, struct msg *m, void *arg)
+void
+api_on_blob(struct link *l, struct msg *m, void *arg)
 {
 	struct conn *c = arg;
 	struct api_req *r = c->api;
@@ -56,7 +56,7 @@ on_blob_open(struct link *l, struct msg *m, void *arg)
 	switch (http_parse_range(http_header_get(&c->req, "Range"), size, &a,
 	    &b)) {
 	case 0:
-		blob_headers(c, r->digest);
+		api_blob_headers(c, r->digest);
 		conn_header(c, "Content-Range", "bytes %llu-%llu/%llu",
 		    (unsigned long long)a, (unsigned long long)b,
 		    (unsigned long long)size);
@@ -69,21 +69,21 @@ on_blob_open(struct link *l, struct msg *m, void *arg)
 		api_error(c, RE_RANGE_INVALID, NULL);
 		break;
 	default:
-		blob_headers(c, r->digest);
+		api_blob_headers(c, r->digest);
 		conn_respond_fd(c, 200, MT_OCTET, fd, 0, size);
 		break;
 	}
 }
 
 /* A blob exists: its headers and length, no body (HEAD). */
-static void
-on_blob_stat(struct link *l, struct msg *m, void *arg)
+void
+api_on_blob_stat(struct link *l, struct msg *m, void *arg)
 {
 	struct conn *c = arg;
 
 	if (!api_reply_ok(c, m, M_BLOB))
 		return;
-	blob_headers(c, c->api->digest);
+	api_blob_headers(c, c->api->digest);
 	conn_respond_length(c, 200, MT_OCTET, msg_u64(m, A_SIZE, 0));
 }
 
@@ -113,7 +113,7 @@ api_blob(struct conn *c)
 	switch (c->req.method) {
 	case HTTP_M_GET:
 		msgb_init(&mb, M_BLOB_OPEN);
-		cb = on_blob_open;
+		cb = api_on_blob;
 		break;
 	case HTTP_M_DELETE:
 		if (!api_delete_enabled(c))
@@ -123,7 +123,7 @@ api_blob(struct conn *c)
 		break;
 	default:
 		msgb_init(&mb, M_BLOB_STAT);
-		cb = on_blob_stat;
+		cb = api_on_blob_stat;
 		break;
 	}
 	msgb_str(&mb, A_REPO, r->repo);

@@ -21,8 +21,8 @@
 #include "util.h"
 
 /* A value from storaged that goes into a header: printable, no CR/LF. */
-static int
-header_safe(const char *s)
+int
+api_header_safe(const char *s)
 {
 	for (; *s; s++)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
@@ -66,8 +66,8 @@ accept_ok(const struct conn *c, const char *mt)
 }
 
 /* A manifest: check Accept, then send it (inline or a descriptor). */
-static void
-on_manifest_get(struct link *l, struct msg *m, void *arg)
+void
+api_on_manifest(struct link *l, struct msg *m, void *arg)
 {
 	struct conn *c = arg;
 	char digest[DIGEST_STRMAX];
@@ -81,7 +81,7 @@ on_manifest_get(struct link *l, struct msg *m, void *arg)
 	size = msg_u64(m, A_SIZE, 0);
 	fd = msg_take_fd(m, A_FD);
 	if (reply_digest(m, A_DIGEST, digest, sizeof(digest)) == -1 ||
-	    !header_safe(mt) || (fd == -1 && (!msg_has(m, A_BODY) ||
+	    !api_header_safe(mt) || (fd == -1 && (!msg_has(m, A_BODY) ||
 	    m->v[A_BODY].len != size))) {
 		log_warnx("storaged sent a malformed manifest answer");
 		if (fd != -1)
@@ -145,8 +145,8 @@ on_manifest_delete(struct link *l, struct msg *m, void *arg)
 }
 
 /* A sealed memory file holding p[0..len), for bodies too big to inline. */
-static int
-body_memfd(const char *p, size_t len)
+int
+api_body_memfd(const char *p, size_t len)
 {
 	ssize_t n;
 	int fd;
@@ -207,7 +207,7 @@ on_manifest_body(struct conn *c, int err)
 		return;
 	}
 	if (len > API_INLINE_MAX &&
-	    (fd = body_memfd(buf_head(&c->body), len)) == -1) {
+	    (fd = api_body_memfd(buf_head(&c->body), len)) == -1) {
 		log_warn("memfd");
 		api_error(c, RE_INTERNAL, NULL);
 		return;
@@ -228,8 +228,8 @@ on_manifest_body(struct conn *c, int err)
  * The reference of a manifest path: a digest (canonicalised into r->ref)
  * or a tag. An invalid tag is answered with bad_tag; -1 when answered.
  */
-static int
-manifest_ref(struct conn *c, int bad_tag)
+int
+api_manifest_ref(struct conn *c, int bad_tag)
 {
 	struct api_req *r = c->api;
 
@@ -253,17 +253,17 @@ api_manifest(struct conn *c)
 	switch (c->req.method) {
 	case HTTP_M_PUT:
 		ct = http_header_get(&c->req, "Content-Type");
-		if (manifest_ref(c, RE_TAG_INVALID) == -1)
+		if (api_manifest_ref(c, RE_TAG_INVALID) == -1)
 			return;
 		if (ct && (strlen(ct) > OCI_MEDIATYPE_MAX ||
-		    !header_safe(ct))) {
+		    !api_header_safe(ct))) {
 			api_error(c, RE_MANIFEST_INVALID, "bad Content-Type");
 			return;
 		}
 		conn_body_to_mem(c, OCI_MANIFEST_MAX, on_manifest_body);
 		return;
 	case HTTP_M_DELETE:
-		if (manifest_ref(c, RE_MANIFEST_UNKNOWN) == -1 ||
+		if (api_manifest_ref(c, RE_MANIFEST_UNKNOWN) == -1 ||
 		    !api_delete_enabled(c))
 			return;
 		msgb_init(&mb, M_MANIFEST_DELETE);
@@ -272,41 +272,17 @@ api_manifest(struct conn *c)
 		api_send(c, &mb, on_manifest_delete);
 		return;
 	default:
-		if (manifest_ref(c, RE_MANIFEST_UNKNOWN) == -1)
+		if (api_manifest_ref(c, RE_MANIFEST_UNKNOWN) == -1)
 			return;
 		msgb_init(&mb, M_MANIFEST_GET);
 		msgb_str(&mb, A_REPO, r->repo);
 		msgb_str(&mb, A_REF, r->ref);
-		api_send(c, &mb, on_manifest_get);
+		api_send(c, &mb, api_on_manifest);
 		return;
 	}
 }
 
 /* ------------------------------------------------------------ listings */
-
-/* Percent-encode s for a query value; -1 if out is too small. */
-static int
-query_escape(const char *s, char *out, size_t len)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = 0;
-
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (n + 4 > len)
-			return -1;
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || strchr("-._~/", ch)) {
-			out[n++] = (char)ch;
-			continue;
-		}
-		out[n++] = '%';
-		out[n++] = hex[ch >> 4];
-		out[n++] = hex[ch & 15];
-	}
-	out[n] = '\0';
-	return 0;
-}
 
 /* Link: <...>; rel="next" when storaged says more remain after last. */
 static int
@@ -315,7 +291,7 @@ list_link(struct conn *c, const char *last)
 	struct api_req *r = c->api;
 	char esc[3 * 256 + 1], n[32] = "";
 
-	if (query_escape(last, esc, sizeof(esc)) == -1)
+	if (http_query_escape(last, "-._~/", esc, sizeof(esc)) == -1)
 		return -1;
 	if (r->has_n && snprintf(n, sizeof(n), "n=%llu&",
 	    (unsigned long long)r->n) >= (int)sizeof(n))
@@ -422,7 +398,8 @@ referrers_link(struct conn *c, const char *last)
 	char filter[256], esc[3 * 256 + 1] = "", n[32] = "";
 
 	if (r->filtered && (http_query_get(c->req.query, "artifactType", filter,
-	    sizeof(filter)) != 1 || query_escape(filter, esc, sizeof(esc)) == -1))
+	    sizeof(filter)) != 1 || http_query_escape(filter, "-._~/", esc,
+	    sizeof(esc)) == -1))
 		return -1;
 	if (r->has_n && snprintf(n, sizeof(n), "n=%llu&",
 	    (unsigned long long)r->n) >= (int)sizeof(n))

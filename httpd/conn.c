@@ -40,6 +40,8 @@
 #define TLS_FILE_CHUNK	(256 * 1024)
 #define ADDR_BUCKETS	1024
 #define LINGER_MS	2000
+/* A streamed response's queue: what a producer may have waiting. */
+#define STREAM_OUT_MAX	(256 * 1024)
 /* All request bodies held in memory at once (manifests): past this, 503. */
 #define MEM_BODY_BUDGET	(64 * 1024 * 1024)
 /* What one client address may hold of it: four maximal manifests. */
@@ -593,6 +595,47 @@ conn_respond_fd(struct conn *c, int status, const char *ctype, int fd,
 }
 
 void
+conn_respond_stream(struct conn *c, int status, const char *ctype,
+    uint64_t len, void (*more)(struct conn *, void *), void *arg)
+{
+	respond_head(c, status, ctype, len);
+	if (c->req.method != HTTP_M_HEAD && len > 0) {
+		c->stream_left = len;
+		c->stream_more = more;
+		c->stream_arg = arg;
+		c->m_file = len;
+	}
+	conn_start_write(c);
+}
+
+size_t
+conn_stream_push(struct conn *c, const void *p, size_t n)
+{
+	size_t room = buf_avail(&c->out) >= STREAM_OUT_MAX ? 0 :
+	    STREAM_OUT_MAX - buf_avail(&c->out);
+
+	if (n > room)
+		n = room;
+	if ((uint64_t)n > c->stream_left)
+		n = (size_t)c->stream_left;
+	if (n == 0 || c->state == CS_CLOSED)
+		return 0;
+	buf_append(&c->out, p, n);
+	c->stream_left -= n;
+	if (c->stream_left == 0)
+		c->stream_more = NULL;
+	conn_update_events(c);
+	return n;
+}
+
+void
+conn_stream_abort(struct conn *c)
+{
+	c->stream_more = NULL;
+	conn_close(c);
+}
+
+void
 conn_respond_error(struct conn *c, int e, const char *detail)
 {
 	char *body = oci_error_json(regerr_code(e), regerr_message(e), detail);
@@ -708,6 +751,12 @@ conn_flush(struct conn *c)
 		close(c->file_fd);
 		c->file_fd = -1;
 		conn_cork(c, 0);
+	}
+	if (c->stream_left > 0) {
+		/* drained: the producer may queue more (never closes c) */
+		if (c->stream_more)
+			c->stream_more(c, c->stream_arg);
+		return buf_avail(&c->out) ? conn_flush(c) : 0;
 	}
 	return c->responded ? 1 : 0;
 }

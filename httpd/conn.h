@@ -77,6 +77,10 @@ struct conn {
 	off_t		 file_off;
 	uint64_t	 file_left;
 	int		 corked;	/* TCP_CORK while a file goes out */
+	/* response streamed by a producer (the cache's upstream fetch) */
+	uint64_t	 stream_left;		/* bytes not yet handed over */
+	void		(*stream_more)(struct conn *, void *);
+	void		*stream_arg;
 	/* a request to another process waiting for its answer */
 	struct link	*wait_link;
 	uint32_t	 wait_id;
@@ -111,6 +115,17 @@ void	 conn_respond_fd(struct conn *, int status, const char *ctype, int fd,
 /* Answer a HEAD-like response: Content-Length len, no body. */
 void	 conn_respond_length(struct conn *, int status, const char *ctype,
 	    uint64_t len);
+/*
+ * Answer with a body of len bytes a producer hands over as they come:
+ * conn_stream_push queues some (the bytes taken, at most what fits in the
+ * output bound), and more(c, arg) is called, from the loop, when the
+ * queue has drained and more are welcome.  conn_stream_abort cuts the
+ * connection: the promised length cannot be kept.
+ */
+void	 conn_respond_stream(struct conn *, int status, const char *ctype,
+	    uint64_t len, void (*more)(struct conn *, void *), void *arg);
+size_t	 conn_stream_push(struct conn *, const void *, size_t);
+void	 conn_stream_abort(struct conn *);
 /* A registry error: status and JSON body from lib/regerr.h. */
 void	 conn_respond_error(struct conn *, int regerr, const char *detail);
 

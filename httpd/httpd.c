@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "cache.h"
 #include "conf.h"
 #include "conn.h"
 #include "ev.h"
@@ -15,6 +16,7 @@
 #include "oci.h"
 #include "proc.h"
 #include "tls.h"
+#include "upstream.h"
 #include "worker.h"
 
 #define LISTEN_MAX	16
@@ -30,6 +32,7 @@ static const struct link_accept httpd_accept[] = {
 	{ PROC_MASTER, M_LISTEN, 0 },
 	{ PROC_MASTER, M_TLS_CERT, 0 },
 	{ PROC_MASTER, M_TLS_END, 0 },
+	{ PROC_MASTER, M_CACHE_CA, 0 },
 	{ 0, 0, 0 }
 };
 
@@ -100,6 +103,8 @@ httpd_request(struct link *l, struct msg *m)
 		tls_cert(m);
 	else if (m->type == M_TLS_END)
 		tls_end(m);
+	else if (m->type == M_CACHE_CA)
+		upstream_ca(m);
 }
 
 static void
@@ -192,6 +197,7 @@ static void
 httpd_configured(int first)
 {
 	auth_configure();
+	cache_configure();
 }
 
 static void
@@ -200,6 +206,14 @@ httpd_preload(void)
 	oci_preload();
 	if (worker_crypto())
 		tls_preload();
+}
+
+/* The HTTP figures, and the cache's when it runs. */
+static void
+httpd_metrics(struct buf *b)
+{
+	metrics_render(b);
+	cache_metrics(b);
 }
 
 static const struct worker_ops httpd_ops = {
@@ -211,7 +225,7 @@ static const struct worker_ops httpd_ops = {
 	.request = httpd_request,
 	.stop = httpd_stop,
 	.preload = httpd_preload,
-	.metrics = metrics_render,
+	.metrics = httpd_metrics,
 };
 
 int

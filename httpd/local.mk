@@ -8,3 +8,7 @@ httpd_httpd_LDADD = $(REGMASTER_LIBS)
 httpd_httpd_SOURCES += httpd/tls.c httpd/tls.h httpd/tls_key.c httpd/tls_io.c
 # the metrics listener and httpd's counters (issue 10)
 httpd_httpd_SOURCES += httpd/metrics.c httpd/metrics.h
+# the pull-through cache (issue 11): upstream client, manifests, blobs
+httpd_httpd_SOURCES += httpd/upstream.c httpd/upstream.h httpd/upstream_int.h \
+	httpd/upstream_body.c httpd/upstream_auth.c httpd/upstream_conf.c \
+	httpd/cache.c httpd/cache.h httpd/cache_int.h httpd/cache_blob.c

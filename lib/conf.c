@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "conf_cache.h"
 #include "conf_tunnel.h"
 #include "log.h"
 #include "util.h"
@@ -215,6 +216,28 @@ conf_duration_parse(const char *text, uint64_t max, uint64_t *secs)
 	return 0;
 }
 
+int
+conf_size_parse(const char *text, uint64_t *bytes)
+{
+	static const char units[] = "KMGT";
+	char num[24];
+	size_t n = strlen(text);
+	const char *u;
+	uint64_t v, shift = 0;
+
+	if (n == 0 || n >= sizeof(num))
+		return -1;
+	memcpy(num, text, n + 1);
+	if ((u = strchr(units, num[n - 1])) != NULL) {
+		shift = 10 * (uint64_t)(u - units + 1);
+		num[--n] = '\0';
+	}
+	if (n == 0 || parse_u64(num, (uint64_t)INT64_MAX >> shift, &v) == -1)
+		return -1;
+	*bytes = v << shift;
+	return 0;
+}
+
 /* A duration within the parameter's limits (in seconds). */
 static int
 set_duration(struct conf_value *v, const struct conf_param_def *d,
@@ -231,6 +254,35 @@ set_duration(struct conf_value *v, const struct conf_param_def *d,
 	}
 	v->i = (int64_t)u;
 	return 0;
+}
+
+/* The values of one word with a shape of their own. */
+static int
+set_word(struct conf_value *v, const struct conf_param_def *d,
+    const char *text, char *err, size_t errlen)
+{
+	uint64_t u;
+
+	switch (d->type) {
+	case CT_PORTS:
+		return tunnel_ports_parse(text, NULL, err, errlen);
+	case CT_SIZE:
+		if (conf_size_parse(text, &u) == -1)
+			return snprintf(err, errlen, "'%s' is not a size (bytes,"
+			    " or like 512M, 50G, 2T)", text), -1;
+		v->i = (int64_t)u;
+		return 0;
+	case CT_PUSHMODE:
+		if ((v->i = cache_push_parse(text)) == -1)
+			return snprintf(err, errlen, "'%s' is not refuse or "
+			    "forward", text), -1;
+		return 0;
+	default:
+		if ((v->i = log_level_parse(text)) == -1)
+			return snprintf(err, errlen, "'%s' is not error, "
+			    "warning, info or debug", text), -1;
+		return 0;
+	}
 }
 
 /* Parse text as parameter p and store it; old value kept on error. */
@@ -277,12 +329,10 @@ conf_set(struct conf *c, int p, const char *text, char *err, size_t errlen)
 		r = set_duration(&nv, d, text, err, errlen);
 		break;
 	case CT_PORTS:
-		r = tunnel_ports_parse(text, NULL, err, errlen);
-		break;
+	case CT_SIZE:
+	case CT_PUSHMODE:
 	case CT_LOGLEVEL:
-		if ((nv.i = log_level_parse(text)) == -1)
-			r = (snprintf(err, errlen, "'%s' is not error, warning, "
-			    "info or debug", text), -1);
+		r = set_word(&nv, d, text, err, errlen);
 		break;
 	}
 	if (r == -1) {

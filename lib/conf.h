@@ -10,7 +10,8 @@
 #include "params.h"
 
 enum conf_type { CT_STR, CT_PATH, CT_OPTPATH, CT_USER, CT_BOOL, CT_INT,
-	CT_LISTEN, CT_LOGLEVEL, CT_DURATION, CT_PATHLIST, CT_RULES, CT_PORTS };
+	CT_LISTEN, CT_LOGLEVEL, CT_DURATION, CT_PATHLIST, CT_RULES, CT_PORTS,
+	CT_SIZE, CT_PUSHMODE };
 
 #define X_P(id, n, t, d, lo, hi, w, h) id,
 enum conf_param { CONF_PARAMS(X_P) P_MAX };
@@ -28,8 +29,9 @@ extern const struct conf_param_def conf_params[P_MAX];
 
 struct conf_value {
 	char		*s;		/* canonical text; lists joined by '\n' */
-	int64_t		 i;		/* CT_INT, CT_BOOL, CT_LOGLEVEL;
-					   CT_DURATION in seconds */
+	int64_t		 i;		/* CT_INT, CT_BOOL, CT_LOGLEVEL,
+					   CT_PUSHMODE; CT_DURATION in
+					   seconds, CT_SIZE in bytes */
 	char		**list;		/* CT_LISTEN, CT_PATHLIST, CT_RULES */
 	size_t		 nlist;
 };
@@ -86,6 +88,10 @@ int	 conf_cross_check(const struct conf *, char *err, size_t);
 /* A duration: plain seconds or with one unit (s, m, h, d), at most max
  * seconds: 0, or -1 if text is not one. */
 int	 conf_duration_parse(const char *text, uint64_t max, uint64_t *secs);
+
+/* A size: plain bytes or with one binary unit (K, M, G, T: "50G"), at
+ * most INT64_MAX bytes: 0, or -1 if text is not one. */
+int	 conf_size_parse(const char *text, uint64_t *bytes);
 
 /* Split "host:port" / "[v6]:port"; 0 ok. */
 int	 conf_split_hostport(const char *, char *host, size_t, char *port,

@@ -23,7 +23,8 @@ setting_text(config_setting_t *s, const struct conf_param_def *d,
 		buf_puts(out, config_setting_get_bool(s) ? "true" : "false");
 		return 0;
 	}
-	if ((d->type == CT_INT || d->type == CT_DURATION) &&
+	if ((d->type == CT_INT || d->type == CT_DURATION ||
+	    d->type == CT_SIZE) &&
 	    (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64)) {
 		long long v = config_setting_get_int64(s);
 		if (v < 0)

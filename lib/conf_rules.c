@@ -1,6 +1,6 @@
 /*
  * conf_rules.c - values that are lists of groups of typed fields
- * (auth.rules, auth.groups, tunnel.client.proxies): which fields each has,
+ * (auth.rules, auth.groups, tunnel.client.proxies, cache.upstreams): which fields each has,
  * their kinds and defaults, checking their canonical text, and printing it
  * back as libconfig.  The canonical text holds every field of every
  * element, defaults filled in, so that a worker reading it never has to
@@ -13,6 +13,7 @@
 #include "acl.h"
 #include "buf.h"
 #include "conf.h"
+#include "conf_cache.h"
 #include "conf_tunnel.h"
 #include "retention.h"
 #include "util.h"
@@ -41,6 +42,10 @@ static const struct rules_shape shapes[] = {
 	    REQ_INT("remote_port", 1, 65535), OPT_STR("group", "=name"),
 	    OPT_INT("weight", "1", 1, 1000), OPT_BOOL("compression", "false"),
 	    OPT_BOOL("proxy_protocol", "false"), OPT_STR("health", "none") } },
+	/* prefix "": the catch-all; ttl: when a tag is asked again */
+	{ P_CACHE_UPSTREAMS, 7, { OPT_STR("prefix", ""), REQ_STR("url"),
+	    OPT_STR("username", ""), OPT_STR("password", ""), OPT_STR("ca", ""),
+	    OPT_DUR("ttl", "5m", 366 * 86400), OPT_BOOL("mirror", "false") } },
 	/* keep "": no tag kept by name; 0 and "0s": no such limit */
 	{ P_RETENTION, 5, { REQ_STR("repo"),
 	    OPT_INT("keep_last", "0", 0, 1000000), OPT_STR("keep", ""),
@@ -146,6 +151,8 @@ conf_rules_check(int p, const char *text, char *err, size_t errlen)
 		r = acl_rules_check(text, err, errlen);
 	if (r == 0 && p == P_TUNNEL_CLIENT_PROXIES)
 		r = tunnel_proxies_check(text, err, errlen);
+	if (r == 0 && p == P_CACHE_UPSTREAMS)
+		r = cache_upstreams_check(text, err, errlen);
 	if (r == 0 && p == P_RETENTION)
 		r = retention_check(text, err, errlen);
 	return r;

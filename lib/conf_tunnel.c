@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "conf_cache.h"
 #include "conf_tunnel.h"
 #include "util.h"
 
@@ -312,7 +313,8 @@ conf_cross_check(const struct conf *c, char *err, size_t errlen)
 	    c->v[P_TUNNEL_CLIENT_RELAY].s[0] != '\0';
 
 	if (relay_check(c, err, errlen) == -1 ||
-	    client_check(c, err, errlen) == -1)
+	    client_check(c, err, errlen) == -1 ||
+	    cache_cross_check(c, err, errlen) == -1)
 		return -1;
 	if (tunnel && !c->v[P_W_TUNNELD].i)
 		return snprintf(err, errlen, "tunnel.relay.listen or "

@@ -411,12 +411,35 @@ head_finish(struct http_request *req, const struct head_state *st)
 	return 0;
 }
 
+/* The field lines after the first line, up to the empty one. */
+static int
+parse_fields(char *buf, size_t pos, size_t end, struct http_request *req,
+    struct head_state *st)
+{
+	struct http_header *h;
+	size_t	 n;
+	char	*line;
+	int	 rc;
+
+	for (;;) {
+		line = next_line(buf, &pos, end, &n);
+		if (n == 0)
+			return 0;
+		if (req->nhdr == HTTP_MAX_HEADERS)
+			return -431;
+		h = &req->hdr[req->nhdr];
+		if ((rc = parse_field(line, n, h)) != 0 ||
+		    (rc = field_semantics(req, h, st)) != 0)
+			return rc;
+		req->nhdr++;
+	}
+}
+
 /* Parse a request head from buf[0..len); see http.h. */
 int
 http_parse_request(char *buf, size_t len, struct http_request *req)
 {
 	struct head_state st;
-	struct http_header *h;
 	size_t	 start, end, pos, n;
 	char	*line;
 	int	 rc;
@@ -428,22 +451,59 @@ http_parse_request(char *buf, size_t len, struct http_request *req)
 		return rc;
 	pos = start;
 	line = next_line(buf, &pos, end, &n);
-	if ((rc = parse_request_line(line, n, req)) != 0)
+	if ((rc = parse_request_line(line, n, req)) != 0 ||
+	    (rc = parse_fields(buf, pos, end, req, &st)) != 0 ||
+	    (rc = head_finish(req, &st)) != 0)
 		return rc;
-	for (;;) {
-		line = next_line(buf, &pos, end, &n);
-		if (n == 0)
-			break;
-		if (req->nhdr == HTTP_MAX_HEADERS)
-			return -431;
-		h = &req->hdr[req->nhdr];
-		if ((rc = parse_field(line, n, h)) != 0 ||
-		    (rc = field_semantics(req, h, &st)) != 0)
-			return rc;
-		req->nhdr++;
-	}
-	if ((rc = head_finish(req, &st)) != 0)
+	req->head_len = end;
+	return (int)end;
+}
+
+/* Parse "HTTP/1.x NNN reason" in line[0..n). */
+static int
+parse_status_line(char *line, size_t n, struct http_request *req)
+{
+	uint64_t code;
+	int rc;
+
+	if (n < 12 || line[8] != ' ' || (n > 12 && line[12] != ' '))
+		return -400;
+	if ((rc = parse_version(line, 8, &req->minor)) != 0)
 		return rc;
+	if (parse_dec(line + 9, 3, 999, &code) == -1 || code < 100)
+		return -400;
+	for (size_t i = 13; i < n; i++)
+		if (!is_field_char((unsigned char)line[i]))
+			return -400;
+	req->status = (int)code;
+	req->method = HTTP_M_OTHER;
+	req->method_str = req->target = req->path = req->query = line + n;
+	return 0;
+}
+
+/* Parse a response head from buf[0..len); see http.h. */
+int
+http_parse_response(char *buf, size_t len, struct http_request *req)
+{
+	struct head_state st;
+	size_t	 start, end, pos, n;
+	char	*line;
+	int	 rc;
+
+	memset(req, 0, sizeof(*req));
+	memset(&st, 0, sizeof(st));
+	req->content_length = -1;
+	if ((rc = head_scan(buf, len, &start, &end)) <= 0)
+		return rc == -414 ? -400 : rc;
+	pos = start;
+	line = next_line(buf, &pos, end, &n);
+	if ((rc = parse_status_line(line, n, req)) != 0 ||
+	    (rc = parse_fields(buf, pos, end, req, &st)) != 0)
+		return rc;
+	if ((st.nte > 0 && st.ncl > 0) || st.te_bad)
+		return -400;
+	req->keep_alive = req->minor == 1 ? !st.conn_close : st.conn_keep &&
+	    !st.conn_close;
 	req->head_len = end;
 	return (int)end;
 }
@@ -899,4 +959,26 @@ http_method_name(enum http_method m)
 	if ((size_t)m >= nitems(method_names))
 		return NULL;
 	return method_names[m];
+}
+
+int
+http_query_escape(const char *s, const char *keep, char *out, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (n + 4 > len)
+			return -1;
+		if (is_alnum(ch) || strchr(keep, ch) != NULL) {
+			out[n++] = (char)ch;
+			continue;
+		}
+		out[n++] = '%';
+		out[n++] = hex[ch >> 4];
+		out[n++] = hex[ch & 15];
+	}
+	out[n] = '\0';
+	return 0;
 }

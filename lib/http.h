@@ -39,6 +39,7 @@ struct http_request {
 	int	 chunked;	/* Transfer-Encoding: chunked */
 	int	 keep_alive;	/* version default and Connection */
 	int	 expect_continue;/* 1 100-continue, -1 other, 0 none */
+	int	 status;	/* a response's (http_parse_response) */
 };
 
 /*
@@ -49,6 +50,14 @@ struct http_request {
  * On success NULs have been written into buf and req points into it.
  */
 int	 http_parse_request(char *buf, size_t len, struct http_request *req);
+
+/*
+ * Parse a response head (an upstream registry's) the same way, into the
+ * same struct: status set, method HTTP_M_OTHER, path and query "".  The
+ * same limits; -400 for a malformed head (also both Content-Length and
+ * Transfer-Encoding, or a coding other than chunked), -431 too large.
+ */
+int	 http_parse_response(char *buf, size_t len, struct http_request *req);
 
 /* Value of the first header called name (case-insensitive), NULL if none. */
 const char *http_header_get(const struct http_request *, const char *name);
@@ -111,6 +120,11 @@ int	 http_parse_content_range(const char *value, uint64_t *start,
  * outlen, or a decoded value holding NUL or control characters.
  */
 int	 http_query_get(const char *query, const char *key, char *out,
+	    size_t outlen);
+
+/* Percent-encode s for a query value into out: letters, digits and the
+ * bytes of keep stay, the rest become %XX; -1 if out is too small. */
+int	 http_query_escape(const char *s, const char *keep, char *out,
 	    size_t outlen);
 
 /* Percent-decode a path in place; -1 on a bad escape, %2F, NUL or controls. */

@@ -76,7 +76,7 @@
 	/* httpd -> storaged: manifests, tags, catalog, referrers */ \
 	MSG(M_MANIFEST_GET,	0, REQ(A_REPO) REQ(A_REF)) \
 	MSG(M_MANIFEST_PUT,	0, REQ(A_REPO) REQ(A_REF) REQ(A_MEDIATYPE) \
-	    REQ(A_SIZE) OPT(A_BODY) OPT(A_FD)) \
+	    REQ(A_SIZE) OPT(A_BODY) OPT(A_FD) OPT(A_FLAGS)) \
 	MSG(M_MANIFEST_DELETE,	0, REQ(A_REPO) REQ(A_REF)) \
 	MSG(M_MANIFEST,		1, REQ(A_DIGEST) REQ(A_MEDIATYPE) REQ(A_SIZE) \
 	    OPT(A_BODY) OPT(A_FD) OPT(A_REF)) \
@@ -90,6 +90,9 @@
 	 * its end (optional client CA bundle); A_KEYID names the key in authd */ \
 	MSG(M_TLS_CERT,		0, REQ(A_KEYID) REQ(A_BODY)) \
 	MSG(M_TLS_END,		0, REQ(A_KEYID) OPT(A_BODY)) \
+	/* master -> httpd: the CA bundle of upstream A_KEYID (cache.upstreams \
+	 * index), opened by master: httpd's chroot holds none */ \
+	MSG(M_CACHE_CA,		0, REQ(A_KEYID) REQ(A_FD)) \
 	/* master -> authd: a private key (PEM) of generation A_KEYID >> 8 */ \
 	MSG(M_TLS_KEY,		0, REQ(A_KEYID) REQ(A_BODY)) \
 	/* httpd -> authd on the ca channel: sign with key A_KEYID; A_CODE \
@@ -182,6 +185,9 @@
 	MSG(M_GC_MANIFEST,	0, REQ(A_REPO) REQ(A_DIGEST) OPT(A_REF)) \
 	MSG(M_GC_UPLOADS,	0, REQ(A_TIME)) \
 	MSG(M_GC_END,		0, OPT(A_FLAGS)) \
+	/* gcd -> storaged, before a run reads the store: write the last pull \
+	 * times noted (M_DONE once they are on disk) */ \
+	MSG(M_GC_SYNC,		0, OPT(A_FLAGS)) \
 	/* master -> gcd: collect now (A_FLAGS GC_F_DRY_RUN: report what would \
 	 * go, delete nothing); M_STATUS{A_BODY the summary line}, or M_ERR \
 	 * when one runs already.  gcd -> master after each run, a \
@@ -193,6 +199,9 @@
 /* A_FLAGS of M_UPLOAD_WRITE: the body's end is confirmed by M_UPLOAD_END
  * (a chunked body, whose clean end only httpd can tell). */
 #define UPLOAD_F_CONFIRM	0x1
+/* M_MANIFEST_PUT A_FLAGS: a pull-through cache's copy, stored before its
+ * blobs (they are fetched when first asked for): no reference check */
+#define MANIFEST_F_CACHED	0x1
 
 /* A_FLAGS of M_LISTEN: TLS is spoken on this listener; every connection
  * on it starts with a PROXY v2 header (http.proxy_listen). */

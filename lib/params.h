@@ -204,6 +204,21 @@
 	    "retention policies applied by each collection, first matching " \
 	    "repo wins: a list of { repo; keep_last; keep; max_age; " \
 	    "untagged_max_age; } groups") \
+	P(P_CACHE_UPSTREAMS, "cache.upstreams", CT_RULES, "", 0, 0, \
+	    W_MASTER | W_HTTPD | W_STORAGED | W_GCD, "registries this host caches (pull-through): " \
+	    "a list of { prefix; url; username; password; ca; ttl; mirror; } " \
+	    "groups; a name PREFIX + NAME is fetched as NAME (prefix \"\": " \
+	    "every name)") \
+	P(P_CACHE_MAX_SIZE, "cache.max_size", CT_SIZE, "0", 0, 0, \
+	    W_STORAGED | W_GCD, "size the cached repositories may hold " \
+	    "(shared blobs once); gc evicts the least recently pulled " \
+	    "images above it (\"50G\"; 0: no limit)") \
+	P(P_CACHE_PULL_INTERVAL, "cache.pull_interval", CT_DURATION, "1m", 1, \
+	    3600, W_STORAGED, "how often storaged writes the last pull times " \
+	    "of cached manifests to the store (what a crash can lose)") \
+	P(P_CACHE_PUSH, "cache.push", CT_PUSHMODE, "refuse", 0, 0, W_HTTPD, \
+	    "a push to a cached name: \"refuse\" (403 DENIED) or \"forward\" " \
+	    "(to its upstream)") \
 	P(P_SANDBOX_SECCOMP, "sandbox.seccomp", CT_BOOL, "true", 0, 0, \
 	    W_HTTPD | W_STORAGED | W_AUTHD | W_TUNNELD | W_GCD, \
 	    "confine each worker to its seccomp allow-list (off: for debugging)")

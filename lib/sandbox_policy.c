@@ -27,6 +27,7 @@
 #include <termios.h>
 
 #include "proc.h"
+#include "conf.h"
 #include "sandbox.h"
 
 #define A(nr)		{ (nr), -1, 0, 0, SB_ALLOW, 0, 0 }
@@ -249,6 +250,12 @@ P("inet dial", inet_dial);
 static const struct sb_promise *const httpd_promises[] = {
 	COMMON, &p_inet_accept, &p_zerocopy, &p_noopen, NULL
 };
+/* a cache's httpd (cache.upstreams) also dials the upstreams, resolves
+ * their names on lib/resolve's threads and reads resolv.conf & co */
+static const struct sb_promise *const httpd_cache_promises[] = {
+	COMMON, &p_thread, &p_inet_dial, &p_inet_accept, &p_zerocopy,
+	&p_rpath, NULL
+};
 /* store_write before rpath: its openat allows writing, rpath's traps it */
 static const struct sb_promise *const storaged_promises[] = {
 	COMMON, &p_thread, &p_store_write, &p_rpath, &p_zerocopy, NULL
@@ -272,7 +279,9 @@ const struct sb_promise *const *
 sandbox_policy(int id)
 {
 	switch (id) {
-	case PROC_HTTPD:	return httpd_promises;
+	case PROC_HTTPD:	return conf_current() != NULL &&
+	    conf_str(P_CACHE_UPSTREAMS)[0] != '\0' ? httpd_cache_promises :
+	    httpd_promises;
 	case PROC_STORAGED:	return storaged_promises;
 	case PROC_AUTHD:	return authd_promises;
 	case PROC_TUNNELD:	return tunneld_promises;

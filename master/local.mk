@@ -11,7 +11,7 @@ master_regmaster_SOURCES += master/files.c master/user.c master/cert.c \
 master_regmaster_SOURCES += master/audit.c
 # TLS: the certificate generations master hands to httpd and authd
 master_regmaster_SOURCES += master/tls.c
-master_regmaster_SOURCES += master/tunnel.c master/resolver.c
+master_regmaster_SOURCES += master/tunnel.c master/resolver.c master/cache.c
 # the metrics page and readiness for httpd's metrics listener (issue 10)
 master_regmaster_SOURCES += master/metrics.c
 master_regmaster_SOURCES += master/tunnel_status.c

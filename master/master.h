@@ -110,6 +110,10 @@ void	 audit_send(struct worker *);
 void	 resolver_files(int id);
 
 /* tunnel.c: what master does for tunneld */
+/* cache.c: the pull-through cache's files for httpd */
+int	 cache_enabled(void);
+void	 cache_resolver(void);		/* resolv.conf & co into httpd's chroot */
+void	 cache_send(struct worker *);	/* the upstreams' CA bundles */
 int	 tunnel_start(void);		/* listeners, certificate, CA */
 int	 tunnel_reload(void);		/* SIGHUP: the files again */
 void	 tunnel_send(struct worker *);	/* tunneld (re)started */

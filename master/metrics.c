@@ -27,6 +27,7 @@
 
 /* The names each worker's part may hold (master's own: regmaster_worker_). */
 static const char *const httpd_names[] = { "registry_http_",
+    "registry_cache_",
     "registry_blob_", NULL };
 static const char *const storaged_names[] = { "registry_store_", NULL };
 static const char *const authd_names[] = { "registry_auth_", NULL };

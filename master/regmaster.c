@@ -194,6 +194,7 @@ on_signal(int signo, void *arg)
 		if (workers[PROC_HTTPD].enabled && tls_load() == -1)
 			log_warnx("reload: keeping the running TLS "
 			    "certificates");
+		cache_resolver();
 		if (workers[PROC_TUNNELD].enabled && tunnel_reload() == -1)
 			log_warnx("reload: keeping the tunnel's running "
 			    "certificate and CA");
@@ -314,6 +315,7 @@ start_sockets_and_keys(void)
 		fprintf(stderr, "regmaster: the TLS files are not usable\n");
 		return -1;
 	}
+	cache_resolver();
 	if (workers[PROC_TUNNELD].enabled && tunnel_start() == -1) {
 		fprintf(stderr, "regmaster: the tunnel's files are not usable\n");
 		return -1;

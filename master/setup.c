@@ -35,7 +35,7 @@ worker_user(int id)
 const char *
 worker_chroot(int id)
 {
-	static char empty[1100], tunnel[1100];
+	static char empty[1100], tunnel[1100], httpd[1100];
 
 	switch (id) {
 	case PROC_STORAGED:
@@ -51,6 +51,16 @@ worker_chroot(int id)
 		    conf_str(P_RUN_DIR)) >= (int)sizeof(tunnel))
 			fatalx("run_dir too long");
 		return tunnel;
+	case PROC_HTTPD:
+		/* a cache's httpd resolves upstream names: its own, with
+		 * the resolver's files (master/cache.c) */
+		if (cache_enabled()) {
+			if (snprintf(httpd, sizeof(httpd), "%s/httpd",
+			    conf_str(P_RUN_DIR)) >= (int)sizeof(httpd))
+				fatalx("run_dir too long");
+			return httpd;
+		}
+		/* FALLTHROUGH */
 	default:
 		if (snprintf(empty, sizeof(empty), "%s/empty",
 		    conf_str(P_RUN_DIR)) >= (int)sizeof(empty))

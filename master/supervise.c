@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cache_held.h"
 #include "conf.h"
 #include "log.h"
 #include "master.h"
@@ -77,14 +78,19 @@ send_conf(struct worker *w)
 	unsigned bit = 1u << w->id;
 	struct conf *c = conf_current();
 	struct msgb mb;
+	char *red;
 
 	for (int p = 0; p < P_MAX; p++) {
 		if (!(conf_params[p].workers & bit))
 			continue;
+		/* upstream credentials go to httpd alone, which dials */
+		red = p == P_CACHE_UPSTREAMS && w->id != PROC_HTTPD ?
+		    cache_upstreams_redact(c->v[p].s) : NULL;
 		msgb_init(&mb, M_CONF_SET);
 		msgb_str(&mb, A_NAME, conf_params[p].name);
-		msgb_str(&mb, A_VALUE, c->v[p].s);
+		msgb_str(&mb, A_VALUE, red ? red : c->v[p].s);
 		link_notify(w->link, &mb);
+		free(red);
 	}
 	msgb_init(&mb, M_CONF_END);
 	link_notify(w->link, &mb);
@@ -222,7 +228,8 @@ wants_crypto(int id)
 	if (id != PROC_HTTPD && id != PROC_AUTHD)
 		return 0;
 	(void)conf_list(P_HTTP_TLS_LISTEN, &n);
-	return n > 0 || conf_str(P_AUTH_HTPASSWD)[0] != '\0';
+	return n > 0 || conf_str(P_AUTH_HTPASSWD)[0] != '\0' ||
+	    (id == PROC_HTTPD && cache_enabled());
 }
 
 static void
@@ -314,6 +321,7 @@ worker_spawn(struct worker *w)
 	if (w->id == PROC_STORAGED)
 		repair_channel_open(w);
 	send_conf(w);
+	cache_send(w);
 	audit_send(w);
 	send_listeners(w);
 	wire_peers(w);
@@ -447,6 +455,7 @@ supervise_reconfigure(void)
 	for (int i = 1; i < PROC_MAX; i++)
 		if (workers[i].link) {
 			send_conf(&workers[i]);
+			cache_send(&workers[i]);
 			audit_send(&workers[i]);
 		}
 }

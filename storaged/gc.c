@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,10 +22,18 @@
 #include "dset.h"
 #include "index.h"
 #include "log.h"
+#include "pulls.h"
 #include "regerr.h"
 #include "store.h"
 #include "storaged.h"
 #include "util.h"
+
+/* A sync waiting for its write; the link may go away meanwhile. */
+struct gsync {
+	struct link	*l;
+	uint32_t	 id;
+};
+static struct gsync *syncing;
 
 static struct dset kept;
 static struct link *running;		/* gcd's link while a run is on */
@@ -214,4 +223,34 @@ gc_link_gone(struct link *l)
 		running = NULL;
 		dset_clear(&kept);
 	}
+	if (syncing != NULL && syncing->l == l)
+		syncing->l = NULL;
+}
+
+static void
+sync_done(void *arg)
+{
+	struct gsync *s = arg;
+
+	if (s->l != NULL)
+		link_reply_done(s->l, s->id);
+	if (syncing == s)
+		syncing = NULL;
+	free(s);
+}
+
+/* M_GC_SYNC: the last pull times reach the disk before gcd reads it. */
+void
+gc_sync(struct link *l, struct msg *m)
+{
+	struct gsync *s;
+
+	if (syncing != NULL) {
+		link_reply_err(l, m->id, RE_UNAVAILABLE, "a sync is running");
+		return;
+	}
+	s = syncing = xcalloc(1, sizeof(*s));
+	s->l = l;
+	s->id = m->id;
+	pulls_flush(sync_done, s);
 }

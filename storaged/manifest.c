@@ -28,6 +28,7 @@
 #include "index.h"
 #include "log.h"
 #include "oci.h"
+#include "pulls.h"
 #include "regerr.h"
 #include "store.h"
 #include "storaged.h"
@@ -76,6 +77,7 @@ struct mput {
 	struct digest	 d;			/* of the body */
 	int		 werr;			/* the write: 0 ok, or errno */
 	int		 checked;		/* its references were found */
+	int		 cached;		/* MANIFEST_F_CACHED */
 };
 
 /* A DELETE whose removal the writer queue does: the tags (all those
@@ -216,6 +218,7 @@ manifest_get(struct link *l, struct msg *m)
 		return;
 	}
 	minfo_digest(mi, &d);
+	pulls_note(repo, &d, time(NULL));
 	if (mi->size <= INLINE_MAX) {
 		if ((body = body_of(mi)) == NULL) {
 			reply_internal(l, m->id, "read manifest blob");
@@ -390,7 +393,7 @@ put_checked(void *arg)
 		    "manifest digest does not match the reference");
 		return;
 	}
-	if (refs_missing(mp->repo, &mp->pm, &missing) == -1) {
+	if (!mp->cached && refs_missing(mp->repo, &mp->pm, &missing) == -1) {
 		(void)digest_format(&missing, dg, sizeof(dg));
 		(void)snprintf(text, sizeof(text), "%s not found in %s", dg,
 		    mp->repo);
@@ -405,7 +408,7 @@ put_checked(void *arg)
 /* Validate and store a complete body (taken: malloc'd, freed here). */
 static void
 put_body(struct link *l, uint32_t id, const char *repo, const struct mref *ref,
-    const char *ctype, char *body, size_t len)
+    const char *ctype, char *body, size_t len, unsigned flags)
 {
 	struct mput *mp;
 
@@ -425,6 +428,7 @@ put_body(struct link *l, uint32_t id, const char *repo, const struct mref *ref,
 		mp->ref.tag = mp->tag = xstrdup(ref->tag);
 	mp->body = body;
 	mp->len = len;
+	mp->cached = (flags & MANIFEST_F_CACHED) != 0;
 	LIST_INSERT_HEAD(&mputs, mp, entry);
 	nmputs++;
 	if (len > PARSE_INLINE_MAX) {
@@ -440,7 +444,8 @@ static void
 put_msg(struct link *l, struct msg *m, const char *repo,
     const struct mref *ref, char *body, size_t len)
 {
-	put_body(l, m->id, repo, ref, msg_str(m, A_MEDIATYPE), body, len);
+	put_body(l, m->id, repo, ref, msg_str(m, A_MEDIATYPE), body, len,
+	    (unsigned)msg_u64(m, A_FLAGS, 0));
 }
 
 /* Forget a pipe-fed PUT: stop watching, close, free. */
@@ -477,7 +482,7 @@ mread_done(struct mread *r)
 			fatalx("reference changed while the body arrived");
 	} else
 		ref.tag = r->ref;
-	put_body(r->l, r->id, r->repo, &ref, r->ctype, r->buf, r->len);
+	put_body(r->l, r->id, r->repo, &ref, r->ctype, r->buf, r->len, 0);
 	r->buf = NULL;
 	mread_free(r);
 }
@@ -723,13 +728,16 @@ del_done(void *arg)
 	del_free(md);
 }
 
-/* 1 if repo's revision link to d was written within gc.grace. */
+/* 1 if repo's revision link to d was written, or d pulled, within
+ * gc.grace: a client may be fetching what it names. */
 static int
 rev_young(const char *repo, const struct digest *d)
 {
 	char p[STORE_PATHMAX];
 	struct stat st;
 
+	if (time(NULL) - pulls_pending(repo, d) < (time_t)conf_int(P_GC_GRACE))
+		return 1;
 	if (path_rev_link(p, sizeof(p), repo, d) == -1 ||
 	    fstatat(store_rootfd(), p, &st, AT_SYMLINK_NOFOLLOW) == -1)
 		return 0;

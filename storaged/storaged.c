@@ -19,6 +19,7 @@
 #include "mtext.h"
 #include "oci.h"
 #include "proc.h"
+#include "pulls.h"
 #include "store.h"
 #include "storaged.h"
 #include "task.h"
@@ -58,6 +59,7 @@ static const struct link_accept storaged_accept[] = {
 	{ PROC_GCD, M_GC_MANIFEST, 0 },
 	{ PROC_GCD, M_GC_UPLOADS, 0 },
 	{ PROC_GCD, M_GC_END, 0 },
+	{ PROC_GCD, M_GC_SYNC, 0 },
 	{ 0, 0, 0 }
 };
 
@@ -110,6 +112,7 @@ peer_request(struct link *l, struct msg *m, void *arg)
 	case M_GC_MANIFEST:	manifest_gc(l, m); break;
 	case M_GC_UPLOADS:	gc_uploads(l, m); break;
 	case M_GC_END:		gc_end(l, m); break;
+	case M_GC_SYNC:		gc_sync(l, m); break;
 	default:
 		fatalx("accepted %s without a handler", msg_type_name(m->type));
 	}
@@ -222,6 +225,7 @@ storaged_configured(int first)
 	if (first)
 		storaged_ready();
 	store_configure();
+	pulls_configure();
 }
 
 /* Exit once in-flight writes are done, or at stop_timeout. */
@@ -244,6 +248,8 @@ storaged_stop(void)
 {
 	if (stopping++)
 		return;
+	if (pulls_count() > 0)
+		pulls_flush(NULL, NULL);
 	stop_deadline = now_ms() + (uint64_t)conf_int(P_STOP_TIMEOUT) * 1000;
 	ev_timer_init(&stop_timer, stop_check, NULL);
 	stop_check(NULL);

@@ -63,6 +63,7 @@ void	 gc_blob(struct link *, struct msg *);
 void	 gc_unlink(struct link *, struct msg *);
 void	 gc_uploads(struct link *, struct msg *);
 void	 gc_end(struct link *, struct msg *);
+void	 gc_sync(struct link *, struct msg *);
 void	 gc_link_gone(struct link *);
 void	 gc_remember(const struct digest *);
 void	 gc_remember_manifest(const struct digest *,

@@ -44,7 +44,7 @@ EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh \
 	tests/check.sh tests/fuzz/run.sh tests/fuzz/lsan.supp \
 	tests/fuzz/fuzz_conf.c tests/fuzz/fuzz_http.c tests/fuzz/fuzz_manifest.c \
 	tests/fuzz/fuzz_msg.c tests/fuzz/fuzz_store.c tests/fuzz/fuzz_jwt.c \
-	tests/fuzz/fuzz_htpasswd.c tests/fuzz/fuzz_rules.c tests/fuzz/fuzz_retention.c \
+	tests/fuzz/fuzz_htpasswd.c tests/fuzz/fuzz_rules.c tests/fuzz/fuzz_retention.c tests/fuzz/fuzz_cache_route.c tests/fuzz/fuzz_wwwauth.c \
 	tests/fuzz/corpus
 AM_TESTS_ENVIRONMENT = top_builddir=$(abs_top_builddir); \
 	top_srcdir=$(abs_top_srcdir); export top_builddir top_srcdir;
@@ -53,11 +53,14 @@ SH_LOG_COMPILER = $(SHELL)
 
 # the admin verbs: user, cert and what check says about their files
 INTEGRATION_TESTS += tests/integration/test_cli_auth.sh
+# the pull-through cache (issue 11)
+INTEGRATION_TESTS += tests/integration/test_cache.sh
 
 # storaged: its pure parts linked into a unit test, and the real worker driven
 # over socketpairs as httpd and master would.
 if HAVE_CHECK
-STORAGED_TESTS = tests/unit/test_store tests/unit/test_storaged_proto
+STORAGED_TESTS = tests/unit/test_store tests/unit/test_storaged_proto \
+	tests/unit/test_pulls
 check_PROGRAMS += $(STORAGED_TESTS)
 TESTS += $(STORAGED_TESTS)
 endif
@@ -65,6 +68,10 @@ tests_unit_test_store_SOURCES = tests/unit/test_store.c $(STORAGED_CORE)
 tests_unit_test_store_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/storaged
 tests_unit_test_store_LDADD = $(UNIT_LDADD)
 tests_unit_test_store_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_pulls_SOURCES = tests/unit/test_pulls.c $(STORAGED_CORE)
+tests_unit_test_pulls_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/storaged
+tests_unit_test_pulls_LDADD = $(UNIT_LDADD)
+tests_unit_test_pulls_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_storaged_proto_SOURCES = tests/unit/test_storaged_proto.c \
 	tests/unit/worker_driver.c tests/unit/worker_driver.h
 tests_unit_test_storaged_proto_LDADD = $(UNIT_LDADD)
@@ -325,6 +332,8 @@ tests_unit_test_retention_CFLAGS = $(UNIT_CFLAGS)
 
 # issue 10: online gc and retention with real pushes, docker-registry afterwards
 INTEGRATION_TESTS += tests/integration/test_gc.sh
+# issue 11: cache.max_size evicts the least recently pulled cached images
+INTEGRATION_TESTS += tests/integration/test_cache_evict.sh
 # issue 10: gc in a loop racing 50 concurrent skopeo pushes
 INTEGRATION_TESTS += tests/integration/test_gc_concurrent.sh
 # issue 10: gcd's plan (untagged manifests, retention, the mark, usage)
@@ -332,7 +341,8 @@ if HAVE_CHECK
 check_PROGRAMS += tests/unit/test_gcplan
 TESTS += tests/unit/test_gcplan
 endif
-tests_unit_test_gcplan_SOURCES = tests/unit/test_gcplan.c gcd/plan.c gcd/scan.c
+tests_unit_test_gcplan_SOURCES = tests/unit/test_gcplan.c gcd/plan.c gcd/evict.c \
+	gcd/scan.c
 tests_unit_test_gcplan_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/gcd
 tests_unit_test_gcplan_LDADD = $(UNIT_LDADD)
 tests_unit_test_gcplan_CFLAGS = $(UNIT_CFLAGS)
@@ -347,3 +357,12 @@ tests_unit_test_pwcheck_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_resolve_SOURCES = tests/unit/test_resolve.c
 tests_unit_test_resolve_LDADD = $(UNIT_LDADD)
 tests_unit_test_resolve_CFLAGS = $(UNIT_CFLAGS)
+
+# the pull-through cache's parsers: challenges, tokens, response heads
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_wwwauth
+TESTS += tests/unit/test_wwwauth
+endif
+tests_unit_test_wwwauth_SOURCES = tests/unit/test_wwwauth.c
+tests_unit_test_wwwauth_LDADD = $(UNIT_LDADD)
+tests_unit_test_wwwauth_CFLAGS = $(UNIT_CFLAGS)

@@ -320,6 +320,61 @@ t_skopeo_copy() {
 # img_digest DIR NAME: the digest mkimages.sh reported for image NAME of set DIR.
 img_digest() { awk -v n="$2" '$1 == n { print $2 }' "$1.digests"; }
 
+# ---------------------------------------------------------------- the store and gc
+
+blobdir() { printf '%s/docker/registry/v2/blobs/sha256\n' "$T_STORE"; }
+
+# store_blobs: every blob of the store, "sha256:HEX" a line, sorted.
+store_blobs() {
+	find "$(blobdir)" -name data -type f 2>/dev/null |
+		sed 's|.*/\([0-9a-f]\{64\}\)/data$|sha256:\1|' | sort
+}
+
+# rehash_all: every blob's data hashes to its directory's name.
+rehash_all() {
+	local f h bad=0
+	while IFS= read -r f; do
+		h=$(sha256sum "$f" | cut -d' ' -f1)
+		[ "$(basename "$(dirname "$f")")" = "$h" ] || { t_diag "bad blob $f"; bad=1; }
+	done < <(find "$(blobdir)" -name data -type f)
+	return "$bad"
+}
+
+# layout_set LAYOUT: the blobs of an OCI layout, sorted.
+layout_set() { (cd "$1/blobs/sha256" && printf 'sha256:%s\n' *) | sort; }
+
+# has_all SET LIST: every line of LIST is in SET (both sorted).
+has_all() { [ -z "$(comm -13 <(printf '%s\n' "$1") <(printf '%s\n' "$2"))" ]; }
+has_none() { [ -z "$(comm -12 <(printf '%s\n' "$1") <(printf '%s\n' "$2"))" ]; }
+
+# gc_run ARGS...: `regmaster gc ARGS`; its output in GC_OUT.
+gc_run() {
+	T_CMD_TIMEOUT=120 t_rm gc "$@"
+	GC_OUT=$T_OUT
+	t_diag "gc $*: $(tail -1 <<<"$GC_OUT")"
+	return "$T_RC"
+}
+
+# gc_field WORD: the number before WORD in the last gc summary line (gc_run's).
+gc_field() { tail -1 <<<"$GC_OUT" | grep -o "[0-9]* $1" | head -1 | cut -d' ' -f1; }
+
+# t_pki_make DIR: DIR/ca.crt and its key, DIR/server.crt and .key for localhost and
+# 127.0.0.1 and ::1, and DIR/certs/ca.crt (a cert dir for containers/image clients).
+t_pki_make() {
+	local d=$1
+	mkdir -p "$d/certs" || return 1
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+		-keyout "$d/ca.key" -out "$d/ca.crt" -subj /CN=regmaster-test-ca \
+		>/dev/null 2>&1 &&
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+			-CA "$d/ca.crt" -CAkey "$d/ca.key" -keyout "$d/server.key" \
+			-out "$d/server.crt" -subj /CN=localhost \
+			-addext "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" \
+			-addext "basicConstraints=critical,CA:FALSE" \
+			-addext "extendedKeyUsage=serverAuth" >/dev/null 2>&1 &&
+		chmod 0600 "$d/server.key" && cp -- "$d/ca.crt" "$d/certs/ca.crt"
+}
+
 # ---------------------------------------------------------------- instances
 
 # t_write_config FILE: the minimal config of the current instance (see t_init).

@@ -48,23 +48,6 @@ AUTH_ERR='unauthorized|authentication required|invalid username/password|denied|
 
 # ---------------------------------------------------------------- set-up
 
-# pki_make DIR: DIR/ca.crt and its key, DIR/server.crt and .key for localhost and
-# 127.0.0.1 and ::1, and DIR/certs/ca.crt (a cert dir for containers/image clients).
-pki_make() {
-	local d=$1
-	mkdir -p "$d/certs" || return 1
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
-		-keyout "$d/ca.key" -out "$d/ca.crt" -subj /CN=regmaster-clients-tls-ca \
-		>/dev/null 2>&1 &&
-		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
-			-CA "$d/ca.crt" -CAkey "$d/ca.key" -keyout "$d/server.key" \
-			-out "$d/server.crt" -subj /CN=localhost \
-			-addext "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" \
-			-addext "basicConstraints=critical,CA:FALSE" \
-			-addext "extendedKeyUsage=serverAuth" >/dev/null 2>&1 &&
-		chmod 0600 "$d/server.key" && cp -- "$d/ca.crt" "$d/certs/ca.crt"
-}
-
 # tls_auth_config TOKEN: the instance's config with a TLS listener, users, auth.token =
 # TOKEN (true or false), an audit file and a log file. The harness's http and auth
 # groups are replaced.
@@ -351,7 +334,7 @@ phase() {
 	HDR=$T_DIR/resp.hdr
 	BODY=$T_DIR/resp.body
 	PKI=$T_DIR/pki
-	pki_make "$PKI" || {
+	t_pki_make "$PKI" || {
 		fail "openssl makes the CA and the server certificate"
 		return 1
 	}

@@ -65,42 +65,6 @@ sk_pulls() {
 	fi
 }
 
-blobdir() { printf '%s/docker/registry/v2/blobs/sha256\n' "$T_STORE"; }
-
-# store_blobs: every blob of the store, "sha256:HEX" a line, sorted.
-store_blobs() {
-	find "$(blobdir)" -name data -type f 2>/dev/null |
-		sed 's|.*/\([0-9a-f]\{64\}\)/data$|sha256:\1|' | sort
-}
-
-# rehash_all: every blob's data hashes to its directory's name.
-rehash_all() {
-	local f h bad=0
-	while IFS= read -r f; do
-		h=$(sha256sum "$f" | cut -d' ' -f1)
-		[ "$(basename "$(dirname "$f")")" = "$h" ] || { t_diag "bad blob $f"; bad=1; }
-	done < <(find "$(blobdir)" -name data -type f)
-	return "$bad"
-}
-
-# layout_set LAYOUT: the blobs of an OCI layout, sorted.
-layout_set() { (cd "$1/blobs/sha256" && printf 'sha256:%s\n' *) | sort; }
-
-# has_all SET LIST: every line of LIST is in SET (both sorted).
-has_all() { [ -z "$(comm -13 <(printf '%s\n' "$1") <(printf '%s\n' "$2"))" ]; }
-has_none() { [ -z "$(comm -12 <(printf '%s\n' "$1") <(printf '%s\n' "$2"))" ]; }
-
-# gc_run ARGS...: `regmaster gc ARGS`; its output in GC_OUT.
-gc_run() {
-	T_CMD_TIMEOUT=120 t_rm gc "$@"
-	GC_OUT=$T_OUT
-	t_diag "gc $*: $(tail -1 <<<"$GC_OUT")"
-	return "$T_RC"
-}
-
-# field WORD: the number before WORD in the last gc summary line.
-field() { tail -1 <<<"$GC_OUT" | grep -o "[0-9]* $1" | head -1 | cut -d' ' -f1; }
-
 api() { curl -s --max-time 10 "$T_URL$1"; }
 
 setup() {
@@ -129,12 +93,12 @@ test_sweep() {
 	gone=$(comm -23 <(layout_set "$IMGS2/multi") <(printf '%s\n' "$keep"))
 	before=$(store_blobs)
 	t_check "gc --dry-run succeeds" gc_run --dry-run
-	same "--dry-run: would delete d's blobs" "$(wc -l <<<"$gone")" "$(field blobs)"
+	same "--dry-run: would delete d's blobs" "$(wc -l <<<"$gone")" "$(gc_field blobs)"
 	same "--dry-run lists exactly d's blobs" "$gone" \
 		"$(grep '^blob ' <<<"$GC_OUT" | cut -d' ' -f2 | sort)"
 	same "--dry-run deletes nothing" "$before" "$(store_blobs)"
 	t_check "gc succeeds" gc_run
-	same "gc deletes d's blobs" "$(wc -l <<<"$gone")" "$(field blobs)"
+	same "gc deletes d's blobs" "$(wc -l <<<"$gone")" "$(gc_field blobs)"
 	after=$(store_blobs)
 	t_check "d's blobs are gone" has_none "$after" "$gone"
 	t_check "every blob of a, b, c and the artifact is kept (shared layers too)" \
@@ -144,7 +108,7 @@ test_sweep() {
 	same "d's layer links are gone" "" \
 		"$(find "$T_STORE/docker/registry/v2/repositories/d/_layers" -name link)"
 	t_check "a second gc succeeds" gc_run
-	same "a second gc finds nothing" 0 "$(field blobs)"
+	same "a second gc finds nothing" 0 "$(gc_field blobs)"
 	sk_pulls "$HOST" a:v1 "$(img_digest "$IMGS" multi)" regmaster
 	sk_pulls "$HOST" b:v1 "$(img_digest "$IMGS" multi)" regmaster
 	sk_pulls "$HOST" c:idx "$(img_digest "$IMGS" index)" regmaster
@@ -160,13 +124,13 @@ test_untagged() {
 	same "DELETE the tag c:idx" 202 \
 		"$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$T_URL/v2/c/manifests/idx")"
 	t_check "gc without gc.untagged succeeds" gc_run
-	same "without gc.untagged the untagged index stays" 0 "$(field manifests)"
+	same "without gc.untagged the untagged index stays" 0 "$(gc_field manifests)"
 	sed -i 's/^gc = { interval = "0s"; grace = "0s"; };/gc = { interval = "0s"; grace = "0s"; untagged = true; };/' "$T_CONF"
 	t_check "reload" t_rm reload
 	sleep 1
 	gone=$(comm -23 <(layout_set "$IMGS/index") <(layout_set "$IMGS/multi"))
 	t_check "gc with gc.untagged succeeds" gc_run
-	same "gc deletes the index and its two children" 3 "$(field manifests)"
+	same "gc deletes the index and its two children" 3 "$(gc_field manifests)"
 	after=$(store_blobs)
 	t_check "the index's blobs are gone" has_none "$after" "$gone"
 	t_check "the tagged images and the artifact are kept" has_all "$after" \
@@ -195,10 +159,10 @@ tag r:t1" "$(grep '^tag ' <<<"$GC_OUT" | cut -d' ' -f1,2 | sort)"
 	same "--dry-run keeps every tag" '["latest","old","t1","t2","t3","v1"]' \
 		"$(api /v2/r/tags/list | jq -c '.tags | sort')"
 	t_check "gc with retention succeeds" gc_run
-	same "gc deletes two tags" 2 "$(field tags)"
+	same "gc deletes two tags" 2 "$(gc_field tags)"
 	same "retention keeps the 2 newest and the kept names" '["latest","t2","t3","v1"]' \
 		"$(api /v2/r/tags/list | jq -c '.tags | sort')"
-	same "the tags' manifest stays (other tags name it)" 0 "$(field manifests)"
+	same "the tags' manifest stays (other tags name it)" 0 "$(gc_field manifests)"
 	t_check "every remaining blob re-hashes to its digest" rehash_all
 }
 

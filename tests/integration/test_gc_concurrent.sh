@@ -117,14 +117,6 @@ check_pulls() {
 	same "$1: all $n images pushed ok pull whole with their digests" 0 "$bad"
 }
 
-rehash_all() {
-	local f bad=0
-	while IFS= read -r f; do
-		[ "$(basename "$(dirname "$f")")" = "$(sha256sum "$f" | cut -d' ' -f1)" ] || bad=1
-	done < <(find "$T_STORE/docker/registry/v2/blobs" -name data -type f)
-	return "$bad"
-}
-
 body() {
 	local i runs=0 fails=0 okn swept=0 left
 	command -v skopeo >/dev/null || { fail "skopeo is installed"; return 1; }

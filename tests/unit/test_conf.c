@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "conf_cache.h"
 #include "conf_tunnel.h"
 
 static char path[] = "/tmp/test_conf.XXXXXX";
@@ -389,6 +390,158 @@ START_TEST(tunnel_cross_checks)
 }
 END_TEST
 
+#define UPSTREAMS(body) "cache = {\n upstreams = (\n" body "\n ); };\n"
+
+/* cache.upstreams: fields with defaults, canonical text, parse back. */
+START_TEST(cache_upstreams_read)
+{
+	struct cache_upstream *us;
+	char err[512];
+	size_t n;
+
+	ck_assert_msg(load(UPSTREAMS("{ prefix = \"docker.io/\"; url = "
+	    "\"https://registry-1.docker.io\"; mirror = true; },\n"
+	    "{ prefix = \"ghcr.io/\"; url = \"https://ghcr.io/\"; username = "
+	    "\"u\"; password = \"p\"; ca = \"/etc/ca.pem\"; ttl = \"1h\"; },\n"
+	    "{ prefix = \"main/\"; url = \"http://[::1]:5000\"; ttl = \"0s\"; }"),
+	    err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(conf_str(P_CACHE_UPSTREAMS), "docker.io/\thttps://"
+	    "registry-1.docker.io\t\t\t\t5m\ttrue\nghcr.io/\thttps://ghcr.io/\t"
+	    "u\tp\t/etc/ca.pem\t1h\tfalse\nmain/\thttp://[::1]:5000\t\t\t\t0s"
+	    "\tfalse");
+	ck_assert_int_eq(cache_upstreams_parse(conf_str(P_CACHE_UPSTREAMS),
+	    &us, &n, err, sizeof(err)), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert(us[0].tls && us[0].mirror && us[0].ttl == 300);
+	ck_assert_str_eq(us[0].host, "registry-1.docker.io");
+	ck_assert_str_eq(us[0].port, "443");
+	ck_assert_str_eq(us[1].password, "p");
+	ck_assert_uint_eq(us[1].ttl, 3600);
+	ck_assert(!us[2].tls && us[2].ttl == 0);
+	ck_assert_str_eq(us[2].host, "::1");
+	ck_assert_str_eq(us[2].port, "5000");
+	free(us);
+	ck_assert_int_eq(conf_int(P_CACHE_PUSH), CACHE_PUSH_REFUSE);
+	ck_assert_int_eq(conf_int(P_CACHE_MAX_SIZE), 0);
+}
+END_TEST
+
+START_TEST(cache_upstreams_refused)
+{
+	expect_error(UPSTREAMS("{ prefix = \"a/\"; }"), 2, "url is missing");
+	expect_error(UPSTREAMS("{ url = \"ftp://x\"; }"), 2, "is not http://");
+	expect_error(UPSTREAMS("{ url = \"https://x/v2/\"; }"), 2, "url");
+	expect_error(UPSTREAMS("{ url = \"https://x:0\"; }"), 2, "url");
+	expect_error(UPSTREAMS("{ url = \"https://x:99999\"; }"), 2, "url");
+	expect_error(UPSTREAMS("{ url = \"https://a b\"; }"), 2, "url");
+	expect_error(UPSTREAMS("{ prefix = \"Docker/\"; url = \"http://x\"; }"),
+	    2, "prefix");
+	expect_error(UPSTREAMS("{ prefix = \"docker\"; url = \"http://x\"; }"),
+	    2, "ending in '/'");
+	expect_error(UPSTREAMS("{ prefix = \"/a/\"; url = \"http://x\"; }"),
+	    2, "prefix");
+	expect_error(UPSTREAMS("{ url = \"http://x\"; username = \"u\"; }"), 2,
+	    "go together");
+	expect_error(UPSTREAMS("{ url = \"http://x\"; ca = \"/c.pem\"; }"), 2,
+	    "https://");
+	expect_error(UPSTREAMS("{ url = \"https://x\"; ca = \"c.pem\"; }"), 2,
+	    "absolute");
+	expect_error(UPSTREAMS("{ url = \"https://x\"; ttl = \"soon\"; }"), 2,
+	    "ttl");
+	expect_error(UPSTREAMS("{ url = \"https://x\"; mirror = true; }"), 2,
+	    "mirror needs a prefix");
+	expect_error(UPSTREAMS("{ prefix = \"a/\"; url = \"http://x\"; },\n"
+	    "{ prefix = \"a/\"; url = \"http://y\"; }"), 2, "two upstreams");
+	expect_error(UPSTREAMS("{ url = \"http://x\"; },\n"
+	    "{ prefix = \"a/\"; url = \"http://y\"; mirror = true; }"), 2,
+	    "at most one");
+	expect_error(UPSTREAMS("{ url = \"http://x\"; colour = 1; }"), 2,
+	    "unknown field 'colour'");
+	expect_error("cache = {\n push = \"drop\"; };\n", 2, "cache.push");
+	expect_refused("cache = { push = \"forward\"; };\n", "not implemented");
+	expect_refused("workers = { httpd = false; };\n" UPSTREAMS(
+	    "{ url = \"http://x\"; }"), "workers.httpd");
+}
+END_TEST
+
+START_TEST(cache_sizes)
+{
+	static const struct { const char *text; int64_t bytes; } good[] = {
+		{ "0", 0 }, { "512", 512 }, { "1K", 1024 },
+		{ "512M", 512LL << 20 }, { "50G", 50LL << 30 },
+		{ "2T", 2LL << 40 },
+	};
+	static const char *bad[] = { "", "G", "1.5G", "-1G", "1g", "1GB",
+	    "1 G", "9999999999T", "1P" };
+	struct conf *c = conf_new();
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		ck_assert_msg(conf_set(c, P_CACHE_MAX_SIZE, good[i].text, err,
+		    sizeof(err)) == 0, "%s: %s", good[i].text, err);
+		ck_assert_int_eq(c->v[P_CACHE_MAX_SIZE].i, good[i].bytes);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(conf_set(c, P_CACHE_MAX_SIZE, bad[i], err,
+		    sizeof(err)) == -1, "'%s' accepted", bad[i]);
+	conf_free(c);
+	ck_assert_int_eq(load("cache = { max_size = 1048576; };\n", err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(conf_int(P_CACHE_MAX_SIZE), 1048576);
+	expect_error("\ncache = { max_size = \"lots\"; };\n", 2,
+	    "cache.max_size");
+}
+END_TEST
+
+/* Which upstream serves a name, fetched as what, stored where. */
+START_TEST(cache_routing)
+{
+	static const struct { const char *name; int idx; const char *remote,
+	    *store; int mirror; } cases[] = {
+		{ "docker.io/nginx", 0, "library/nginx",
+		    "docker.io/library/nginx", 0 },
+		{ "docker.io/library/nginx", 0, "library/nginx",
+		    "docker.io/library/nginx", 0 },
+		{ "docker.io/bitnami/redis", 0, "bitnami/redis",
+		    "docker.io/bitnami/redis", 0 },
+		{ "library/nginx", 0, "library/nginx",
+		    "docker.io/library/nginx", 1 },
+		{ "nginx", 0, "nginx", "docker.io/nginx", 1 },
+		{ "ghcr.io/o/app", 1, "o/app", "ghcr.io/o/app", 0 },
+		{ "ghcr.io/deep/o/app", 2, "app", "ghcr.io/deep/o/app", 0 },
+		{ "ghcr.io/", 0, "ghcr.io/", "docker.io/ghcr.io/", 1 },
+	};
+	struct cache_upstream *us;
+	char err[256], remote[256], store[256];
+	size_t n;
+	int m;
+
+	ck_assert_int_eq(cache_upstreams_parse("docker.io/\thttps://h\t\t\t\t"
+	    "5m\ttrue\nghcr.io/\thttps://g\t\t\t\t5m\tfalse\nghcr.io/deep/o/\t"
+	    "https://d\t\t\t\t5m\tfalse", &us, &n, err, sizeof(err)), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ck_assert_int_eq(cache_route(us, n, cases[i].name, remote,
+		    sizeof(remote), store, sizeof(store), &m), cases[i].idx);
+		ck_assert_str_eq(remote, cases[i].remote);
+		ck_assert_str_eq(store, cases[i].store);
+		ck_assert_int_eq(m, cases[i].mirror);
+	}
+	/* no mirror: names no prefix takes are the host's own */
+	us[0].mirror = 0;
+	ck_assert_int_eq(cache_route(us, n, "team/app", remote, sizeof(remote),
+	    store, sizeof(store), &m), -1);
+	/* a catch-all takes them, as they are */
+	us[0].prefix[0] = '\0';
+	ck_assert_int_eq(cache_route(us, n, "team/app", remote, sizeof(remote),
+	    store, sizeof(store), &m), 0);
+	ck_assert_str_eq(remote, "team/app");
+	ck_assert_str_eq(store, "team/app");
+	ck_assert_int_eq(cache_route(us, n, "ghcr.io/x", remote, 1, store,
+	    sizeof(store), &m), -1);
+	free(us);
+}
+END_TEST
+
 /* auth.rules and auth.groups keep working through the typed fields. */
 START_TEST(auth_rules_still_read)
 {
@@ -427,6 +580,10 @@ conf_suite(void)
 	tcase_add_test(tc, tunnel_proxies_refused);
 	tcase_add_test(tc, tunnel_cross_checks);
 	tcase_add_test(tc, auth_rules_still_read);
+	tcase_add_test(tc, cache_upstreams_read);
+	tcase_add_test(tc, cache_upstreams_refused);
+	tcase_add_test(tc, cache_sizes);
+	tcase_add_test(tc, cache_routing);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -218,6 +218,183 @@ START_TEST(retention_drops)
 }
 END_TEST
 
+/* Local repository app: image 10 (config 1, layer 2).  Cached: hub/x image
+ * 20 (3, 2 shared with app, 4), pulled 3000 s ago; hub/y image 30 (5, 4
+ * shared with hub/x, 6) pulled 2000 s ago with referrer 35 (layer 9);
+ * hub/z index 40 (children 41, 42: layers 7, 8) whose child 41 was
+ * pulled 100 s ago.  Layers 100 bytes, manifests 10: the cache holds 760
+ * (layer 2 is local's). */
+static void
+cache_store(struct gscan *s)
+{
+	static const int i10[] = { 1, 2 }, i20[] = { 3, 2, 4 },
+	    i30[] = { 5, 4, 6 }, r35[] = { 9 }, i40[] = { 41, 42 },
+	    c41[] = { 7 }, c42[] = { 8 };
+	struct grepo *r;
+	struct gman *m;
+
+	memset(s, 0, sizeof(*s));
+	r = repo(s, "app");
+	rev(r, 10, 9000, i10, 2);
+	tag(r, "v1", 10, 9000);
+	r = repo(s, "hub/x");
+	r->cached = 1;
+	rev(r, 20, 3000, i20, 3);
+	tag(r, "v1", 20, 3000);
+	r = repo(s, "hub/y");
+	r->cached = 1;
+	rev(r, 30, 2000, i30, 3);
+	m = rev(r, 35, 4000, r35, 1);
+	m->has_subject = 1;
+	m->subject = dg(30);
+	tag(r, "v1", 30, 2000);
+	r = repo(s, "hub/z");
+	r->cached = 1;
+	rev(r, 40, 5000, i40, 2)->is_index = 1;
+	rev(r, 41, 100, c41, 1);
+	rev(r, 42, 5000, c42, 1);
+	tag(r, "latest", 40, 5000);
+	for (int n = 1; n <= 9; n++)
+		blob(s, n, 100, 9000);
+	for (int n = 10; n <= 42; n++)
+		blob(s, n, 10, 9000);
+}
+
+/* Plan with max_size max and grace: manifests, then the eviction. */
+static void
+evict_with(struct gscan *s, uint64_t max, int64_t grace, struct gevict *ev)
+{
+	struct gplan_conf pc = { NULL, 0, 0, grace, NOW, max };
+
+	plan_manifests(s, &pc);
+	plan_evict(s, &pc, ev);
+}
+
+START_TEST(evict_least_recently_pulled)
+{
+	struct gevict ev;
+	struct gscan s;
+
+	cache_store(&s);
+	evict_with(&s, 700, 60, &ev);
+	ck_assert_uint_eq(ev.before, 760);
+	/* layer 4 stays with hub/y: only 20 and 3 leave */
+	ck_assert_uint_eq(ev.after, 650);
+	ck_assert_uint_eq(ev.images, 1);
+	ck_assert_int_eq(s.repos[1].revs[0].del, 1);
+	ck_assert_int_eq(s.repos[1].revs[0].evict, 1);
+	ck_assert_int_eq(s.repos[1].tags[0].del, 1);
+	ck_assert_int_eq(s.repos[2].revs[0].del, 0);
+	ck_assert_int_eq(s.repos[2].tags[0].del, 0);
+	ck_assert_int_eq(s.repos[0].revs[0].del, 0);
+	scan_free(&s);
+	cache_store(&s);
+	evict_with(&s, 600, 60, &ev);
+	ck_assert_uint_eq(ev.after, 230);
+	ck_assert_uint_eq(ev.images, 2);
+	ck_assert_int_eq(s.repos[2].revs[0].del, 1);	/* 30 */
+	ck_assert_int_eq(s.repos[2].revs[1].del, 1);	/* its referrer */
+	ck_assert_int_eq(s.repos[2].tags[0].del, 1);
+	for (size_t i = 0; i < 3; i++)	/* 41's pull keeps the index */
+		ck_assert_int_eq(s.repos[3].revs[i].del, 0);
+	ck_assert_int_eq(s.repos[0].revs[0].del, 0);	/* local: never */
+	ck_assert_int_eq(s.repos[0].tags[0].del, 0);
+	apply(&s);
+	plan_blobs(&s, &(struct gplan_conf){ NULL, 0, 0, 60, NOW, 600 });
+	ck_assert_int_eq(blob_del(&s, 2), 0);	/* app's layer */
+	ck_assert_int_eq(blob_del(&s, 4), 1);
+	ck_assert_int_eq(blob_del(&s, 7), 0);
+	scan_free(&s);
+}
+END_TEST
+
+START_TEST(evict_none_under_limit_or_young)
+{
+	struct gevict ev;
+	struct gscan s;
+
+	cache_store(&s);
+	evict_with(&s, 760, 60, &ev);
+	ck_assert_uint_eq(ev.images, 0);
+	evict_with(&s, 0, 60, &ev);		/* no limit */
+	ck_assert_uint_eq(ev.images, 0);
+	for (size_t i = 0; i < s.nrepos; i++)
+		for (size_t k = 0; k < s.repos[i].nrevs; k++)
+			ck_assert_int_eq(s.repos[i].revs[k].del, 0);
+	scan_free(&s);
+	cache_store(&s);
+	evict_with(&s, 1, 2500, &ev);	/* hub/y was pulled 2000 s ago */
+	ck_assert_uint_eq(ev.images, 1);
+	ck_assert_int_eq(ev.short_, 1);
+	ck_assert_int_eq(s.repos[2].revs[0].del, 0);
+	scan_free(&s);
+}
+END_TEST
+
+/* Cached hub/w: index 50 (children 51, 52) tagged 3000 s ago, index 60
+ * (children 52, 53) pulled 30 s ago, within gc.grace. */
+START_TEST(evict_shared_child_stays)
+{
+	static const int i50[] = { 51, 52 }, i60[] = { 52, 53 }, l[] = { 1 };
+	struct gevict ev;
+	struct gscan s;
+	struct grepo *r;
+
+	memset(&s, 0, sizeof(s));
+	r = repo(&s, "hub/w");
+	r->cached = 1;
+	rev(r, 50, 3000, i50, 2)->is_index = 1;
+	rev(r, 51, 3000, l, 1);
+	rev(r, 52, 3000, l, 1);
+	rev(r, 53, 30, l, 1);
+	rev(r, 60, 30, i60, 2)->is_index = 1;
+	tag(r, "old", 50, 3000);
+	tag(r, "new", 60, 30);
+	blob(&s, 1, 100, 9000);
+	for (int n = 50; n <= 60; n++)
+		blob(&s, n, 10, 9000);
+	evict_with(&s, 1, 60, &ev);
+	ck_assert_uint_eq(ev.before, 150);
+	ck_assert_uint_eq(ev.after, 130);	/* 50 and 51 */
+	ck_assert_int_eq(ev.short_, 1);
+	ck_assert_int_eq(r->revs[0].del, 1);
+	ck_assert_int_eq(r->revs[1].del, 1);
+	ck_assert_int_eq(r->revs[2].del, 0);	/* 60 names it */
+	ck_assert_int_eq(r->revs[2].evict, 0);
+	ck_assert_int_eq(r->revs[4].del, 0);
+	ck_assert_int_eq(r->tags[0].del, 1);
+	ck_assert_int_eq(r->tags[1].del, 0);
+	scan_free(&s);
+}
+END_TEST
+
+/* Retention in a cached repository counts from the last pull. */
+START_TEST(retention_by_last_pull)
+{
+	struct retention_rule rule = { "*", 0, "", 1000, 0 };
+	struct gplan_conf pc = { &rule, 1, 0, 60, NOW };
+	static const int l[] = { 1 };
+	struct gscan s;
+	struct grepo *a, *c;
+
+	memset(&s, 0, sizeof(s));
+	a = repo(&s, "app");
+	rev(a, 10, 10, l, 1);		/* pulled: local ignores it */
+	tag(a, "v1", 10, 5000);
+	c = repo(&s, "hub/c");
+	c->cached = 1;
+	rev(c, 10, 10, l, 1);		/* pulled 10 s ago */
+	rev(c, 11, 5000, l, 1);
+	tag(c, "v1", 10, 5000);
+	tag(c, "v2", 11, 5000);
+	plan_manifests(&s, &pc);
+	ck_assert_int_eq(a->tags[0].del, 1);
+	ck_assert_int_eq(c->tags[0].del, 0);
+	ck_assert_int_eq(c->tags[1].del, 1);
+	scan_free(&s);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -230,6 +407,10 @@ main(void)
 	tcase_add_test(tc, untagged_on);
 	tcase_add_test(tc, index_children_kept);
 	tcase_add_test(tc, retention_drops);
+	tcase_add_test(tc, evict_least_recently_pulled);
+	tcase_add_test(tc, evict_none_under_limit_or_young);
+	tcase_add_test(tc, evict_shared_child_stays);
+	tcase_add_test(tc, retention_by_last_pull);
 	suite_add_tcase(su, tc);
 	sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);

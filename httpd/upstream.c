@@ -1,0 +1,371 @@
+/*
+ * upstream.c - the HTTP client of the pull-through cache (upstream.h):
+ * connection, TLS, request, response head and body, on httpd's loop.
+ * Authentication and redirects are in upstream_auth.c.
+ *
+ * One exchange per connection (Connection: close): a registry pull is a
+ * handful of manifests and a few large blobs, where a new handshake costs
+ * little, and no connection state survives between exchanges to go wrong.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "ev.h"
+#include "log.h"
+#include "resolve.h"
+#include "upstream_int.h"
+#include "util.h"
+
+#define UP_STALL_MS	30000		/* silence that ends an exchange */
+#define UP_READ		(64 * 1024)
+
+static void up_io(int fd, int events, void *arg);
+
+/* Close the connection (the exchange may start again: redirect, auth). */
+void
+up_disconnect(struct upreq *r)
+{
+	if (r->rs != NULL)
+		resolve_cancel(r->rs);
+	r->rs = NULL;
+	if (r->ssl != NULL)
+		SSL_free(r->ssl);
+	r->ssl = NULL;
+	if (r->fd != -1) {
+		ev_del(r->fd);
+		close(r->fd);
+	}
+	r->fd = -1;
+	buf_reset(&r->in);
+	buf_reset(&r->out);
+	buf_reset(&r->head);
+	r->state = UP_IDLE;
+}
+
+void
+up_free(struct upreq *r)
+{
+	up_disconnect(r);
+	ev_timer_cancel(&r->timer);
+	buf_free(&r->in);
+	buf_free(&r->out);
+	buf_free(&r->head);
+	if (r->child != NULL)
+		upstream_cancel(r->child);
+	explicit_bzero(r->authz, sizeof(r->authz));
+	free(r);
+}
+
+/* The exchange failed: tell the owner once, then free. */
+void
+up_fail(struct upreq *r, const char *fmt, ...)
+{
+	char why[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	r->ops->done(r, why, r->arg);
+	up_free(r);
+}
+
+void
+upstream_cancel(struct upreq *r)
+{
+	if (r != NULL)
+		up_free(r);
+}
+
+static void
+up_timeout(void *arg)
+{
+	struct upreq *r = arg;
+
+	if (ev_now() - r->progress_ms < UP_STALL_MS) {
+		ev_timer_arm(&r->timer, UP_STALL_MS - (ev_now() -
+		    r->progress_ms));
+		return;
+	}
+	up_fail(r, "%s: no answer for %d s", r->t.host, UP_STALL_MS / 1000);
+}
+
+/* The request text: method, target, Host, Accept, Authorization. */
+static void
+up_request_text(struct upreq *r)
+{
+	int v6 = strchr(r->t.host, ':') != NULL;
+	int dflt = strcmp(r->t.port, r->t.tls ? "443" : "80") == 0;
+
+	buf_printf(&r->out, "%s %s HTTP/1.1\r\nHost: %s%s%s%s%s\r\n"
+	    "User-Agent: regmaster-cache\r\nConnection: close\r\n", r->method,
+	    r->t.path, v6 ? "[" : "", r->t.host, v6 ? "]" : "",
+	    dflt ? "" : ":", dflt ? "" : r->t.port);
+	if (r->accept[0])
+		buf_printf(&r->out, "Accept: %s\r\n", r->accept);
+	if (r->authz[0])
+		buf_printf(&r->out, "Authorization: %s\r\n", r->authz);
+	buf_puts(&r->out, "\r\n");
+}
+
+/* TCP is up: start TLS (name verified), or send. */
+static int
+up_connected(struct upreq *r)
+{
+	SSL_CTX *ctx;
+
+	if (!r->t.tls) {
+		r->state = UP_SEND;
+		return 0;
+	}
+	if ((ctx = up_ssl_ctx(r->upi)) == NULL)
+		return -1;
+	if ((r->ssl = SSL_new(ctx)) == NULL ||
+	    SSL_set_fd(r->ssl, r->fd) != 1 ||
+	    SSL_set1_host(r->ssl, r->t.host) != 1 ||
+	    (strchr(r->t.host, ':') == NULL && strspn(r->t.host,
+	    "0123456789.") != strlen(r->t.host) &&
+	    SSL_set_tlsext_host_name(r->ssl, r->t.host) != 1))
+		return -1;
+	SSL_set_connect_state(r->ssl);
+	r->state = UP_HANDSHAKE;
+	return 0;
+}
+
+/* Addresses came: dial the first (a failure says so; no fallback). */
+static void
+up_resolved(const struct addrinfo *res, int err, void *arg)
+{
+	struct upreq *r = arg;
+
+	r->rs = NULL;
+	if (err != 0) {
+		up_fail(r, "%s: %s", r->t.host, gai_strerror(err));
+		return;
+	}
+	r->fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, res->ai_protocol);
+	if (r->fd == -1 || (connect(r->fd, res->ai_addr, res->ai_addrlen) ==
+	    -1 && errno != EINPROGRESS)) {
+		up_fail(r, "%s port %s: %s", r->t.host, r->t.port,
+		    strerror(errno));
+		return;
+	}
+	r->state = UP_CONNECT;
+	up_request_text(r);
+	ev_add(r->fd, EV_WRITE, up_io, r);
+}
+
+/* Start (or start again) the exchange on r's target. */
+void
+up_dial(struct upreq *r)
+{
+	up_disconnect(r);
+	r->progress_ms = ev_now();
+	if (!ev_timer_armed(&r->timer))
+		ev_timer_arm(&r->timer, UP_STALL_MS);
+	r->state = UP_RESOLVE;
+	r->rs = resolve_start(r->t.host, r->t.port, SOCK_STREAM, up_resolved,
+	    r);
+}
+
+/* SSL's result r: bytes, 0 to wait (events set), -1 failed. */
+static int
+ssl_result(struct upreq *r, int n)
+{
+	switch (SSL_get_error(r->ssl, n)) {
+	case SSL_ERROR_WANT_READ:
+		r->events = EV_READ;
+		return 0;
+	case SSL_ERROR_WANT_WRITE:
+		r->events = EV_WRITE;
+		return 0;
+	case SSL_ERROR_ZERO_RETURN:
+		return -2;
+	default:
+		return -1;
+	}
+}
+
+static ssize_t
+up_write(struct upreq *r, const void *p, size_t n)
+{
+	ssize_t w;
+
+	if (r->ssl == NULL) {
+		w = send(r->fd, p, n, MSG_NOSIGNAL);
+		if (w == -1 && (errno == EAGAIN || errno == EINTR))
+			return r->events = EV_WRITE, 0;
+		return w;
+	}
+	w = SSL_write(r->ssl, p, (int)n);
+	return w > 0 ? w : ssl_result(r, (int)w);
+}
+
+/* Bytes into r->in: >0 read, 0 wait, -2 end of stream, -1 error. */
+static ssize_t
+up_read(struct upreq *r)
+{
+	ssize_t n;
+
+	buf_reserve(&r->in, UP_READ);
+	if (r->ssl == NULL) {
+		n = recv(r->fd, buf_tail(&r->in), UP_READ, 0);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return r->events = EV_READ, 0;
+		if (n == 0)
+			return -2;
+	} else if ((n = SSL_read(r->ssl, buf_tail(&r->in), UP_READ)) <= 0)
+		return ssl_result(r, (int)n);
+	if (n > 0)
+		r->in.len += (size_t)n;
+	return n;
+}
+
+/* The TLS handshake's step: 1 done, 0 wait, -1 failed (verification). */
+static int
+up_handshake(struct upreq *r)
+{
+	int n = SSL_do_handshake(r->ssl);
+	long v;
+
+	if (n == 1)
+		return 1;
+	if (ssl_result(r, n) == 0)
+		return 0;
+	if ((v = SSL_get_verify_result(r->ssl)) != X509_V_OK)
+		up_fail(r, "%s: certificate not verified: %s", r->t.host,
+		    X509_verify_cert_error_string(v));
+	else
+		up_fail(r, "%s: TLS handshake failed: %s", r->t.host,
+		    ERR_reason_error_string(ERR_get_error()));
+	ERR_clear_error();
+	return -1;
+}
+
+/* Connect, handshake and send: 1 when the request is out, 0 to wait,
+ * -1 when r failed (and is gone). */
+static int
+up_send_step(struct upreq *r)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+	ssize_t n;
+
+	if (r->state == UP_CONNECT) {
+		if (getsockopt(r->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 ||
+		    err != 0)
+			return up_fail(r, "%s port %s: %s", r->t.host,
+			    r->t.port, strerror(err ? err : errno)), -1;
+		if (up_connected(r) == -1)
+			return up_fail(r, "%s: TLS setup failed", r->t.host),
+			    -1;
+	}
+	if (r->state == UP_HANDSHAKE) {
+		if ((err = up_handshake(r)) != 1)
+			return err;
+		r->state = UP_SEND;
+	}
+	while (buf_avail(&r->out)) {
+		if ((n = up_write(r, buf_head(&r->out),
+		    buf_avail(&r->out))) == 0)
+			return 0;
+		if (n < 0)
+			return up_fail(r, "%s: connection lost while sending",
+			    r->t.host), -1;
+		buf_consume(&r->out, (size_t)n);
+	}
+	r->state = UP_HEAD;
+	r->events = EV_READ;
+	return 1;
+}
+
+static void
+up_io(int fd, int events, void *arg)
+{
+	struct upreq *r = arg;
+	int rc;
+
+	r->progress_ms = ev_now();
+	r->events = 0;
+	if (r->state < UP_HEAD && (rc = up_send_step(r)) != 1) {
+		if (rc == 0)
+			ev_set(r->fd, r->events);
+		return;
+	}
+	if (r->paused) {
+		ev_set(r->fd, 0);
+		return;
+	}
+	up_receive(r);
+}
+
+/* Read and hand on what arrived until the socket has no more, r pauses,
+ * or the exchange ends; r may be gone on return. */
+void
+up_receive(struct upreq *r)
+{
+	ssize_t n;
+
+	for (;;) {
+		if (buf_avail(&r->in) > 0) {
+			switch (up_consume(r)) {
+			case UPC_GONE:
+				return;
+			case UPC_PAUSE:
+				ev_set(r->fd, 0);
+				return;
+			default:
+				break;
+			}
+		}
+		n = up_read(r);
+		if (n == 0) {
+			ev_set(r->fd, r->events);
+			return;
+		}
+		if (n < 0) {
+			up_eof(r, n == -2);
+			return;
+		}
+	}
+}
+
+void
+upstream_resume(struct upreq *r)
+{
+	if (!r->paused)
+		return;
+	r->paused = 0;
+	if (r->fd != -1 && r->state >= UP_HEAD)
+		up_receive(r);
+}
+
+struct upreq *
+up_new(size_t upi, const char *method, const struct up_ops *ops, void *arg)
+{
+	struct upreq *r = xcalloc(1, sizeof(*r));
+
+	r->upi = upi;
+	r->fd = -1;
+	str_copy(r->method, method, sizeof(r->method));
+	buf_init(&r->in);
+	buf_init(&r->out);
+	buf_init(&r->head);
+	ev_timer_init(&r->timer, up_timeout, r);
+	r->ops = ops;
+	r->arg = arg;
+	return r;
+}
