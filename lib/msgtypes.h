@@ -177,8 +177,7 @@
 	 * A_REF if it still names A_DIGEST, or without \
 	 * A_REF the revision A_DIGEST if no tag names it and it is not \
 	 * remembered (RE_DENIED); remove upload sessions idle A_TIME seconds \
-	 * (M_DONE{A_COUNT removed}); end (once what the sweeps changed is \
-	 * on disk) */ \
+	 * (M_DONE{A_COUNT removed}); end */ \
 	MSG(M_GC_BEGIN,		0, OPT(A_FLAGS)) \
 	MSG(M_GC_SWEEP,		0, REQ(A_BODY)) \
 	MSG(M_GC_UNLINK,	0, REQ(A_REPO) REQ(A_BODY)) \

@@ -130,42 +130,8 @@ struct sweep {
 	struct ev_timer	 timer;
 };
 
-/* Directories whose entries a run removed, synced when it ends. */
-struct gsync {
-	struct link	*l;
-	uint32_t	 id;
-	struct buf	 dirs;		/* NUL-separated */
-	size_t		 failed;
-};
-
 static LIST_HEAD(, sweep) sweeps = LIST_HEAD_INITIALIZER(sweeps);
 static struct taskq sweepq = TASKQ_INITIALIZER(sweepq);
-static struct gsync *ending;		/* the M_GC_END being synced */
-static struct buf dirty;		/* the run's touched directories */
-static uint8_t dirty_blobdirs[2][256];
-
-/* Note the directory holding path (once), to sync at the run's end. */
-static void
-dirty_add(const char *path, const struct digest *blob)
-{
-	const char *slash = strrchr(path, '/');
-	size_t len = slash ? (size_t)(slash - path) : 0;
-	unsigned char raw[64];
-	const char *last;
-
-	if (blob != NULL) {
-		digest_raw(blob, raw);
-		if (dirty_blobdirs[blob->alg][raw[0]])
-			return;
-		dirty_blobdirs[blob->alg][raw[0]] = 1;
-	}
-	last = dirty.len ? memrchr(dirty.data, '\0', dirty.len - 1) : NULL;
-	last = last ? last + 1 : dirty.data;
-	if (dirty.len && strlen(last) == len && memcmp(last, path, len) == 0)
-		return;
-	buf_append(&dirty, path, len);
-	buf_append(&dirty, "", 1);
-}
 
 /* The thread: unlink what the slices moved away, then its directory. */
 static void
@@ -200,7 +166,7 @@ trash_done(void *arg)
 
 /* Take path's directory (the blob's, or the layer link's) out. */
 static enum gcb_result
-sweep_detach(struct sweep *sw, const char *dir, const struct digest *blob)
+sweep_detach(struct sweep *sw, const char *dir)
 {
 	char tmp[STORE_PATHMAX];
 
@@ -212,7 +178,6 @@ sweep_detach(struct sweep *sw, const char *dir, const struct digest *blob)
 	}
 	buf_append(&sw->trash->names, tmp, strlen(tmp) + 1);
 	sw->trash->n++;
-	dirty_add(dir, blob);
 	return GCB_SWEPT;
 }
 
@@ -231,7 +196,7 @@ sweep_one(struct sweep *sw, const struct digest *d)
 		else if (path_blob_dir(p, sizeof(p), d) == -1)
 			r = GCB_FAILED;
 		else
-			r = sweep_detach(sw, p, d);
+			r = sweep_detach(sw, p);
 	} else if (gc_remembered(d) || store_blob_stat(d, &size) == 0)
 		r = GCB_REFUSED;
 	else if (path_layer_link(p, sizeof(p), sw->repo, d) == -1 ||
@@ -239,7 +204,7 @@ sweep_one(struct sweep *sw, const struct digest *d)
 		r = GCB_FAILED;
 	else {
 		*slash = '\0';
-		r = sweep_detach(sw, p, NULL);
+		r = sweep_detach(sw, p);
 	}
 	gcb_result_add(&sw->results, r, r == GCB_SWEPT ? size : 0);
 }
@@ -353,40 +318,6 @@ gc_uploads(struct link *l, struct msg *m)
 	link_reply(l, m->id, &mb);
 }
 
-/* The thread: what the run's sweeps changed, to the disk. */
-static void
-sync_run(void *arg)
-{
-	struct gsync *g = arg;
-	int root = store_rootfd(), fd;
-
-	for (size_t off = 0; off < g->dirs.len; off += strlen(g->dirs.data +
-	    off) + 1) {
-		if ((fd = openat(root, g->dirs.data + off, O_RDONLY |
-		    O_DIRECTORY | O_CLOEXEC)) == -1) {
-			g->failed += errno != ENOENT;
-			continue;
-		}
-		g->failed += fsync(fd) == -1;
-		close(fd);
-	}
-}
-
-static void
-sync_done(void *arg)
-{
-	struct gsync *g = arg;
-
-	if (g->failed)
-		log_warnx("gc: %zu directories the sweep changed did not sync",
-		    g->failed);
-	if (g->l != NULL)
-		link_reply_done(g->l, g->id);
-	ending = NULL;
-	buf_free(&g->dirs);
-	free(g);
-}
-
 /* Forget: a sweep still in its slices refuses the rest. */
 static void
 run_stop(void)
@@ -396,28 +327,19 @@ run_stop(void)
 }
 
 /* M_GC_END: forget; pushes need no remembering until the next run.
- * Answered once what the sweeps moved away is removed and, with
- * storage.fsync, the directories they changed are synced. */
+ * What the sweeps took out is freed on its threads meanwhile; it is out
+ * of the store already.  Not synced: a crash before the disk has the
+ * renames brings a swept blob back as garbage for the next run (or leaves
+ * it in the scratch directory, emptied at start), and a sync of the store
+ * would flush every dirty page of its filesystem. */
 void
 gc_end(struct link *l, struct msg *m)
 {
-	struct gsync *g;
-
-	if (running != l || ending != NULL) {
-		link_reply_done(l, m->id);
-		return;
+	if (running == l) {
+		run_stop();
+		log_info("gc: run ends");
 	}
-	run_stop();
-	log_info("gc: run ends");
-	g = ending = xcalloc(1, sizeof(*g));
-	g->l = l;
-	g->id = m->id;
-	g->dirs = dirty;
-	if (!store_fsync_on())
-		buf_reset(&g->dirs);
-	buf_init(&dirty);
-	memset(dirty_blobdirs, 0, sizeof(dirty_blobdirs));
-	task_run(&sweepq, NULL, sync_run, sync_done, g);
+	link_reply_done(l, m->id);
 }
 
 void
@@ -428,8 +350,6 @@ gc_link_gone(struct link *l)
 	LIST_FOREACH(sw, &sweeps, entry)
 		if (sw->l == l)
 			sw->l = NULL;
-	if (ending != NULL && ending->l == l)
-		ending->l = NULL;
 	if (running == l)
 		run_stop();
 }
