@@ -23,6 +23,7 @@
 #include "conf_cache.h"
 #include "dset.h"
 #include "ev.h"
+#include "gcbatch.h"
 #include "gcd.h"
 #include "log.h"
 #include "msgtypes.h"
@@ -33,6 +34,7 @@
 #include "util.h"
 
 #define RUN_WINDOW	64		/* requests to storaged in flight */
+#define RUN_BATCHES	4		/* sweep batches in flight */
 #define USAGE_LINES_MAX	300		/* repositories in status: < 112 KiB */
 #define PLAN_BYTES_MAX	(96 * 1024)	/* a dry run's list, in one message */
 /* Repositories with samples of their own: a scrape is one message. */
@@ -60,6 +62,13 @@ static struct {
 	run_done_cb	 cb;
 	void		*arg;
 } run;
+
+/* A sweep batch in flight: its blobs, or the repository of its links. */
+struct gbatch {
+	size_t		 n;
+	struct gblob	*b[GCB_MAX];
+	struct grepo	*r;
+};
 
 static struct link *sd;
 
@@ -163,6 +172,36 @@ run_fail(const char *what)
 		(void)snprintf(run.sum.err, sizeof(run.sum.err), "%s", what);
 }
 
+/* The answer to a sweep batch: one result a digest, in order.  A batch
+ * refused whole, or an answer that does not fit it, counts as failed. */
+static void
+batch_answered(struct gbatch *bt, struct msg *m)
+{
+	const struct msg_val *v = &m->v[A_BODY];
+	enum gcb_result r;
+	uint64_t size;
+
+	if (m->type != M_GC_SWEPT || v->len != bt->n * GCB_RESULT_LEN) {
+		run.sum.failed += bt->n;
+		return;
+	}
+	for (size_t i = 0; i < bt->n; i++) {
+		if (gcb_result_get(v->p, v->len, i, &r, &size) == -1 ||
+		    r == GCB_FAILED)
+			run.sum.failed++;
+		else if (r == GCB_REFUSED)
+			run.sum.refused++;
+		else if (r == GCB_SWEPT && bt->r != NULL)
+			run.sum.links++;
+		else if (r == GCB_SWEPT) {
+			bt->b[i]->gone = 1;
+			(void)dset_add(&run.swept, &bt->b[i]->d);
+			run.sum.blobs++;
+			run.sum.bytes += size;
+		}
+	}
+}
+
 /* A reply to a delete (or M_GC_BEGIN/END): count it, send more. */
 static void
 on_reply(struct link *l, struct msg *m, void *arg)
@@ -171,6 +210,11 @@ on_reply(struct link *l, struct msg *m, void *arg)
 	uint64_t n = m ? msg_u64(m, A_COUNT, 0) : 0;
 
 	run.inflight--;
+	if (run.ph == PH_BLOBS || run.ph == PH_UNLINK) {
+		if (m != NULL)
+			batch_answered(arg, m);
+		free(arg);
+	}
 	if (run.ph == PH_SYNC && m != NULL && !ok)
 		log_warnx("gc: last pull times not written: %s",
 		    msg_str(m, A_TEXT) ? msg_str(m, A_TEXT) : "refused");
@@ -190,15 +234,6 @@ on_reply(struct link *l, struct msg *m, void *arg)
 		ok ? (run.sum.manifests++, ((struct gman *)arg)->gone = 1) :
 		    msg_u64(m, A_CODE, 0) == RE_DENIED ? run.sum.refused++ :
 		    run.sum.failed++;
-	else if (run.ph == PH_BLOBS && ok) {
-		((struct gblob *)arg)->gone = 1;
-		(void)dset_add(&run.swept, &((struct gblob *)arg)->d);
-		run.sum.blobs++;
-		run.sum.bytes += n;
-	} else if (run.ph == PH_BLOBS)
-		run.sum.refused += msg_u64(m, A_CODE, 0) != 0;
-	else if (run.ph == PH_UNLINK && ok)
-		run.sum.links++;
 	else if (run.ph == PH_UPLOADS)
 		run.sum.uploads = n;
 	pump();
@@ -232,38 +267,45 @@ next_manifest(struct msgb *mb, void **item)
 	return 0;
 }
 
-/* The next blob to sweep, or layer link to a swept one. */
+/* The next batch of blobs to sweep, or of a repository's layer links to
+ * swept blobs; 0 when there is none. */
 static int
-next_blob(struct msgb *mb, void **item)
+next_batch(struct msgb *mb, void **item)
 {
-	char dg[DIGEST_STRMAX];
+	struct gbatch *bt = xcalloc(1, sizeof(*bt));
+	struct buf body;
 
-	if (run.ph == PH_BLOBS) {
-		for (; run.k < run.scan.nblobs; run.k++)
-			if (run.scan.blobs[run.k].del) {
-				*item = &run.scan.blobs[run.k];
-				(void)digest_format(&run.scan.blobs[run.k++].d,
-				    dg, sizeof(dg));
-				msgb_init(mb, M_GC_BLOB);
-				msgb_str(mb, A_DIGEST, dg);
-				return 1;
+	buf_init(&body);
+	for (; run.ph == PH_BLOBS && run.k < run.scan.nblobs &&
+	    bt->n < GCB_MAX; run.k++)
+		if (run.scan.blobs[run.k].del) {
+			bt->b[bt->n++] = &run.scan.blobs[run.k];
+			gcb_add(&body, &run.scan.blobs[run.k].d);
+		}
+	for (; run.ph == PH_UNLINK && run.ri < run.scan.nrepos && bt->n == 0;
+	    run.ri++, run.k = 0) {
+		struct grepo *r = &run.scan.repos[run.ri];
+		for (; run.k < r->nlayers && bt->n < GCB_MAX; run.k++)
+			if (dset_get(&run.swept, &r->layers[run.k].d)) {
+				bt->n++;
+				gcb_add(&body, &r->layers[run.k].d);
 			}
+		bt->r = r;
+		if (run.k < r->nlayers)
+			break;		/* the rest in the next batch */
+	}
+	if (bt->n == 0) {
+		buf_free(&body);
+		free(bt);
 		return 0;
 	}
-	for (; run.ri < run.scan.nrepos; run.ri++, run.k = 0) {
-		struct grepo *r = &run.scan.repos[run.ri];
-		for (; run.k < r->nlayers; run.k++)
-			if (dset_get(&run.swept, &r->layers[run.k].d)) {
-				(void)digest_format(&r->layers[run.k++].d, dg,
-				    sizeof(dg));
-				msgb_init(mb, M_GC_UNLINK);
-				msgb_str(mb, A_REPO, r->name);
-				msgb_str(mb, A_DIGEST, dg);
-				*item = NULL;
-				return 1;
-			}
-	}
-	return 0;
+	msgb_init(mb, run.ph == PH_BLOBS ? M_GC_SWEEP : M_GC_UNLINK);
+	if (run.ph == PH_UNLINK)
+		msgb_str(mb, A_REPO, bt->r->name);
+	msgb_bytes(mb, A_BODY, buf_head(&body), buf_avail(&body));
+	buf_free(&body);
+	*item = bt;
+	return 1;
 }
 
 /* The message of a one-message phase. */
@@ -290,7 +332,7 @@ next_op(struct msgb *mb, void **item)
 		return next_manifest(mb, item);
 	case PH_BLOBS:
 	case PH_UNLINK:
-		return next_blob(mb, item);
+		return next_batch(mb, item);
 	default:
 		return next_single(mb);
 	}
@@ -305,7 +347,8 @@ pump(void)
 	struct msgb mb;
 	void *item;
 
-	while (!run.sum.err[0] && sd != NULL && run.inflight < RUN_WINDOW &&
+	while (!run.sum.err[0] && sd != NULL && run.inflight < ((run.ph ==
+	    PH_BLOBS || run.ph == PH_UNLINK) ? RUN_BATCHES : RUN_WINDOW) &&
 	    next_op(&mb, &item)) {
 		run.inflight++;
 		(void)link_request(sd, &mb, on_reply, item);

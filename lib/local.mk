@@ -18,6 +18,7 @@ lib_libregmaster_a_SOURCES = \
 	lib/sandbox.c lib/sandbox_policy.c lib/sandbox.h \
 	lib/http.c lib/http.h \
 	lib/digest.c lib/digest.h lib/hash.c lib/dset.c lib/dset.h \
+	lib/gcbatch.c lib/gcbatch.h \
 	lib/oci.c lib/oci.h \
 	lib/tframe.c lib/tframe.h lib/swrr.c lib/swrr.h lib/tzip.c lib/tzip.h \
 	lib/proxyv2.c lib/proxyv2.h \

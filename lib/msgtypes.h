@@ -172,16 +172,19 @@
 	/* gcd -> storaged, a collection: begin (from now on storaged \
 	 * remembers every blob committed, mounted or referenced by a manifest \
 	 * PUT, those of PUTs in flight too; M_ERR RE_UNAVAILABLE while the \
-	 * index builds); sweep a blob (refused with RE_DENIED if remembered, \
-	 * younger than gc.grace or a manifest some repository links; \
-	 * M_DONE{A_COUNT bytes freed}); drop a repository's layer link to a \
-	 * swept blob; delete tag A_REF if it still names A_DIGEST, or without \
+	 * index builds); sweep blobs, A_BODY a batch of digests (lib/gcbatch.h, \
+	 * at most GCB_MAX), each refused if remembered, younger than gc.grace \
+	 * or a manifest some repository links; drop a repository's layer \
+	 * links to swept blobs (a batch too): both answered M_GC_SWEPT{A_BODY \
+	 * one result a digest, in order, with the bytes freed}; delete tag \
+	 * A_REF if it still names A_DIGEST, or without \
 	 * A_REF the revision A_DIGEST if no tag names it and it is not \
 	 * remembered (RE_DENIED); remove upload sessions idle A_TIME seconds \
 	 * (M_DONE{A_COUNT removed}); end */ \
 	MSG(M_GC_BEGIN,		0, OPT(A_FLAGS)) \
-	MSG(M_GC_BLOB,		0, REQ(A_DIGEST)) \
-	MSG(M_GC_UNLINK,	0, REQ(A_REPO) REQ(A_DIGEST)) \
+	MSG(M_GC_SWEEP,		0, REQ(A_BODY)) \
+	MSG(M_GC_UNLINK,	0, REQ(A_REPO) REQ(A_BODY)) \
+	MSG(M_GC_SWEPT,		1, REQ(A_BODY)) \
 	MSG(M_GC_MANIFEST,	0, REQ(A_REPO) REQ(A_DIGEST) OPT(A_REF)) \
 	MSG(M_GC_UPLOADS,	0, REQ(A_TIME)) \
 	MSG(M_GC_END,		0, OPT(A_FLAGS)) \

@@ -5,27 +5,34 @@
  * gcd's link closes) it remembers every blob a commit, a mount or a
  * checked manifest PUT uses, and refuses to sweep those, a blob younger
  * than gc.grace, or a manifest blob any repository still links.  Every
- * check and the removal happen in the loop, the same loop where a PUT's
- * references are checked and a commit begins, so one of the two always
- * sees the other.
+ * check, and the rename that takes a swept blob out of the store, happen
+ * in the loop, the same loop where a PUT's references are checked and a
+ * commit begins, so one of the two always sees the other; only freeing
+ * what was taken out is left to a thread.
  */
+#include <sys/queue.h>
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "conf.h"
 #include "dset.h"
+#include "ev.h"
+#include "gcbatch.h"
 #include "index.h"
 #include "log.h"
 #include "pulls.h"
 #include "regerr.h"
 #include "store.h"
 #include "storaged.h"
+#include "task.h"
 #include "util.h"
 
 /* A sync waiting for its write; the link may go away meanwhile. */
@@ -103,89 +110,204 @@ blob_in_use(const struct digest *d, uint64_t *size)
 	return NULL;
 }
 
-/* Unlink path and then its directory, without the rename and fsync a
- * client's delete gets: a sweep a crash undoes leaves garbage that the next
- * run sweeps, and each fsync would cost a collection a disk flush per
- * blob.  What is in the way (a store another user wrote) is repaired
- * once, as every other write of storaged's.  0, or -1 with errno (ENOENT:
- * it was not there). */
-static int
-sweep_file(const char *path)
-{
-	char dir[STORE_PATHMAX];
-	char *slash;
+/*
+ * A sweep request: a batch of digests (lib/gcbatch.h), checked and taken
+ * out of the store SWEEP_SLICE at a time, one slice a loop turn, so that
+ * pulls and pushes are served between slices.  Taking a blob out is one
+ * rename of its directory into the scratch directory, in the loop where
+ * the check is: from then on a PUT, a mount or a commit finds it absent.
+ * Unlinking what was moved (freeing the data) is done on a thread.
+ */
+#define SWEEP_SLICE	64
 
-	if (unlinkat(store_rootfd(), path, 0) == -1 && (!store_repair(path) ||
-	    unlinkat(store_rootfd(), path, 0) == -1))
-		return -1;
-	if (str_copy(dir, path, sizeof(dir)) == 0 &&
-	    (slash = strrchr(dir, '/')) != NULL) {
-		*slash = '\0';
-		if (unlinkat(store_rootfd(), dir, AT_REMOVEDIR) == -1 &&
-		    store_repair(dir))
-			(void)unlinkat(store_rootfd(), dir, AT_REMOVEDIR);
+struct trash {
+	struct buf	 names;		/* detached paths, NUL-separated */
+	const char	*leaf;		/* the one file each holds */
+	size_t		 n, failed;
+};
+
+struct sweep {
+	LIST_ENTRY(sweep) entry;
+	struct link	*l;		/* NULL once the link went */
+	uint32_t	 id;
+	char		*repo;		/* layer links of repo; NULL: blobs */
+	struct digest	*ds;
+	size_t		 n, i;
+	struct buf	 results;
+	struct trash	*trash;
+	struct ev_timer	 timer;
+};
+
+static LIST_HEAD(, sweep) sweeps = LIST_HEAD_INITIALIZER(sweeps);
+static struct taskq sweepq = TASKQ_INITIALIZER(sweepq);
+
+/* The thread: unlink what the slices moved away, then its directory. */
+static void
+trash_run(void *arg)
+{
+	struct trash *t = arg;
+	char p[STORE_PATHMAX];
+	int root = store_rootfd();
+
+	for (size_t off = 0; off < t->names.len; off += strlen(t->names.data +
+	    off) + 1) {
+		const char *name = t->names.data + off;
+		(void)snprintf(p, sizeof(p), "%s/%s", name, t->leaf);
+		(void)unlinkat(root, p, 0);
+		if (unlinkat(root, name, AT_REMOVEDIR) == -1 &&
+		    store_rmtree_at(root, name, 0) == -1)
+			t->failed++;
 	}
-	return 0;
 }
 
-/* M_GC_BLOB: sweep one blob's data, unless it is in use. */
-void
-gc_blob(struct link *l, struct msg *m)
+static void
+trash_done(void *arg)
 {
-	char p[STORE_PATHMAX];
+	struct trash *t = arg;
+
+	if (t->failed)
+		log_warnx("gc: %zu of %zu swept entries stay in the scratch "
+		    "directory until the next start", t->failed, t->n);
+	buf_free(&t->names);
+	free(t);
+}
+
+/* Take path's directory (the blob's, or the layer link's) out. */
+static enum gcb_result
+sweep_detach(struct sweep *sw, const char *dir)
+{
+	char tmp[STORE_PATHMAX];
+
+	if (store_detach(dir, tmp, sizeof(tmp)) == -1) {
+		if (errno == ENOENT)
+			return GCB_ABSENT;
+		log_warn("gc: sweep %s", dir);
+		return GCB_FAILED;
+	}
+	buf_append(&sw->trash->names, tmp, strlen(tmp) + 1);
+	sw->trash->n++;
+	return GCB_SWEPT;
+}
+
+/* One digest of a batch: a blob, or repo's layer link to a swept one. */
+static void
+sweep_one(struct sweep *sw, const struct digest *d)
+{
+	char p[STORE_PATHMAX], *slash;
+	enum gcb_result r;
 	const char *why;
-	struct digest d;
-	struct msgb mb;
 	uint64_t size = 0;
 
-	if (req_digest(l, m, A_DIGEST, &d) == -1)
-		return;
+	if (sw->repo == NULL) {
+		if ((why = blob_in_use(d, &size)) != NULL)
+			r = *why ? GCB_REFUSED : GCB_ABSENT;
+		else if (path_blob_dir(p, sizeof(p), d) == -1)
+			r = GCB_FAILED;
+		else
+			r = sweep_detach(sw, p);
+	} else if (gc_remembered(d) || store_blob_stat(d, &size) == 0)
+		r = GCB_REFUSED;
+	else if (path_layer_link(p, sizeof(p), sw->repo, d) == -1 ||
+	    (slash = strrchr(p, '/')) == NULL)
+		r = GCB_FAILED;
+	else {
+		*slash = '\0';
+		r = sweep_detach(sw, p);
+	}
+	gcb_result_add(&sw->results, r, r == GCB_SWEPT ? size : 0);
+}
+
+/* The batch is through (or stopped): answer, hand the moved to a thread. */
+static void
+sweep_finish(struct sweep *sw)
+{
+	struct msgb mb;
+
+	if (sw->trash->n > 0)
+		task_run(&sweepq, NULL, trash_run, trash_done, sw->trash);
+	else
+		trash_done(sw->trash);
+	if (sw->l != NULL) {
+		msgb_init(&mb, M_GC_SWEPT);
+		msgb_bytes(&mb, A_BODY, buf_head(&sw->results),
+		    buf_avail(&sw->results));
+		link_reply(sw->l, sw->id, &mb);
+	}
+	LIST_REMOVE(sw, entry);
+	ev_timer_cancel(&sw->timer);
+	buf_free(&sw->results);
+	free(sw->ds);
+	free(sw->repo);
+	free(sw);
+}
+
+/* One slice; the rest on a later turn.  A run that ended (or whose gcd
+ * went) refuses what is left: nothing is remembered any more. */
+static void
+sweep_slice(void *arg)
+{
+	struct sweep *sw = arg;
+	size_t end = sw->i + SWEEP_SLICE < sw->n ? sw->i + SWEEP_SLICE : sw->n;
+
+	for (; sw->i < sw->n && (sw->l == NULL || running != sw->l); sw->i++)
+		gcb_result_add(&sw->results, GCB_REFUSED, 0);
+	for (; sw->i < end; sw->i++)
+		sweep_one(sw, &sw->ds[sw->i]);
+	if (sw->i < sw->n)
+		ev_timer_arm(&sw->timer, 0);
+	else
+		sweep_finish(sw);
+}
+
+/* Start a batch of repo's layer links (repo) or of blobs (NULL). */
+static void
+sweep_start(struct link *l, struct msg *m, const char *repo)
+{
+	const struct msg_val *body = &m->v[A_BODY];
+	struct sweep *sw;
+	int n;
+
 	if (running != l) {
 		link_reply_err(l, m->id, RE_DENIED, "no collection begun");
 		return;
 	}
-	if ((why = blob_in_use(&d, &size)) != NULL) {
-		if (*why == '\0')
-			link_reply_err(l, m->id, RE_BLOB_UNKNOWN, NULL);
-		else
-			link_reply_err(l, m->id, RE_DENIED, why);
+	sw = xcalloc(1, sizeof(*sw));
+	sw->ds = xcalloc(GCB_MAX, sizeof(*sw->ds));
+	if ((n = gcb_parse(body->p, body->len, sw->ds, GCB_MAX)) == -1) {
+		free(sw->ds);
+		free(sw);
+		link_reply_err(l, m->id, RE_DIGEST_INVALID, "malformed batch");
 		return;
 	}
-	if (path_blob_data(p, sizeof(p), &d) == -1 ||
-	    (sweep_file(p) == -1 && errno != ENOENT)) {
-		reply_internal(l, m->id, "remove blob");
-		return;
-	}
-	log_debug("gc: swept blob %s (%llu bytes)", d.hex,
-	    (unsigned long long)size);
-	msgb_init(&mb, M_DONE);
-	msgb_u64(&mb, A_COUNT, size);
-	link_reply(l, m->id, &mb);
+	sw->l = l;
+	sw->id = m->id;
+	sw->n = (size_t)n;
+	sw->repo = repo ? xstrdup(repo) : NULL;
+	sw->trash = xcalloc(1, sizeof(*sw->trash));
+	sw->trash->leaf = repo ? "link" : "data";
+	buf_init(&sw->trash->names);
+	buf_init(&sw->results);
+	ev_timer_init(&sw->timer, sweep_slice, sw);
+	LIST_INSERT_HEAD(&sweeps, sw, entry);
+	sweep_slice(sw);
 }
 
-/* M_GC_UNLINK: a repository's layer link to a blob that is gone. */
+/* M_GC_SWEEP: blobs, each unless it is in use. */
+void
+gc_sweep(struct link *l, struct msg *m)
+{
+	sweep_start(l, m, NULL);
+}
+
+/* M_GC_UNLINK: a repository's layer links to blobs that are gone. */
 void
 gc_unlink(struct link *l, struct msg *m)
 {
-	char p[STORE_PATHMAX];
 	const char *repo;
-	struct digest d;
-	uint64_t size;
 
-	if (req_repo(l, m, A_REPO, &repo) == -1 ||
-	    req_digest(l, m, A_DIGEST, &d) == -1)
+	if (req_repo(l, m, A_REPO, &repo) == -1)
 		return;
-	if (running != l || gc_remembered(&d) ||
-	    store_blob_stat(&d, &size) == 0) {
-		link_reply_err(l, m->id, RE_DENIED, "blob in use");
-		return;
-	}
-	if (path_layer_link(p, sizeof(p), repo, &d) == -1 ||
-	    (sweep_file(p) == -1 && errno != ENOENT)) {
-		reply_internal(l, m->id, "remove layer link");
-		return;
-	}
-	link_reply_done(l, m->id);
+	sweep_start(l, m, repo);
 }
 
 /* M_GC_UPLOADS: the sessions idle longer than A_TIME seconds. */
@@ -204,13 +326,25 @@ gc_uploads(struct link *l, struct msg *m)
 	link_reply(l, m->id, &mb);
 }
 
-/* M_GC_END: forget; pushes need no remembering until the next run. */
+/* Forget: a sweep still in its slices refuses the rest. */
+static void
+run_stop(void)
+{
+	running = NULL;
+	dset_clear(&kept);
+}
+
+/* M_GC_END: forget; pushes need no remembering until the next run.
+ * What the sweeps took out is freed on its threads meanwhile; it is out
+ * of the store already.  Not synced: a crash before the disk has the
+ * renames brings a swept blob back as garbage for the next run (or leaves
+ * it in the scratch directory, emptied at start), and a sync of the store
+ * would flush every dirty page of its filesystem. */
 void
 gc_end(struct link *l, struct msg *m)
 {
 	if (running == l) {
-		running = NULL;
-		dset_clear(&kept);
+		run_stop();
 		log_info("gc: run ends");
 	}
 	link_reply_done(l, m->id);
@@ -219,10 +353,13 @@ gc_end(struct link *l, struct msg *m)
 void
 gc_link_gone(struct link *l)
 {
-	if (running == l) {
-		running = NULL;
-		dset_clear(&kept);
-	}
+	struct sweep *sw;
+
+	LIST_FOREACH(sw, &sweeps, entry)
+		if (sw->l == l)
+			sw->l = NULL;
+	if (running == l)
+		run_stop();
 	if (syncing != NULL && syncing->l == l)
 		syncing->l = NULL;
 }

@@ -54,7 +54,7 @@ static const struct link_accept storaged_accept[] = {
 	{ PROC_HTTPD, M_REFERRERS, 0 },
 	{ PROC_GCD, M_PING, 0 },
 	{ PROC_GCD, M_GC_BEGIN, 0 },
-	{ PROC_GCD, M_GC_BLOB, 0 },
+	{ PROC_GCD, M_GC_SWEEP, 0 },
 	{ PROC_GCD, M_GC_UNLINK, 0 },
 	{ PROC_GCD, M_GC_MANIFEST, 0 },
 	{ PROC_GCD, M_GC_UPLOADS, 0 },
@@ -107,7 +107,7 @@ peer_request(struct link *l, struct msg *m, void *arg)
 	case M_CATALOG:		catalog(l, m); break;
 	case M_REFERRERS:	referrers(l, m); break;
 	case M_GC_BEGIN:	gc_begin(l, m); break;
-	case M_GC_BLOB:		gc_blob(l, m); break;
+	case M_GC_SWEEP:	gc_sweep(l, m); break;
 	case M_GC_UNLINK:	gc_unlink(l, m); break;
 	case M_GC_MANIFEST:	manifest_gc(l, m); break;
 	case M_GC_UPLOADS:	gc_uploads(l, m); break;

@@ -59,7 +59,7 @@ void	 manifest_gc_inflight(void);
 
 /* gc.c: gcd's collections; what storaged must not sweep meanwhile */
 void	 gc_begin(struct link *, struct msg *);
-void	 gc_blob(struct link *, struct msg *);
+void	 gc_sweep(struct link *, struct msg *);
 void	 gc_unlink(struct link *, struct msg *);
 void	 gc_uploads(struct link *, struct msg *);
 void	 gc_end(struct link *, struct msg *);

@@ -573,6 +573,21 @@ store_remove_at(int dirfd, const char *dir, const char *name)
 	return -1;
 }
 
+/* Move path (a file or a tree) under a fresh name in the scratch
+ * directory, its name in tmp: gone from the store at once, removed at
+ * leisure (or at the next start).  Not synced.  0, or -1 with errno. */
+int
+store_detach(const char *path, char *tmp, size_t len)
+{
+	if (tmpname(tmp, len) == -1)
+		return errno = ENAMETOOLONG, -1;
+	/* a directory moved needs write permission on itself too (its ..) */
+	if (renameat(rootfd, path, rootfd, tmp) == -1 && (errno == ENOENT ||
+	    !store_repair(path) || renameat(rootfd, path, rootfd, tmp) == -1))
+		return -1;
+	return 0;
+}
+
 /* Remove the tree at path: renamed away first, so it vanishes at once and a
  * crash never leaves it half removed.  0 removed, -1 absent or error. */
 int
@@ -581,11 +596,7 @@ store_remove_tree(const char *path)
 	char tmp[STORE_PATHMAX];
 	int fd;
 
-	if (tmpname(tmp, sizeof(tmp)) == -1)
-		return errno = ENAMETOOLONG, -1;
-	/* a directory moved needs write permission on itself too (its ..) */
-	if (renameat(rootfd, path, rootfd, tmp) == -1 && (!store_repair(path) ||
-	    renameat(rootfd, path, rootfd, tmp) == -1))
+	if (store_detach(path, tmp, sizeof(tmp)) == -1)
 		return -1;
 	(void)store_fsync_parent(path);
 	if ((fd = openat(rootfd, STORE_TMP, O_RDONLY | O_DIRECTORY |

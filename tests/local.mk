@@ -330,6 +330,16 @@ tests_unit_test_retention_SOURCES = tests/unit/test_retention.c
 tests_unit_test_retention_LDADD = $(UNIT_LDADD)
 tests_unit_test_retention_CFLAGS = $(UNIT_CFLAGS)
 
+# issue 10: gcd's sweep batches to storaged and their answers (lib/gcbatch.c)
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_gcbatch
+TESTS += tests/unit/test_gcbatch
+endif
+tests_unit_test_gcbatch_SOURCES = tests/unit/test_gcbatch.c
+tests_unit_test_gcbatch_LDADD = $(UNIT_LDADD)
+tests_unit_test_gcbatch_CFLAGS = $(UNIT_CFLAGS)
+EXTRA_DIST += tests/fuzz/fuzz_gcbatch.c
+
 # issue 10: online gc and retention with real pushes, docker-registry afterwards
 INTEGRATION_TESTS += tests/integration/test_gc.sh
 # issue 11: cache.max_size evicts the least recently pulled cached images
