@@ -1,6 +1,7 @@
 /*
  * cache.c - the pull-through cache's routing (which names an upstream
- * serves, lib/conf_cache), pushes refused, and manifests: served from the
+ * serves, lib/conf_cache), pushes refused or forwarded (forward.c), and
+ * manifests: served from the
  * store when it holds them (by digest always; by tag until the upstream's
  * ttl, then a HEAD compares the upstream's digest), else fetched with the
  * upstream's exact bytes, checked against its digest, stored through
@@ -16,6 +17,7 @@
 
 #include "cache_int.h"
 #include "conf.h"
+#include "forward.h"
 #include "log.h"
 #include "mtext.h"
 #include "regerr.h"
@@ -451,15 +453,21 @@ cache_request(struct conn *c)
 	char remote[CACHE_NAME_MAX], store[CACHE_NAME_MAX];
 	int i, mirror;
 
+	if (r->route == R_BASE && forward_base(c))
+		return 1;
 	if (upstream_count() == 0 || r->route == R_BASE ||
 	    r->route == R_CATALOG || (i = cache_route(upstream_at(0),
 	    upstream_count(), r->repo, remote, sizeof(remote), store,
 	    sizeof(store), &mirror)) < 0)
 		return 0;
-	if (is_push(c)) {
+	if (is_push(c) || (forward_on() && r->route == R_BLOB &&
+	    c->req.method == HTTP_M_HEAD && !mirror)) {
 		if (mirror)
 			return 0;	/* the host's own name */
-		refuse_push(c, (size_t)i);
+		if (forward_on())	/* the HEAD is a push's check */
+			forward_request(c, (size_t)i, remote);
+		else
+			refuse_push(c, (size_t)i);
 		return 1;
 	}
 	/* a push to the host's own name checks its blobs with HEAD: under a
@@ -490,6 +498,7 @@ cache_conn_closed(struct conn *c)
 {
 	struct creq *q = c->api ? c->api->cache : NULL;
 
+	forward_conn_closed(c);
 	if (q == NULL)
 		return;
 	c->api->cache = NULL;
@@ -522,4 +531,5 @@ cache_metrics(struct buf *b)
 	mtext_single(b, "registry_cache_pushes_refused_total", MT_COUNTER,
 	    "pushes and deletions refused on cached names",
 	    cache_stats.refused);
+	forward_metrics(b);
 }
