@@ -22,11 +22,8 @@ set -u
 
 ACCEPT="application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json"
 IMGS=""		# mkimages.sh's layouts
-PKI=""		# the test CA and the upstream's certificate
-UP_TLS=""	# the upstream regmaster's https host:port
 CACHE_URL=""
 LIAR_PID=""
-UP_LOG=""
 CACHE_MURL=""
 CACHE_STORE=""
 GOT=""
@@ -72,28 +69,7 @@ stored_blob() {
 
 # upstream_start: a regmaster with TLS, a user and token auth, the images pushed.
 upstream_start() {
-	t_init cache-up || return 1
-	t_pki_make "$T_DIR/pki" || {
-		fail "openssl makes the CA and the upstream's certificate"
-		return 1
-	}
-	PKI=$T_DIR/pki
-	local tport
-	tport=$(t_pick_port) || return 1
-	sed -i '/^http = /d; /^auth = /d' "$T_CONF"
-	cat >>"$T_CONF" <<EOF
-log_file = "$T_DIR/regmaster.log";
-http = { listen = [ "127.0.0.1:$T_PORT" ]; tls_listen = [ "127.0.0.1:$tport" ]; };
-tls = { certificate = [ "$PKI/server.crt" ]; key = [ "$PKI/server.key" ]; };
-auth = { dir = "$T_AUTH"; htpasswd = "$T_AUTH/htpasswd"; token = true; };
-EOF
-	htpasswd -cbB -C 5 "$T_AUTH/htpasswd" edge "$PW" >/dev/null 2>&1 || {
-		fail "htpasswd adds the cache's user"
-		return 1
-	}
-	t_check "the upstream regmaster starts (TLS, token auth)" t_start
-	UP_TLS=127.0.0.1:$tport
-	UP_LOG=$T_DIR/regmaster.log
+	t_tls_token_upstream cache-up edge "$PW" || return 1
 	t_save_instance UP
 	t_skopeo_copy "skopeo pushes an image to the upstream regmaster" \
 		--dest-creds "edge:$PW" --dest-cert-dir "$PKI/certs" \
