@@ -155,6 +155,20 @@ request_headers(const struct conn *c, struct fwd *f, struct buf *out)
 
 /* ------------------------------------------------------------ answer */
 
+/* The exchange is over: its pipe and connection go now, not with the
+ * next request on a kept-alive connection. */
+static void
+fwd_release(struct fwd *f)
+{
+	upstream_cancel(f->up);
+	f->up = NULL;
+	if (f->pipe_rd != -1) {
+		ev_del(f->pipe_rd);
+		close(f->pipe_rd);
+		f->pipe_rd = -1;
+	}
+}
+
 /* The upstream could not be asked, or failed: 502 (504 for silence). */
 static void
 fwd_error(struct fwd *f, const char *why)
@@ -162,6 +176,7 @@ fwd_error(struct fwd *f, const char *why)
 	struct conn *c = f->c;
 
 	failed++;
+	fwd_release(f);
 	log_warnx("forward: %s %s to %s: %s", c->req.method_str, c->req.path,
 	    upstream_at(f->upi)->url, why);
 	if (f->base && f->status == 0) {
@@ -181,6 +196,7 @@ fwd_respond(struct fwd *f)
 	const char *p = f->hdrs.data, *end = p + f->hdrs.len, *v;
 
 	forwarded++;
+	fwd_release(f);
 	while (p != NULL && p < end) {
 		v = p + strlen(p) + 1;
 		conn_header(c, p, "%s", v);
@@ -319,8 +335,11 @@ fwd_body(struct upreq *u, struct buf *out, void *arg)
 			buf_puts(out, "0\r\n\r\n");
 		return 1;
 	}
-	/* the client's body ended short: conn.c has answered it */
-	f->up = NULL;
+	/* conn.c closes the pipe early only when it answered (and so
+	 * dropped u) or closed: this is a read error */
+	f->up = NULL;		/* freed on return */
+	fwd_error(f, n == 0 ? "the client's body ended early" :
+	    "the client's body could not be read");
 	return -1;
 }
 
@@ -345,8 +364,7 @@ on_client_body(struct conn *c, int err)
 		f->body = FB_DONE;
 		return;
 	}
-	upstream_cancel(f->up);	/* the upstream sees a short body */
-	f->up = NULL;
+	fwd_release(f);		/* the upstream sees a short body */
 	if (err == 429 || err == 503)
 		api_error(c, err == 429 ? RE_TOOMANYREQUESTS : RE_UNAVAILABLE,
 		    "too many request bodies at once");
@@ -370,16 +388,14 @@ body_start(struct conn *c, struct fwd *f)
 	if (conn_upload_slot(c) == -1) {
 		log_info("%s: too many upload bodies from this address",
 		    c->addr);
-		upstream_cancel(f->up);
-		f->up = NULL;
+		fwd_release(f);
 		api_error(c, RE_TOOMANYREQUESTS, "too many uploads at once "
 		    "from this address");
 		return;
 	}
 	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) == -1) {
 		log_warn("pipe2");
-		upstream_cancel(f->up);
-		f->up = NULL;
+		fwd_release(f);
 		api_error(c, RE_INTERNAL, NULL);
 		return;
 	}
@@ -447,11 +463,7 @@ forward_conn_closed(struct conn *c)
 	if (f == NULL)
 		return;
 	c->api->fwd = NULL;
-	upstream_cancel(f->up);
-	if (f->pipe_rd != -1) {
-		ev_del(f->pipe_rd);
-		close(f->pipe_rd);
-	}
+	fwd_release(f);
 	buf_free(&f->hdrs);
 	buf_free(&f->resp);
 	free(f);

@@ -17,6 +17,10 @@
 #   5. a 256 MiB layer pushed through the edge: httpd's peak memory stays far below it.
 #   6. a misbehaving upstream (endless headers, a lying Content-Length, a Location that
 #      maps nowhere, a close in the middle of the body): 502, and no descriptor left.
+#   7. (root mode) dockerd logs in to the edge, pulls through it and pushes a new name,
+#      its layers mounted through the edge.
+#   8. the upstream stopped: GET /v2/ is the edge's again, pulls come from the cache, a
+#      push is a 502.
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname -- "$0")/lib.sh"
@@ -28,6 +32,7 @@ EDGE=""		# the edge's host:port
 BAD_PORT=""
 BAD_PID=""
 TOKEN=""
+CT=120		# seconds a docker command may take
 
 # sk_digest REF [ARGS...]: the digest of docker://REF's manifest as skopeo reads it.
 sk_digest() {
@@ -88,6 +93,8 @@ test_push_pull() {
 			fail "the upstream holds blob ${d:7:12}"; fi
 	done
 	t_use_instance EDGE
+	t_skopeo_copy "an anonymous pull through the edge (fetched with its own credentials)" \
+		--src-tls-verify=false "docker://$EDGE/team/fwd:v1" "oci:$T_DIR/anon:latest"
 	t_skopeo_copy "the image is pulled back through the edge" --src-tls-verify=false \
 		--src-creds "dev:$DEVPW" "docker://$EDGE/team/fwd:v1" "oci:$T_DIR/back:latest"
 	d=$(sk_digest "$EDGE/team/fwd:v1" --tls-verify=false --creds "dev:$DEVPW")
@@ -134,9 +141,11 @@ test_token_flow() {
 	loc=$(hval Location)
 	case $loc in /v2/team/curl/blobs/uploads/?*) ok "its Location is the edge's path ($loc)" ;;
 	*) fail "its Location is the edge's path" "$(what)" ;; esac
-	[ -n "$(hval Docker-Upload-UUID)" ] && [ -n "$(hval Range)" ] &&
-		ok "Docker-Upload-UUID and Range are passed back" ||
+	if [ -n "$(hval Docker-Upload-UUID)" ] && [ -n "$(hval Range)" ]; then
+		ok "Docker-Upload-UUID and Range are passed back"
+	else
 		fail "Docker-Upload-UUID and Range are passed back" "$(what)"
+	fi
 	head -c 300000 /dev/urandom >"$T_DIR/blob.bin"
 	blob=$(dg "$T_DIR/blob.bin")
 	req PATCH "http://$EDGE$loc" -H "Authorization: Bearer $TOKEN" \
@@ -255,6 +264,51 @@ PY
 	BAD_PID=""
 }
 
+# dockerd (root mode only) logs in to the edge, pulls through it and pushes a new
+# name: the layers are mounted from the first name, through the edge.
+test_docker() {
+	local pushed up
+	if [ "$T_MODE" != root ] || ! command -v dockerd >/dev/null 2>&1; then
+		skip "docker pushes through the edge" "dockerd runs in root mode only"
+		return 0
+	fi
+	dkd_start || return 1
+	if printf '%s' "$DEVPW" | dk login -u dev --password-stdin "$EDGE" >"$T_DIR/dk.out" 2>&1
+	then
+		ok "docker login to the edge (a token of the upstream's)"
+	else
+		fail "docker login to the edge (a token of the upstream's)" "$(cat "$T_DIR/dk.out")"
+	fi
+	t_check "docker pulls team/fwd:v1 through the edge" dk pull -q "$EDGE/team/fwd:v1"
+	dk tag "$EDGE/team/fwd:v1" "$EDGE/team/docker:v1"
+	if dk push "$EDGE/team/docker:v1" >"$T_DIR/dk.out" 2>&1; then
+		ok "docker pushes team/docker:v1 through the edge"
+	else
+		fail "docker pushes team/docker:v1 through the edge" "$(cat "$T_DIR/dk.out")"
+	fi
+	pushed=$(grep -o 'digest: sha256:[0-9a-f]*' "$T_DIR/dk.out" | cut -d' ' -f2)
+	up=$(sk_digest "$UP_TLS/team/docker:v1" --creds "dev:$DEVPW" --cert-dir "$PKI/certs")
+	same "the upstream holds it, with the digest docker reported" "$pushed" "$up"
+	dkd_stop
+}
+
+# The upstream stopped: the edge answers GET /v2/ itself, pulls come from the cache,
+# pushes fail cleanly.
+test_upstream_down() {
+	local d
+	t_use_instance UP
+	t_check "the upstream stops" t_stop
+	t_use_instance EDGE
+	req GET "http://$EDGE/v2/"
+	is_code "with the upstream down, GET /v2/ is answered by the edge: 200" 200
+	t_skopeo_copy "... and the pushed image is pulled from the cache" --src-tls-verify=false \
+		"docker://$EDGE/team/fwd:v1" "oci:$T_DIR/down:latest"
+	d=$(sk_digest "$EDGE/team/fwd:v1" --tls-verify=false)
+	same "... with the same digest" "$(img_digest "$IMGS" multi)" "$d"
+	req POST "http://$EDGE/v2/team/fwd/blobs/uploads/"
+	is_err "a push with the upstream down: 502" 502 UNAVAILABLE
+}
+
 body() {
 	local tool
 	for tool in "$DOCKER_REGISTRY" skopeo jq curl openssl htpasswd python3; do
@@ -278,12 +332,12 @@ body() {
 	test_push_pull
 	test_token_flow
 	test_prefixed
+	test_docker
 	test_big
 	test_bad_upstream
+	test_upstream_down
 	t_use_instance EDGE
 	t_check "the edge stops" t_stop
-	t_use_instance UP
-	t_check "the upstream stops" t_stop
 	dr_stop
 	rm -rf -- "$IMGS/big"
 }
