@@ -1,13 +1,13 @@
 /*
  * cache.c - the pull-through cache's routing (which names an upstream
  * serves, lib/conf_cache), pushes refused or forwarded (forward.c), and
- * manifests: served from the
- * store when it holds them (by digest always; by tag until the upstream's
- * ttl, then a HEAD compares the upstream's digest), else fetched with the
- * upstream's exact bytes, checked against its digest, stored through
- * storaged (a manifest PUT into PREFIX + NAME) and answered.  When the
- * upstream fails, a stored copy is served anyway (stale, logged, counted);
- * only what was never cached fails, with an OCI error.
+ * manifests: served from the store when it holds them (by digest always;
+ * by tag until the upstream's ttl, then a HEAD compares the upstream's
+ * digest), else fetched with the upstream's exact bytes, checked against
+ * its digest, stored through storaged (a manifest PUT into PREFIX + NAME)
+ * and answered.  When the upstream fails, a stored copy is served anyway
+ * (stale, logged, counted); only what was never cached fails, with an OCI
+ * error.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -460,11 +460,13 @@ cache_request(struct conn *c)
 	    upstream_count(), r->repo, remote, sizeof(remote), store,
 	    sizeof(store), &mirror)) < 0)
 		return 0;
+	/* forwarding, a blob's HEAD is how a push checks what it need not
+	 * send: the upstream answers it, for the client's credentials */
 	if (is_push(c) || (forward_on() && r->route == R_BLOB &&
 	    c->req.method == HTTP_M_HEAD && !mirror)) {
 		if (mirror)
 			return 0;	/* the host's own name */
-		if (forward_on())	/* the HEAD is a push's check */
+		if (forward_on())
 			forward_request(c, (size_t)i, remote);
 		else
 			refuse_push(c, (size_t)i);

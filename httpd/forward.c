@@ -41,7 +41,7 @@
 #define FWD_RESP_MAX	(1024 * 1024)	/* the body of a push's answer */
 #define FWD_VALUE_MAX	2000		/* a header passed back (conn's) */
 #define FWD_READ	(64 * 1024)	/* body bytes moved per step */
-#define FWD_CHUNK_HEAD	10		/* "%08zx\r\n" */
+#define FWD_CHUNK_HEAD	10		/* "%08x\r\n" */
 
 enum fwd_body { FB_NONE, FB_MOVING, FB_DONE };
 
@@ -448,9 +448,10 @@ forward_request(struct conn *c, size_t upi, const char *remote)
 	/* the exchange starts on the next loop turn (names resolve off the
 	 * loop): no callback comes before the body is on its way */
 	f->up = upstream_forward(upi, c->req.method_str, path,
-	    buf_head(&hdrs), buf_avail(&hdrs), fwd_body, FWD_RESP_MAX,
-	    &fwd_ops, f);
-	explicit_bzero(hdrs.data, hdrs.cap);
+	    hdrs.data ? buf_head(&hdrs) : "", buf_avail(&hdrs), fwd_body,
+	    FWD_RESP_MAX, &fwd_ops, f);
+	if (hdrs.data != NULL)		/* the client's credentials */
+		explicit_bzero(hdrs.data, hdrs.cap);
 	buf_free(&hdrs);
 	body_start(c, f);
 }

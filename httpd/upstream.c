@@ -127,7 +127,9 @@ up_request_text(struct upreq *r)
 		buf_printf(&r->out, "Accept: %s\r\n", r->accept);
 	if (r->authz[0])
 		buf_printf(&r->out, "Authorization: %s\r\n", r->authz);
-	buf_append(&r->out, buf_head(&r->fwd_hdrs), buf_avail(&r->fwd_hdrs));
+	if (buf_avail(&r->fwd_hdrs))
+		buf_append(&r->out, buf_head(&r->fwd_hdrs),
+		    buf_avail(&r->fwd_hdrs));
 	buf_puts(&r->out, "\r\n");
 }
 

@@ -53,9 +53,11 @@ void	 upstream_resume(struct upreq *);
 /*
  * Forward a client's request (cache.push = "forward"): method, path with
  * its query, the client's header lines (headers[0..hlen), "Name:
- * value\r\n" each, checked by the caller) and ops->body.  Nothing of ours is added: no credentials,
- * no token fetched, no redirect followed; every final response head, a
- * 401 or a 3xx too, goes to ops->head as it came.
+ * value\r\n" each, checked by the caller) and its body.  Nothing of ours
+ * is added: no credentials, no token fetched, no redirect followed; every
+ * final response head, a 401 or a 3xx too, goes to ops->head as it came.
+ * A write that fails in the body ends the sending, not the exchange: the
+ * upstream may have answered early (a 401) and closed.
  */
 struct upreq *upstream_forward(size_t upi, const char *method,
 	    const char *path, const char *headers, size_t hlen,

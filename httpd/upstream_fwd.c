@@ -25,7 +25,8 @@ upstream_forward(size_t upi, const char *method, const char *path,
 	str_copy(r->t.port, u->port, sizeof(r->t.port));
 	if (str_copy(r->t.path, path, sizeof(r->t.path)) == -1)
 		fatalx("forwarded path too long");	/* the caller checks */
-	buf_append(&r->fwd_hdrs, headers, hlen);
+	if (hlen > 0)
+		buf_append(&r->fwd_hdrs, headers, hlen);
 	r->body_max = body_max;
 	up_dial(r);
 	return r;

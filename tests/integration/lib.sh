@@ -411,6 +411,22 @@ EOF
 	UP_LOG=$T_DIR/regmaster.log
 }
 
+# t_cache_images NAME: the tools the cache suites need are there, and a fresh image set
+# with a 256 MiB image (mkimages.sh -b 256) is in IMGS, removed with the instances.
+IMGS=""
+t_cache_images() {
+	local tool
+	for tool in "$DOCKER_REGISTRY" skopeo jq curl openssl htpasswd python3; do
+		command -v "$tool" >/dev/null 2>&1 && continue
+		fail "$tool is installed (the $1 suite needs it)"
+		return 1
+	done
+	IMGS=$(mktemp -d "${TMPDIR:-/tmp}/regmaster-$1-img.XXXXXX") || return 1
+	T_INSTANCES+=("$IMGS")
+	chmod 0755 "$IMGS"
+	build_images "$IMGS" -b 256
+}
+
 # ---------------------------------------------------------------- instances
 
 # t_write_config FILE: the minimal config of the current instance (see t_init).

@@ -21,7 +21,6 @@ set -u
 . "$(dirname -- "$0")/lib.sh"
 
 ACCEPT="application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json"
-IMGS=""		# mkimages.sh's layouts
 CACHE_URL=""
 LIAR_PID=""
 CACHE_MURL=""
@@ -300,16 +299,7 @@ test_big_stream() {
 }
 
 body() {
-	local tool
-	for tool in "$DOCKER_REGISTRY" skopeo jq curl openssl htpasswd python3; do
-		command -v "$tool" >/dev/null 2>&1 && continue
-		fail "$tool is installed (the cache suite needs it)"
-		return 1
-	done
-	IMGS=$(mktemp -d "${TMPDIR:-/tmp}/regmaster-cache-img.XXXXXX") || return 1
-	T_INSTANCES+=("$IMGS")
-	chmod 0755 "$IMGS"
-	build_images "$IMGS" -b 256 || return 1
+	t_cache_images cache || return 1
 	upstream_start || return 1
 	mkdir -p "$T_DIR/dr"
 	dr_start "$T_DIR/dr" || return 1

@@ -25,7 +25,6 @@ set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname -- "$0")/lib.sh"
 
-IMGS=""
 PW=edgepw-$RANDOM$RANDOM
 DEVPW=devpw-$RANDOM$RANDOM
 EDGE=""		# the edge's host:port
@@ -310,16 +309,7 @@ test_upstream_down() {
 }
 
 body() {
-	local tool
-	for tool in "$DOCKER_REGISTRY" skopeo jq curl openssl htpasswd python3; do
-		command -v "$tool" >/dev/null 2>&1 && continue
-		fail "$tool is installed (the forward suite needs it)"
-		return 1
-	done
-	IMGS=$(mktemp -d "${TMPDIR:-/tmp}/regmaster-fwd-img.XXXXXX") || return 1
-	T_INSTANCES+=("$IMGS")
-	chmod 0755 "$IMGS"
-	build_images "$IMGS" -b 256 || return 1
+	t_cache_images fwd || return 1
 	t_tls_token_upstream fwd-up edge "$PW" dev "$DEVPW" || return 1
 	t_save_instance UP
 	mkdir -p "$T_DIR/dr"
