@@ -339,6 +339,21 @@ up_send_step(struct upreq *r)
 	return 1;
 }
 
+/* A forwarded body is going and the upstream's side is readable: 1 if it
+ * answered (or closed) before taking it all, to be read now; 0 when that
+ * was TLS's own business (a session ticket) and the body goes on. */
+static int
+up_early_answer(struct upreq *r)
+{
+	ssize_t n = up_read(r);
+
+	r->events = 0;
+	if (n == 0)
+		return 0;
+	r->state = UP_HEAD;
+	return 1;
+}
+
 static void
 up_io(int fd, int events, void *arg)
 {
@@ -347,9 +362,13 @@ up_io(int fd, int events, void *arg)
 
 	r->progress_ms = ev_now();
 	r->events = 0;
-	if (r->state < UP_HEAD && (rc = up_send_step(r)) != 1) {
+	if (r->fwd && r->state == UP_SEND && (events & EV_READ) &&
+	    up_early_answer(r))
+		;	/* read below: a 401 need not wait for the body */
+	else if (r->state < UP_HEAD && (rc = up_send_step(r)) != 1) {
 		if (rc == 0)
-			ev_set(r->fd, r->events);
+			ev_set(r->fd, r->events | (r->fwd && r->state ==
+			    UP_SEND ? EV_READ : 0));
 		return;
 	}
 	if (r->paused) {

@@ -16,7 +16,8 @@
 #      Location comes back as the edge's /v2/dr/NAME/... path.
 #   5. a 256 MiB layer pushed through the edge: httpd's peak memory stays far below it.
 #   6. a misbehaving upstream (endless headers, a lying Content-Length, a Location that
-#      maps nowhere, a close in the middle of the body): 502, and no descriptor left.
+#      maps nowhere, a close in the middle of the body): 502, and no descriptor left;
+#      one that answers 401 before it reads the body: the client gets that 401.
 #   7. (root mode) dockerd logs in to the edge, pulls through it and pushes a new name,
 #      its layers mounted through the edge.
 #   8. the upstream stopped: GET /v2/ is the edge's again, pulls come from the cache, a
@@ -215,7 +216,7 @@ test_big() {
 test_bad_upstream() {
 	local before after
 	python3 - "$BAD_PORT" <<'PY' &
-import socket, sys, threading
+import socket, sys, threading, time
 srv = socket.socket()
 srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 srv.bind(('127.0.0.1', int(sys.argv[1])))
@@ -240,6 +241,11 @@ def serve(s):
                       b'Content-Length: 0\r\n\r\n')
         elif '/gone/' in line:
             s.recv(65536)
+        elif '/early/' in line:
+            # answers before the body and reads no more of it for a while
+            s.sendall(b'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic '
+                      b'realm="early"\r\nContent-Length: 0\r\n\r\n')
+            time.sleep(40)
     except OSError:
         pass
     s.close()
@@ -259,6 +265,9 @@ PY
 	head -c 8388608 /dev/urandom >"$T_DIR/gone.bin"
 	req PATCH "http://$EDGE/v2/bad/gone/blobs/uploads/u1" --data-binary "@$T_DIR/gone.bin"
 	is_code "the upstream closes in the middle of the body: 502" 502
+	req PATCH "http://$EDGE/v2/bad/early/blobs/uploads/u1" --data-binary "@$T_DIR/gone.bin"
+	is_code "the upstream answers 401 before reading the body: the client gets it" 401
+	same "... with its challenge" 'Basic realm="early"' "$(hval WWW-Authenticate)"
 	t_wait_until 10 test "$(httpd_fds)" -le "$before"
 	after=$(httpd_fds)
 	same "no descriptor is left behind" "$before" "$after"
