@@ -245,7 +245,7 @@ def serve(s):
             # answers before the body and reads no more of it for a while
             s.sendall(b'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic '
                       b'realm="early"\r\nContent-Length: 0\r\n\r\n')
-            time.sleep(40)
+            time.sleep(90)	# longer than the client waits
     except OSError:
         pass
     s.close()
@@ -265,7 +265,9 @@ PY
 	head -c 8388608 /dev/urandom >"$T_DIR/gone.bin"
 	req PATCH "http://$EDGE/v2/bad/gone/blobs/uploads/u1" --data-binary "@$T_DIR/gone.bin"
 	is_code "the upstream closes in the middle of the body: 502" 502
-	req PATCH "http://$EDGE/v2/bad/early/blobs/uploads/u1" --data-binary "@$T_DIR/gone.bin"
+	# more than the socket buffers and the pipe between hold
+	head -c 33554432 /dev/urandom >"$T_DIR/early.bin"
+	req PATCH "http://$EDGE/v2/bad/early/blobs/uploads/u1" --data-binary "@$T_DIR/early.bin"
 	is_code "the upstream answers 401 before reading the body: the client gets it" 401
 	same "... with its challenge" 'Basic realm="early"' "$(hval WWW-Authenticate)"
 	t_wait_until 10 test "$(httpd_fds)" -le "$before"
