@@ -29,6 +29,7 @@ set -u
 PW=edgepw-$RANDOM$RANDOM
 DEVPW=devpw-$RANDOM$RANDOM
 EDGE=""		# the edge's host:port
+EDGE_MURL=""	# its metrics listener
 BAD_PORT=""
 BAD_PID=""
 TOKEN=""
@@ -55,6 +56,11 @@ up_has_blob() {
 	[ -f "$T_STORE/docker/registry/v2/blobs/sha256/${h:0:2}/$h/data" ]
 }
 
+# metric NAME: the edge's value of metric NAME (unlabelled).
+metric() {
+	curl -s --max-time 5 "$EDGE_MURL/metrics" | awk -v n="$1" '$1 == n { print $2 }'
+}
+
 # httpd_fds: how many descriptors the edge's httpd holds.
 httpd_fds() {
 	t_use_instance EDGE
@@ -75,6 +81,7 @@ cache = { push = "forward"; upstreams = (
 EOF
 	t_check "the edge (cache.push = forward) starts" t_start || return 1
 	EDGE=127.0.0.1:$T_PORT
+	EDGE_MURL=$T_MURL
 	t_save_instance EDGE
 }
 
@@ -214,7 +221,7 @@ test_big() {
 
 # An upstream that misbehaves, under bad/.
 test_bad_upstream() {
-	local before after
+	local before after n
 	python3 - "$BAD_PORT" <<'PY' &
 import socket, sys, threading, time
 srv = socket.socket()
@@ -270,6 +277,11 @@ PY
 	req PATCH "http://$EDGE/v2/bad/early/blobs/uploads/u1" --data-binary "@$T_DIR/early.bin"
 	is_code "the upstream answers 401 before reading the body: the client gets it" 401
 	same "... with its challenge" 'Basic realm="early"' "$(hval WWW-Authenticate)"
+	n=$(metric registry_cache_forward_errors_total)
+	same "the edge counts the four failed exchanges" 4 "$n"
+	n=$(metric registry_cache_pushes_forwarded_total)
+	if [ "${n:-0}" -gt 20 ]; then ok "and the forwarded ones ($n)"; else
+		fail "and the forwarded ones" "got '$n'"; fi
 	t_wait_until 10 test "$(httpd_fds)" -le "$before"
 	after=$(httpd_fds)
 	same "no descriptor is left behind" "$before" "$after"
