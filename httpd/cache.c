@@ -77,6 +77,16 @@ fresh_is(const struct creq *q, const char *tag)
 	    ev_now() - fresh[i].at_ms < ttl;
 }
 
+void
+cache_tag_pushed(const char *store, const char *tag)
+{
+	char key[sizeof(fresh[0].key)];
+	unsigned i = fresh_slot(store, tag, key, sizeof(key));
+
+	if (strcmp(fresh[i].key, key) == 0)
+		fresh[i].key[0] = '\0';	/* ev_now() may be below a ttl */
+}
+
 /* The upstream failed and nothing is cached: 404 if it said so, 504 for
  * silence, else 502; the reason goes to the log. */
 void
@@ -467,7 +477,7 @@ cache_request(struct conn *c)
 		if (mirror)
 			return 0;	/* the host's own name */
 		if (forward_on())
-			forward_request(c, (size_t)i, remote);
+			forward_request(c, (size_t)i, remote, store);
 		else
 			refuse_push(c, (size_t)i);
 		return 1;

@@ -56,6 +56,7 @@ struct fwd {
 					   upstream cannot be reached */
 	int		 status;	/* of the upstream's head */
 	int64_t		 length;	/* its Content-Length (HEAD) */
+	char		 store[CACHE_NAME_MAX];	/* the cache's repository */
 	char		 ctype[256];
 	struct buf	 hdrs;		/* "name\0value\0" to pass back */
 	struct buf	 resp;		/* its body */
@@ -204,6 +205,10 @@ fwd_respond(struct fwd *f)
 	}
 	if (c->req.method != HTTP_M_GET && c->req.method != HTTP_M_HEAD)
 		audit_note(c, "forward", f->status, NULL, c->body_total);
+	/* the cache must not serve the tag's old digest until its ttl */
+	if (c->api->route == R_MANIFEST && f->status / 100 == 2 &&
+	    strchr(c->api->ref, ':') == NULL)
+		cache_tag_pushed(f->store, c->api->ref);
 	if (c->req.method == HTTP_M_HEAD)
 		conn_respond_length(c, f->status, f->ctype[0] ? f->ctype : NULL,
 		    f->length > 0 ? (uint64_t)f->length : 0);
@@ -420,12 +425,13 @@ forward_base(struct conn *c)
 		;
 	if (i == n && n > 1)
 		return 0;	/* no one upstream's challenge is the edge's */
-	forward_request(c, i == n ? 0 : i, NULL);
+	forward_request(c, i == n ? 0 : i, NULL, "");
 	return 1;
 }
 
 void
-forward_request(struct conn *c, size_t upi, const char *remote)
+forward_request(struct conn *c, size_t upi, const char *remote,
+    const char *store)
 {
 	char path[HTTP_MAX_TARGET + CACHE_NAME_MAX + 64];
 	struct fwd *f;
@@ -441,6 +447,7 @@ forward_request(struct conn *c, size_t upi, const char *remote)
 	f->upi = upi;
 	f->pipe_rd = -1;
 	f->base = c->api->route == R_BASE;
+	str_copy(f->store, store, sizeof(f->store));	/* the same bound */
 	buf_init(&f->hdrs);
 	buf_init(&f->resp);
 	buf_init(&hdrs);

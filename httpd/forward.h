@@ -18,8 +18,9 @@ int	 forward_on(void);		/* cache.push = "forward" */
  * follows; 0 when it is answered here. */
 int	 forward_base(struct conn *);
 /* Forward c's request for a name of upstream upi, asked there as
- * remote; the answer comes in its time. */
-void	 forward_request(struct conn *, size_t upi, const char *remote);
+ * remote and cached as store; the answer comes in its time. */
+void	 forward_request(struct conn *, size_t upi, const char *remote,
+	    const char *store);
 void	 forward_conn_closed(struct conn *);
 void	 forward_metrics(struct buf *);
 

@@ -7,6 +7,7 @@
 # What it tests (both modes: as root with privilege separation, and as a plain user):
 #   1. skopeo pushes through the edge as dev: the image is on the upstream with the
 #      same digests; it is pulled back through the edge (the cache) and directly.
+#      A tag the edge has cached, moved by a push through it, is seen at once.
 #   2. without credentials, and with a wrong password, the edge answers 401 with the
 #      upstream's own challenge (the edge's own credentials are never lent).
 #   3. the token flow by hand: a token from the upstream's realm, a POST through the
@@ -110,6 +111,22 @@ test_push_pull() {
 		--src-creds "dev:$DEVPW" "docker://$UP_TLS/team/fwd:v1" "oci:$T_DIR/direct:latest"
 	same "the two pulls hold the same blobs" "$(layout_set "$T_DIR/back")" \
 		"$(layout_set "$T_DIR/direct")"
+}
+
+# A tag the edge has cached (ttl 1h) moved by a push through the edge: the next pull
+# through the edge sees the new digest at once.
+test_moved_tag() {
+	local d
+	t_skopeo_copy "skopeo pushes team/moved:v1 through the edge" --dest-tls-verify=false \
+		--dest-creds "dev:$DEVPW" "oci:$IMGS/multi:latest" "docker://$EDGE/team/moved:v1"
+	d=$(sk_digest "$EDGE/team/moved:v1" --tls-verify=false)
+	same "the edge serves (and caches) its digest" "$(img_digest "$IMGS" multi)" "$d"
+	t_skopeo_copy "an index pushed to the same tag through the edge" --all \
+		--dest-tls-verify=false --dest-creds "dev:$DEVPW" "oci:$IMGS/index:latest" \
+		"docker://$EDGE/team/moved:v1"
+	d=$(sk_digest "$EDGE/team/moved:v1" --tls-verify=false)
+	same "the edge serves the moved tag at once, not after its ttl" \
+		"$(img_digest "$IMGS" index)" "$d"
 }
 
 test_unauthorized() {
@@ -347,6 +364,7 @@ body() {
 	BODY=$T_DIR/resp.body
 	test_unauthorized
 	test_push_pull
+	test_moved_tag
 	test_token_flow
 	test_prefixed
 	test_docker
