@@ -379,8 +379,8 @@ t_pki_make() {
 # as the cache suites' upstream: TLS with a certificate of a CA made here (PKI), token
 # auth, the users in its htpasswd. Its https host:port in UP_TLS, its log in UP_LOG.
 PKI=""
-UP_TLS=""
-UP_LOG=""
+# shellcheck disable=SC2034 # the suites use them
+UP_TLS="" UP_LOG=""
 t_tls_token_upstream() {
 	local tport
 	t_init "$1" || return 1
@@ -407,23 +407,25 @@ EOF
 		shift 2
 	done
 	t_check "the upstream regmaster starts (TLS, token auth)" t_start || return 1
-	UP_TLS=127.0.0.1:$tport
-	UP_LOG=$T_DIR/regmaster.log
+	# shellcheck disable=SC2034 # the suites use them
+	UP_TLS=127.0.0.1:$tport UP_LOG=$T_DIR/regmaster.log
 }
 
 # t_cache_images NAME: the tools the cache suites need are there, and a fresh image set
 # with a 256 MiB image (mkimages.sh -b 256) is in IMGS, removed with the instances.
 IMGS=""
 t_cache_images() {
-	local tool
+	local tool d
 	for tool in "$DOCKER_REGISTRY" skopeo jq curl openssl htpasswd python3; do
 		command -v "$tool" >/dev/null 2>&1 && continue
 		fail "$tool is installed (the $1 suite needs it)"
 		return 1
 	done
-	IMGS=$(mktemp -d "${TMPDIR:-/tmp}/regmaster-$1-img.XXXXXX") || return 1
-	T_INSTANCES+=("$IMGS")
-	chmod 0755 "$IMGS"
+	d=$(mktemp -d "${TMPDIR:-/tmp}/regmaster-$1-img.XXXXXX") || return 1
+	T_INSTANCES+=("$d")
+	# a level down: build_images writes its digests and errors beside IMGS
+	IMGS=$d/img
+	mkdir -p "$IMGS" && chmod 0755 "$d" "$IMGS" || return 1
 	build_images "$IMGS" -b 256
 }
 

@@ -236,15 +236,18 @@ test_big() {
 	fi
 }
 
-# An upstream that misbehaves, under bad/.
-test_bad_upstream() {
-	local before after n
-	python3 - "$BAD_PORT" <<'PY' &
+# bad_start: the misbehaving upstream under bad/, on BAD_PORT from the start (a port
+# picked and bound only later could be taken in between); the harness stops it if the
+# suite ends early.
+bad_start() {
+	BAD_PORT=$(t_pick_port) || return 1
+	cat >"$T_DIR/bad_upstream.py" <<'PY'
 import socket, sys, threading, time
 srv = socket.socket()
 srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 srv.bind(('127.0.0.1', int(sys.argv[1])))
 srv.listen(16)
+open(sys.argv[2], 'w').close()
 def serve(s):
     data = b''
     while b'\r\n\r\n' not in data:
@@ -277,8 +280,18 @@ while True:
     c, _ = srv.accept()
     threading.Thread(target=serve, args=(c,), daemon=True).start()
 PY
-	BAD_PID=$!
-	t_wait_until 10 t_port_in_use "$BAD_PORT"
+	t_bg "$T_DIR/bad_upstream.log" python3 "$T_DIR/bad_upstream.py" "$BAD_PORT" \
+		"$T_DIR/bad.ready"
+	BAD_PID=$T_BG_PID
+	t_wait_until 10 test -e "$T_DIR/bad.ready" || {
+		fail "the misbehaving upstream listens on $BAD_PORT"
+		return 1
+	}
+}
+
+# An upstream that misbehaves, under bad/.
+test_bad_upstream() {
+	local before after n
 	before=$(httpd_fds)
 	req POST "http://$EDGE/v2/bad/endless/blobs/uploads/"
 	is_err "endless headers from the upstream: 502" 502 UNAVAILABLE
@@ -302,8 +315,7 @@ PY
 	t_wait_until 10 test "$(httpd_fds)" -le "$before"
 	after=$(httpd_fds)
 	same "no descriptor is left behind" "$before" "$after"
-	kill "$BAD_PID" 2>/dev/null
-	wait "$BAD_PID" 2>/dev/null
+	t_bg_stop "$BAD_PID"
 	BAD_PID=""
 }
 
@@ -358,7 +370,7 @@ body() {
 	t_save_instance UP
 	mkdir -p "$T_DIR/dr"
 	dr_start "$T_DIR/dr" || return 1
-	BAD_PORT=$(t_pick_port)
+	bad_start || return 1
 	edge_start || return 1
 	HDR=$T_DIR/resp.hdr
 	BODY=$T_DIR/resp.body
