@@ -54,14 +54,24 @@ up_disconnect(struct upreq *r)
 	r->state = UP_IDLE;
 }
 
+static void
+up_buf_wipe(struct buf *b)
+{
+	if (b->data != NULL)
+		explicit_bzero(b->data, b->cap);
+}
+
 void
 up_free(struct upreq *r)
 {
 	up_disconnect(r);
 	ev_timer_cancel(&r->timer);
 	buf_free(&r->in);
+	if (r->fwd)	/* both held the client's credentials */
+		up_buf_wipe(&r->out), up_buf_wipe(&r->fwd_hdrs);
 	buf_free(&r->out);
 	buf_free(&r->head);
+	buf_free(&r->fwd_hdrs);
 	if (r->child != NULL)
 		upstream_cancel(r->child);
 	explicit_bzero(r->authz, sizeof(r->authz));
@@ -117,6 +127,9 @@ up_request_text(struct upreq *r)
 		buf_printf(&r->out, "Accept: %s\r\n", r->accept);
 	if (r->authz[0])
 		buf_printf(&r->out, "Authorization: %s\r\n", r->authz);
+	if (buf_avail(&r->fwd_hdrs))
+		buf_append(&r->out, buf_head(&r->fwd_hdrs),
+		    buf_avail(&r->fwd_hdrs));
 	buf_puts(&r->out, "\r\n");
 }
 
@@ -255,6 +268,33 @@ up_handshake(struct upreq *r)
 	return -1;
 }
 
+/* The next bytes of a request body into r->out: 1 some (or the end), 0
+ * to wait for upstream_send_more, -1 when r is gone. */
+static int
+up_body_more(struct upreq *r)
+{
+	int rc = r->body(r, &r->out, r->arg);
+
+	if (rc == -1) {
+		up_free(r);
+		return -1;
+	}
+	r->body_sent = rc == 1;
+	if (rc == 0 && !buf_avail(&r->out)) {
+		r->events = 0;
+		return 0;
+	}
+	return 1;
+}
+
+void
+upstream_send_more(struct upreq *r)
+{
+	r->progress_ms = ev_now();
+	if (r->state == UP_SEND)
+		up_io(r->fd, EV_WRITE, r);
+}
+
 /* Connect, handshake and send: 1 when the request is out, 0 to wait,
  * -1 when r failed (and is gone). */
 static int
@@ -278,10 +318,17 @@ up_send_step(struct upreq *r)
 			return err;
 		r->state = UP_SEND;
 	}
-	while (buf_avail(&r->out)) {
+	while (buf_avail(&r->out) || (r->body && !r->body_sent)) {
+		if (!buf_avail(&r->out)) {
+			if ((n = up_body_more(r)) != 1)
+				return (int)n;
+			continue;
+		}
 		if ((n = up_write(r, buf_head(&r->out),
 		    buf_avail(&r->out))) == 0)
 			return 0;
+		if (n < 0 && r->fwd && r->body)
+			break;	/* it may have answered early: read that */
 		if (n < 0)
 			return up_fail(r, "%s: connection lost while sending",
 			    r->t.host), -1;
@@ -289,6 +336,21 @@ up_send_step(struct upreq *r)
 	}
 	r->state = UP_HEAD;
 	r->events = EV_READ;
+	return 1;
+}
+
+/* A forwarded body is going and the upstream's side is readable: 1 if it
+ * answered (or closed) before taking it all, to be read now; 0 when that
+ * was TLS's own business (a session ticket) and the body goes on. */
+static int
+up_early_answer(struct upreq *r)
+{
+	ssize_t n = up_read(r);
+
+	r->events = 0;
+	if (n == 0)
+		return 0;
+	r->state = UP_HEAD;
 	return 1;
 }
 
@@ -300,9 +362,13 @@ up_io(int fd, int events, void *arg)
 
 	r->progress_ms = ev_now();
 	r->events = 0;
-	if (r->state < UP_HEAD && (rc = up_send_step(r)) != 1) {
+	if (r->fwd && r->state == UP_SEND && (events & EV_READ) &&
+	    up_early_answer(r))
+		;	/* read below: a 401 need not wait for the body */
+	else if (r->state < UP_HEAD && (rc = up_send_step(r)) != 1) {
 		if (rc == 0)
-			ev_set(r->fd, r->events);
+			ev_set(r->fd, r->events | (r->fwd && r->state ==
+			    UP_SEND ? EV_READ : 0));
 		return;
 	}
 	if (r->paused) {
@@ -364,6 +430,7 @@ up_new(size_t upi, const char *method, const struct up_ops *ops, void *arg)
 	buf_init(&r->in);
 	buf_init(&r->out);
 	buf_init(&r->head);
+	buf_init(&r->fwd_hdrs);
 	ev_timer_init(&r->timer, up_timeout, r);
 	r->ops = ops;
 	r->arg = arg;

@@ -16,6 +16,7 @@
 #include "conf_cache.h"
 #include "http.h"
 
+struct buf;
 struct msg;
 struct upreq;
 
@@ -31,6 +32,11 @@ struct up_ops {
 	void	(*done)(struct upreq *, const char *why, void *);
 };
 
+/* A forwarded request's body: bytes appended to out; 1 when they are all
+ * there, 0 for more later (none appended: wait for upstream_send_more),
+ * -1 drops the exchange (as head's -1). */
+typedef int (*up_body_fn)(struct upreq *, struct buf *out, void *);
+
 /* Parse cache.upstreams (at every configuration). */
 void	 upstream_configure(void);
 size_t	 upstream_count(void);
@@ -44,6 +50,21 @@ struct upreq *upstream_start(size_t upi, const char *method,
 	    const char *path, const char *accept, const char *scope,
 	    uint64_t body_max, const struct up_ops *, void *arg);
 void	 upstream_resume(struct upreq *);
+/*
+ * Forward a client's request (cache.push = "forward"): method, path with
+ * its query, the client's header lines (headers[0..hlen), "Name:
+ * value\r\n" each, checked by the caller) and its body.  Nothing of ours
+ * is added: no credentials, no token fetched, no redirect followed; every
+ * final response head, a 401 or a 3xx too, goes to ops->head as it came.
+ * A write that fails in the body ends the sending, not the exchange: the
+ * upstream may have answered early (a 401) and closed.
+ */
+struct upreq *upstream_forward(size_t upi, const char *method,
+	    const char *path, const char *headers, size_t hlen,
+	    up_body_fn body, uint64_t body_max, const struct up_ops *,
+	    void *arg);
+/* The body has more (it answered 0 with none). */
+void	 upstream_send_more(struct upreq *);
 /* Drop it; no callback comes. */
 void	 upstream_cancel(struct upreq *);
 

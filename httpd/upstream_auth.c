@@ -229,6 +229,8 @@ up_intercept(struct upreq *r)
 	struct wwwauth w;
 	int s = r->resp.status;
 
+	if (r->fwd)
+		return 0;	/* the client follows what it gets */
 	if ((s == 301 || s == 302 || s == 303 || s == 307 || s == 308) &&
 	    (v = http_header_get(&r->resp, "Location")) != NULL)
 		return up_redirect(r, v);

@@ -54,6 +54,12 @@ struct upreq {
 	struct upreq	*child;			/* its token request */
 	struct ev_timer	 timer;
 	uint64_t	 progress_ms;
+	/* a forwarded request (upstream_forward): the client's headers,
+	 * intercept nothing, the body sent */
+	struct buf	 fwd_hdrs;
+	int		 fwd;
+	up_body_fn	 body;
+	int		 body_sent;
 };
 
 /* upstream.c */

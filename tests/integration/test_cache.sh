@@ -21,12 +21,8 @@ set -u
 . "$(dirname -- "$0")/lib.sh"
 
 ACCEPT="application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json"
-IMGS=""		# mkimages.sh's layouts
-PKI=""		# the test CA and the upstream's certificate
-UP_TLS=""	# the upstream regmaster's https host:port
 CACHE_URL=""
 LIAR_PID=""
-UP_LOG=""
 CACHE_MURL=""
 CACHE_STORE=""
 GOT=""
@@ -72,28 +68,7 @@ stored_blob() {
 
 # upstream_start: a regmaster with TLS, a user and token auth, the images pushed.
 upstream_start() {
-	t_init cache-up || return 1
-	t_pki_make "$T_DIR/pki" || {
-		fail "openssl makes the CA and the upstream's certificate"
-		return 1
-	}
-	PKI=$T_DIR/pki
-	local tport
-	tport=$(t_pick_port) || return 1
-	sed -i '/^http = /d; /^auth = /d' "$T_CONF"
-	cat >>"$T_CONF" <<EOF
-log_file = "$T_DIR/regmaster.log";
-http = { listen = [ "127.0.0.1:$T_PORT" ]; tls_listen = [ "127.0.0.1:$tport" ]; };
-tls = { certificate = [ "$PKI/server.crt" ]; key = [ "$PKI/server.key" ]; };
-auth = { dir = "$T_AUTH"; htpasswd = "$T_AUTH/htpasswd"; token = true; };
-EOF
-	htpasswd -cbB -C 5 "$T_AUTH/htpasswd" edge "$PW" >/dev/null 2>&1 || {
-		fail "htpasswd adds the cache's user"
-		return 1
-	}
-	t_check "the upstream regmaster starts (TLS, token auth)" t_start
-	UP_TLS=127.0.0.1:$tport
-	UP_LOG=$T_DIR/regmaster.log
+	t_tls_token_upstream cache-up edge "$PW" || return 1
 	t_save_instance UP
 	t_skopeo_copy "skopeo pushes an image to the upstream regmaster" \
 		--dest-creds "edge:$PW" --dest-cert-dir "$PKI/certs" \
@@ -235,7 +210,9 @@ test_liar() {
 	local good bad n
 	head -c 1048576 /dev/urandom >"$T_DIR/good.bin"
 	cp -- "$T_DIR/good.bin" "$T_DIR/bad.bin"
-	printf 'X' | dd of="$T_DIR/bad.bin" bs=1 seek=1000 conv=notrunc 2>/dev/null
+	# byte 1000 flipped (an 'X' written there was the same byte one run in 256)
+	python3 -c 'import sys; f = open(sys.argv[1], "r+b"); f.seek(1000); b = f.read(1)[0]
+f.seek(1000); f.write(bytes([b ^ 0xff]))' "$T_DIR/bad.bin"
 	good=$(dg "$T_DIR/good.bin")
 	short=sha256:$(printf short | sha256sum | cut -d' ' -f1)
 	python3 - "$LIAR_PORT" "$T_DIR/bad.bin" "$T_DIR/liar.log" "$short" <<'PY' &
@@ -324,16 +301,7 @@ test_big_stream() {
 }
 
 body() {
-	local tool
-	for tool in "$DOCKER_REGISTRY" skopeo jq curl openssl htpasswd python3; do
-		command -v "$tool" >/dev/null 2>&1 && continue
-		fail "$tool is installed (the cache suite needs it)"
-		return 1
-	done
-	IMGS=$(mktemp -d "${TMPDIR:-/tmp}/regmaster-cache-img.XXXXXX") || return 1
-	T_INSTANCES+=("$IMGS")
-	chmod 0755 "$IMGS"
-	build_images "$IMGS" -b 256 || return 1
+	t_cache_images cache || return 1
 	upstream_start || return 1
 	mkdir -p "$T_DIR/dr"
 	dr_start "$T_DIR/dr" || return 1
