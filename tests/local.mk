@@ -55,6 +55,8 @@ SH_LOG_COMPILER = $(SHELL)
 INTEGRATION_TESTS += tests/integration/test_cli_auth.sh
 # the pull-through cache (issue 11)
 INTEGRATION_TESTS += tests/integration/test_cache.sh
+# the cache as dockerd's registry-mirrors (a stand-in Docker Hub)
+INTEGRATION_TESTS += tests/integration/test_cache_mirror.sh
 
 # storaged: its pure parts linked into a unit test, and the real worker driven
 # over socketpairs as httpd and master would.
