@@ -3,9 +3,10 @@
  * connection, TLS, request, response head and body, on httpd's loop.
  * Authentication and redirects are in upstream_auth.c.
  *
- * One exchange per connection (Connection: close): a registry pull is a
- * handful of manifests and a few large blobs, where a new handshake costs
- * little, and no connection state survives between exchanges to go wrong.
+ * Connections are kept for the next exchange with the same host
+ * (upstream_pool.c); one the upstream closed while it idled, found dead
+ * before any byte of the answer came, is dialled anew once (GET and HEAD
+ * are safe to send again).
  */
 #include <sys/socket.h>
 
@@ -110,7 +111,7 @@ up_request_text(struct upreq *r)
 	int dflt = strcmp(r->t.port, r->t.tls ? "443" : "80") == 0;
 
 	buf_printf(&r->out, "%s %s HTTP/1.1\r\nHost: %s%s%s%s%s\r\n"
-	    "User-Agent: regmaster-cache\r\nConnection: close\r\n", r->method,
+	    "User-Agent: regmaster-cache\r\n", r->method,
 	    r->t.path, v6 ? "[" : "", r->t.host, v6 ? "]" : "",
 	    dflt ? "" : ":", dflt ? "" : r->t.port);
 	if (r->accept[0])
@@ -168,7 +169,8 @@ up_resolved(const struct addrinfo *res, int err, void *arg)
 	ev_add(r->fd, EV_WRITE, up_io, r);
 }
 
-/* Start (or start again) the exchange on r's target. */
+/* Start (or start again) the exchange on r's target: on an idle
+ * connection to it if there is one, else on a new one. */
 void
 up_dial(struct upreq *r)
 {
@@ -176,9 +178,27 @@ up_dial(struct upreq *r)
 	r->progress_ms = ev_now();
 	if (!ev_timer_armed(&r->timer))
 		ev_timer_arm(&r->timer, UP_STALL_MS);
+	r->reused = !r->fresh_only && uppool_take(r) == 0;
+	if (r->reused) {
+		r->state = UP_SEND;
+		up_request_text(r);
+		ev_add(r->fd, EV_WRITE, up_io, r);
+		return;
+	}
 	r->state = UP_RESOLVE;
 	r->rs = resolve_start(r->t.host, r->t.port, SOCK_STREAM, up_resolved,
 	    r);
+}
+
+int
+up_redial(struct upreq *r)
+{
+	if (!r->reused || r->state > UP_HEAD || buf_avail(&r->in) > 0 ||
+	    r->fresh_only)
+		return 0;
+	r->fresh_only = 1;
+	up_dial(r);
+	return 1;
 }
 
 /* SSL's result r: bytes, 0 to wait (events set), -1 failed. */
@@ -282,6 +302,8 @@ up_send_step(struct upreq *r)
 		if ((n = up_write(r, buf_head(&r->out),
 		    buf_avail(&r->out))) == 0)
 			return 0;
+		if (n < 0 && up_redial(r))
+			return -1;
 		if (n < 0)
 			return up_fail(r, "%s: connection lost while sending",
 			    r->t.host), -1;

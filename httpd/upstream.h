@@ -1,6 +1,7 @@
 /*
  * upstream.h - httpd's client of upstream registries (the pull-through
- * cache, cache.upstreams): one HTTP/1.1 exchange per connection, TLS
+ * cache, cache.upstreams): HTTP/1.1, idle connections kept for the next
+ * exchange with the same host (a few, for a while), TLS
  * verified against the upstream's CA store, names looked up off the loop
  * (lib/resolve), anonymous, Basic, or the Bearer flow its WWW-Authenticate
  * challenge asks for (tokens kept until they expire), redirects followed.

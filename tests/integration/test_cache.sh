@@ -16,6 +16,10 @@
 #      no prefix takes is the host's own when it holds it, else fetched from the mirror.
 #   7. the first bytes of a 256 MiB layer reach the client before the cache holds
 #      it all.
+#   8. upstream connections are kept: a pull (manifest, then each blob) from
+#      docker-registry behind a relay that counts connections (conn_relay.py) opens
+#      one; after the relay restarts (the idle connection closed under the cache) the
+#      next pull opens one new connection and succeeds.
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname -- "$0")/lib.sh"
@@ -31,6 +35,8 @@ CACHE_MURL=""
 CACHE_STORE=""
 GOT=""
 LIAR_PORT=""
+RELAY_PID=""
+RELAY_PORT=""
 PW=cachepw-$RANDOM$RANDOM
 
 # sk_digest REF [ARGS...]: the digest skopeo sees for docker://REF.
@@ -109,7 +115,8 @@ cache = { upstreams = (
 	{ prefix = "up/"; url = "https://$UP_TLS"; username = "edge"; password = "$PW";
 	  ca = "$PKI/ca.crt"; ttl = "4s"; },
 	{ prefix = "dr/"; url = "$DR_URL"; ttl = "1h"; mirror = true; },
-	{ prefix = "liar/"; url = "http://127.0.0.1:$LIAR_PORT"; }
+	{ prefix = "liar/"; url = "http://127.0.0.1:$LIAR_PORT"; },
+	{ prefix = "relay/"; url = "http://127.0.0.1:$RELAY_PORT"; ttl = "1h"; }
 ); };
 EOF
 	t_check "the cache regmaster starts" t_start
@@ -323,6 +330,55 @@ test_big_stream() {
 	rm -f -- "$T_DIR/big.bin"
 }
 
+# relay_start: conn_relay.py in front of docker-registry, its log empty.
+relay_start() {
+	: >"$T_DIR/relay.log"
+	python3 "$T_LIB_DIR/conn_relay.py" "$RELAY_PORT" "${DR_HOST#*:}" "$T_DIR/relay.log" \
+		>/dev/null 2>&1 &
+	RELAY_PID=$!
+	t_wait_until 10 t_port_in_use "$RELAY_PORT"
+}
+relay_stop() {
+	[ -n "$RELAY_PID" ] && kill "$RELAY_PID" 2>/dev/null && wait "$RELAY_PID" 2>/dev/null
+	RELAY_PID=""
+}
+
+# relay_pull NAME: the manifest of NAME:v1, then each blob, one after another,
+# through the cache's relay/ upstream; the number of blobs whose bytes are their
+# digest.
+relay_pull() {
+	local d good=0
+	curl -s --max-time 30 -o /dev/null -H "Accept: $ACCEPT" \
+		"$CACHE_URL/v2/relay/$1/manifests/v1"
+	for d in $(blob_digests "$IMGS/multi"); do
+		curl -s --max-time 30 -o "$T_DIR/relay.blob" "$CACHE_URL/v2/relay/$1/blobs/$d"
+		[ "$(dg "$T_DIR/relay.blob")" = "$d" ] && good=$((good + 1))
+	done
+	echo "$good"
+}
+
+# One upstream connection for a whole pull; a connection closed while idle is not
+# reused.
+test_conn_reuse() {
+	local n
+	n=$(blob_digests "$IMGS/multi" | wc -l)
+	relay_start
+	same "a pull through the relay upstream gets every blob intact" "$n" \
+		"$(relay_pull other/app)"
+	same "... on one upstream connection (the relay counted)" 1 \
+		"$(grep -c connection "$T_DIR/relay.log")"
+	relay_stop		# closes the idle connection under the cache
+	t_use_instance UP
+	t_skopeo_copy "skopeo pushes the image to docker-registry again, as other/two" \
+		--dest-tls-verify=false "oci:$IMGS/multi:latest" "docker://$DR_HOST/other/two:v1"
+	t_use_instance CACHE
+	relay_start
+	same "after the upstream closed the idle connection, a pull still succeeds" "$n" \
+		"$(relay_pull other/two)"
+	same "... on one new connection" 1 "$(grep -c connection "$T_DIR/relay.log")"
+	relay_stop
+}
+
 body() {
 	local tool
 	for tool in "$DOCKER_REGISTRY" skopeo jq curl openssl htpasswd python3; do
@@ -340,6 +396,7 @@ body() {
 	t_skopeo_copy "skopeo pushes the image to docker-registry" --dest-tls-verify=false \
 		"oci:$IMGS/multi:latest" "docker://$DR_HOST/other/app:v1"
 	LIAR_PORT=$(t_pick_port)
+	RELAY_PORT=$(t_pick_port)
 	cache_start || return 1
 	HDR=$T_DIR/resp.hdr
 	BODY=$T_DIR/resp.body
@@ -349,6 +406,7 @@ body() {
 	t_use_instance CACHE
 	test_pull_through
 	test_refused_push
+	test_conn_reuse
 	test_concurrent
 	test_big_stream
 	test_moved_tag
