@@ -468,7 +468,8 @@ fx_data(struct upreq *u, const char *p, size_t n, void *arg)
 {
 	struct fetch *f = arg;
 
-	buf_append(&f->data, p, n);
+	if (p != NULL)		/* else it was read into f->data */
+		buf_append(&f->data, p, n);
 	f->got += n;
 	cache_stats.bytes += n;
 	if (pipe_push(f) == -1) {
@@ -494,7 +495,15 @@ fx_done(struct upreq *u, const char *why, void *arg)
 		fetch_fail(f, why, 502);
 }
 
-static const struct up_ops fetch_ops = { fx_head, fx_data, fx_done };
+/* The fetch's buffer: the upstream reads the body into it. */
+static struct buf *
+fx_sink(struct upreq *u, void *arg)
+{
+	return &((struct fetch *)arg)->data;
+}
+
+static const struct up_ops fetch_ops = { fx_head, fx_data, fx_done,
+	fx_sink };
 
 /* storaged opened the upload session: ask the upstream. */
 static void
@@ -609,7 +618,7 @@ bh_done(struct upreq *u, const char *why, void *arg)
 	conn_respond_length(c, 200, MT_OCTET, q->sent);
 }
 
-static const struct up_ops bh_ops = { bh_head, bh_data, bh_done };
+static const struct up_ops bh_ops = { bh_head, bh_data, bh_done, NULL };
 
 /* Not in the store: GET joins the fetch, HEAD asks the upstream. */
 static void

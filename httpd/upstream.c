@@ -234,24 +234,42 @@ up_write(struct upreq *r, const void *p, size_t n)
 	return w > 0 ? w : ssl_result(r, (int)w);
 }
 
-/* Bytes into r->in: >0 read, 0 wait, -2 end of stream, -1 error. */
+/* At most max bytes onto the end of b: >0 read, 0 wait, -2 end of
+ * stream, -1 error. */
 static ssize_t
-up_read(struct upreq *r)
+up_read(struct upreq *r, struct buf *b, size_t max)
 {
 	ssize_t n;
 
-	buf_reserve(&r->in, UP_READ);
+	buf_reserve(b, max);
 	if (r->ssl == NULL) {
-		n = recv(r->fd, buf_tail(&r->in), UP_READ, 0);
+		n = recv(r->fd, buf_tail(b), max, 0);
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return r->events = EV_READ, 0;
 		if (n == 0)
 			return -2;
-	} else if ((n = SSL_read(r->ssl, buf_tail(&r->in), UP_READ)) <= 0)
+	} else if ((n = SSL_read(r->ssl, buf_tail(b), (int)max)) <= 0)
 		return ssl_result(r, (int)n);
 	if (n > 0)
-		r->in.len += (size_t)n;
+		b->len += (size_t)n;
 	return n;
+}
+
+/* Where the next read goes: the caller's sink for a body of known length
+ * that r->in holds nothing of (never past the body's end: the connection
+ * may serve the next exchange), else r->in. */
+static ssize_t
+up_read_next(struct upreq *r, int *sunk)
+{
+	struct buf *sink;
+
+	*sunk = r->state == UP_BODY && r->body_framing == 0 &&
+	    buf_avail(&r->in) == 0 && r->ops->sink != NULL &&
+	    (sink = r->ops->sink(r, r->arg)) != NULL;
+	if (!*sunk)
+		return up_read(r, &r->in, UP_READ);
+	return up_read(r, sink, r->body_left < UP_READ ?
+	    (size_t)r->body_left : UP_READ);
 }
 
 /* The TLS handshake's step: 1 done, 0 wait, -1 failed (verification). */
@@ -340,6 +358,7 @@ void
 up_receive(struct upreq *r)
 {
 	ssize_t n;
+	int sunk;
 
 	for (;;) {
 		if (buf_avail(&r->in) > 0) {
@@ -353,7 +372,7 @@ up_receive(struct upreq *r)
 				break;
 			}
 		}
-		n = up_read(r);
+		n = up_read_next(r, &sunk);
 		if (n == 0) {
 			ev_set(r->fd, r->events);
 			return;
@@ -362,6 +381,8 @@ up_receive(struct upreq *r)
 			up_eof(r, n == -2);
 			return;
 		}
+		if (sunk && up_sunk(r, (size_t)n) != UPC_MORE)
+			return;	/* gone, or paused: ev_set by up_sunk */
 	}
 }
 

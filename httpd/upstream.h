@@ -25,11 +25,15 @@ struct up_ops {
 	 * (done is not called then, and the upreq is gone). */
 	int	(*head)(struct upreq *, const struct http_request *, void *);
 	/* Body bytes; 1 pauses reading until upstream_resume, -1 drops the
-	 * exchange (as head's -1). */
+	 * exchange (as head's -1).  NULL and n: n bytes were read straight
+	 * onto the end of sink's buffer. */
 	int	(*data)(struct upreq *, const char *, size_t, void *);
 	/* The body is complete (why NULL) or the exchange failed (why says
 	 * it, for a log line); the upreq is freed when done returns. */
 	void	(*done)(struct upreq *, const char *why, void *);
+	/* Or NULL: the buffer a body of known length is read into where it
+	 * can be, saving a copy of every byte through the exchange's own. */
+	struct buf *(*sink)(struct upreq *, void *);
 };
 
 /* Parse cache.upstreams (at every configuration). */

@@ -119,7 +119,7 @@ static int	token_head(struct upreq *, const struct http_request *, void *);
 static int	token_data(struct upreq *, const char *, size_t, void *);
 static void	token_done(struct upreq *, const char *, void *);
 static const struct up_ops token_ops = { token_head, token_data,
-	token_done };
+	token_done, NULL };
 
 /* A token request's head: 200 or the exchange fails. */
 static int

@@ -164,6 +164,20 @@ up_consume(struct upreq *r)
 	return r->paused ? UPC_PAUSE : UPC_MORE;
 }
 
+enum up_consumed
+up_sunk(struct upreq *r, size_t n)
+{
+	if (up_payload(r, NULL, n) == UPC_GONE)
+		return UPC_GONE;
+	if ((r->body_left -= n) == 0)
+		return up_complete(r);
+	if (r->paused) {
+		ev_set(r->fd, 0);
+		return UPC_PAUSE;
+	}
+	return UPC_MORE;
+}
+
 void
 up_eof(struct upreq *r, int clean)
 {

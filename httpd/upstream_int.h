@@ -73,6 +73,8 @@ int	 up_redial(struct upreq *);
 
 /* upstream_body.c: head and body of the response in r->in */
 enum up_consumed up_consume(struct upreq *);
+/* n body bytes went straight to the sink (UPC_PAUSE: reading stopped) */
+enum up_consumed up_sunk(struct upreq *, size_t n);
 void	 up_eof(struct upreq *, int clean);
 
 /* upstream_auth.c: 1 if the head was a 401 or a redirect handled here
