@@ -95,6 +95,9 @@ up_timeout(void *arg)
 {
 	struct upreq *r = arg;
 
+	/* paused, r waits for its reader (a slow client), not the upstream */
+	if (r->paused)
+		r->progress_ms = ev_now();
 	if (ev_now() - r->progress_ms < UP_STALL_MS) {
 		ev_timer_arm(&r->timer, UP_STALL_MS - (ev_now() -
 		    r->progress_ms));
@@ -392,6 +395,7 @@ upstream_resume(struct upreq *r)
 	if (!r->paused)
 		return;
 	r->paused = 0;
+	r->progress_ms = ev_now();
 	if (r->fd != -1 && r->state >= UP_HEAD)
 		up_receive(r);
 }

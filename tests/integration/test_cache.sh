@@ -20,6 +20,10 @@
 #      docker-registry behind a relay that counts connections (conn_relay.py) opens
 #      one; after the relay restarts (the idle connection closed under the cache) the
 #      next pull opens one new connection and succeeds.
+#   9. Bearer tokens are kept: an upstream (a python server) that wants a token for
+#      every request answers the first one 401 and its token service once; four blob
+#      fetches in a row cost one token request and one 401. (Its answers come in one
+#      write, head and body together: the token used to be read twice then.)
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname -- "$0")/lib.sh"
@@ -37,6 +41,7 @@ GOT=""
 LIAR_PORT=""
 RELAY_PID=""
 RELAY_PORT=""
+TOK_PORT=""
 PW=cachepw-$RANDOM$RANDOM
 
 # sk_digest REF [ARGS...]: the digest skopeo sees for docker://REF.
@@ -116,7 +121,8 @@ cache = { upstreams = (
 	  ca = "$PKI/ca.crt"; ttl = "4s"; },
 	{ prefix = "dr/"; url = "$DR_URL"; ttl = "1h"; mirror = true; },
 	{ prefix = "liar/"; url = "http://127.0.0.1:$LIAR_PORT"; },
-	{ prefix = "relay/"; url = "http://127.0.0.1:$RELAY_PORT"; ttl = "1h"; }
+	{ prefix = "relay/"; url = "http://127.0.0.1:$RELAY_PORT"; ttl = "1h"; },
+	{ prefix = "tok/"; url = "http://127.0.0.1:$TOK_PORT"; }
 ); };
 EOF
 	t_check "the cache regmaster starts" t_start
@@ -379,6 +385,60 @@ test_conn_reuse() {
 	relay_stop
 }
 
+# An upstream that wants a Bearer token: one token request for a run of fetches.
+test_token_kept() {
+	local d good=0 n pid
+	n=$(blob_digests "$IMGS/multi" | wc -l)
+	: >"$T_DIR/tok.log"
+	python3 - "$TOK_PORT" "$IMGS/multi/blobs/sha256" "$T_DIR/tok.log" <<'PY' &
+import http.server, json, os, sys
+port, blobdir, log = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+TOKEN = 'tok-' + os.urandom(8).hex()
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+    def note(self, what):
+        with open(log, 'a') as f:
+            f.write(what + ' ' + self.path + '\n')
+    def reply(self, code, body, hdrs=()):
+        # head and body in one write, as most servers send a small answer
+        head = 'HTTP/1.1 %d %s\r\n' % (code, self.responses[code][0])
+        for k, v in list(hdrs) + [('Content-Length', str(len(body)))]:
+            head += '%s: %s\r\n' % (k, v)
+        self.wfile.write(head.encode() + b'\r\n' + body)
+    def do_GET(self):
+        if self.path.startswith('/token?'):
+            self.note('token')
+            self.reply(200, json.dumps({'token': TOKEN, 'expires_in': 300}).encode())
+            return
+        if self.headers.get('Authorization') != 'Bearer ' + TOKEN:
+            self.note('401')
+            self.reply(401, b'{}', [('WWW-Authenticate', 'Bearer realm="http://127.0.0.1:%d/token",'
+                                     'service="tok",scope="repository:x:pull"' % port)])
+            return
+        self.note('get')
+        p = os.path.join(blobdir, self.path.rsplit(':', 1)[-1])
+        if '/v2/x/blobs/sha256:' in self.path and os.path.isfile(p):
+            self.reply(200, open(p, 'rb').read())
+        else:
+            self.reply(404, b'{}')
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer(('127.0.0.1', port), H).serve_forever()
+PY
+	pid=$!
+	t_wait_until 10 t_port_in_use "$TOK_PORT"
+	for d in $(blob_digests "$IMGS/multi"); do
+		curl -s --max-time 30 -o "$T_DIR/tok.blob" "$CACHE_URL/v2/tok/x/blobs/$d"
+		[ "$(dg "$T_DIR/tok.blob")" = "$d" ] && good=$((good + 1))
+	done
+	same "blobs fetched from an upstream that wants a Bearer token are intact" "$n" "$good"
+	same "... $n fetches, one token request (the token is kept)" 1 \
+		"$(grep -c '^token ' "$T_DIR/tok.log")"
+	same "... and one 401 (later requests bring the token)" 1 "$(grep -c '^401 ' "$T_DIR/tok.log")"
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+}
+
 body() {
 	local tool
 	for tool in "$DOCKER_REGISTRY" skopeo jq curl openssl htpasswd python3; do
@@ -397,6 +457,7 @@ body() {
 		"oci:$IMGS/multi:latest" "docker://$DR_HOST/other/app:v1"
 	LIAR_PORT=$(t_pick_port)
 	RELAY_PORT=$(t_pick_port)
+	TOK_PORT=$(t_pick_port)
 	cache_start || return 1
 	HDR=$T_DIR/resp.hdr
 	BODY=$T_DIR/resp.body
@@ -407,6 +468,7 @@ body() {
 	test_pull_through
 	test_refused_push
 	test_conn_reuse
+	test_token_kept
 	test_concurrent
 	test_big_stream
 	test_moved_tag
