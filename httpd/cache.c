@@ -198,7 +198,7 @@ rv_done(struct upreq *u, const char *why, void *arg)
 	upstream_manifest(c);
 }
 
-static const struct up_ops rv_ops = { rv_head, no_body, rv_done };
+static const struct up_ops rv_ops = { rv_head, no_body, rv_done, NULL };
 
 /* "/v2/NAME/manifests/REF" and the pull scope of NAME. */
 static void
@@ -403,7 +403,7 @@ mf_done(struct upreq *u, const char *why, void *arg)
 		manifest_store(c);
 }
 
-static const struct up_ops mf_ops = { mf_head, mf_data, mf_done };
+static const struct up_ops mf_ops = { mf_head, mf_data, mf_done, NULL };
 
 static void
 upstream_manifest(struct conn *c)

@@ -412,7 +412,7 @@ body_start(struct conn *c, struct fwd *f)
 
 /* ------------------------------------------------------------ entry */
 
-static const struct up_ops fwd_ops = { fwd_head, fwd_data, fwd_done };
+static const struct up_ops fwd_ops = { fwd_head, fwd_data, fwd_done, NULL };
 
 int
 forward_base(struct conn *c)

@@ -3,9 +3,10 @@
  * connection, TLS, request, response head and body, on httpd's loop.
  * Authentication and redirects are in upstream_auth.c.
  *
- * One exchange per connection (Connection: close): a registry pull is a
- * handful of manifests and a few large blobs, where a new handshake costs
- * little, and no connection state survives between exchanges to go wrong.
+ * Connections are kept for the next exchange with the same host
+ * (upstream_pool.c); one the upstream closed while it idled, found dead
+ * before any byte of the answer came, is dialled anew once (GET and HEAD
+ * are safe to send again).
  */
 #include <sys/socket.h>
 
@@ -104,6 +105,9 @@ up_timeout(void *arg)
 {
 	struct upreq *r = arg;
 
+	/* paused, r waits for its reader (a slow client), not the upstream */
+	if (r->paused)
+		r->progress_ms = ev_now();
 	if (ev_now() - r->progress_ms < UP_STALL_MS) {
 		ev_timer_arm(&r->timer, UP_STALL_MS - (ev_now() -
 		    r->progress_ms));
@@ -120,7 +124,7 @@ up_request_text(struct upreq *r)
 	int dflt = strcmp(r->t.port, r->t.tls ? "443" : "80") == 0;
 
 	buf_printf(&r->out, "%s %s HTTP/1.1\r\nHost: %s%s%s%s%s\r\n"
-	    "User-Agent: regmaster-cache\r\nConnection: close\r\n", r->method,
+	    "User-Agent: regmaster-cache\r\n", r->method,
 	    r->t.path, v6 ? "[" : "", r->t.host, v6 ? "]" : "",
 	    dflt ? "" : ":", dflt ? "" : r->t.port);
 	if (r->accept[0])
@@ -181,7 +185,8 @@ up_resolved(const struct addrinfo *res, int err, void *arg)
 	ev_add(r->fd, EV_WRITE, up_io, r);
 }
 
-/* Start (or start again) the exchange on r's target. */
+/* Start (or start again) the exchange on r's target: on an idle
+ * connection to it if there is one, else on a new one. */
 void
 up_dial(struct upreq *r)
 {
@@ -189,9 +194,27 @@ up_dial(struct upreq *r)
 	r->progress_ms = ev_now();
 	if (!ev_timer_armed(&r->timer))
 		ev_timer_arm(&r->timer, UP_STALL_MS);
+	r->reused = !r->fresh_only && uppool_take(r) == 0;
+	if (r->reused) {
+		r->state = UP_SEND;
+		up_request_text(r);
+		ev_add(r->fd, EV_WRITE, up_io, r);
+		return;
+	}
 	r->state = UP_RESOLVE;
 	r->rs = resolve_start(r->t.host, r->t.port, SOCK_STREAM, up_resolved,
 	    r);
+}
+
+int
+up_redial(struct upreq *r)
+{
+	if (!r->reused || r->state > UP_HEAD || buf_avail(&r->in) > 0 ||
+	    r->fresh_only)
+		return 0;
+	r->fresh_only = 1;
+	up_dial(r);
+	return 1;
 }
 
 /* SSL's result r: bytes, 0 to wait (events set), -1 failed. */
@@ -227,24 +250,42 @@ up_write(struct upreq *r, const void *p, size_t n)
 	return w > 0 ? w : ssl_result(r, (int)w);
 }
 
-/* Bytes into r->in: >0 read, 0 wait, -2 end of stream, -1 error. */
+/* At most max bytes onto the end of b: >0 read, 0 wait, -2 end of
+ * stream, -1 error. */
 static ssize_t
-up_read(struct upreq *r)
+up_read(struct upreq *r, struct buf *b, size_t max)
 {
 	ssize_t n;
 
-	buf_reserve(&r->in, UP_READ);
+	buf_reserve(b, max);
 	if (r->ssl == NULL) {
-		n = recv(r->fd, buf_tail(&r->in), UP_READ, 0);
+		n = recv(r->fd, buf_tail(b), max, 0);
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return r->events = EV_READ, 0;
 		if (n == 0)
 			return -2;
-	} else if ((n = SSL_read(r->ssl, buf_tail(&r->in), UP_READ)) <= 0)
+	} else if ((n = SSL_read(r->ssl, buf_tail(b), (int)max)) <= 0)
 		return ssl_result(r, (int)n);
 	if (n > 0)
-		r->in.len += (size_t)n;
+		b->len += (size_t)n;
 	return n;
+}
+
+/* Where the next read goes: the caller's sink for a body of known length
+ * that r->in holds nothing of (never past the body's end: the connection
+ * may serve the next exchange), else r->in. */
+static ssize_t
+up_read_next(struct upreq *r, int *sunk)
+{
+	struct buf *sink;
+
+	*sunk = r->state == UP_BODY && r->body_framing == 0 &&
+	    buf_avail(&r->in) == 0 && r->ops->sink != NULL &&
+	    (sink = r->ops->sink(r, r->arg)) != NULL;
+	if (!*sunk)
+		return up_read(r, &r->in, UP_READ);
+	return up_read(r, sink, r->body_left < UP_READ ?
+	    (size_t)r->body_left : UP_READ);
 }
 
 /* The TLS handshake's step: 1 done, 0 wait, -1 failed (verification). */
@@ -327,6 +368,8 @@ up_send_step(struct upreq *r)
 		if ((n = up_write(r, buf_head(&r->out),
 		    buf_avail(&r->out))) == 0)
 			return 0;
+		if (n < 0 && up_redial(r))
+			return -1;
 		if (n < 0 && r->fwd && r->body)
 			break;	/* it may have answered early: read that */
 		if (n < 0)
@@ -384,6 +427,7 @@ void
 up_receive(struct upreq *r)
 {
 	ssize_t n;
+	int sunk;
 
 	for (;;) {
 		if (buf_avail(&r->in) > 0) {
@@ -397,7 +441,7 @@ up_receive(struct upreq *r)
 				break;
 			}
 		}
-		n = up_read(r);
+		n = up_read_next(r, &sunk);
 		if (n == 0) {
 			ev_set(r->fd, r->events);
 			return;
@@ -406,6 +450,8 @@ up_receive(struct upreq *r)
 			up_eof(r, n == -2);
 			return;
 		}
+		if (sunk && up_sunk(r, (size_t)n) != UPC_MORE)
+			return;	/* gone, or paused: ev_set by up_sunk */
 	}
 }
 
@@ -415,6 +461,7 @@ upstream_resume(struct upreq *r)
 	if (!r->paused)
 		return;
 	r->paused = 0;
+	r->progress_ms = ev_now();
 	if (r->fd != -1 && r->state >= UP_HEAD)
 		up_receive(r);
 }

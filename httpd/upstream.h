@@ -1,6 +1,7 @@
 /*
  * upstream.h - httpd's client of upstream registries (the pull-through
- * cache, cache.upstreams): one HTTP/1.1 exchange per connection, TLS
+ * cache, cache.upstreams): HTTP/1.1, idle connections kept for the next
+ * exchange with the same host (a few, for a while), TLS
  * verified against the upstream's CA store, names looked up off the loop
  * (lib/resolve), anonymous, Basic, or the Bearer flow its WWW-Authenticate
  * challenge asks for (tokens kept until they expire), redirects followed.
@@ -25,11 +26,15 @@ struct up_ops {
 	 * (done is not called then, and the upreq is gone). */
 	int	(*head)(struct upreq *, const struct http_request *, void *);
 	/* Body bytes; 1 pauses reading until upstream_resume, -1 drops the
-	 * exchange (as head's -1). */
+	 * exchange (as head's -1).  NULL and n: n bytes were read straight
+	 * onto the end of sink's buffer. */
 	int	(*data)(struct upreq *, const char *, size_t, void *);
 	/* The body is complete (why NULL) or the exchange failed (why says
 	 * it, for a log line); the upreq is freed when done returns. */
 	void	(*done)(struct upreq *, const char *why, void *);
+	/* Or NULL: the buffer a body of known length is read into where it
+	 * can be, saving a copy of every byte through the exchange's own. */
+	struct buf *(*sink)(struct upreq *, void *);
 };
 
 /* A forwarded request's body: bytes appended to out; 1 when they are all

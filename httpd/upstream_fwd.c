@@ -12,8 +12,8 @@
 
 struct upreq *
 upstream_forward(size_t upi, const char *method, const char *path,
-    const char *headers, size_t hlen, up_body_fn body, uint64_t body_max, const struct up_ops *ops,
-    void *arg)
+    const char *headers, size_t hlen, up_body_fn body, uint64_t body_max,
+    const struct up_ops *ops, void *arg)
 {
 	const struct cache_upstream *u = upstream_at(upi);
 	struct upreq *r = up_new(upi, method, ops, arg);
@@ -28,6 +28,9 @@ upstream_forward(size_t upi, const char *method, const char *path,
 	if (hlen > 0)
 		buf_append(&r->fwd_hdrs, headers, hlen);
 	r->body_max = body_max;
+	/* a body already sent cannot be sent again: never a pooled
+	 * connection that may turn out dead, never a redial */
+	r->fresh_only = 1;
 	up_dial(r);
 	return r;
 }

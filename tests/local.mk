@@ -57,6 +57,8 @@ INTEGRATION_TESTS += tests/integration/test_cli_auth.sh
 INTEGRATION_TESTS += tests/integration/test_cache.sh
 # an edge forwarding pushes to its upstream (cache.push = forward)
 INTEGRATION_TESTS += tests/integration/test_cache_forward.sh
+# the cache as dockerd's registry-mirrors (a stand-in Docker Hub)
+INTEGRATION_TESTS += tests/integration/test_cache_mirror.sh
 
 # storaged: its pure parts linked into a unit test, and the real worker driven
 # over socketpairs as httpd and master would.
@@ -251,6 +253,7 @@ INTEGRATION_TESTS += tests/integration/test_metrics.sh
 # start, wrong token, fingerprint and port, 60/40 over 1000 visitors
 INTEGRATION_TESTS += tests/integration/test_tunnel.sh
 EXTRA_DIST += tests/integration/tunnel_names.py
+EXTRA_DIST += tests/integration/conn_relay.py
 
 # lib/tzip.c: per-frame deflate of tunnel streams, and what a hostile peer's
 # deflated payloads cannot do.

@@ -1524,13 +1524,14 @@ dkd_is_ours() {
 }
 dkd_up() { timeout 5 docker -H "unix://$DK_DIR/docker.sock" version >/dev/null 2>&1; }
 
-# dkd_start: a dockerd of our own under $T_DIR/d; 1 when it does not answer in 30 s.
+# dkd_start [ARGS...]: a dockerd of our own under $T_DIR/d (ARGS: more options, e.g.
+# --config-file); 1 when it does not answer in 30 s.
 dkd_start() {
 	DK_DIR=$T_DIR/d
 	mkdir -p "$DK_DIR" || return 1
 	dockerd --data-root "$DK_DIR/root" --exec-root "$DK_DIR/exec" \
 		--pidfile "$DK_DIR/docker.pid" -H "unix://$DK_DIR/docker.sock" \
-		--bridge=none --iptables=false --ip6tables=false --storage-driver=vfs \
+		--bridge=none --iptables=false --ip6tables=false --storage-driver=vfs "$@" \
 		>"$DK_DIR/dockerd.log" 2>&1 </dev/null &
 	DKD_PID=$!
 	t_diag "dockerd: pid $DKD_PID dir $DK_DIR"
