@@ -388,7 +388,7 @@ up_send_step(struct upreq *r)
 static int
 up_early_answer(struct upreq *r)
 {
-	ssize_t n = up_read(r);
+	ssize_t n = up_read(r, &r->in, UP_READ);
 
 	r->events = 0;
 	if (n == 0)
