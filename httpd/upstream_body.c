@@ -13,11 +13,14 @@
 
 /* The caller has the body: done, then r is freed; its connection is kept
  * when the answer ended exactly where its framing said (nothing read
- * after it, none of it left unread) and the upstream keeps it open. */
+ * after it, none of it left unread) and the upstream keeps it open.  A
+ * forwarded request's never is: the upstream may have answered before
+ * taking the whole body, and the rest of it would start the next
+ * exchange on that connection. */
 static enum up_consumed
 up_complete(struct upreq *r)
 {
-	if (r->resp.keep_alive && r->body_framing != 2 &&
+	if (!r->fwd && r->resp.keep_alive && r->body_framing != 2 &&
 	    buf_avail(&r->in) == 0 && (r->ssl == NULL ||
 	    SSL_pending(r->ssl) == 0))
 		(void)uppool_put(r);
