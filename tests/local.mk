@@ -217,6 +217,14 @@ endif
 tests_unit_test_swrr_SOURCES = tests/unit/test_swrr.c
 tests_unit_test_swrr_LDADD = $(UNIT_LDADD)
 tests_unit_test_swrr_CFLAGS = $(UNIT_CFLAGS)
+# lib/tbucket: the status page's bcrypt budget
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_tbucket
+TESTS += tests/unit/test_tbucket
+endif
+tests_unit_test_tbucket_SOURCES = tests/unit/test_tbucket.c
+tests_unit_test_tbucket_LDADD = $(UNIT_LDADD)
+tests_unit_test_tbucket_CFLAGS = $(UNIT_CFLAGS)
 
 # issue 9: tunneld/ctrl.c, the tunnel's control messages (JSON in TF_CTRL)
 if HAVE_CHECK

@@ -13,5 +13,6 @@ tunneld_tunneld_LDADD = $(REGMASTER_LIBS)
 # the relay's figures for a scrape (issue 10)
 tunneld_tunneld_SOURCES += tunneld/relay_metrics.c
 # the relay's status page: server and HTML rendering (status.h)
-TUNNELD_STATUS = tunneld/status.c tunneld/status_html.c tunneld/status.h
+TUNNELD_STATUS = tunneld/status.c tunneld/status_auth.c tunneld/status_html.c \
+	tunneld/status.h
 tunneld_tunneld_SOURCES += $(TUNNELD_STATUS)

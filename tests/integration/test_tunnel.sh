@@ -12,6 +12,8 @@
 #   - the relay logs its certificate's fingerprint, the one openssl computes
 #   - GET /v2/ and a skopeo push and pull through the relay's public port, the digests
 #     identical to the image's; the pushed blobs are in the client's own registry
+#   - a blob GET through the relay is whole while 20 wrong passwords at once hit the
+#     relay's status page (bcrypt off tunneld's loop): each is 401 or 429
 #   - `regmaster status` on the relay prints the client, its connections and the group;
 #     on the client, the state of each connection of its pool
 #   - kill -9 of the relay's tunneld, then of the client's: master restarts it, the
@@ -160,6 +162,43 @@ setup_client() {
 	t_check "relay status shows the group on its port" relay_status_has "tunnel group registry port=$PUB members=1"
 	printf '%s\n' "$T_STATUS" | grep '^tunnel' | sed 's/^/# relay: /'
 	t_check "client status shows both its connections up" t_wait_until 5 pool_up c1
+}
+
+# storm_code I: the answers to the storm's wrong password I (status_storm).
+storm_code() { cat "$T_DIR/storm$1.code" 2>/dev/null; }
+
+# status_storm: a 32 MiB blob pushed to the client's registry comes back whole through
+# the relay's public port while 20 wrong passwords at once hit the relay's status page:
+# their bcrypt checks run off tunneld's loop, the one that carries the blob.  (What is
+# asserted is the outcome, not the time it takes.)
+status_storm() {
+	local blob=$T_DIR/storm.blob back=$T_DIR/storm.back d code i pids=() n429=0 n401=0
+	head -c $((32 * 1024 * 1024)) /dev/urandom >"$blob"
+	d=sha256:$(sha256sum "$blob" | cut -d' ' -f1)
+	code=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary "@$blob" \
+		-H 'Content-Type: application/octet-stream' "$T_URL/v2/storm/b/blobs/uploads/?digest=$d")
+	t_check "a 32 MiB blob is pushed to the client's registry ($code)" [ "$code" = 201 ]
+	curl -s --max-time 120 -o "$back" "http://127.0.0.1:$PUB/v2/storm/b/blobs/$d" &
+	pids+=($!)
+	for i in $(seq 1 20); do
+		curl -s --max-time 60 -o /dev/null -w '%{http_code}' -u "admin:storm$i" \
+			"http://127.0.0.1:$SP/status.json" >"$T_DIR/storm$i.code" &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	t_check "during a bcrypt storm on the status page, the blob GET through the tunnel is whole" \
+		[ "sha256:$(sha256sum "$back" | cut -d' ' -f1)" = "$d" ]
+	for i in $(seq 1 20); do
+		case $(storm_code "$i") in
+		401) n401=$((n401 + 1)) ;;
+		429) n429=$((n429 + 1)) ;;
+		esac
+	done
+	t_check "the storm's 20 wrong passwords: 401 ($n401) or 429 past the bcrypt budget ($n429)" \
+		[ "$((n401 + n429))" = 20 -a "$n429" -gt 0 -a "$n401" -gt 0 ]
+	t_check "the right password still gets in" \
+		[ "$(curl -s -o /dev/null -w '%{http_code}' -u admin:statuspw "http://127.0.0.1:$SP/status.json")" = 200 ]
+	rm -f "$blob" "$back"
 }
 
 # pool_up NAME: `status` on the current instance shows its two connections up.
@@ -480,6 +519,7 @@ body() {
 	t_require_tools curl jq openssl python3 htpasswd || return 0
 	setup_relay || return 1
 	setup_client || return 1
+	status_storm
 	if command -v skopeo >/dev/null 2>&1; then
 		IMG=$T_DIR/img
 		build_images "$IMG" && skopeo_round_trip first
