@@ -11,7 +11,7 @@ lib_libregmaster_a_SOURCES = \
 	lib/link.c lib/link.h \
 	lib/log.c lib/log.h \
 	lib/msg.c lib/msg.h lib/msgtypes.c lib/msgtypes.h \
-	lib/mtext.c lib/mtext_check.c lib/mtext.h \
+	lib/mtext.c lib/mtext_check.c lib/mtext.h lib/mpage.c lib/mpage.h \
 	lib/privsep.c lib/privsep.h \
 	lib/proc.c lib/proc.h \
 	lib/regerr.c lib/regerr.h \

@@ -1,9 +1,11 @@
 /*
- * status.c - the relay's status page server (see status.h): one request per
- * connection, a bounded head read within a deadline, a bounded number of
- * connections, Basic auth (status_auth.c) before anything else is said.
- * While the password is checked off the loop the connection is not read:
- * its head stays as it came, and nothing more is buffered.
+ * status.c - tunneld's small HTTP listeners (see status.h): the relay's
+ * status page, and on a host without httpd the metrics listener's pages
+ * (lib/mpage; master gathers them).  One request per connection, a
+ * bounded head read within a deadline, a bounded number of connections;
+ * on the status page Basic auth (status_auth.c) before anything else is
+ * said.  While a password is checked off the loop, or master gathers a
+ * page, the connection is not read: nothing more is buffered.
  */
 #include <sys/socket.h>
 
@@ -14,11 +16,14 @@
 #include "ev.h"
 #include "http.h"
 #include "log.h"
+#include "mpage.h"
 #include "status.h"
 #include "util.h"
+#include "worker.h"
 
 #define STATUS_CONNS_MAX	32
-#define STATUS_LISTEN_MAX	4
+#define STATUS_LISTEN_MAX	8
+#define METRICS_PAGE_MAX	(64u << 20)	/* bytes of a page we read */
 #define STATUS_TIMEOUT_MS	10000	/* to send a head, or to read us */
 #define ACCEPT_PAUSE_MS		1000	/* out of descriptors: wait */
 #define REALM			"regmaster relay"
@@ -31,13 +36,19 @@ struct sconn {
 	struct ev_timer	 timer;
 	struct status_check *check;	/* the password being checked */
 	enum spage	 page;		/* asked for, once let in */
+	int		 metrics;	/* on the metrics listener */
+	enum mpage	 mpage;		/* there: the page asked for */
+	uint32_t	 asking;	/* master's request id; 0: none */
 	int		 head_only;
 	unsigned	 retry;		/* Retry-After, seconds; 0: none */
 	struct sconn	*next, **prevp;
 };
 
 static status_doc_fn doc_fn;
-static int listeners[STATUS_LISTEN_MAX];
+static struct slistener {
+	int	 fd;
+	int	 metrics;
+} listeners[STATUS_LISTEN_MAX];
 static int nlisteners;
 static struct ev_timer accept_resume;
 static struct sconn *conns;
@@ -56,6 +67,8 @@ sconn_close(struct sconn *c)
 {
 	ev_timer_cancel(&c->timer);
 	status_auth_cancel(c->check);
+	if (c->asking)
+		link_forget(worker_master(), c->asking);
 	ev_del(c->fd);
 	close(c->fd);
 	*c->prevp = c->next;
@@ -158,6 +171,70 @@ on_auth(int status, void *arg)
 		serve_page(c);
 }
 
+/* The metrics page master made, read from its memfd (closed). */
+static void
+respond_fd(struct sconn *c, const struct mpage_answer *a)
+{
+	struct buf b;
+	ssize_t n = 0;
+
+	buf_init(&b);
+	if (a->size <= METRICS_PAGE_MAX) {
+		buf_reserve(&b, a->size);
+		while (b.len < a->size && (n = pread(a->fd, buf_tail(&b),
+		    a->size - b.len, (off_t)b.len)) > 0)
+			b.len += (size_t)n;
+	}
+	close(a->fd);
+	if (b.len != a->size) {
+		log_warnx("metrics page: %zu of %zu bytes read", b.len,
+		    a->size);
+		c->retry = 1;
+		respond_text(c, 503, c->head_only);
+	} else
+		respond(c, a->status, a->ctype, buf_head(&b), b.len,
+		    c->head_only);
+	buf_free(&b);
+}
+
+static void
+respond_answer(struct sconn *c, const struct mpage_answer *a)
+{
+	if (a->fd != -1)
+		respond_fd(c, a);
+	else
+		respond(c, a->status, a->ctype, a->text, a->size,
+		    c->head_only);
+}
+
+/* master's answer to /metrics or /readyz. */
+static void
+on_master_page(struct link *l, struct msg *m, void *arg)
+{
+	struct sconn *c = arg;
+	struct mpage_answer a;
+
+	c->asking = 0;
+	mpage_answer(c->mpage, m, &a);
+	respond_answer(c, &a);
+}
+
+/* A request on the metrics listener: no credentials, as on httpd's. */
+static void
+handle_metrics(struct sconn *c, const struct http_request *req)
+{
+	struct mpage_answer a;
+
+	c->mpage = mpage_route(req->path);
+	if (c->mpage == MPAGE_METRICS || c->mpage == MPAGE_READYZ) {
+		c->asking = mpage_ask(c->mpage, on_master_page, c);
+		ev_set(c->fd, 0);	/* on_master_page resumes */
+		return;
+	}
+	mpage_answer(c->mpage, NULL, &a);
+	respond_answer(c, &a);
+}
+
 static void
 handle(struct sconn *c, const struct http_request *req)
 {
@@ -166,6 +243,10 @@ handle(struct sconn *c, const struct http_request *req)
 	c->head_only = req->method == HTTP_M_HEAD;
 	if (req->method != HTTP_M_GET && !c->head_only) {
 		respond_text(c, 405, 0);
+		return;
+	}
+	if (c->metrics) {
+		handle_metrics(c, req);
 		return;
 	}
 	c->page = strcmp(req->path, "/") == 0 ? SP_HTML :
@@ -238,7 +319,7 @@ static void
 listeners_watch(int on)
 {
 	for (int i = 0; i < nlisteners; i++)
-		ev_set(listeners[i], on ? EV_READ : 0);
+		ev_set(listeners[i].fd, on ? EV_READ : 0);
 }
 
 static void
@@ -250,6 +331,7 @@ on_accept_resume(void *arg)
 static void
 on_accept(int lfd, int events, void *arg)
 {
+	const struct slistener *sl = arg;
 	struct sconn *c;
 	int fd;
 
@@ -261,6 +343,7 @@ on_accept(int lfd, int events, void *arg)
 		}
 		c = xcalloc(1, sizeof(*c));
 		c->fd = fd;
+		c->metrics = sl->metrics;
 		buf_init(&c->in);
 		buf_init(&c->out);
 		ev_timer_init(&c->timer, sconn_timeout, c);
@@ -282,17 +365,30 @@ on_accept(int lfd, int events, void *arg)
 	ev_timer_arm(&accept_resume, ACCEPT_PAUSE_MS);
 }
 
-void
-status_start(int fd)
+static void
+listener_add(int fd, int metrics)
 {
 	if (nlisteners == STATUS_LISTEN_MAX) {
-		log_warnx("status page: more than %d listen addresses",
-		    STATUS_LISTEN_MAX);
+		log_warnx("status page and metrics: more than %d listen "
+		    "addresses", STATUS_LISTEN_MAX);
 		close(fd);
 		return;
 	}
 	if (nlisteners == 0)
 		ev_timer_init(&accept_resume, on_accept_resume, NULL);
-	listeners[nlisteners++] = fd;
-	ev_add(fd, EV_READ, on_accept, NULL);
+	listeners[nlisteners].fd = fd;
+	listeners[nlisteners].metrics = metrics;
+	ev_add(fd, EV_READ, on_accept, &listeners[nlisteners++]);
+}
+
+void
+status_start(int fd)
+{
+	listener_add(fd, 0);
+}
+
+void
+status_start_metrics(int fd)
+{
+	listener_add(fd, 1);
 }

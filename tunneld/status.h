@@ -49,6 +49,9 @@ uint64_t status_auth_busy(void);
 
 /* Serve on the listening socket fd (taken; M_LISTEN "status"). */
 void	 status_start(int fd);
+/* Serve the metrics listener's pages (lib/mpage.h) on fd (taken; M_LISTEN
+ * "metrics": metrics.listen on a host without httpd). */
+void	 status_start_metrics(int fd);
 
 /* status_html.c: the page for doc, appended to out (what a browser shows). */
 void	 status_html(const json_t *doc, struct buf *out);

@@ -14,6 +14,9 @@
 #     identical to the image's; the pushed blobs are in the client's own registry
 #   - a blob GET through the relay is whole while 20 wrong passwords at once hit the
 #     relay's status page (bcrypt off tunneld's loop): each is 401 or 429
+#   - a relay-only host (no httpd) serves metrics.listen from tunneld: /metrics passes
+#     promtool with the tunnel's figures and tunneld's up/restarts (0, then 1 after a
+#     kill -9), /healthz, /readyz; other paths 404
 #   - `regmaster status` on the relay prints the client, its connections and the group;
 #     on the client, the state of each connection of its pool
 #   - kill -9 of the relay's tunneld, then of the client's: master restarts it, the
@@ -47,6 +50,7 @@ PUB2=""         # the name services' group's public port
 PUB3=""         # the bulk service's public port
 PUB4=""         # the health-checked group's public port
 SP=""           # the relay's status page
+MP=""           # the relay's metrics.listen (tunneld serves it: no httpd there)
 SP_HASH=""      # bcrypt of the status page's password
 FP=""           # the relay's certificate, sha256:HEX
 NAMES_PIDS=()   # the tiny name services this suite runs
@@ -75,6 +79,7 @@ log_file = "$T_DIR/log";
 storage = { root = "$T_STORE"; };
 auth = { dir = "$T_AUTH"; };
 workers = { httpd = false; storaged = false; authd = false; tunneld = true; gcd = false; };
+metrics = { listen = [ "127.0.0.1:$MP" ]; };
 tunnel = { relay = { listen = [ "127.0.0.1:$RELAY_PORT" ]; token = "$TOKEN";
 	ports = "$PUB-$((PUB + 1)), $PUB2, $PUB3, $PUB4"; bind_address = "127.0.0.1";
 	status_listen = [ "127.0.0.1:$SP" ]; status_user = "admin";
@@ -137,7 +142,8 @@ relay_status_has() {
 setup_relay() {
 	t_init relay || return 1
 	RELAY_PORT=$(t_pick_port) && PUB=$(t_pick_port) && PUB2=$(t_pick_port) &&
-		PUB3=$(t_pick_port) && PUB4=$(t_pick_port) && SP=$(t_pick_port) || return 1
+		PUB3=$(t_pick_port) && PUB4=$(t_pick_port) && SP=$(t_pick_port) &&
+		MP=$(t_pick_port) || return 1
 	SP_HASH=$(htpasswd -nbB -C 5 admin statuspw | cut -d: -f2-)
 	relay_config
 	t_save_instance relay
@@ -164,6 +170,9 @@ setup_client() {
 	t_check "client status shows both its connections up" t_wait_until 5 pool_up c1
 }
 
+# sp_code USER:PASS: the status of a GET of the relay's /status.json.
+sp_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 10 -u "$1" "http://127.0.0.1:$SP/status.json"; }
+
 # storm_code I: the answers to the storm's wrong password I (status_storm).
 storm_code() { cat "$T_DIR/storm$1.code" 2>/dev/null; }
 
@@ -178,6 +187,7 @@ status_storm() {
 	code=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary "@$blob" \
 		-H 'Content-Type: application/octet-stream' "$T_URL/v2/storm/b/blobs/uploads/?digest=$d")
 	t_check "a 32 MiB blob is pushed to the client's registry ($code)" [ "$code" = 201 ]
+	t_check "the status page's admin logs in before the storm" [ "$(sp_code admin:statuspw)" = 200 ]
 	curl -s --max-time 120 -o "$back" "http://127.0.0.1:$PUB/v2/storm/b/blobs/$d" &
 	pids+=($!)
 	for i in $(seq 1 20); do
@@ -196,8 +206,8 @@ status_storm() {
 	done
 	t_check "the storm's 20 wrong passwords: 401 ($n401) or 429 past the bcrypt budget ($n429)" \
 		[ "$((n401 + n429))" = 20 -a "$n429" -gt 0 -a "$n401" -gt 0 ]
-	t_check "the right password still gets in" \
-		[ "$(curl -s -o /dev/null -w '%{http_code}' -u admin:statuspw "http://127.0.0.1:$SP/status.json")" = 200 ]
+	t_check "the admin who logged in before still gets in (remembered, no bcrypt)" \
+		[ "$(sp_code admin:statuspw)" = 200 ]
 	rm -f "$blob" "$back"
 }
 
@@ -221,6 +231,40 @@ skopeo_round_trip() {
 		[ "$(jq -r '.manifests[0].digest' <"$back/index.json")" = "$digest" ]
 	t_check "the client's own registry holds what was pushed ($what)" \
 		t_http_is 200 "$T_URL/v2/tun/multi/manifests/$digest"
+}
+
+# ---------------------------------------------------------------- relay-only metrics
+
+# mp_get PATH: GET PATH on the relay's metrics listener into $T_DIR/mp.body; the status.
+mp_get() { curl -s --max-time 10 -o "$T_DIR/mp.body" -w '%{http_code}' "http://127.0.0.1:$MP$1"; }
+
+# mp_sample NAME: the value of the sample NAME (with its labels) on the page last got.
+mp_sample() { awk -v n="$1" '$1 == n { print $2 }' "$T_DIR/mp.body"; }
+
+# relay_metrics RESTARTS: the relay runs no httpd, so tunneld serves metrics.listen:
+# /metrics is the page master gathers (promtool accepts it) with the tunnel's figures
+# and tunneld's up and restart series; /healthz, /readyz; other paths 404.
+relay_metrics() {
+	local out
+	t_check "relay-only host: GET /metrics on metrics.listen answers 200" [ "$(mp_get /metrics)" = 200 ]
+	if out=$(promtool check metrics <"$T_DIR/mp.body" 2>&1); then
+		ok "relay-only host: promtool check metrics passes on the page"
+	else
+		fail "relay-only host: promtool check metrics passes on the page" "$out"
+	fi
+	t_check "the page counts the tunnel client (regmaster_tunnel_clients $(mp_sample regmaster_tunnel_clients))" \
+		[ "$(mp_sample regmaster_tunnel_clients)" = 1 ]
+	t_check "the page has the stream and byte figures" \
+		grep -q '^regmaster_tunnel_bytes_in_total [1-9]' "$T_DIR/mp.body"
+	t_check "tunneld is up on the page" [ "$(mp_sample 'regmaster_worker_up{worker="tunneld"}')" = 1 ]
+	t_check "tunneld's restarts on the page: $1" \
+		[ "$(mp_sample 'regmaster_worker_restarts_total{worker="tunneld"}')" = "$1" ]
+	t_check "its figures passed master's check" \
+		[ "$(mp_sample 'regmaster_worker_metrics_ok{worker="tunneld"}')" = 1 ]
+	t_check "no httpd series on a relay-only host" t_not grep -q 'worker="httpd"' "$T_DIR/mp.body"
+	t_check "relay-only host: /healthz 200" [ "$(mp_get /healthz)" = 200 ]
+	t_check "relay-only host: /readyz 200 ready" [ "$(mp_get /readyz)" = 200 -a "$(cat "$T_DIR/mp.body")" = ready ]
+	t_check "relay-only host: another path 404" [ "$(mp_get /v2/)" = 404 ]
 }
 
 # ---------------------------------------------------------------- failures
@@ -526,9 +570,13 @@ body() {
 	else
 		t_diag "skopeo not installed: the image round trip is skipped"
 	fi
+	t_use_instance relay
+	relay_metrics 0
 	kill9 relay
 	t_use_instance relay
 	t_check "the relay's log has the fingerprint once tunneld restarted" in_log "fingerprint $FP"
+	t_check "the client is back on the relay" t_wait_until 10 relay_status_has "tunnel client c1 address="
+	relay_metrics 1
 	kill9 client
 	relay_late
 	refusals
