@@ -256,7 +256,7 @@ INTEGRATION_TESTS += tests/integration/test_metrics.sh
 # skopeo through the relay, kill -9 of either tunneld, the relay down at the client's
 # start, wrong token, fingerprint and port, 60/40 over 1000 visitors
 INTEGRATION_TESTS += tests/integration/test_tunnel.sh
-EXTRA_DIST += tests/integration/tunnel_names.py
+EXTRA_DIST += tests/integration/tunnel_names.py tests/integration/visitor_limit.py
 
 # lib/tzip.c: per-frame deflate of tunnel streams, and what a hostile peer's
 # deflated payloads cannot do.

@@ -5,7 +5,7 @@ tunneld_tunneld_SOURCES = tunneld/tunneld.c tunneld/tunneld.h \
 	tunneld/tls.c tunneld/mux.c tunneld/mux.h tunneld/mux_int.h \
 	tunneld/mux_stream.c \
 	tunneld/relay.c tunneld/relay.h tunneld/relay_reg.c \
-	tunneld/relay_status.c \
+	tunneld/relay_status.c tunneld/relay_visitors.c \
 	tunneld/client.c tunneld/client.h tunneld/client_local.c tunneld/client_health.c \
 	tunneld/client_addr.c \
 	$(TUNNELD_CORE)

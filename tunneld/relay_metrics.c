@@ -38,6 +38,9 @@ relay_metrics(struct buf *b)
 		    "bytes from visitors to the tunnel clients", MT_COUNTER },
 		{ "regmaster_tunnel_visitors_total", "visitors_total",
 		    "visitor connections accepted", MT_COUNTER },
+		{ "regmaster_tunnel_visitors_refused_total", "visitors_refused",
+		    "visitor connections closed at once: their address had "
+		    "tunnel.relay.visitors_per_address open", MT_COUNTER },
 	};
 	json_t *doc = relay_status_doc();
 

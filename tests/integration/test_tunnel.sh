@@ -28,6 +28,9 @@
 #   - `check` refuses a client that has no way to verify the relay
 #   - 20 visitors fetching 4 MiB each through one tunnel connection all finish while a
 #     visitor on the same connection reads nothing
+#   - tunnel.relay.visitors_per_address = 4: more visitors from 127.0.0.1 are closed
+#     at once, one from 127.0.0.2 gets in, one leaving lets 127.0.0.1 in again; one log
+#     line for a run of refusals, each counted on the metrics page
 #   - the relay reloaded with tls.certificate: a client trusting it by tunnel.client.ca
 #     connects by the name it holds, one dialling another name is refused
 #   - two clients in one group, weights 60/40, two tiny local services that answer
@@ -51,6 +54,7 @@ PUB3=""         # the bulk service's public port
 PUB4=""         # the health-checked group's public port
 SP=""           # the relay's status page
 MP=""           # the relay's metrics.listen (tunneld serves it: no httpd there)
+RELAY_EXTRA=""  # more keys of tunnel.relay
 SP_HASH=""      # bcrypt of the status page's password
 FP=""           # the relay's certificate, sha256:HEX
 NAMES_PIDS=()   # the tiny name services this suite runs
@@ -83,7 +87,7 @@ metrics = { listen = [ "127.0.0.1:$MP" ]; };
 tunnel = { relay = { listen = [ "127.0.0.1:$RELAY_PORT" ]; token = "$TOKEN";
 	ports = "$PUB-$((PUB + 1)), $PUB2, $PUB3, $PUB4"; bind_address = "127.0.0.1";
 	status_listen = [ "127.0.0.1:$SP" ]; status_user = "admin";
-	status_password = "$SP_HASH"; }; };
+	status_password = "$SP_HASH"; $RELAY_EXTRA }; };
 EOF
 }
 
@@ -517,6 +521,47 @@ stalled() {
 	names_stop
 }
 
+# ---------------------------------------------------------------- visitors per address
+
+# relay_reload: the relay re-reads relay_config; tunneld has the new values once
+# `status` answers (master sent them before, on the same channel).
+relay_reload() {
+	t_use_instance relay
+	relay_config
+	: >"$T_DIR/log"
+	t_rm reload && t_wait_until 5 in_log "configuration reloaded" &&
+		t_wait_until 5 relay_status_has "tunnel group registry port=$PUB"
+}
+
+# visitor_limit: visitors_per_address = 4: four visitors from 127.0.0.1 hold their
+# connections to the registry's public port, a fifth from there is closed at once,
+# one from 127.0.0.2 still gets in; one of the four leaves: 127.0.0.1 gets in again.
+# The refusal is logged (once, not per visitor) and counted on the metrics page.
+visitor_limit() {
+	local out total
+	RELAY_EXTRA="visitors_per_address = 4;"
+	t_check "the relay reloads with tunnel.relay.visitors_per_address = 4" relay_reload
+	out=$(timeout 60 python3 "$T_LIB_DIR/visitor_limit.py" "$PUB" 4 7)
+	t_diag "visitor_limit.py: $(tr '\n' ' ' <<<"$out")"
+	total=$(awk '$1 == "refused_total" { print $2 }' <<<"$out")
+	t_check "4 visitors from 127.0.0.1 get in and hold their connections" grep -qx "held 4" <<<"$out"
+	t_check "7 more from 127.0.0.1 are each closed without a byte" \
+		grep -qx "extra answered 0 refused 7" <<<"$out"
+	t_check "a visitor from 127.0.0.2 still gets in" grep -qx "other answered" <<<"$out"
+	t_check "one of the four left: 127.0.0.1 gets in again" grep -qx "again answered" <<<"$out"
+	t_check "the relay logs the refusal, naming the address and the key" \
+		in_log "visitor from 127.0.0.1 refused: 4 open from this address already (tunnel.relay.visitors_per_address)"
+	t_check "a run of refusals: one log line, not one per visitor" \
+		logged_once "visitor from 127.0.0.1 refused"
+	t_check "each refusal is counted (regmaster_tunnel_visitors_refused_total = the $total the visitors saw)" \
+		[ "$(mp_get /metrics)" = 200 -a "$(mp_sample regmaster_tunnel_visitors_refused_total)" = "$total" ]
+	RELAY_EXTRA=""
+	t_check "the relay reloads without the key (default 256)" relay_reload
+	out=$(timeout 60 python3 "$T_LIB_DIR/visitor_limit.py" "$PUB" 8 1)
+	t_check "default limit: 9 visitors from 127.0.0.1 all get in" \
+		grep -qx "extra answered 1 refused 0" <<<"$out"
+}
+
 # ---------------------------------------------------------------- a CA instead of a pin
 
 # with_ca: the relay reloads with tls.certificate (a certificate for "localhost"
@@ -583,6 +628,7 @@ body() {
 	balance
 	health_checks
 	stalled
+	visitor_limit
 	with_ca
 }
 
