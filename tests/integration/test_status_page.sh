@@ -5,8 +5,9 @@
 #
 # What it tests:
 #   - Basic auth before anything: no credentials, a wrong password, an unknown user
-#     get 401 with a Basic challenge; a bcrypt hash (status_user/status_password)
-#     and an htpasswd file (status_htpasswd) both let their users in
+#     (checked against a dummy hash, like a real one) get 401 with a Basic challenge;
+#     a bcrypt hash (status_user/status_password) and an htpasswd file
+#     (status_htpasswd) both let their users in
 #   - GET / is HTML, GET /status.json is the document itself (same JSON as the
 #     fixture), HEAD has no body, other paths 404, other methods 405
 #   - Chromium renders the clients, the group's members with weights and health;
@@ -56,6 +57,8 @@ auth_checks() {
 	t_check "with a Basic challenge" grep -qi '^WWW-Authenticate: Basic realm="regmaster relay"' "$DIR/hdr"
 	t_check "wrong password: 401" is "$(code -u admin:wrong /)" 401
 	t_check "unknown user: 401" is "$(code -u mallory:s3cret /)" 401
+	t_check "after a bcrypt against the dummy hash, as for a real user" \
+		grep -q "status page: unknown user for mallory" "$DIR/serve.log"
 	t_check "a Bearer token is no credential: 401" is "$(code -H 'Authorization: Bearer abc' /)" 401
 	t_check "right password: 200" is "$(code -u admin:s3cret /)" 200
 	t_check "as HTML" grep -qi '^Content-Type: text/html' "$DIR/hdr"

@@ -555,6 +555,8 @@ visitor_limit() {
 		logged_once "visitor from 127.0.0.1 refused"
 	t_check "each refusal is counted (regmaster_tunnel_visitors_refused_total = the $total the visitors saw)" \
 		[ "$(mp_get /metrics)" = 200 -a "$(mp_sample regmaster_tunnel_visitors_refused_total)" = "$total" ]
+	t_check "regmaster status on the relay shows them too (visitors_refused=$total)" \
+		relay_status_has " visitors_refused=$total clients="
 	RELAY_EXTRA=""
 	t_check "the relay reloads without the key (default 256)" relay_reload
 	out=$(timeout 60 python3 "$T_LIB_DIR/visitor_limit.py" "$PUB" 8 1)
