@@ -523,7 +523,7 @@ storm_round() {
 	# shellcheck disable=SC2086 # three numbers
 	[ -n "$v" ] && set -- "$1" $v && R[$1.s50]="${R[$1.s50]:-} $2" &&
 		R[$1.s99]="${R[$1.s99]:-} $3" && R[$1.savg]="${R[$1.savg]:-} $4"
-	log "[$1] storm round: p50/p99/mean ${v:-n/a} ms; status answers so far:" \
+	log "[$1] storm round: p50/p99/mean ${v:-n/a} ms; status page answers this round:" \
 		"$(cat "$W/storm-$1"-*.log | sort | uniq -c | tr -s ' \n' ' ')"
 }
 
