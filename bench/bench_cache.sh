@@ -19,6 +19,11 @@
 # The upstream's layers are in the page cache (just pushed): a direct pull reads no
 # disk, while a cold pull through either cache writes the whole image; the row with
 # storage.fsync = false shows what the cache's fsync at each layer's commit costs.
+# For each cold pull, the CPU seconds (user + system) the cache spent: every worker
+# of the fresh regmaster cache, or the fresh docker-registry process, read from
+# /proc when the pull ended (their start-up is included: a few ms). A cold pull
+# costs the machine more than a direct one (it copies, hashes and writes every
+# byte), and on shared cores that CPU is what other load takes from it.
 # Layers are random and uncompressed (application/vnd.oci.image.layer.v1.tar): no
 # gzip time in the figures, and nothing a transport could compress.
 set -u
@@ -150,6 +155,21 @@ EOF
 }
 dr_proxy_stop() { kill "$DR_PID" 2>/dev/null; wait "$DR_PID" 2>/dev/null; DR_PID=""; }
 
+TCK=$(getconf CLK_TCK)
+# cpu_of PID...: user + system CPU seconds those processes used so far.
+cpu_of() {
+	local p
+	for p in "$@"; do cat "/proc/$p/stat" 2>/dev/null; done |
+		awk -v t="$TCK" '{ s += $14 + $15 } END { printf "%.2f\n", s / t }'
+}
+# rm_cpu NAME: the CPU seconds of regmaster instance NAME's workers and master.
+rm_cpu() {
+	local m
+	m=$(cat "$W/$1-run/regmaster.pid" 2>/dev/null) || { echo 0; return; }
+	# shellcheck disable=SC2046 # the PIDs are words
+	cpu_of "$m" $(pgrep -P "$m")
+}
+
 ACC='Accept: application/vnd.oci.image.manifest.v1+json'
 # pull BASE NAME: one pull; prints "TTFB TOTAL" in seconds, or fails.
 pull() {
@@ -184,6 +204,9 @@ row() {
 	printf '%-34s ttfb %7.3f s  total %7.3f s  %6.0f MiB/s  (%d rounds: %s)\n' "$1" \
 		"$ttfb" "$total" "$(python3 -c "print($NLAYERS * $MIB / $total)")" "$n" \
 		"$(cut -d' ' -f2 "$2" | tr '\n' ' ' | sed 's/ $//')"
+	[ -s "$2.cpu" ] && printf '%-34s cache CPU %5.2f s (median; rounds: %s)\n' "" \
+		"$(median <"$2.cpu")" "$(tr '\n' ' ' <"$2.cpu" | sed 's/ $//')"
+	return 0
 }
 
 # rounds LABEL FILE CMD...: run CMD (which prints one pull's figures) ROUNDS times.
@@ -213,7 +236,14 @@ BLOBS=$(curl -s -H "$ACC" "$UP/v2/$REPO/manifests/v1" |
 rounds direct "$W/direct" pull "$UP" "$REPO"
 
 # docker-registry proxy: a fresh store each cold round
-dr_cold() { dr_proxy_start "$UP" >&2 && pull "$URL" "$REPO"; local r=$?; dr_proxy_stop; return $r; }
+dr_cold() {
+	dr_proxy_start "$UP" >&2 && pull "$URL" "$REPO"
+	local r=$?
+	[ "$r" = 0 ] && cpu_of "$DR_PID" >>"$W/dr-cold.cpu"
+	dr_proxy_stop
+	return $r
+}
+: >"$W/dr-cold.cpu"
 rounds dr-cold "$W/dr-cold" dr_cold
 dr_proxy_start "$UP" && pull "$URL" "$REPO" >/dev/null
 rounds dr-warm "$W/dr-warm" pull "$URL" "$REPO"
@@ -230,17 +260,20 @@ if rm_start cache "$CACHE_CONF" 2>"$W/cache.err"; then
 else
 	cache="not available ($(tail -1 "$W/cache.err"))"
 fi
-# rm_cold [STORAGE]: one cold pull through a fresh cache
+# rm_cold CPUFILE [STORAGE]: one cold pull through a fresh cache; its CPU to CPUFILE
 rm_cold() {
 	rm -rf "$W/cache-store" "$W/cache-run"
-	rm_start cache "$CACHE_CONF" "${1:-}" >&2 && pull "$URL" "up/$REPO"
+	rm_start cache "$CACHE_CONF" "${2:-}" >&2 && pull "$URL" "up/$REPO"
 	local r=$?
+	[ "$r" = 0 ] && rm_cpu cache >>"$1"
 	rm_stop cache
 	return $r
 }
 if [ -z "$cache" ]; then
-	rounds rm-cold "$W/rm-cold" rm_cold
-	rounds rm-cold-nofsync "$W/rm-cold-nofsync" rm_cold "fsync = false;"
+	: >"$W/rm-cold.cpu"
+	: >"$W/rm-cold-nofsync.cpu"
+	rounds rm-cold "$W/rm-cold" rm_cold "$W/rm-cold.cpu"
+	rounds rm-cold-nofsync "$W/rm-cold-nofsync" rm_cold "$W/rm-cold-nofsync.cpu" "fsync = false;"
 	rm -rf "$W/cache-store" "$W/cache-run"
 	rm_start cache "$CACHE_CONF" && pull "$URL" "up/$REPO" >/dev/null
 	rounds rm-warm "$W/rm-warm" pull "$URL" "up/$REPO"

@@ -194,7 +194,7 @@ on_ping(struct link *l, struct msg *m, void *arg)
 }
 
 /* GET /v2/: the API is here (and storaged answers, or 503). */
-static void
+void
 api_base(struct conn *c)
 {
 	struct msgb mb;

@@ -36,6 +36,7 @@ enum up_next { UP_STATUS, UP_COMMIT };
 enum up_part { UPW_PENDING, UPW_OK, UPW_FAILED };
 
 struct creq;
+struct fwd;
 
 struct api_req {
 	enum api_route	 route;
@@ -59,6 +60,7 @@ struct api_req {
 	int		 filtered;		/* referrers ?artifactType= */
 	struct auth_req	 auth;			/* who asks, may they (auth.c) */
 	struct creq	*cache;			/* a cached name's (cache.c) */
+	struct fwd	*fwd;			/* a forwarded push's */
 };
 
 /* api.c: shared helpers */
@@ -75,6 +77,7 @@ int	 api_query_u64(struct conn *, const char *key, uint64_t max, int *has,
 int	 api_query_str(struct conn *, const char *key, char *out, size_t len,
 	    int regerr);
 void	 api_route(struct conn *);	/* run the route (auth.c allowed it) */
+void	 api_base(struct conn *);	/* GET /v2/ answered here */
 
 /* api_blob.c; api_on_blob(_stat): storaged's answer to M_BLOB_OPEN
  * (M_BLOB_STAT) served */

@@ -1,12 +1,13 @@
 /*
  * cache.c - the pull-through cache's routing (which names an upstream
- * serves, lib/conf_cache), pushes refused, and manifests: served from the
- * store when it holds them (by digest always; by tag until the upstream's
- * ttl, then a HEAD compares the upstream's digest), else fetched with the
- * upstream's exact bytes, checked against its digest, stored through
- * storaged (a manifest PUT into PREFIX + NAME) and answered.  When the
- * upstream fails, a stored copy is served anyway (stale, logged, counted);
- * only what was never cached fails, with an OCI error.
+ * serves, lib/conf_cache), pushes refused or forwarded (forward.c), and
+ * manifests: served from the store when it holds them (by digest always;
+ * by tag until the upstream's ttl, then a HEAD compares the upstream's
+ * digest), else fetched with the upstream's exact bytes, checked against
+ * its digest, stored through storaged (a manifest PUT into PREFIX + NAME)
+ * and answered.  When the upstream fails, a stored copy is served anyway
+ * (stale, logged, counted); only what was never cached fails, with an OCI
+ * error.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 
 #include "cache_int.h"
 #include "conf.h"
+#include "forward.h"
 #include "log.h"
 #include "mtext.h"
 #include "regerr.h"
@@ -73,6 +75,16 @@ fresh_is(const struct creq *q, const char *tag)
 
 	return ttl > 0 && strcmp(fresh[i].key, key) == 0 &&
 	    ev_now() - fresh[i].at_ms < ttl;
+}
+
+void
+cache_tag_pushed(const char *store, const char *tag)
+{
+	char key[sizeof(fresh[0].key)];
+	unsigned i = fresh_slot(store, tag, key, sizeof(key));
+
+	if (strcmp(fresh[i].key, key) == 0)
+		fresh[i].key[0] = '\0';	/* ev_now() may be below a ttl */
 }
 
 /* The upstream failed and nothing is cached: 404 if it said so, 504 for
@@ -186,7 +198,7 @@ rv_done(struct upreq *u, const char *why, void *arg)
 	upstream_manifest(c);
 }
 
-static const struct up_ops rv_ops = { rv_head, no_body, rv_done };
+static const struct up_ops rv_ops = { rv_head, no_body, rv_done, NULL };
 
 /* "/v2/NAME/manifests/REF" and the pull scope of NAME. */
 static void
@@ -391,7 +403,7 @@ mf_done(struct upreq *u, const char *why, void *arg)
 		manifest_store(c);
 }
 
-static const struct up_ops mf_ops = { mf_head, mf_data, mf_done };
+static const struct up_ops mf_ops = { mf_head, mf_data, mf_done, NULL };
 
 static void
 upstream_manifest(struct conn *c)
@@ -451,15 +463,23 @@ cache_request(struct conn *c)
 	char remote[CACHE_NAME_MAX], store[CACHE_NAME_MAX];
 	int i, mirror;
 
+	if (r->route == R_BASE && forward_base(c))
+		return 1;
 	if (upstream_count() == 0 || r->route == R_BASE ||
 	    r->route == R_CATALOG || (i = cache_route(upstream_at(0),
 	    upstream_count(), r->repo, remote, sizeof(remote), store,
 	    sizeof(store), &mirror)) < 0)
 		return 0;
-	if (is_push(c)) {
+	/* forwarding, a blob's HEAD is how a push checks what it need not
+	 * send: the upstream answers it, for the client's credentials */
+	if (is_push(c) || (forward_on() && r->route == R_BLOB &&
+	    c->req.method == HTTP_M_HEAD && !mirror)) {
 		if (mirror)
 			return 0;	/* the host's own name */
-		refuse_push(c, (size_t)i);
+		if (forward_on())
+			forward_request(c, (size_t)i, remote, store);
+		else
+			refuse_push(c, (size_t)i);
 		return 1;
 	}
 	/* a push to the host's own name checks its blobs with HEAD: under a
@@ -490,6 +510,7 @@ cache_conn_closed(struct conn *c)
 {
 	struct creq *q = c->api ? c->api->cache : NULL;
 
+	forward_conn_closed(c);
 	if (q == NULL)
 		return;
 	c->api->cache = NULL;
@@ -522,4 +543,5 @@ cache_metrics(struct buf *b)
 	mtext_single(b, "registry_cache_pushes_refused_total", MT_COUNTER,
 	    "pushes and deletions refused on cached names",
 	    cache_stats.refused);
+	forward_metrics(b);
 }

@@ -21,6 +21,9 @@ void	 cache_configure(void);
  * repository of a cached name, for listings). */
 int	 cache_request(struct conn *);
 void	 cache_conn_closed(struct conn *);
+/* A push through this edge (forward.c) set or deleted tag of the stored
+ * repository store: the next pull asks the upstream, not the ttl. */
+void	 cache_tag_pushed(const char *store, const char *tag);
 void	 cache_metrics(struct buf *);
 
 #endif

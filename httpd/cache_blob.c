@@ -3,11 +3,14 @@
  * fetched once, however many clients ask for it at once: a table of
  * fetches in flight by repository and digest.  The fetch's bytes go to
  * storaged as an upload (a pipe, as a push's body) and to every client
- * that follows it, as they arrive; storaged links the blob only when its
- * digest matches, and httpd hashes as it goes and holds the last byte
- * back until its own check passed, so no client ever gets all of a wrong
- * blob: a mismatch cuts the clients' connections (the length was
- * promised), cancels the upload, and the next request fetches again.
+ * that follows it, as they arrive; storaged hashes what it writes and
+ * links the blob only when its digest matches, and every client's last
+ * byte waits for storaged's verdict (the digest its write answer carries,
+ * else the commit), so no client ever gets all of a wrong blob: a
+ * mismatch cuts the clients' connections (the length was promised),
+ * cancels the upload, and the next request fetches again.  httpd does not
+ * hash the bytes itself: on the client's path that was half its work,
+ * and storaged's hash is the one that decides what the store keeps.
  *
  * Late joiners catch up from httpd's memory: the first FETCH_KEEP bytes
  * are kept until the fetch ends, so a client that comes while they are
@@ -32,6 +35,7 @@
 
 #define FETCH_KEEP	(16u << 20)
 #define FETCH_AHEAD	(8u << 20)
+#define PIPE_SIZE	(1u << 20)	/* storaged's copier reads 256 KiB */
 #define BLOB_MAX	(UINT64_C(1) << 40)
 #define MT_OCTET	"application/octet-stream"
 
@@ -45,11 +49,10 @@ struct fetch {
 	char		 digest[DIGEST_STRMAX];
 	char		 uuid[API_UUID_MAX];
 	struct upreq	*up;
-	struct hasher	*h;
 	uint64_t	 size, got, base, piped;
 	struct buf	 data;			/* bytes [base, got) */
 	int		 pipe_fd;
-	int		 verified, written;	/* hash ok; storaged has all */
+	int		 verified;		/* by storaged: the digest's */
 	struct link	*wait_link;		/* storaged's answer due */
 	uint32_t	 wait_id;
 	struct ev_timer	 resume;
@@ -100,8 +103,6 @@ fetch_free(struct fetch *f)
 	upstream_cancel(f->up);
 	pipe_close(f);
 	ev_timer_cancel(&f->resume);
-	if (f->h != NULL)
-		hasher_free(f->h);
 	buf_free(&f->data);
 	free(f);
 }
@@ -162,6 +163,15 @@ fetch_fail(struct fetch *f, const char *why, int status)
 	fetch_free(f);
 }
 
+/* storaged found the bytes are not the digest: nothing is kept. */
+static void
+fetch_mismatch(struct fetch *f)
+{
+	cache_stats.mismatches++;
+	fetch_fail(f, "the upstream's blob does not match its digest: "
+	    "discarded", 502);
+}
+
 /* The store has it now: a waiting client is served from there. */
 static void
 serve_stored(struct creq *q)
@@ -177,11 +187,20 @@ on_commit(struct link *l, struct msg *m, void *arg)
 	struct creq **pp, *q;
 
 	f->wait_link = NULL;
+	if (m != NULL && m->type == M_ERR && msg_u64(m, A_CODE, 0) ==
+	    RE_DIGEST_INVALID) {
+		fetch_mismatch(f);
+		return;
+	}
 	if (m == NULL || m->type != M_BLOB) {
 		fetch_fail(f, m && msg_str(m, A_TEXT) ? msg_str(m, A_TEXT) :
 		    "storaged did not store the blob", 502);
 		return;
 	}
+	/* stored, so verified: the readers may have their last byte */
+	f->verified = 1;
+	if (pump(f) == -1)
+		return;
 	fetch_unlist(f);
 	f->state = F_DONE;
 	for (pp = &f->readers; (q = *pp) != NULL;) {
@@ -196,15 +215,16 @@ on_commit(struct link *l, struct msg *m, void *arg)
 	fetch_maybe_free(f);
 }
 
-/* Verified and all in storaged's hands: commit. */
+/* All in storaged's hands: commit. */
 static void
-maybe_commit(struct fetch *f)
+commit(struct fetch *f)
 {
 	struct msgb mb;
 
-	if (!f->verified || !f->written || f->state != F_BODY ||
-	    httpd_storaged() == NULL)
+	if (f->state != F_BODY || httpd_storaged() == NULL) {
+		fetch_fail(f, "storaged went away", 503);
 		return;
+	}
 	msgb_init(&mb, M_UPLOAD_COMMIT);
 	msgb_str(&mb, A_REPO, f->store);
 	msgb_str(&mb, A_UUID, f->uuid);
@@ -212,27 +232,52 @@ maybe_commit(struct fetch *f)
 	fetch_ask(f, &mb, on_commit);
 }
 
-/* storaged read the whole body from the pipe (or failed to). */
+/* storaged's digest of all it wrote, when it is one of our algorithm: 1
+ * it is the blob's, 0 unknown (the commit tells), -1 it is not. */
+static int
+written_digest(const struct fetch *f, const struct msg *m)
+{
+	const char *s = msg_str(m, A_DIGEST);
+	struct digest want, got;
+
+	if (s == NULL || digest_parse(s, &got) != 0 ||
+	    digest_parse(f->digest, &want) != 0 || got.alg != want.alg)
+		return 0;
+	return digest_equal(&want, &got) ? 1 : -1;
+}
+
+/* storaged read the whole body from the pipe (or failed to): its digest
+ * lets the readers have their last byte, and the commit makes it a blob. */
 static void
 on_write(struct link *l, struct msg *m, void *arg)
 {
 	struct fetch *f = arg;
+	int v;
 
 	f->wait_link = NULL;
-	if (m == NULL || m->type != M_UPLOAD) {
+	if (m == NULL || m->type != M_UPLOAD ||
+	    msg_u64(m, A_OFFSET, 0) != f->size) {
 		fetch_fail(f, "storaged refused the upload", 502);
 		return;
 	}
-	f->written = 1;
-	maybe_commit(f);
+	if ((v = written_digest(f, m)) == -1) {
+		fetch_mismatch(f);
+		return;
+	}
+	f->verified = v == 1;
+	if (f->verified && pump(f) == -1)
+		return;
+	commit(f);
 }
 
-/* The bytes a reader may have now: all, once verified; else all but
- * the last, which waits for the digest. */
+/* The bytes a reader may have now: all, once storaged verified them;
+ * else all but the last, which waits for its verdict. */
 static uint64_t
 reader_limit(const struct fetch *f)
 {
-	return f->verified || f->got < f->size ? f->got : f->size - 1;
+	if (f->verified || f->got < f->size)
+		return f->got;
+	return f->size > 0 ? f->size - 1 : 0;
 }
 
 static void
@@ -321,9 +366,11 @@ trim(struct fetch *f)
 {
 	uint64_t m = slowest(f);
 
+	/* no buf_compact here: moving the bytes ahead (up to FETCH_AHEAD) at
+	 * every chunk cost more than the rest of the fetch; buf_reserve
+	 * moves them when the buffer's end is reached, rarely */
 	if (f->got > FETCH_KEEP && m > f->base) {
 		buf_consume(&f->data, (size_t)(m - f->base));
-		buf_compact(&f->data);
 		f->base = m;
 	}
 	if (f->up != NULL && f->got - m < FETCH_AHEAD / 2 &&
@@ -378,6 +425,9 @@ upload_pipe(struct fetch *f)
 	msgb_fd(&mb, A_FD, fds[0]);
 	fetch_ask(f, &mb, on_write);
 	f->pipe_fd = fds[1];
+	/* a 64 KiB pipe cost a wakeup of each side every 64 KiB; best
+	 * effort (pipe-max-size may be lower): only the speed depends on it */
+	(void)fcntl(f->pipe_fd, F_SETPIPE_SZ, PIPE_SIZE);
 	ev_add(f->pipe_fd, 0, on_pipe, f);
 	return 0;
 }
@@ -418,8 +468,8 @@ fx_data(struct upreq *u, const char *p, size_t n, void *arg)
 {
 	struct fetch *f = arg;
 
-	buf_append(&f->data, p, n);
-	hasher_update(f->h, p, n);
+	if (p != NULL)		/* else it was read into f->data */
+		buf_append(&f->data, p, n);
 	f->got += n;
 	cache_stats.bytes += n;
 	if (pipe_push(f) == -1) {
@@ -433,33 +483,27 @@ fx_data(struct upreq *u, const char *p, size_t n, void *arg)
 	return f->got - slowest(f) > FETCH_AHEAD;
 }
 
-/* All bytes are in: their digest decides. */
+/* All bytes are in (storaged's answer to the write judges them), or
+ * the exchange failed. */
 static void
 fx_done(struct upreq *u, const char *why, void *arg)
 {
 	struct fetch *f = arg;
-	struct digest want, got;
 
 	f->up = NULL;
-	if (why != NULL) {
+	if (why != NULL)
 		fetch_fail(f, why, 502);
-		return;
-	}
-	hasher_final(f->h, &got);
-	hasher_free(f->h);
-	f->h = NULL;
-	if (digest_parse(f->digest, &want) != 0 || !digest_equal(&want, &got)) {
-		cache_stats.mismatches++;
-		fetch_fail(f, "the upstream's blob does not match its digest: "
-		    "discarded", 502);
-		return;
-	}
-	f->verified = 1;
-	if (pump(f) == 0)
-		maybe_commit(f);
 }
 
-static const struct up_ops fetch_ops = { fx_head, fx_data, fx_done };
+/* The fetch's buffer: the upstream reads the body into it. */
+static struct buf *
+fx_sink(struct upreq *u, void *arg)
+{
+	return &((struct fetch *)arg)->data;
+}
+
+static const struct up_ops fetch_ops = { fx_head, fx_data, fx_done,
+	fx_sink };
 
 /* storaged opened the upload session: ask the upstream. */
 static void
@@ -468,7 +512,6 @@ on_session(struct link *l, struct msg *m, void *arg)
 	struct fetch *f = arg;
 	const char *uuid = m ? msg_str(m, A_UUID) : NULL;
 	char path[600], scope[400];
-	struct digest d;
 
 	f->wait_link = NULL;
 	if (m == NULL || m->type != M_UPLOAD || uuid == NULL ||
@@ -479,9 +522,6 @@ on_session(struct link *l, struct msg *m, void *arg)
 	(void)snprintf(path, sizeof(path), "/v2/%s/blobs/%s", f->remote,
 	    f->digest);
 	(void)snprintf(scope, sizeof(scope), "repository:%s:pull", f->remote);
-	if (digest_parse(f->digest, &d) != 0)
-		fatalx("a fetch of a bad digest");
-	f->h = hasher_new(d.alg);
 	f->state = F_HEAD;
 	cache_stats.fetches++;
 	f->up = upstream_start(f->upi, "GET", path, NULL, scope, BLOB_MAX,
@@ -578,7 +618,7 @@ bh_done(struct upreq *u, const char *why, void *arg)
 	conn_respond_length(c, 200, MT_OCTET, q->sent);
 }
 
-static const struct up_ops bh_ops = { bh_head, bh_data, bh_done };
+static const struct up_ops bh_ops = { bh_head, bh_data, bh_done, NULL };
 
 /* Not in the store: GET joins the fetch, HEAD asks the upstream. */
 static void

@@ -11,4 +11,6 @@ httpd_httpd_SOURCES += httpd/metrics.c httpd/metrics.h
 # the pull-through cache (issue 11): upstream client, manifests, blobs
 httpd_httpd_SOURCES += httpd/upstream.c httpd/upstream.h httpd/upstream_int.h \
 	httpd/upstream_body.c httpd/upstream_auth.c httpd/upstream_conf.c \
+	httpd/upstream_fwd.c httpd/forward.c httpd/forward.h \
+	httpd/upstream_pool.c \
 	httpd/cache.c httpd/cache.h httpd/cache_int.h httpd/cache_blob.c

@@ -3,9 +3,10 @@
  * connection, TLS, request, response head and body, on httpd's loop.
  * Authentication and redirects are in upstream_auth.c.
  *
- * One exchange per connection (Connection: close): a registry pull is a
- * handful of manifests and a few large blobs, where a new handshake costs
- * little, and no connection state survives between exchanges to go wrong.
+ * Connections are kept for the next exchange with the same host
+ * (upstream_pool.c); one the upstream closed while it idled, found dead
+ * before any byte of the answer came, is dialled anew once (GET and HEAD
+ * are safe to send again).
  */
 #include <sys/socket.h>
 
@@ -54,14 +55,24 @@ up_disconnect(struct upreq *r)
 	r->state = UP_IDLE;
 }
 
+static void
+up_buf_wipe(struct buf *b)
+{
+	if (b->data != NULL)
+		explicit_bzero(b->data, b->cap);
+}
+
 void
 up_free(struct upreq *r)
 {
 	up_disconnect(r);
 	ev_timer_cancel(&r->timer);
 	buf_free(&r->in);
+	if (r->fwd)	/* both held the client's credentials */
+		up_buf_wipe(&r->out), up_buf_wipe(&r->fwd_hdrs);
 	buf_free(&r->out);
 	buf_free(&r->head);
+	buf_free(&r->fwd_hdrs);
 	if (r->child != NULL)
 		upstream_cancel(r->child);
 	explicit_bzero(r->authz, sizeof(r->authz));
@@ -94,6 +105,9 @@ up_timeout(void *arg)
 {
 	struct upreq *r = arg;
 
+	/* paused, r waits for its reader (a slow client), not the upstream */
+	if (r->paused)
+		r->progress_ms = ev_now();
 	if (ev_now() - r->progress_ms < UP_STALL_MS) {
 		ev_timer_arm(&r->timer, UP_STALL_MS - (ev_now() -
 		    r->progress_ms));
@@ -110,13 +124,16 @@ up_request_text(struct upreq *r)
 	int dflt = strcmp(r->t.port, r->t.tls ? "443" : "80") == 0;
 
 	buf_printf(&r->out, "%s %s HTTP/1.1\r\nHost: %s%s%s%s%s\r\n"
-	    "User-Agent: regmaster-cache\r\nConnection: close\r\n", r->method,
+	    "User-Agent: regmaster-cache\r\n", r->method,
 	    r->t.path, v6 ? "[" : "", r->t.host, v6 ? "]" : "",
 	    dflt ? "" : ":", dflt ? "" : r->t.port);
 	if (r->accept[0])
 		buf_printf(&r->out, "Accept: %s\r\n", r->accept);
 	if (r->authz[0])
 		buf_printf(&r->out, "Authorization: %s\r\n", r->authz);
+	if (buf_avail(&r->fwd_hdrs))
+		buf_append(&r->out, buf_head(&r->fwd_hdrs),
+		    buf_avail(&r->fwd_hdrs));
 	buf_puts(&r->out, "\r\n");
 }
 
@@ -168,7 +185,8 @@ up_resolved(const struct addrinfo *res, int err, void *arg)
 	ev_add(r->fd, EV_WRITE, up_io, r);
 }
 
-/* Start (or start again) the exchange on r's target. */
+/* Start (or start again) the exchange on r's target: on an idle
+ * connection to it if there is one, else on a new one. */
 void
 up_dial(struct upreq *r)
 {
@@ -176,9 +194,27 @@ up_dial(struct upreq *r)
 	r->progress_ms = ev_now();
 	if (!ev_timer_armed(&r->timer))
 		ev_timer_arm(&r->timer, UP_STALL_MS);
+	r->reused = !r->fresh_only && uppool_take(r) == 0;
+	if (r->reused) {
+		r->state = UP_SEND;
+		up_request_text(r);
+		ev_add(r->fd, EV_WRITE, up_io, r);
+		return;
+	}
 	r->state = UP_RESOLVE;
 	r->rs = resolve_start(r->t.host, r->t.port, SOCK_STREAM, up_resolved,
 	    r);
+}
+
+int
+up_redial(struct upreq *r)
+{
+	if (!r->reused || r->state > UP_HEAD || buf_avail(&r->in) > 0 ||
+	    r->fresh_only)
+		return 0;
+	r->fresh_only = 1;
+	up_dial(r);
+	return 1;
 }
 
 /* SSL's result r: bytes, 0 to wait (events set), -1 failed. */
@@ -214,24 +250,42 @@ up_write(struct upreq *r, const void *p, size_t n)
 	return w > 0 ? w : ssl_result(r, (int)w);
 }
 
-/* Bytes into r->in: >0 read, 0 wait, -2 end of stream, -1 error. */
+/* At most max bytes onto the end of b: >0 read, 0 wait, -2 end of
+ * stream, -1 error. */
 static ssize_t
-up_read(struct upreq *r)
+up_read(struct upreq *r, struct buf *b, size_t max)
 {
 	ssize_t n;
 
-	buf_reserve(&r->in, UP_READ);
+	buf_reserve(b, max);
 	if (r->ssl == NULL) {
-		n = recv(r->fd, buf_tail(&r->in), UP_READ, 0);
+		n = recv(r->fd, buf_tail(b), max, 0);
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return r->events = EV_READ, 0;
 		if (n == 0)
 			return -2;
-	} else if ((n = SSL_read(r->ssl, buf_tail(&r->in), UP_READ)) <= 0)
+	} else if ((n = SSL_read(r->ssl, buf_tail(b), (int)max)) <= 0)
 		return ssl_result(r, (int)n);
 	if (n > 0)
-		r->in.len += (size_t)n;
+		b->len += (size_t)n;
 	return n;
+}
+
+/* Where the next read goes: the caller's sink for a body of known length
+ * that r->in holds nothing of (never past the body's end: the connection
+ * may serve the next exchange), else r->in. */
+static ssize_t
+up_read_next(struct upreq *r, int *sunk)
+{
+	struct buf *sink;
+
+	*sunk = r->state == UP_BODY && r->body_framing == 0 &&
+	    buf_avail(&r->in) == 0 && r->ops->sink != NULL &&
+	    (sink = r->ops->sink(r, r->arg)) != NULL;
+	if (!*sunk)
+		return up_read(r, &r->in, UP_READ);
+	return up_read(r, sink, r->body_left < UP_READ ?
+	    (size_t)r->body_left : UP_READ);
 }
 
 /* The TLS handshake's step: 1 done, 0 wait, -1 failed (verification). */
@@ -253,6 +307,33 @@ up_handshake(struct upreq *r)
 		    ERR_reason_error_string(ERR_get_error()));
 	ERR_clear_error();
 	return -1;
+}
+
+/* The next bytes of a request body into r->out: 1 some (or the end), 0
+ * to wait for upstream_send_more, -1 when r is gone. */
+static int
+up_body_more(struct upreq *r)
+{
+	int rc = r->body(r, &r->out, r->arg);
+
+	if (rc == -1) {
+		up_free(r);
+		return -1;
+	}
+	r->body_sent = rc == 1;
+	if (rc == 0 && !buf_avail(&r->out)) {
+		r->events = 0;
+		return 0;
+	}
+	return 1;
+}
+
+void
+upstream_send_more(struct upreq *r)
+{
+	r->progress_ms = ev_now();
+	if (r->state == UP_SEND)
+		up_io(r->fd, EV_WRITE, r);
 }
 
 /* Connect, handshake and send: 1 when the request is out, 0 to wait,
@@ -278,10 +359,19 @@ up_send_step(struct upreq *r)
 			return err;
 		r->state = UP_SEND;
 	}
-	while (buf_avail(&r->out)) {
+	while (buf_avail(&r->out) || (r->body && !r->body_sent)) {
+		if (!buf_avail(&r->out)) {
+			if ((n = up_body_more(r)) != 1)
+				return (int)n;
+			continue;
+		}
 		if ((n = up_write(r, buf_head(&r->out),
 		    buf_avail(&r->out))) == 0)
 			return 0;
+		if (n < 0 && up_redial(r))
+			return -1;
+		if (n < 0 && r->fwd && r->body)
+			break;	/* it may have answered early: read that */
 		if (n < 0)
 			return up_fail(r, "%s: connection lost while sending",
 			    r->t.host), -1;
@@ -289,6 +379,21 @@ up_send_step(struct upreq *r)
 	}
 	r->state = UP_HEAD;
 	r->events = EV_READ;
+	return 1;
+}
+
+/* A forwarded body is going and the upstream's side is readable: 1 if it
+ * answered (or closed) before taking it all, to be read now; 0 when that
+ * was TLS's own business (a session ticket) and the body goes on. */
+static int
+up_early_answer(struct upreq *r)
+{
+	ssize_t n = up_read(r, &r->in, UP_READ);
+
+	r->events = 0;
+	if (n == 0)
+		return 0;
+	r->state = UP_HEAD;
 	return 1;
 }
 
@@ -300,9 +405,13 @@ up_io(int fd, int events, void *arg)
 
 	r->progress_ms = ev_now();
 	r->events = 0;
-	if (r->state < UP_HEAD && (rc = up_send_step(r)) != 1) {
+	if (r->fwd && r->state == UP_SEND && (events & EV_READ) &&
+	    up_early_answer(r))
+		;	/* read below: a 401 need not wait for the body */
+	else if (r->state < UP_HEAD && (rc = up_send_step(r)) != 1) {
 		if (rc == 0)
-			ev_set(r->fd, r->events);
+			ev_set(r->fd, r->events | (r->fwd && r->state ==
+			    UP_SEND ? EV_READ : 0));
 		return;
 	}
 	if (r->paused) {
@@ -318,6 +427,7 @@ void
 up_receive(struct upreq *r)
 {
 	ssize_t n;
+	int sunk;
 
 	for (;;) {
 		if (buf_avail(&r->in) > 0) {
@@ -331,7 +441,7 @@ up_receive(struct upreq *r)
 				break;
 			}
 		}
-		n = up_read(r);
+		n = up_read_next(r, &sunk);
 		if (n == 0) {
 			ev_set(r->fd, r->events);
 			return;
@@ -340,6 +450,8 @@ up_receive(struct upreq *r)
 			up_eof(r, n == -2);
 			return;
 		}
+		if (sunk && up_sunk(r, (size_t)n) != UPC_MORE)
+			return;	/* gone, or paused: ev_set by up_sunk */
 	}
 }
 
@@ -349,6 +461,7 @@ upstream_resume(struct upreq *r)
 	if (!r->paused)
 		return;
 	r->paused = 0;
+	r->progress_ms = ev_now();
 	if (r->fd != -1 && r->state >= UP_HEAD)
 		up_receive(r);
 }
@@ -364,6 +477,7 @@ up_new(size_t upi, const char *method, const struct up_ops *ops, void *arg)
 	buf_init(&r->in);
 	buf_init(&r->out);
 	buf_init(&r->head);
+	buf_init(&r->fwd_hdrs);
 	ev_timer_init(&r->timer, up_timeout, r);
 	r->ops = ops;
 	r->arg = arg;

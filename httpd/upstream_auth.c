@@ -119,7 +119,7 @@ static int	token_head(struct upreq *, const struct http_request *, void *);
 static int	token_data(struct upreq *, const char *, size_t, void *);
 static void	token_done(struct upreq *, const char *, void *);
 static const struct up_ops token_ops = { token_head, token_data,
-	token_done };
+	token_done, NULL };
 
 /* A token request's head: 200 or the exchange fails. */
 static int
@@ -127,8 +127,12 @@ token_head(struct upreq *t, const struct http_request *h, void *arg)
 {
 	struct upreq *r = arg;
 
-	if (h->status == 200)
+	if (h->status == 200) {
+		/* the head buffer also got the body bytes that came with the
+		 * head; token_data appends the whole body after the head */
+		t->head.len = t->head.off + h->head_len;
 		return 0;
+	}
 	r->child = NULL;	/* t is freed by the caller */
 	up_fail(r, "%s: the token service answered %d (credentials?)",
 	    r->t.host, h->status);
@@ -229,6 +233,8 @@ up_intercept(struct upreq *r)
 	struct wwwauth w;
 	int s = r->resp.status;
 
+	if (r->fwd)
+		return 0;	/* the client follows what it gets */
 	if ((s == 301 || s == 302 || s == 303 || s == 307 || s == 308) &&
 	    (v = http_header_get(&r->resp, "Location")) != NULL)
 		return up_redirect(r, v);

@@ -7,12 +7,20 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/ssl.h>
+
 #include "upstream_int.h"
 
-/* The caller has the body: done, then r is freed. */
+/* The caller has the body: done, then r is freed; its connection is kept
+ * when the answer ended exactly where its framing said (nothing read
+ * after it, none of it left unread) and the upstream keeps it open. */
 static enum up_consumed
 up_complete(struct upreq *r)
 {
+	if (r->resp.keep_alive && r->body_framing != 2 &&
+	    buf_avail(&r->in) == 0 && (r->ssl == NULL ||
+	    SSL_pending(r->ssl) == 0))
+		(void)uppool_put(r);
 	r->ops->done(r, NULL, r->arg);
 	up_free(r);
 	return UPC_GONE;
@@ -148,15 +156,33 @@ up_consume(struct upreq *r)
 		n = (size_t)r->body_left;	/* what follows is not ours */
 	if (up_payload(r, buf_head(&r->in), n) == UPC_GONE)
 		return UPC_GONE;
-	buf_consume(&r->in, buf_avail(&r->in));
+	/* bytes after the body stay: up_complete sees them, and drops the
+	 * connection */
+	buf_consume(&r->in, n);
 	if (r->body_framing == 0 && (r->body_left -= n) == 0)
 		return up_complete(r);
 	return r->paused ? UPC_PAUSE : UPC_MORE;
 }
 
+enum up_consumed
+up_sunk(struct upreq *r, size_t n)
+{
+	if (up_payload(r, NULL, n) == UPC_GONE)
+		return UPC_GONE;
+	if ((r->body_left -= n) == 0)
+		return up_complete(r);
+	if (r->paused) {
+		ev_set(r->fd, 0);
+		return UPC_PAUSE;
+	}
+	return UPC_MORE;
+}
+
 void
 up_eof(struct upreq *r, int clean)
 {
+	if (up_redial(r))
+		return;
 	if (r->state == UP_BODY && r->body_framing == 2 && clean) {
 		(void)up_complete(r);
 		return;

@@ -32,6 +32,7 @@ upstream_configure(void)
 {
 	char err[256];
 
+	uppool_flush();		/* the indices may name others now */
 	if (ups != NULL)
 		explicit_bzero(ups, nups * sizeof(*ups));
 	free(ups);
@@ -109,6 +110,7 @@ upstream_ca(struct msg *m)
 		    (unsigned long long)i);
 	} else {
 		ossl_need();
+		uppool_flush();	/* verified with the CAs they replace */
 		if (ctxs[i] != NULL)
 			SSL_CTX_free(ctxs[i]);
 		ctxs[i] = ctx_from_pem(b.data, b.len, &n);

@@ -51,9 +51,17 @@ struct upreq {
 	int		 auth_round;		/* a token was fetched */
 	int		 redirects;
 	int		 token_req;		/* this one asks a realm */
+	int		 reused;		/* on a pooled connection */
+	int		 fresh_only;		/* that failed: dial anew */
 	struct upreq	*child;			/* its token request */
 	struct ev_timer	 timer;
 	uint64_t	 progress_ms;
+	/* a forwarded request (upstream_forward): the client's headers,
+	 * intercept nothing, the body sent */
+	struct buf	 fwd_hdrs;
+	int		 fwd;
+	up_body_fn	 body;
+	int		 body_sent;
 };
 
 /* upstream.c */
@@ -65,9 +73,14 @@ void	 up_free(struct upreq *);
 void	 up_fail(struct upreq *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	 up_receive(struct upreq *);
+/* r's pooled connection died before its answer began: 1 when r was
+ * dialled anew (once), 0 when that does not apply. */
+int	 up_redial(struct upreq *);
 
 /* upstream_body.c: head and body of the response in r->in */
 enum up_consumed up_consume(struct upreq *);
+/* n body bytes went straight to the sink (UPC_PAUSE: reading stopped) */
+enum up_consumed up_sunk(struct upreq *, size_t n);
 void	 up_eof(struct upreq *, int clean);
 
 /* upstream_auth.c: 1 if the head was a 401 or a redirect handled here
@@ -76,6 +89,13 @@ int	 up_intercept(struct upreq *);
 void	 up_authorize(struct upreq *);	/* r->authz for the first try */
 /* "https://host[:port]/path?query" into t; -1 if it is not that */
 int	 up_url_parse(const char *url, struct up_target *t);
+
+/* upstream_pool.c: idle connections by (upi, target).  put: 0 when the
+ * pool took r's connection (r->fd is -1 then), -1 when r keeps it; take:
+ * 0 when r now has a connected one (TLS set up). */
+int	 uppool_put(struct upreq *);
+int	 uppool_take(struct upreq *);
+void	 uppool_flush(void);
 
 /* upstream_conf.c */
 void	*up_ssl_ctx(size_t upi);		/* SSL_CTX *, NULL logged */

@@ -39,7 +39,8 @@ cache_upstreams_redact(const char *text)
 			buf_append(&b, p, 1);
 	}
 	out = xmalloc(buf_avail(&b) + 1);
-	memcpy(out, buf_head(&b), buf_avail(&b));
+	if (buf_avail(&b) > 0)	/* an empty buf has no head to copy from */
+		memcpy(out, buf_head(&b), buf_avail(&b));
 	out[buf_avail(&b)] = '\0';
 	buf_free(&b);
 	return out;

@@ -252,8 +252,12 @@ cache_cross_check(const struct conf *c, char *err, size_t errlen)
 	if (cached && !c->v[P_W_HTTPD].i)
 		return snprintf(err, errlen, "cache.upstreams needs "
 		    "workers.httpd = true (httpd fetches from them)"), -1;
-	if (c->v[P_CACHE_PUSH].i == CACHE_PUSH_FORWARD)
-		return snprintf(err, errlen, "cache.push = \"forward\" is not "
-		    "implemented yet; \"refuse\" is"), -1;
+	/* the client's credentials are the upstream's: one set per host is
+	 * all a client holds, and the edge's gate would judge them first */
+	if (c->v[P_CACHE_PUSH].i == CACHE_PUSH_FORWARD &&
+	    c->v[P_AUTH_HTPASSWD].s[0] != '\0')
+		return snprintf(err, errlen, "cache.push = \"forward\" passes "
+		    "the client's credentials to the upstream, which decides: "
+		    "it cannot be combined with auth.htpasswd"), -1;
 	return 0;
 }

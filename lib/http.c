@@ -435,28 +435,47 @@ parse_fields(char *buf, size_t pos, size_t end, struct http_request *req,
 	}
 }
 
-/* Parse a request head from buf[0..len); see http.h. */
-int
-http_parse_request(char *buf, size_t len, struct http_request *req)
+typedef int (*first_line_fn)(char *, size_t, struct http_request *);
+
+/*
+ * The part of a head that requests and responses share: the blank-line scan,
+ * the first line (by first), the fields.  Returns the head's length or what
+ * went wrong; the callers add their own checks of the whole.
+ */
+static int
+parse_head(char *buf, size_t len, struct http_request *req,
+    struct head_state *st, first_line_fn first)
 {
-	struct head_state st;
 	size_t	 start, end, pos, n;
 	char	*line;
 	int	 rc;
 
 	memset(req, 0, sizeof(*req));
-	memset(&st, 0, sizeof(st));
+	memset(st, 0, sizeof(*st));
 	req->content_length = -1;
 	if ((rc = head_scan(buf, len, &start, &end)) <= 0)
 		return rc;
 	pos = start;
 	line = next_line(buf, &pos, end, &n);
-	if ((rc = parse_request_line(line, n, req)) != 0 ||
-	    (rc = parse_fields(buf, pos, end, req, &st)) != 0 ||
-	    (rc = head_finish(req, &st)) != 0)
+	if ((rc = first(line, n, req)) != 0 ||
+	    (rc = parse_fields(buf, pos, end, req, st)) != 0)
 		return rc;
-	req->head_len = end;
 	return (int)end;
+}
+
+/* Parse a request head from buf[0..len); see http.h. */
+int
+http_parse_request(char *buf, size_t len, struct http_request *req)
+{
+	struct head_state st;
+	int	 rc, end;
+
+	if ((end = parse_head(buf, len, req, &st, parse_request_line)) <= 0)
+		return end;
+	if ((rc = head_finish(req, &st)) != 0)
+		return rc;
+	req->head_len = (size_t)end;
+	return end;
 }
 
 /* Parse "HTTP/1.x NNN reason" in line[0..n). */
@@ -486,26 +505,17 @@ int
 http_parse_response(char *buf, size_t len, struct http_request *req)
 {
 	struct head_state st;
-	size_t	 start, end, pos, n;
-	char	*line;
-	int	 rc;
+	int	 end;
 
-	memset(req, 0, sizeof(*req));
-	memset(&st, 0, sizeof(st));
-	req->content_length = -1;
-	if ((rc = head_scan(buf, len, &start, &end)) <= 0)
-		return rc == -414 ? -400 : rc;
-	pos = start;
-	line = next_line(buf, &pos, end, &n);
-	if ((rc = parse_status_line(line, n, req)) != 0 ||
-	    (rc = parse_fields(buf, pos, end, req, &st)) != 0)
-		return rc;
+	/* a status line has no target, so "too long" is only malformed */
+	if ((end = parse_head(buf, len, req, &st, parse_status_line)) <= 0)
+		return end == -414 ? -400 : end;
 	if ((st.nte > 0 && st.ncl > 0) || st.te_bad)
 		return -400;
 	req->keep_alive = req->minor == 1 ? !st.conn_close : st.conn_keep &&
 	    !st.conn_close;
-	req->head_len = end;
-	return (int)end;
+	req->head_len = (size_t)end;
+	return end;
 }
 
 /* Index of the first header called name at or after from, -1 if none. */

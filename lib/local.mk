@@ -5,7 +5,7 @@ lib_libregmaster_a_SOURCES = \
 	lib/conf.c lib/conf.h lib/params.h lib/conf_file.c lib/conf_rules.c \
 	lib/conf_tunnel.c lib/conf_tunnel.h lib/conf_cache.c lib/conf_cache.h lib/cache_held.c lib/cache_held.h lib/retention.c lib/retention.h \
 	lib/acl.c lib/acl.h lib/b64.c lib/b64.h lib/jwt.c lib/jwt.h \
-	lib/htpasswd.c lib/htpasswd.h lib/authhdr.c lib/authhdr.h lib/wwwauth.c lib/wwwauth.h \
+	lib/htpasswd.c lib/htpasswd.h lib/authhdr.c lib/authhdr.h lib/wwwauth.c lib/wwwauth.h lib/fwdmap.c lib/fwdmap.h \
 	lib/keyhash.c lib/keyhash.h lib/ossl.c lib/ossl.h \
 	lib/ev.c lib/ev.h \
 	lib/link.c lib/link.h \

@@ -111,7 +111,8 @@ names_publish(struct nbatch *nb, int done)
 			B.namecap = B.namecap ? B.namecap * 2 : 1024;
 		B.names = xreallocarray(B.names, B.namecap, sizeof(*B.names));
 	}
-	memcpy(B.names + B.nnames, nb->v, nb->n * sizeof(*nb->v));
+	if (nb->n > 0)	/* an empty batch may have no array yet */
+		memcpy(B.names + B.nnames, nb->v, nb->n * sizeof(*nb->v));
 	B.nnames += nb->n;
 	B.published = done;
 	pthread_cond_broadcast(&B.cond);

@@ -353,11 +353,21 @@ req_upload(struct link *l, struct msg *m)
 static void
 reply_upload(struct link *l, uint32_t id, const struct upload *u)
 {
+	char hex[DIGEST_STRMAX];
+	struct digest d;
 	struct msgb mb;
 
 	msgb_init(&mb, M_UPLOAD);
 	msgb_str(&mb, A_UUID, u->uuid);
 	msgb_u64(&mb, A_OFFSET, u->size);
+	/* the digest of the data so far, when the copier hashed all of it:
+	 * the cache's fetch lets its clients have a blob's last byte on
+	 * this, without waiting for the commit's fsync */
+	if (u->h != NULL && u->size > 0 && u->hashed == u->size) {
+		hasher_peek(u->h, &d);
+		if (digest_format(&d, hex, sizeof(hex)) == 0)
+			msgb_str(&mb, A_DIGEST, hex);
+	}
 	link_reply(l, id, &mb);
 }
 

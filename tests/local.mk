@@ -44,7 +44,7 @@ EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh \
 	tests/check.sh tests/fuzz/run.sh tests/fuzz/lsan.supp \
 	tests/fuzz/fuzz_conf.c tests/fuzz/fuzz_http.c tests/fuzz/fuzz_manifest.c \
 	tests/fuzz/fuzz_msg.c tests/fuzz/fuzz_store.c tests/fuzz/fuzz_jwt.c \
-	tests/fuzz/fuzz_htpasswd.c tests/fuzz/fuzz_rules.c tests/fuzz/fuzz_retention.c tests/fuzz/fuzz_cache_route.c tests/fuzz/fuzz_wwwauth.c \
+	tests/fuzz/fuzz_htpasswd.c tests/fuzz/fuzz_rules.c tests/fuzz/fuzz_retention.c tests/fuzz/fuzz_cache_route.c tests/fuzz/fuzz_wwwauth.c tests/fuzz/fuzz_fwdmap.c \
 	tests/fuzz/corpus
 AM_TESTS_ENVIRONMENT = top_builddir=$(abs_top_builddir); \
 	top_srcdir=$(abs_top_srcdir); export top_builddir top_srcdir;
@@ -55,6 +55,10 @@ SH_LOG_COMPILER = $(SHELL)
 INTEGRATION_TESTS += tests/integration/test_cli_auth.sh
 # the pull-through cache (issue 11)
 INTEGRATION_TESTS += tests/integration/test_cache.sh
+# an edge forwarding pushes to its upstream (cache.push = forward)
+INTEGRATION_TESTS += tests/integration/test_cache_forward.sh
+# the cache as dockerd's registry-mirrors (a stand-in Docker Hub)
+INTEGRATION_TESTS += tests/integration/test_cache_mirror.sh
 
 # storaged: its pure parts linked into a unit test, and the real worker driven
 # over socketpairs as httpd and master would.
@@ -257,6 +261,7 @@ INTEGRATION_TESTS += tests/integration/test_metrics.sh
 # start, wrong token, fingerprint and port, 60/40 over 1000 visitors
 INTEGRATION_TESTS += tests/integration/test_tunnel.sh
 EXTRA_DIST += tests/integration/tunnel_names.py tests/integration/visitor_limit.py
+EXTRA_DIST += tests/integration/conn_relay.py
 
 # lib/tzip.c: per-frame deflate of tunnel streams, and what a hostile peer's
 # deflated payloads cannot do.
@@ -384,3 +389,12 @@ endif
 tests_unit_test_wwwauth_SOURCES = tests/unit/test_wwwauth.c
 tests_unit_test_wwwauth_LDADD = $(UNIT_LDADD)
 tests_unit_test_wwwauth_CFLAGS = $(UNIT_CFLAGS)
+
+# a forwarding edge's rewriting: Location back to the edge, a mount's from=
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_fwdmap
+TESTS += tests/unit/test_fwdmap
+endif
+tests_unit_test_fwdmap_SOURCES = tests/unit/test_fwdmap.c
+tests_unit_test_fwdmap_LDADD = $(UNIT_LDADD)
+tests_unit_test_fwdmap_CFLAGS = $(UNIT_CFLAGS)

@@ -15,7 +15,7 @@ flags="$flags -D_GNU_SOURCE -DPKGLIBEXECDIR=\"/x\" -DSYSCONFDIR=\"/x\" -I$top/li
 libs="$(pkg-config --cflags --libs libbsd-overlay libcrypto jansson libconfig zlib) -lcrypt"
 lib="$top/lib/buf.c $top/lib/log.c $top/lib/util.c $top/lib/msg.c $top/lib/msgtypes.c \
  $top/lib/http.c $top/lib/digest.c $top/lib/hash.c $top/lib/oci.c $top/lib/conf.c $top/lib/conf_file.c \
- $top/lib/conf_rules.c $top/lib/conf_tunnel.c $top/lib/conf_cache.c $top/lib/retention.c $top/lib/acl.c $top/lib/b64.c $top/lib/jwt.c $top/lib/htpasswd.c $top/lib/authhdr.c $top/lib/wwwauth.c \
+ $top/lib/conf_rules.c $top/lib/conf_tunnel.c $top/lib/conf_cache.c $top/lib/retention.c $top/lib/acl.c $top/lib/b64.c $top/lib/jwt.c $top/lib/htpasswd.c $top/lib/authhdr.c $top/lib/wwwauth.c $top/lib/fwdmap.c \
  $top/lib/tframe.c $top/lib/swrr.c $top/lib/mtext.c $top/lib/mtext_check.c $top/lib/thread.c $top/tunneld/ctrl.c $top/tunneld/probe.c \
  $top/lib/tzip.c $top/lib/proxyv2.c $top/lib/gcbatch.c"
 export LSAN_OPTIONS="suppressions=$top/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"

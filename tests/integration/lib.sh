@@ -375,6 +375,60 @@ t_pki_make() {
 		chmod 0600 "$d/server.key" && cp -- "$d/ca.crt" "$d/certs/ca.crt"
 }
 
+# t_tls_token_upstream NAME USER PW [USER PW]...: a regmaster instance NAME, started,
+# as the cache suites' upstream: TLS with a certificate of a CA made here (PKI), token
+# auth, the users in its htpasswd. Its https host:port in UP_TLS, its log in UP_LOG.
+PKI=""
+# shellcheck disable=SC2034 # the suites use them
+UP_TLS="" UP_LOG=""
+t_tls_token_upstream() {
+	local tport
+	t_init "$1" || return 1
+	shift
+	t_pki_make "$T_DIR/pki" || {
+		fail "openssl makes the CA and the upstream's certificate"
+		return 1
+	}
+	PKI=$T_DIR/pki
+	tport=$(t_pick_port) || return 1
+	sed -i '/^http = /d; /^auth = /d' "$T_CONF"
+	cat >>"$T_CONF" <<EOF
+log_file = "$T_DIR/regmaster.log";
+http = { listen = [ "127.0.0.1:$T_PORT" ]; tls_listen = [ "127.0.0.1:$tport" ]; };
+tls = { certificate = [ "$PKI/server.crt" ]; key = [ "$PKI/server.key" ]; };
+auth = { dir = "$T_AUTH"; htpasswd = "$T_AUTH/htpasswd"; token = true; };
+EOF
+	: >"$T_AUTH/htpasswd"
+	while [ $# -ge 2 ]; do
+		htpasswd -bB -C 5 "$T_AUTH/htpasswd" "$1" "$2" >/dev/null 2>&1 || {
+			fail "htpasswd adds user $1"
+			return 1
+		}
+		shift 2
+	done
+	t_check "the upstream regmaster starts (TLS, token auth)" t_start || return 1
+	# shellcheck disable=SC2034 # the suites use them
+	UP_TLS=127.0.0.1:$tport UP_LOG=$T_DIR/regmaster.log
+}
+
+# t_cache_images NAME: the tools the cache suites need are there, and a fresh image set
+# with a 256 MiB image (mkimages.sh -b 256) is in IMGS, removed with the instances.
+IMGS=""
+t_cache_images() {
+	local tool d
+	for tool in "$DOCKER_REGISTRY" skopeo jq curl openssl htpasswd python3; do
+		command -v "$tool" >/dev/null 2>&1 && continue
+		fail "$tool is installed (the $1 suite needs it)"
+		return 1
+	done
+	d=$(mktemp -d "${TMPDIR:-/tmp}/regmaster-$1-img.XXXXXX") || return 1
+	T_INSTANCES+=("$d")
+	# a level down: build_images writes its digests and errors beside IMGS
+	IMGS=$d/img
+	mkdir -p "$IMGS" && chmod 0755 "$d" "$IMGS" || return 1
+	build_images "$IMGS" -b 256
+}
+
 # ---------------------------------------------------------------- instances
 
 # t_write_config FILE: the minimal config of the current instance (see t_init).
@@ -1470,13 +1524,14 @@ dkd_is_ours() {
 }
 dkd_up() { timeout 5 docker -H "unix://$DK_DIR/docker.sock" version >/dev/null 2>&1; }
 
-# dkd_start: a dockerd of our own under $T_DIR/d; 1 when it does not answer in 30 s.
+# dkd_start [ARGS...]: a dockerd of our own under $T_DIR/d (ARGS: more options, e.g.
+# --config-file); 1 when it does not answer in 30 s.
 dkd_start() {
 	DK_DIR=$T_DIR/d
 	mkdir -p "$DK_DIR" || return 1
 	dockerd --data-root "$DK_DIR/root" --exec-root "$DK_DIR/exec" \
 		--pidfile "$DK_DIR/docker.pid" -H "unix://$DK_DIR/docker.sock" \
-		--bridge=none --iptables=false --ip6tables=false --storage-driver=vfs \
+		--bridge=none --iptables=false --ip6tables=false --storage-driver=vfs "$@" \
 		>"$DK_DIR/dockerd.log" 2>&1 </dev/null &
 	DKD_PID=$!
 	t_diag "dockerd: pid $DKD_PID dir $DK_DIR"

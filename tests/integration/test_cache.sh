@@ -16,21 +16,28 @@
 #      no prefix takes is the host's own when it holds it, else fetched from the mirror.
 #   7. the first bytes of a 256 MiB layer reach the client before the cache holds
 #      it all.
+#   8. upstream connections are kept: a pull (manifest, then each blob) from
+#      docker-registry behind a relay that counts connections (conn_relay.py) opens
+#      one; after the relay restarts (the idle connection closed under the cache) the
+#      next pull opens one new connection and succeeds.
+#   9. Bearer tokens are kept: an upstream (a python server) that wants a token for
+#      every request answers the first one 401 and its token service once; four blob
+#      fetches in a row cost one token request and one 401. (Its answers come in one
+#      write, head and body together: the token used to be read twice then.)
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname -- "$0")/lib.sh"
 
 ACCEPT="application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json"
-IMGS=""		# mkimages.sh's layouts
-PKI=""		# the test CA and the upstream's certificate
-UP_TLS=""	# the upstream regmaster's https host:port
 CACHE_URL=""
 LIAR_PID=""
-UP_LOG=""
 CACHE_MURL=""
 CACHE_STORE=""
 GOT=""
 LIAR_PORT=""
+RELAY_PID=""
+RELAY_PORT=""
+TOK_PORT=""
 PW=cachepw-$RANDOM$RANDOM
 
 # sk_digest REF [ARGS...]: the digest skopeo sees for docker://REF.
@@ -72,28 +79,7 @@ stored_blob() {
 
 # upstream_start: a regmaster with TLS, a user and token auth, the images pushed.
 upstream_start() {
-	t_init cache-up || return 1
-	t_pki_make "$T_DIR/pki" || {
-		fail "openssl makes the CA and the upstream's certificate"
-		return 1
-	}
-	PKI=$T_DIR/pki
-	local tport
-	tport=$(t_pick_port) || return 1
-	sed -i '/^http = /d; /^auth = /d' "$T_CONF"
-	cat >>"$T_CONF" <<EOF
-log_file = "$T_DIR/regmaster.log";
-http = { listen = [ "127.0.0.1:$T_PORT" ]; tls_listen = [ "127.0.0.1:$tport" ]; };
-tls = { certificate = [ "$PKI/server.crt" ]; key = [ "$PKI/server.key" ]; };
-auth = { dir = "$T_AUTH"; htpasswd = "$T_AUTH/htpasswd"; token = true; };
-EOF
-	htpasswd -cbB -C 5 "$T_AUTH/htpasswd" edge "$PW" >/dev/null 2>&1 || {
-		fail "htpasswd adds the cache's user"
-		return 1
-	}
-	t_check "the upstream regmaster starts (TLS, token auth)" t_start
-	UP_TLS=127.0.0.1:$tport
-	UP_LOG=$T_DIR/regmaster.log
+	t_tls_token_upstream cache-up edge "$PW" || return 1
 	t_save_instance UP
 	t_skopeo_copy "skopeo pushes an image to the upstream regmaster" \
 		--dest-creds "edge:$PW" --dest-cert-dir "$PKI/certs" \
@@ -109,7 +95,9 @@ cache = { upstreams = (
 	{ prefix = "up/"; url = "https://$UP_TLS"; username = "edge"; password = "$PW";
 	  ca = "$PKI/ca.crt"; ttl = "4s"; },
 	{ prefix = "dr/"; url = "$DR_URL"; ttl = "1h"; mirror = true; },
-	{ prefix = "liar/"; url = "http://127.0.0.1:$LIAR_PORT"; }
+	{ prefix = "liar/"; url = "http://127.0.0.1:$LIAR_PORT"; },
+	{ prefix = "relay/"; url = "http://127.0.0.1:$RELAY_PORT"; ttl = "1h"; },
+	{ prefix = "tok/"; url = "http://127.0.0.1:$TOK_PORT"; }
 ); };
 EOF
 	t_check "the cache regmaster starts" t_start
@@ -235,7 +223,9 @@ test_liar() {
 	local good bad n
 	head -c 1048576 /dev/urandom >"$T_DIR/good.bin"
 	cp -- "$T_DIR/good.bin" "$T_DIR/bad.bin"
-	printf 'X' | dd of="$T_DIR/bad.bin" bs=1 seek=1000 conv=notrunc 2>/dev/null
+	# byte 1000 flipped (an 'X' written there was the same byte one run in 256)
+	python3 -c 'import sys; f = open(sys.argv[1], "r+b"); f.seek(1000); b = f.read(1)[0]
+f.seek(1000); f.write(bytes([b ^ 0xff]))' "$T_DIR/bad.bin"
 	good=$(dg "$T_DIR/good.bin")
 	short=sha256:$(printf short | sha256sum | cut -d' ' -f1)
 	python3 - "$LIAR_PORT" "$T_DIR/bad.bin" "$T_DIR/liar.log" "$short" <<'PY' &
@@ -323,23 +313,119 @@ test_big_stream() {
 	rm -f -- "$T_DIR/big.bin"
 }
 
-body() {
-	local tool
-	for tool in "$DOCKER_REGISTRY" skopeo jq curl openssl htpasswd python3; do
-		command -v "$tool" >/dev/null 2>&1 && continue
-		fail "$tool is installed (the cache suite needs it)"
-		return 1
+# relay_start: conn_relay.py in front of docker-registry, its log empty.
+relay_start() {
+	: >"$T_DIR/relay.log"
+	python3 "$T_LIB_DIR/conn_relay.py" "$RELAY_PORT" "${DR_HOST#*:}" "$T_DIR/relay.log" \
+		>/dev/null 2>&1 &
+	RELAY_PID=$!
+	t_wait_until 10 t_port_in_use "$RELAY_PORT"
+}
+relay_stop() {
+	[ -n "$RELAY_PID" ] && kill "$RELAY_PID" 2>/dev/null && wait "$RELAY_PID" 2>/dev/null
+	RELAY_PID=""
+}
+
+# relay_pull NAME: the manifest of NAME:v1, then each blob, one after another,
+# through the cache's relay/ upstream; the number of blobs whose bytes are their
+# digest.
+relay_pull() {
+	local d good=0
+	curl -s --max-time 30 -o /dev/null -H "Accept: $ACCEPT" \
+		"$CACHE_URL/v2/relay/$1/manifests/v1"
+	for d in $(blob_digests "$IMGS/multi"); do
+		curl -s --max-time 30 -o "$T_DIR/relay.blob" "$CACHE_URL/v2/relay/$1/blobs/$d"
+		[ "$(dg "$T_DIR/relay.blob")" = "$d" ] && good=$((good + 1))
 	done
-	IMGS=$(mktemp -d "${TMPDIR:-/tmp}/regmaster-cache-img.XXXXXX") || return 1
-	T_INSTANCES+=("$IMGS")
-	chmod 0755 "$IMGS"
-	build_images "$IMGS" -b 256 || return 1
+	echo "$good"
+}
+
+# One upstream connection for a whole pull; a connection closed while idle is not
+# reused.
+test_conn_reuse() {
+	local n
+	n=$(blob_digests "$IMGS/multi" | wc -l)
+	relay_start
+	same "a pull through the relay upstream gets every blob intact" "$n" \
+		"$(relay_pull other/app)"
+	same "... on one upstream connection (the relay counted)" 1 \
+		"$(grep -c connection "$T_DIR/relay.log")"
+	relay_stop		# closes the idle connection under the cache
+	t_use_instance UP
+	t_skopeo_copy "skopeo pushes the image to docker-registry again, as other/two" \
+		--dest-tls-verify=false "oci:$IMGS/multi:latest" "docker://$DR_HOST/other/two:v1"
+	t_use_instance CACHE
+	relay_start
+	same "after the upstream closed the idle connection, a pull still succeeds" "$n" \
+		"$(relay_pull other/two)"
+	same "... on one new connection" 1 "$(grep -c connection "$T_DIR/relay.log")"
+	relay_stop
+}
+
+# An upstream that wants a Bearer token: one token request for a run of fetches.
+test_token_kept() {
+	local d good=0 n pid
+	n=$(blob_digests "$IMGS/multi" | wc -l)
+	: >"$T_DIR/tok.log"
+	python3 - "$TOK_PORT" "$IMGS/multi/blobs/sha256" "$T_DIR/tok.log" <<'PY' &
+import http.server, json, os, sys
+port, blobdir, log = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+TOKEN = 'tok-' + os.urandom(8).hex()
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+    def note(self, what):
+        with open(log, 'a') as f:
+            f.write(what + ' ' + self.path + '\n')
+    def reply(self, code, body, hdrs=()):
+        # head and body in one write, as most servers send a small answer
+        head = 'HTTP/1.1 %d %s\r\n' % (code, self.responses[code][0])
+        for k, v in list(hdrs) + [('Content-Length', str(len(body)))]:
+            head += '%s: %s\r\n' % (k, v)
+        self.wfile.write(head.encode() + b'\r\n' + body)
+    def do_GET(self):
+        if self.path.startswith('/token?'):
+            self.note('token')
+            self.reply(200, json.dumps({'token': TOKEN, 'expires_in': 300}).encode())
+            return
+        if self.headers.get('Authorization') != 'Bearer ' + TOKEN:
+            self.note('401')
+            self.reply(401, b'{}', [('WWW-Authenticate', 'Bearer realm="http://127.0.0.1:%d/token",'
+                                     'service="tok",scope="repository:x:pull"' % port)])
+            return
+        self.note('get')
+        p = os.path.join(blobdir, self.path.rsplit(':', 1)[-1])
+        if '/v2/x/blobs/sha256:' in self.path and os.path.isfile(p):
+            self.reply(200, open(p, 'rb').read())
+        else:
+            self.reply(404, b'{}')
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer(('127.0.0.1', port), H).serve_forever()
+PY
+	pid=$!
+	t_wait_until 10 t_port_in_use "$TOK_PORT"
+	for d in $(blob_digests "$IMGS/multi"); do
+		curl -s --max-time 30 -o "$T_DIR/tok.blob" "$CACHE_URL/v2/tok/x/blobs/$d"
+		[ "$(dg "$T_DIR/tok.blob")" = "$d" ] && good=$((good + 1))
+	done
+	same "blobs fetched from an upstream that wants a Bearer token are intact" "$n" "$good"
+	same "... $n fetches, one token request (the token is kept)" 1 \
+		"$(grep -c '^token ' "$T_DIR/tok.log")"
+	same "... and one 401 (later requests bring the token)" 1 "$(grep -c '^401 ' "$T_DIR/tok.log")"
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+}
+
+body() {
+	t_cache_images cache || return 1
 	upstream_start || return 1
 	mkdir -p "$T_DIR/dr"
 	dr_start "$T_DIR/dr" || return 1
 	t_skopeo_copy "skopeo pushes the image to docker-registry" --dest-tls-verify=false \
 		"oci:$IMGS/multi:latest" "docker://$DR_HOST/other/app:v1"
 	LIAR_PORT=$(t_pick_port)
+	RELAY_PORT=$(t_pick_port)
+	TOK_PORT=$(t_pick_port)
 	cache_start || return 1
 	HDR=$T_DIR/resp.hdr
 	BODY=$T_DIR/resp.body
@@ -349,6 +435,8 @@ body() {
 	t_use_instance CACHE
 	test_pull_through
 	test_refused_push
+	test_conn_reuse
+	test_token_kept
 	test_concurrent
 	test_big_stream
 	test_moved_tag

@@ -453,6 +453,8 @@ END_TEST
 
 START_TEST(cache_upstreams_refused)
 {
+	char err[512];
+
 	expect_error(UPSTREAMS("{ prefix = \"a/\"; }"), 2, "url is missing");
 	expect_error(UPSTREAMS("{ url = \"ftp://x\"; }"), 2, "is not http://");
 	expect_error(UPSTREAMS("{ url = \"https://x/v2/\"; }"), 2, "url");
@@ -483,7 +485,12 @@ START_TEST(cache_upstreams_refused)
 	expect_error(UPSTREAMS("{ url = \"http://x\"; colour = 1; }"), 2,
 	    "unknown field 'colour'");
 	expect_error("cache = {\n push = \"drop\"; };\n", 2, "cache.push");
-	expect_refused("cache = { push = \"forward\"; };\n", "not implemented");
+	expect_refused("auth = { htpasswd = \"/x/htpasswd\"; };\n"
+	    "cache = { push = \"forward\"; };\n", "auth.htpasswd");
+	ck_assert_msg(load("cache = { push = \"forward\"; upstreams = ("
+	    " { url = \"http://x\"; } ); };\n", err, sizeof(err)) == 0, "%s",
+	    err);
+	ck_assert_int_eq(conf_int(P_CACHE_PUSH), CACHE_PUSH_FORWARD);
 	expect_refused("workers = { httpd = false; };\n" UPSTREAMS(
 	    "{ url = \"http://x\"; }"), "workers.httpd");
 }
