@@ -74,16 +74,9 @@ fresh:
 static struct lentry *
 addr_lookup(const char *addr, int create)
 {
-	struct in6_addr a6;
 	char net[INET6_ADDRSTRLEN];
 
-	if (inet_pton(AF_INET6, addr, &a6) == 1 &&
-	    !IN6_IS_ADDR_V4MAPPED(&a6)) {
-		memset(a6.s6_addr + 8, 0, 8);
-		if (inet_ntop(AF_INET6, &a6, net, sizeof(net)) != NULL)
-			addr = net;
-	}
-	return lookup(addrs, "addr", addr, create);
+	return lookup(addrs, "addr", addr_count_key(addr, net), create);
 }
 
 /* Seconds until e's window ends if it is over the limit, else 0. */

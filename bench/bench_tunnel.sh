@@ -3,7 +3,7 @@
 # loopback. Not a test (not in make check); see bench/README.md.
 #
 # usage: bench/bench_tunnel.sh [--rounds N] [--only PATH[,PATH...]] [--mib N]
-#                              [--idle N] [--wrk-s S] [--base DIR] [--keep]
+#                              [--idle N] [--wrk-s S] [--base DIR] [--storm N] [--keep]
 #   PATH    direct  the registry itself
 #           ssh     `ssh -R` (aes128-gcm@openssh.com) to an sshd of our own: the
 #                   public port is sshd's forward, the ssh client dials the registry
@@ -17,6 +17,9 @@
 #   --idle N    idle visitor connections for the memory row (default 1000)
 #   --wrk-s S   seconds of each wrk run (default 5)
 #   --base DIR  a second build tree for the base path
+#   --storm N   also the latency of one connection while N clients keep sending wrong
+#               passwords to the relay's status page (a bcrypt hash of cost 10), on
+#               the tunnel and base paths (default 0: not measured)
 #   --keep      keep the work dir (configs, logs, wrk outputs)
 # environment: REGMASTER_BUILD (build tree, default the directory above this script),
 #   REGMASTER_LIBEXECDIR (workers, default the build tree), BENCH_TMPDIR.
@@ -36,7 +39,7 @@ set -o pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 BUILD=${REGMASTER_BUILD:-$(cd "$here/.." && pwd)}
 export REGMASTER_LIBEXECDIR=${REGMASTER_LIBEXECDIR:-$BUILD}
-ROUNDS=3 ONLY="" MIB=1024 IDLE=1000 WRK_S=5 KEEP=0 BASE_BUILD=
+ROUNDS=3 ONLY="" MIB=1024 IDLE=1000 WRK_S=5 KEEP=0 BASE_BUILD= STORM=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--rounds) ROUNDS=${2:-}; shift ;;
@@ -45,13 +48,14 @@ while [ $# -gt 0 ]; do
 	--idle) IDLE=${2:-}; shift ;;
 	--wrk-s) WRK_S=${2:-}; shift ;;
 	--base) BASE_BUILD=${2:-}; shift ;;
+	--storm) STORM=${2:-}; shift ;;
 	--keep) KEEP=1 ;;
-	-h | --help) sed -n '2,32p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,35p' "$0"; exit 0 ;;
 	*) echo "bench_tunnel.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
 done
-case $ROUNDS$MIB$IDLE$WRK_S in *[!0-9]* | '') echo "bench_tunnel.sh: --rounds, --mib, --idle, --wrk-s take numbers" >&2; exit 2 ;; esac
+case $ROUNDS$MIB$IDLE$WRK_S$STORM in *[!0-9]* | '') echo "bench_tunnel.sh: --rounds, --mib, --idle, --wrk-s, --storm take numbers" >&2; exit 2 ;; esac
 [ -z "$BASE_BUILD" ] || [ -x "$BASE_BUILD/master/regmaster" ] ||
 	{ echo "bench_tunnel.sh: --base names no build tree: $BASE_BUILD" >&2; exit 2; }
 [ -n "$ONLY" ] || ONLY="direct,ssh,socat${BASE_BUILD:+,base},tunnel"
@@ -75,7 +79,7 @@ W=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/regmaster-tunnelbench.XXXXXX")
 chmod 755 "$W"
 PIDS=""            # background processes started here, stopped by the EXIT trap
 INSTANCES=""       # regmaster configs started here, stopped with their stop verb
-declare -A URL WHY R RELAY_PIDS HOP_PIDS
+declare -A URL WHY R RELAY_PIDS HOP_PIDS STATUS_URL
 
 log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -301,12 +305,21 @@ first_error() {
 # tunnel_path NAME: the tunnel path NAME (tunnel, base), instances $W/NAME-relay and
 # $W/NAME-client (rm_ctl picks the build tree by the name).
 tunnel_path() {
-	local n=$1 rl pub token fp verify
+	local n=$1 rl pub token fp verify cap="" sp
 	rl=$(free_port)
 	pub=$(free_port)
 	token=$(head -c 24 /dev/urandom | sha256sum | cut -c1-40)
+	# The idle row's visitors all come from 127.0.0.1: no per-address cap (a
+	# base build older than the key has none and would refuse it).
+	[ "$n" = tunnel ] && cap="visitors_per_address = 0;"
+	if [ "$STORM" -gt 0 ]; then
+		sp=$(free_port)
+		STATUS_URL[$n]=http://127.0.0.1:$sp/status.json
+		cap="$cap status_listen = [ \"127.0.0.1:$sp\" ]; status_user = \"admin\";
+			status_password = \"$STORM_HASH\";"
+	fi
 	tunnel_conf $n-relay "relay = { listen = [ \"127.0.0.1:$rl\" ]; token = \"$token\";
-		ports = \"$pub-$pub\"; bind_address = \"127.0.0.1\"; };"
+		ports = \"$pub-$pub\"; bind_address = \"127.0.0.1\"; $cap };"
 	if ! rm_ctl "$W/$n-relay/regmaster.conf" start >"$W/$n-relay/start.log" 2>&1; then
 		WHY[$n]="relay does not start: $(first_error "$W/$n-relay/start.log")"
 		return 1
@@ -481,6 +494,39 @@ print("open", open_, flush=True)' "$IDLE" "$port" 6
 		'BEGIN { printf "%.1f %.1f\n", (r1 - r0) / n, (s1 - s0) / n }'
 }
 
+# storm_start PATH: --storm loops of wrong passwords at the path's status page (in
+# this shell, so that storm_stop and the EXIT trap can stop them).
+STORM_PIDS=""
+storm_start() {
+	local i
+	STORM_PIDS=""
+	for ((i = 0; i < STORM; i++)); do
+		bg "$W/storm-$1-$i.log" bash -c 'while :; do
+			curl -s -o /dev/null -w "%{http_code}\n" --max-time 10 -u "admin:wrong$RANDOM" "$0"
+		done' "${STATUS_URL[$1]}"
+		STORM_PIDS="$STORM_PIDS $BG"
+	done
+}
+storm_stop() {
+	local p
+	for p in $STORM_PIDS; do stop_pid "$p"; done
+	STORM_PIDS=""
+}
+
+# storm_round PATH: one connection's latency while the storm runs, into R[PATH.s*].
+storm_round() {
+	local v
+	[ "$STORM" -gt 0 ] && [ -n "${STATUS_URL[$1]:-}" ] || return 0
+	storm_start "$1"
+	v=$(latency "$1") || v=""
+	storm_stop
+	# shellcheck disable=SC2086 # three numbers
+	[ -n "$v" ] && set -- "$1" $v && R[$1.s50]="${R[$1.s50]:-} $2" &&
+		R[$1.s99]="${R[$1.s99]:-} $3" && R[$1.savg]="${R[$1.savg]:-} $4"
+	log "[$1] storm round: p50/p99/mean ${v:-n/a} ms; status page answers this round:" \
+		"$(cat "$W/storm-$1"-*.log | sort | uniq -c | tr -s ' \n' ' ')"
+}
+
 # median VALUES...: their median (n/a if none).
 median() {
 	printf '%s\n' "$@" | awk '$1 != "" && $1 != "n/a"' | sort -g |
@@ -507,6 +553,7 @@ round() {
 		R[$p.avg]="${R[$p.avg]:-} $3"
 	fi
 	log "[$p] round: GET $(echo "${R[$p.get]:-}" | awk '{ print $NF }') MB/s, $(echo "${R[$p.rps]:-}" | awk '{ print $NF }') req/s, p50/p99/mean ${v:-n/a} ms"
+	storm_round "$p"
 }
 
 # ---------------------------------------------------------------- report
@@ -549,7 +596,30 @@ report() {
 	for p in $PATHS; do
 		[ -n "${WHY[$p]:-}" ] || echo "$p rounds: GET${R[$p.get]:-} | req/s${R[$p.rps]:-} | p50${R[$p.p50]:-} | p99${R[$p.p99]:-} | mean${R[$p.avg]:-} | cpu${R[$p.cpu]:-}"
 	done
+	storm_report
 	targets
+}
+
+# storm_report: the --storm rows: one connection's latency beside the status page's
+# bcrypt storm, and without it (the same rounds).
+storm_report() {
+	local p
+	[ "$STORM" -gt 0 ] || return 0
+	echo
+	echo "### one connection while $STORM clients send wrong passwords to the relay's status page (bcrypt cost 10)"
+	echo
+	printf '| %-7s | %13s | %13s | %14s | %11s | %11s |\n' path "storm p50 ms" "storm p99 ms" \
+		"storm mean ms" "calm p50 ms" "calm p99 ms"
+	printf '|%s|%s|%s|%s|%s|%s|\n' --------- --------------- --------------- ---------------- \
+		------------- -------------
+	for p in $PATHS; do
+		[ -n "${R[$p.s50]:-}" ] || continue
+		# shellcheck disable=SC2086 # the rounds are words
+		printf '| %-7s | %13s | %13s | %14s | %11s | %11s |\n' "$p" "$(fmt "$(median ${R[$p.s50]})" 3)" \
+			"$(fmt "$(median ${R[$p.s99]})" 3)" "$(fmt "$(median ${R[$p.savg]})" 3)" \
+			"$(fmt "$(median ${R[$p.p50]:-})" 3)" "$(fmt "$(median ${R[$p.p99]:-})" 3)"
+		echo "$p storm rounds: p50${R[$p.s50]} | p99${R[$p.s99]} | mean${R[$p.savg]}"
+	done
 }
 
 # targets: the issue's targets for the tunnel path, when it and its anchors ran.
@@ -573,6 +643,10 @@ targets() {
 
 # ---------------------------------------------------------------- main
 
+if [ "$STORM" -gt 0 ]; then
+	command -v htpasswd >/dev/null || { echo "bench_tunnel.sh: --storm needs htpasswd" >&2; exit 1; }
+	STORM_HASH=$(htpasswd -nbB -C 10 admin "$(head -c 16 /dev/urandom | sha256sum | cut -c1-20)" | cut -d: -f2-)
+fi
 origin_start || { echo "bench_tunnel.sh: the registry could not be set up" >&2; exit 1; }
 case $PATHS in *direct*) ;; *) log "no direct path: the added p50 column stays n/a" ;; esac
 UP=""

@@ -15,12 +15,12 @@
 #include "buf.h"
 #include "conn.h"
 #include "metrics.h"
+#include "mpage.h"
 #include "mtext.h"
 #include "worker.h"
 
 #define NMETHODS	(HTTP_M_OTHER + 1)
 #define NCLASSES	5		/* 1xx ... 5xx */
-#define PAGE_CTYPE	"text/plain; version=0.0.4; charset=utf-8"
 
 static const double duration_le[] = {
 	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
@@ -181,77 +181,52 @@ metrics_render(struct buf *b)
 }
 
 static void
-serve_text(struct conn *c, int status, const char *text)
+serve_answer(struct conn *c, const struct mpage_answer *a)
 {
-	conn_respond(c, status, "text/plain; charset=utf-8", text,
-	    strlen(text));
+	if (a->fd != -1)
+		conn_respond_fd(c, a->status, a->ctype, a->fd, 0, a->size);
+	else
+		conn_respond(c, a->status, a->ctype, a->text, a->size);
 }
 
-/* The answer to an M_SCRAPE or M_READY_GET: why it failed, as a page. */
+/* master's answer to /metrics or /readyz. */
 static void
-serve_failure(struct conn *c, struct msg *m, const char *what)
+on_master_page(struct conn *c, enum mpage page, struct msg *m)
 {
-	char text[1100];
-	const char *why = m == NULL ? "master did not answer" :
-	    msg_str(m, A_TEXT) ? msg_str(m, A_TEXT) : "no reason given";
+	struct mpage_answer a;
 
-	snprintf(text, sizeof(text), "%s: %s\n", what, why);
-	serve_text(c, 503, text);
+	conn_wait_done(c);
+	mpage_answer(page, m, &a);
+	serve_answer(c, &a);
 }
 
 static void
 on_scrape_page(struct link *l, struct msg *m, void *arg)
 {
-	struct conn *c = arg;
-	int fd;
-
-	conn_wait_done(c);
-	if (m == NULL || m->type != M_SCRAPE_PAGE ||
-	    (fd = msg_take_fd(m, A_FD)) == -1) {
-		serve_failure(c, m, "metrics unavailable");
-		return;
-	}
-	conn_respond_fd(c, 200, PAGE_CTYPE, fd, 0, msg_u64(m, A_SIZE, 0));
+	on_master_page(arg, MPAGE_METRICS, m);
 }
 
 static void
 on_ready(struct link *l, struct msg *m, void *arg)
 {
-	struct conn *c = arg;
-
-	conn_wait_done(c);
-	if (m != NULL && m->type == M_DONE)
-		serve_text(c, 200, "ready\n");
-	else
-		serve_failure(c, m, "not ready");
-}
-
-/* Ask master (the page and readiness are its to say), cb answers. */
-static void
-ask_master(struct conn *c, int type, link_reply_cb cb)
-{
-	struct link *ml = worker_master();
-	struct msgb mb;
-
-	msgb_init(&mb, type);
-	conn_wait(c, ml, link_request(ml, &mb, cb, c));
+	on_master_page(arg, MPAGE_READYZ, m);
 }
 
 void
 metrics_serve(struct conn *c)
 {
-	const char *p = c->req.path;
+	enum mpage page = mpage_route(c->req.path);
+	struct mpage_answer a;
 
 	if (c->req.method != HTTP_M_GET && c->req.method != HTTP_M_HEAD) {
 		conn_header(c, "Allow", "GET, HEAD");
-		serve_text(c, 405, "method not allowed\n");
-	} else if (strcmp(p, "/metrics") == 0)
-		ask_master(c, M_SCRAPE, on_scrape_page);
-	else if (strcmp(p, "/healthz") == 0)
-		serve_text(c, 200, "ok\n");
-	else if (strcmp(p, "/readyz") == 0)
-		ask_master(c, M_READY_GET, on_ready);
-	else
-		serve_text(c, 404, "not found (this listener serves /metrics, "
-		    "/healthz and /readyz)\n");
+		conn_respond(c, 405, MPAGE_TEXT_CTYPE, "method not allowed\n",
+		    strlen("method not allowed\n"));
+	} else if (page == MPAGE_METRICS || page == MPAGE_READYZ)
+		conn_wait(c, worker_master(), mpage_ask(page, page ==
+		    MPAGE_METRICS ? on_scrape_page : on_ready, c));
+	else {
+		mpage_answer(page, NULL, &a);
+		serve_answer(c, &a);
+	}
 }

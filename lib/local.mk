@@ -11,7 +11,7 @@ lib_libregmaster_a_SOURCES = \
 	lib/link.c lib/link.h \
 	lib/log.c lib/log.h \
 	lib/msg.c lib/msg.h lib/msgtypes.c lib/msgtypes.h \
-	lib/mtext.c lib/mtext_check.c lib/mtext.h \
+	lib/mtext.c lib/mtext_check.c lib/mtext.h lib/mpage.c lib/mpage.h \
 	lib/privsep.c lib/privsep.h \
 	lib/proc.c lib/proc.h \
 	lib/regerr.c lib/regerr.h \
@@ -20,7 +20,7 @@ lib_libregmaster_a_SOURCES = \
 	lib/digest.c lib/digest.h lib/hash.c lib/dset.c lib/dset.h \
 	lib/gcbatch.c lib/gcbatch.h \
 	lib/oci.c lib/oci.h \
-	lib/tframe.c lib/tframe.h lib/swrr.c lib/swrr.h lib/tzip.c lib/tzip.h \
+	lib/tframe.c lib/tframe.h lib/swrr.c lib/swrr.h lib/tbucket.c lib/tbucket.h lib/tzip.c lib/tzip.h \
 	lib/proxyv2.c lib/proxyv2.h \
 	lib/pool.c lib/pool.h lib/pwcheck.c lib/pwcheck.h lib/resolve.c lib/resolve.h \
 	lib/thread.c lib/thread.h lib/util.c lib/util.h \

@@ -153,6 +153,10 @@
 	P(P_TUNNEL_RELAY_BIND, "tunnel.relay.bind_address", CT_STR, "0.0.0.0", \
 	    0, 0, W_MASTER, "address the public ports are opened on " \
 	    "(\"0.0.0.0\", \"::\", or one address)") \
+	P(P_TUNNEL_RELAY_VISITORS_ADDR, "tunnel.relay.visitors_per_address", \
+	    CT_INT, "256", 0, 1000000, W_TUNNELD, "visitor connections open at " \
+	    "once from one source address (an IPv6 one by its /64); more are " \
+	    "closed at once; 0: no limit") \
 	P(P_TUNNEL_RELAY_STATUS_LISTEN, "tunnel.relay.status_listen", CT_LISTEN, \
 	    "", 0, 0, W_MASTER, "addresses of the relay's status page (HTML at " \
 	    "/, JSON at /status.json); needs status credentials") \

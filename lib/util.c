@@ -180,6 +180,17 @@ addr_format(const struct sockaddr *sa, char *out, size_t len)
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
+const char *
+addr_count_key(const char *host, char *net)
+{
+	struct in6_addr a6;
+
+	if (inet_pton(AF_INET6, host, &a6) != 1 || IN6_IS_ADDR_V4MAPPED(&a6))
+		return host;
+	memset(a6.s6_addr + 8, 0, 8);
+	return inet_ntop(AF_INET6, &a6, net, INET6_ADDRSTRLEN) ? net : host;
+}
+
 /* A sealed, read-only-in-effect memfd holding p, positioned at 0. */
 int
 memfd_with(const char *name, const void *p, size_t len)

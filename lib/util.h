@@ -35,6 +35,12 @@ struct sockaddr_storage;
  * is not one. */
 int	 addr_parse(const char *, struct sockaddr_storage *ss);
 
+/* The name a per-address limit counts host (an address without port)
+ * under: itself, but an IPv6 address by its /64 (one host usually holds a
+ * whole /64: counting per /128 would give it 2^64 fresh counters).  Into
+ * net (INET6_ADDRSTRLEN bytes), or host itself when it is no IPv6. */
+const char *addr_count_key(const char *host, char *net);
+
 /* A sealed, read-only-in-effect memfd holding len bytes of p, positioned
  * at 0 (an answer too large for one message); -1 with errno. */
 int	 memfd_with(const char *name, const void *p, size_t len);

@@ -93,19 +93,24 @@ listen_list(int p, int f, int id, const char *name)
 }
 
 /*
- * metrics.listen: monitoring must never keep the registry from serving, so
- * an address that cannot be bound (a second instance on the default port)
- * is a warning, and that instance serves no metrics there.
+ * metrics.listen, for httpd or, on a host without it, tunneld (named
+ * "metrics" there): monitoring must never keep the registry from serving,
+ * so an address that cannot be bound (a second instance on the default
+ * port) is a warning, and that instance serves no metrics there.
  */
-static void
+void
 listen_metrics(void)
 {
+	int id = metrics_server();
 	char *const *list;
 	size_t n;
 
+	if (id == PROC_MASTER)
+		return;
 	list = conf_list(P_METRICS_LISTEN, &n);
 	for (size_t i = 0; i < n; i++)
-		if (listen_add(list[i], LISTEN_F_METRICS, PROC_HTTPD, NULL) == -1)
+		if (listen_add(list[i], LISTEN_F_METRICS, id, id == PROC_HTTPD ?
+		    NULL : "metrics") == -1)
 			log_warn("metrics.listen %s: serving no metrics there",
 			    list[i]);
 }
@@ -118,7 +123,6 @@ listen_open_all(void)
 	listen_list(P_HTTP_LISTEN, 0, PROC_HTTPD, NULL);
 	listen_list(P_HTTP_TLS_LISTEN, LISTEN_F_TLS, PROC_HTTPD, NULL);
 	listen_list(P_HTTP_PROXY_LISTEN, LISTEN_F_PROXY, PROC_HTTPD, NULL);
-	listen_metrics();
 }
 
 /* The relay's listeners, named "relay" (TLS) and "status" for tunneld. */

@@ -40,6 +40,7 @@ const char *wstate_name(enum wstate);
 
 /* listen.c */
 void	 listen_open_all(void);
+void	 listen_metrics(void);
 void	 listen_open_tunnel(void);
 int	 listen_one(const char *spec);	/* a listening socket, or -1 */
 int	 listen_owner(int i);		/* the worker it is for */
@@ -127,9 +128,11 @@ void	 tunnel_status(struct buf *out, void (*done)(struct buf *, void *),
 int	 cert_make(const char *certpath, const char *keypath, char **hosts,
 	    int n, int force);
 
-/* metrics.c: what httpd's metrics listener asks master */
+/* metrics.c: what the metrics listener's server (httpd, or tunneld
+ * without httpd: metrics_server) asks master */
 void	 metrics_scrape_request(struct link *, struct msg *);
 void	 metrics_ready_request(struct link *, struct msg *);
+int	 metrics_server(void);
 
 /* orphans.c */
 void	 orphans_init(void);

@@ -1,6 +1,8 @@
 /*
- * metrics.c - the scrape and readiness answers master gives httpd for the
- * metrics listener (httpd parses HTTP; master only knows the workers).
+ * metrics.c - the scrape and readiness answers master gives the worker
+ * that serves the metrics listener: httpd, or tunneld on a host without
+ * httpd (metrics_server; that worker parses HTTP, master only knows the
+ * workers).
  *
  * A scrape asks every running worker for its part (M_METRICS_GET) and
  * waits at most SCRAPE_WAIT_MS: a worker that does not answer in time, or
@@ -51,10 +53,11 @@ struct part {
 	struct buf	 text;		/* the pieces so far */
 };
 
-/* One request of httpd's in progress: the answer goes back on its link
- * if that is still the same httpd's. */
+/* One request of the metrics server's in progress: the answer goes back
+ * on its link if that is still the same process's. */
 struct ask {
 	struct link	*from;
+	int		 from_worker;	/* PROC_* */
 	pid_t		 from_pid;
 	uint32_t	 from_id;
 	int		 pending;	/* parts (scrape) or the probe (ready) */
@@ -81,7 +84,8 @@ ask_new(struct link *l, struct msg *m, void (*expire)(void *))
 	nasks++;
 	a = xcalloc(1, sizeof(*a));
 	a->from = l;
-	a->from_pid = workers[PROC_HTTPD].pid;
+	a->from_worker = link_peer(l);
+	a->from_pid = workers[a->from_worker].pid;
 	a->from_id = m->id;
 	ev_timer_init(&a->timer, expire, a);
 	for (int i = 0; i < PROC_MAX; i++) {
@@ -102,11 +106,12 @@ ask_free(struct ask *a)
 	nasks--;
 }
 
-/* The link httpd asked on, if it is still that httpd's; else NULL. */
+/* The link the server asked on, if it is still that process's; else
+ * NULL. */
 static struct link *
 ask_link(const struct ask *a)
 {
-	const struct worker *h = &workers[PROC_HTTPD];
+	const struct worker *h = &workers[a->from_worker];
 
 	return h->link == a->from && h->pid == a->from_pid ? a->from : NULL;
 }
@@ -162,7 +167,7 @@ scrape_answer(struct ask *a, int fd, size_t len)
 	int dfd;
 
 	if (l == NULL)
-		return;		/* httpd went away meanwhile: nobody to answer */
+		return;		/* it went away meanwhile: nobody to answer */
 	if (fd == -1 || (dfd = dup(fd)) == -1) {
 		link_reply_err(l, a->from_id, 503, "no memory for the page");
 		return;
@@ -274,7 +279,8 @@ scrape_expire(void *arg)
 	scrape_finish(a);
 }
 
-/* httpd -> master: M_SCRAPE, a GET /metrics on the metrics listener. */
+/* metrics server -> master: M_SCRAPE, a GET /metrics on the metrics
+ * listener. */
 void
 metrics_scrape_request(struct link *l, struct msg *m)
 {
@@ -358,7 +364,7 @@ probe_expire(void *arg)
 	ready_answer(a, "storaged did not answer the write probe in time");
 }
 
-/* httpd -> master: M_READY_GET, a GET /readyz: every configured worker
+/* metrics server -> master: M_READY_GET, a GET /readyz: every configured worker
  * answered its last health check, and storaged can write the store. */
 void
 metrics_ready_request(struct link *l, struct msg *m)
@@ -382,4 +388,16 @@ metrics_ready_request(struct link *l, struct msg *m)
 	msgb_init(&mb, M_STORE_PROBE);
 	a->part[0].req = link_request(st->link, &mb, on_probe, a);
 	ev_timer_arm(&a->timer, PROBE_WAIT_MS);
+}
+
+/* Who serves metrics.listen: httpd, or on a host that runs none (a relay
+ * runs master and tunneld alone) tunneld; PROC_MASTER: nobody. */
+int
+metrics_server(void)
+{
+	if (workers[PROC_HTTPD].enabled)
+		return PROC_HTTPD;
+	if (workers[PROC_TUNNELD].enabled)
+		return PROC_TUNNELD;
+	return PROC_MASTER;
 }

@@ -311,6 +311,7 @@ start_sockets_and_keys(void)
 {
 	if (workers[PROC_HTTPD].enabled)
 		listen_open_all();
+	listen_metrics();
 	if (workers[PROC_HTTPD].enabled && tls_load() == -1) {
 		fprintf(stderr, "regmaster: the TLS files are not usable\n");
 		return -1;

@@ -45,11 +45,14 @@ static const int peer_pairs[][3] = {
 };
 
 /* Workers mostly only reply to master; tunneld claims public ports,
- * httpd asks for the metrics page and readiness. */
+ * httpd asks for the metrics page and readiness (tunneld does where it
+ * serves the metrics listener: worker_request checks it is the one). */
 static const struct link_accept master_accept[] = {
 	{ PROC_TUNNELD, M_TUNNEL_BIND, 0 },
 	{ PROC_HTTPD, M_SCRAPE, 0 },
 	{ PROC_HTTPD, M_READY_GET, 0 },
+	{ PROC_TUNNELD, M_SCRAPE, 0 },
+	{ PROC_TUNNELD, M_READY_GET, 0 },
 	{ PROC_GCD, M_GC_USAGE, 0 },
 	{ 0, 0, 0 }
 };
@@ -205,10 +208,13 @@ worker_request(struct link *l, struct msg *m, void *arg)
 		tunnel_request(l, m);
 		break;
 	case M_SCRAPE:
-		metrics_scrape_request(l, m);
-		break;
 	case M_READY_GET:
-		metrics_ready_request(l, m);
+		if (link_peer(l) != metrics_server())
+			link_reply_err(l, m->id, 403, "not the metrics server");
+		else if (m->type == M_SCRAPE)
+			metrics_scrape_request(l, m);
+		else
+			metrics_ready_request(l, m);
 		break;
 	case M_GC_USAGE:
 		gc_usage(l, m);

@@ -97,11 +97,13 @@ figures_text(const char *json, size_t len, struct buf *out)
 		return;
 	}
 	buf_printf(out, "tunnel relay uptime=%llds ports=%s streams=%lld "
-	    "bytes_in=%lld bytes_out=%lld visitors_total=%lld clients=%zu\n",
+	    "bytes_in=%lld bytes_out=%lld visitors_total=%lld "
+	    "visitors_refused=%lld clients=%zu\n",
 	    (long long)num(o, "uptime"), str(o, "ports"),
 	    (long long)num(o, "streams"), (long long)num(o, "bytes_in"),
 	    (long long)num(o, "bytes_out"), (long long)num(o,
-	    "visitors_total"), json_array_size(json_object_get(o, "clients")));
+	    "visitors_total"), (long long)num(o, "visitors_refused"),
+	    json_array_size(json_object_get(o, "clients")));
 	json_array_foreach(json_object_get(o, "clients"), i, c)
 		buf_printf(out, "tunnel client %s address=%s version=%s "
 		    "uptime=%llds connections=%lld reconnects=%lld streams=%lld "

@@ -221,6 +221,14 @@ endif
 tests_unit_test_swrr_SOURCES = tests/unit/test_swrr.c
 tests_unit_test_swrr_LDADD = $(UNIT_LDADD)
 tests_unit_test_swrr_CFLAGS = $(UNIT_CFLAGS)
+# lib/tbucket: the status page's bcrypt budget
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_tbucket
+TESTS += tests/unit/test_tbucket
+endif
+tests_unit_test_tbucket_SOURCES = tests/unit/test_tbucket.c
+tests_unit_test_tbucket_LDADD = $(UNIT_LDADD)
+tests_unit_test_tbucket_CFLAGS = $(UNIT_CFLAGS)
 
 # issue 9: tunneld/ctrl.c, the tunnel's control messages (JSON in TF_CTRL)
 if HAVE_CHECK
@@ -252,7 +260,7 @@ INTEGRATION_TESTS += tests/integration/test_metrics.sh
 # skopeo through the relay, kill -9 of either tunneld, the relay down at the client's
 # start, wrong token, fingerprint and port, 60/40 over 1000 visitors
 INTEGRATION_TESTS += tests/integration/test_tunnel.sh
-EXTRA_DIST += tests/integration/tunnel_names.py
+EXTRA_DIST += tests/integration/tunnel_names.py tests/integration/visitor_limit.py
 EXTRA_DIST += tests/integration/conn_relay.py
 
 # lib/tzip.c: per-frame deflate of tunnel streams, and what a hostile peer's

@@ -69,6 +69,15 @@ extern struct rgroup *relay_groups[RELAY_GROUPS_MAX];
 extern uint64_t relay_started_ms, relay_visitors_total;
 extern uint64_t relay_bytes_in, relay_bytes_out;	/* of closed conns */
 
+/* relay_visitors.c: a visitor from ss counted, or NULL (said, counted in
+ * relay_visitors_refused) when its address has visitors_per_address open
+ * already; visitors_leave when its stream ends. */
+struct vaddr;
+struct sockaddr_storage;
+extern uint64_t relay_visitors_refused;
+struct vaddr *visitors_admit(const struct sockaddr_storage *);
+void	 visitors_leave(struct vaddr *);
+
 /* relay_reg.c */
 struct rclient *reg_client(const char *name);
 void	 reg_register(struct rconn *, const struct ctrl_msg *);

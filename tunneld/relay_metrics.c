@@ -8,8 +8,11 @@
 #include "buf.h"
 #include "log.h"
 #include "mtext.h"
+#include "status.h"
 #include "tunneld.h"
 #include "util.h"
+
+static void status_page_metrics(struct buf *);
 
 static double
 doc_number(json_t *doc, const char *key)
@@ -35,6 +38,9 @@ relay_metrics(struct buf *b)
 		    "bytes from visitors to the tunnel clients", MT_COUNTER },
 		{ "regmaster_tunnel_visitors_total", "visitors_total",
 		    "visitor connections accepted", MT_COUNTER },
+		{ "regmaster_tunnel_visitors_refused_total", "visitors_refused",
+		    "visitor connections closed at once: their address had "
+		    "tunnel.relay.visitors_per_address open", MT_COUNTER },
 	};
 	json_t *doc = relay_status_doc();
 
@@ -47,4 +53,21 @@ relay_metrics(struct buf *b)
 		mtext_sample(b, f[i].name, NULL, 0, doc_number(doc, f[i].key));
 	}
 	json_decref(doc);
+	status_page_metrics(b);
+}
+
+/* The status page's refusals before a bcrypt (status_auth.c). */
+static void
+status_page_metrics(struct buf *b)
+{
+	struct mlabel l = { "reason", "budget" };
+
+	mtext_family(b, "regmaster_tunnel_status_auth_refused_total",
+	    MT_COUNTER, "status page requests refused before a password "
+	    "check: past the bcrypt budget (429) or with the checks full (503)");
+	mtext_count(b, "regmaster_tunnel_status_auth_refused_total", &l, 1,
+	    status_auth_limited());
+	l.value = "busy";
+	mtext_count(b, "regmaster_tunnel_status_auth_refused_total", &l, 1,
+	    status_auth_busy());
 }

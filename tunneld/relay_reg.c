@@ -308,12 +308,24 @@ reg_client_left(struct rclient *c)
 	log_info("tunnel client %s: no connection left", c->name);
 }
 
+/* What a visitor's stream holds: its member, its address's count. */
+struct rvisit {
+	struct rmember	*mb;
+	struct vaddr	*va;
+};
+
 void
 reg_stream_end(struct mstream *s)
 {
-	struct rmember *mb = mux_stream_tag(s);
+	struct rvisit *rv = mux_stream_tag(s);
+	struct rmember *mb;
 
-	if (mb && --mb->streams == 0 && mb->group == NULL)
+	if (rv == NULL)
+		return;
+	mb = rv->mb;
+	visitors_leave(rv->va);
+	free(rv);
+	if (--mb->streams == 0 && mb->group == NULL)
 		free(mb);
 }
 
@@ -350,13 +362,17 @@ conn_pick(struct rclient *c)
 static void
 visitor_start(struct rgroup *g, int fd, const struct sockaddr_storage *ss)
 {
-	struct rmember *mb = member_pick(g);
+	struct vaddr *va = visitors_admit(ss);
+	struct rmember *mb = va ? member_pick(g) : NULL;
 	struct rconn *rc = mb ? conn_pick(mb->client) : NULL;
+	struct rvisit *rv;
 	struct mstream *s;
 	char addr[64], open[TF_OPEN_MAX];
 	int n, on = 1;
 
 	if (rc == NULL) {
+		if (va)
+			visitors_leave(va);
 		close(fd);	/* a prompt close, never a hang */
 		return;
 	}
@@ -365,9 +381,14 @@ visitor_start(struct rgroup *g, int fd, const struct sockaddr_storage *ss)
 	n = snprintf(open, sizeof(open), "%s\t%s", mb->proxy, addr);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	if ((s = mux_stream_open(rc->mux, fd, open, (size_t)n,
-	    mb->compression)) == NULL)
+	    mb->compression)) == NULL) {
+		visitors_leave(va);
 		return;
-	mux_stream_set_tag(s, mb);
+	}
+	rv = xmalloc(sizeof(*rv));
+	rv->mb = mb;
+	rv->va = va;
+	mux_stream_set_tag(s, rv);
 	mb->streams++;
 	mb->visitors++;
 	g->visitors++;

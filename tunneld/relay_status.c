@@ -3,7 +3,7 @@
  * status page, `regmaster status` (through master) and metrics all show:
  *
  * {"role":"relay","version","uptime","ports","streams","bytes_in",
- *  "bytes_out","visitors_total",
+ *  "bytes_out","visitors_total","visitors_refused",
  *  "clients":[{"name","address","version","uptime","connections",
  *   "reconnects","streams","bytes_in","bytes_out"}],
  *  "groups":[{"group","port","members":[{"client","proxy","weight",
@@ -78,13 +78,15 @@ relay_status_doc(void)
 		if (relay_groups[i])
 			json_array_append_new(groups, group_json(
 			    relay_groups[i]));
-	o = json_pack("{s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:o, s:o}",
+	o = json_pack("{s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:o, "
+	    "s:o}",
 	    "role", "relay", "version", TUNNEL_VERSION, "uptime",
 	    (json_int_t)(relay_started_ms ? (now_ms() - relay_started_ms) /
 	    1000 : 0), "ports", conf_str(P_TUNNEL_RELAY_PORTS), "streams",
 	    (json_int_t)streams, "bytes_in", (json_int_t)in, "bytes_out",
 	    (json_int_t)out, "visitors_total",
-	    (json_int_t)relay_visitors_total, "clients", clients, "groups",
+	    (json_int_t)relay_visitors_total, "visitors_refused",
+	    (json_int_t)relay_visitors_refused, "clients", clients, "groups",
 	    groups);
 	if (o == NULL)
 		fatalx("the status document does not build");

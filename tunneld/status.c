@@ -1,13 +1,11 @@
 /*
- * status.c - the relay's status page server (see status.h): one request per
- * connection, a bounded head read within a deadline, a bounded number of
- * connections, Basic auth before anything else is said.
- *
- * bcrypt is slow on purpose and tunneld's one loop also carries the
- * tunnel's bytes, so a page that reloads itself must not cost a bcrypt each
- * time and a guesser must not stall the tunnel: credentials that checked
- * out are remembered a while (as keyed hashes), and only a few bcrypt
- * checks a second are made; past that the answer is 429.
+ * status.c - tunneld's small HTTP listeners (see status.h): the relay's
+ * status page, and on a host without httpd the metrics listener's pages
+ * (lib/mpage; master gathers them).  One request per connection, a
+ * bounded head read within a deadline, a bounded number of connections;
+ * on the status page Basic auth (status_auth.c) before anything else is
+ * said.  While a password is checked off the loop, or master gathers a
+ * page, the connection is not read: nothing more is buffered.
  */
 #include <sys/socket.h>
 
@@ -15,48 +13,42 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
-
-#include "authhdr.h"
 #include "ev.h"
-#include "htpasswd.h"
 #include "http.h"
 #include "log.h"
+#include "mpage.h"
 #include "status.h"
 #include "util.h"
+#include "worker.h"
 
 #define STATUS_CONNS_MAX	32
-#define STATUS_LISTEN_MAX	4
+#define STATUS_LISTEN_MAX	8
+#define METRICS_PAGE_MAX	(64u << 20)	/* bytes of a page we read */
 #define STATUS_TIMEOUT_MS	10000	/* to send a head, or to read us */
-#define CHECKS_PER_S		2	/* bcrypt checks a second */
 #define ACCEPT_PAUSE_MS		1000	/* out of descriptors: wait */
-#define REMEMBER_N		8	/* credentials remembered */
-#define REMEMBER_MS		(10 * 60 * 1000)
 #define REALM			"regmaster relay"
+
+enum spage { SP_HTML, SP_JSON, SP_NONE };
 
 struct sconn {
 	int		 fd;
 	struct buf	 in, out;
 	struct ev_timer	 timer;
+	struct status_check *check;	/* the password being checked */
+	enum spage	 page;		/* asked for, once let in */
+	int		 metrics;	/* on the metrics listener */
+	enum mpage	 mpage;		/* there: the page asked for */
+	uint32_t	 asking;	/* master's request id; 0: none */
+	int		 head_only;
+	unsigned	 retry;		/* Retry-After, seconds; 0: none */
 	struct sconn	*next, **prevp;
 };
 
-struct remembered {
-	unsigned char	 mac[32];	/* HMAC(key, user NUL password) */
-	uint64_t	 until;		/* ms; 0: free */
-};
-
 static status_doc_fn doc_fn;
-static struct htpasswd users;
-static int users_set;
-static unsigned char mac_key[32];
-static struct remembered remembered[REMEMBER_N];
-static uint64_t checks_second;
-static int checks_left;
-static int listeners[STATUS_LISTEN_MAX];
+static struct slistener {
+	int	 fd;
+	int	 metrics;
+} listeners[STATUS_LISTEN_MAX];
 static int nlisteners;
 static struct ev_timer accept_resume;
 static struct sconn *conns;
@@ -70,154 +62,13 @@ status_set_doc(status_doc_fn fn)
 	doc_fn = fn;
 }
 
-/* No credentials (refused ones replace the old too): nobody gets in. */
-static void
-users_drop(void)
-{
-	htpasswd_clear(&users);
-	users_set = 0;
-	OPENSSL_cleanse(remembered, sizeof(remembered));
-}
-
-/* New credentials: what was remembered of the old ones is forgotten. */
-static void
-users_replace(struct htpasswd *h)
-{
-	users_drop();
-	users = *h;
-	users_set = 1;
-	if (RAND_bytes(mac_key, sizeof(mac_key)) != 1)
-		fatalx("status: no random bytes for the credential key");
-}
-
-int
-status_auth_set(const char *user, const char *hash, char *err,
-    size_t errlen)
-{
-	struct htpasswd h = { 0 };
-
-	users_drop();
-	if (!htpasswd_name_valid(user)) {
-		snprintf(err, errlen, "status user \"%s\" is not a valid name",
-		    user);
-		return -1;
-	}
-	if (htpasswd_check(hash, "") == -1) {
-		snprintf(err, errlen, "status password is not a bcrypt hash "
-		    "(make one with htpasswd -nB)");
-		return -1;
-	}
-	h.e = xcalloc(1, sizeof(*h.e));
-	h.e[0].name = xstrdup(user);
-	h.e[0].hash = xstrdup(hash);
-	h.n = 1;
-	users_replace(&h);
-	return 0;
-}
-
-int
-status_auth_htpasswd(const char *data, size_t len, char *err, size_t errlen)
-{
-	struct htpasswd h = { 0 };
-	size_t skipped = 0, first_bad = 0;
-
-	users_drop();
-	if (htpasswd_parse(data, len, &h, &skipped, &first_bad, err,
-	    errlen) == -1)
-		return -1;
-	if (skipped)
-		log_warnx("status htpasswd: %zu lines skipped (not name:bcrypt),"
-		    " the first at line %zu", skipped, first_bad);
-	if (h.n == 0) {
-		htpasswd_clear(&h);
-		snprintf(err, errlen, "status htpasswd file has no user");
-		return -1;
-	}
-	users_replace(&h);
-	return 0;
-}
-
-static void
-cred_mac(const struct authhdr *a, unsigned char mac[32])
-{
-	unsigned int n = 32;
-	size_t ul = strlen(a->user), pl = strlen(a->pass);
-	unsigned char msg[AUTHHDR_USER_MAX + 1 + AUTHHDR_PASS_MAX];
-
-	memcpy(msg, a->user, ul);
-	msg[ul] = 0;
-	memcpy(msg + ul + 1, a->pass, pl);
-	if (HMAC(EVP_sha256(), mac_key, sizeof(mac_key), msg, ul + 1 + pl,
-	    mac, &n) == NULL)
-		fatalx("status: HMAC-SHA256");
-	OPENSSL_cleanse(msg, sizeof(msg));
-}
-
-/* The slot remembering mac (not yet expired), or NULL. */
-static struct remembered *
-remembered_find(const unsigned char mac[32], uint64_t now)
-{
-	for (int i = 0; i < REMEMBER_N; i++)
-		if (remembered[i].until > now &&
-		    CRYPTO_memcmp(remembered[i].mac, mac, 32) == 0)
-			return &remembered[i];
-	return NULL;
-}
-
-static void
-remember(const unsigned char mac[32], uint64_t now)
-{
-	struct remembered *r = &remembered[0];
-
-	for (int i = 1; i < REMEMBER_N; i++)
-		if (remembered[i].until < r->until)
-			r = &remembered[i];
-	memcpy(r->mac, mac, 32);
-	r->until = now + REMEMBER_MS;
-}
-
-/* 0 if the request's credentials are good, else the status to answer. */
-static int
-auth_check(const struct http_request *req)
-{
-	const struct htpasswd_entry *e;
-	struct authhdr a = { 0 };
-	unsigned char mac[32];
-	uint64_t now = ev_now();
-	int rc = 401;
-
-	if (!users_set ||
-	    authhdr_parse(http_header_get(req, "Authorization"), &a) !=
-	    AH_BASIC || (e = htpasswd_find(&users, a.user)) == NULL)
-		goto done;
-	cred_mac(&a, mac);
-	if (remembered_find(mac, now) != NULL) {
-		rc = 0;
-		goto done;
-	}
-	if (now / 1000 != checks_second) {
-		checks_second = now / 1000;
-		checks_left = CHECKS_PER_S;
-	}
-	if (checks_left == 0) {
-		rc = 429;
-		goto done;
-	}
-	checks_left--;
-	if (htpasswd_check(e->hash, a.pass) == 1) {
-		remember(mac, now);
-		rc = 0;
-	} else
-		log_info("status page: wrong password for %s", a.user);
-done:
-	authhdr_clear(&a);
-	return rc;
-}
-
 static void
 sconn_close(struct sconn *c)
 {
 	ev_timer_cancel(&c->timer);
+	status_auth_cancel(c->check);
+	if (c->asking)
+		link_forget(worker_master(), c->asking);
 	ev_del(c->fd);
 	close(c->fd);
 	*c->prevp = c->next;
@@ -244,10 +95,14 @@ respond(struct sconn *c, int status, const char *ctype, const char *body,
 	    "Content-Length: %zu\r\nCache-Control: no-store\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
 	    "Content-Security-Policy: default-src 'none'; "
-	    "style-src 'unsafe-inline'\r\n%sConnection: close\r\n\r\n",
-	    status, http_status_text(status), ctype, len,
-	    status == 401 ? "WWW-Authenticate: Basic realm=\"" REALM "\", "
-	    "charset=\"UTF-8\"\r\n" : "");
+	    "style-src 'unsafe-inline'\r\n", status,
+	    http_status_text(status), ctype, len);
+	if (status == 401)
+		buf_puts(&c->out, "WWW-Authenticate: Basic realm=\"" REALM
+		    "\", charset=\"UTF-8\"\r\n");
+	if (c->retry)
+		buf_printf(&c->out, "Retry-After: %u\r\n", c->retry);
+	buf_puts(&c->out, "Connection: close\r\n\r\n");
 	if (!head_only)
 		buf_append(&c->out, body, len);
 	ev_set(c->fd, EV_WRITE);
@@ -291,25 +146,119 @@ respond_doc(struct sconn *c, int html, int head_only)
 	buf_free(&b);
 }
 
+/* Let in: what was asked for. */
+static void
+serve_page(struct sconn *c)
+{
+	if (c->page == SP_NONE)
+		respond_text(c, 404, c->head_only);
+	else
+		respond_doc(c, c->page == SP_HTML, c->head_only);
+}
+
+/* The password check's answer (status_auth). */
+static void
+on_auth(int status, void *arg)
+{
+	struct sconn *c = arg;
+
+	c->check = NULL;
+	if (status == 503)
+		c->retry = 1;
+	if (status != 0)
+		respond_text(c, status, c->head_only);
+	else
+		serve_page(c);
+}
+
+/* The metrics page master made, read from its memfd (closed). */
+static void
+respond_fd(struct sconn *c, const struct mpage_answer *a)
+{
+	struct buf b;
+	ssize_t n = 0;
+
+	buf_init(&b);
+	if (a->size <= METRICS_PAGE_MAX) {
+		buf_reserve(&b, a->size);
+		while (b.len < a->size && (n = pread(a->fd, buf_tail(&b),
+		    a->size - b.len, (off_t)b.len)) > 0)
+			b.len += (size_t)n;
+	}
+	close(a->fd);
+	if (b.len != a->size) {
+		log_warnx("metrics page: %zu of %zu bytes read", b.len,
+		    a->size);
+		c->retry = 1;
+		respond_text(c, 503, c->head_only);
+	} else
+		respond(c, a->status, a->ctype, buf_head(&b), b.len,
+		    c->head_only);
+	buf_free(&b);
+}
+
+static void
+respond_answer(struct sconn *c, const struct mpage_answer *a)
+{
+	if (a->fd != -1)
+		respond_fd(c, a);
+	else
+		respond(c, a->status, a->ctype, a->text, a->size,
+		    c->head_only);
+}
+
+/* master's answer to /metrics or /readyz. */
+static void
+on_master_page(struct link *l, struct msg *m, void *arg)
+{
+	struct sconn *c = arg;
+	struct mpage_answer a;
+
+	c->asking = 0;
+	mpage_answer(c->mpage, m, &a);
+	respond_answer(c, &a);
+}
+
+/* A request on the metrics listener: no credentials, as on httpd's. */
+static void
+handle_metrics(struct sconn *c, const struct http_request *req)
+{
+	struct mpage_answer a;
+
+	c->mpage = mpage_route(req->path);
+	if (c->mpage == MPAGE_METRICS || c->mpage == MPAGE_READYZ) {
+		c->asking = mpage_ask(c->mpage, on_master_page, c);
+		ev_set(c->fd, 0);	/* on_master_page resumes */
+		return;
+	}
+	mpage_answer(c->mpage, NULL, &a);
+	respond_answer(c, &a);
+}
+
 static void
 handle(struct sconn *c, const struct http_request *req)
 {
-	int head_only = req->method == HTTP_M_HEAD, rc;
+	int rc;
 
-	if (req->method != HTTP_M_GET && !head_only) {
+	c->head_only = req->method == HTTP_M_HEAD;
+	if (req->method != HTTP_M_GET && !c->head_only) {
 		respond_text(c, 405, 0);
 		return;
 	}
-	if ((rc = auth_check(req)) != 0) {
-		respond_text(c, rc, head_only);
+	if (c->metrics) {
+		handle_metrics(c, req);
 		return;
 	}
-	if (strcmp(req->path, "/") == 0)
-		respond_doc(c, 1, head_only);
-	else if (strcmp(req->path, "/status.json") == 0)
-		respond_doc(c, 0, head_only);
+	c->page = strcmp(req->path, "/") == 0 ? SP_HTML :
+	    strcmp(req->path, "/status.json") == 0 ? SP_JSON : SP_NONE;
+	rc = status_auth(http_header_get(req, "Authorization"), &c->retry,
+	    on_auth, c, &c->check);
+	if (rc == -1)
+		ev_set(c->fd, 0);	/* on_auth resumes */
+	else if (rc != 0)
+		respond_text(c, rc, c->head_only);
 	else
-		respond_text(c, 404, head_only);
+		serve_page(c);
 }
 
 static void
@@ -370,7 +319,7 @@ static void
 listeners_watch(int on)
 {
 	for (int i = 0; i < nlisteners; i++)
-		ev_set(listeners[i], on ? EV_READ : 0);
+		ev_set(listeners[i].fd, on ? EV_READ : 0);
 }
 
 static void
@@ -382,6 +331,7 @@ on_accept_resume(void *arg)
 static void
 on_accept(int lfd, int events, void *arg)
 {
+	const struct slistener *sl = arg;
 	struct sconn *c;
 	int fd;
 
@@ -393,6 +343,7 @@ on_accept(int lfd, int events, void *arg)
 		}
 		c = xcalloc(1, sizeof(*c));
 		c->fd = fd;
+		c->metrics = sl->metrics;
 		buf_init(&c->in);
 		buf_init(&c->out);
 		ev_timer_init(&c->timer, sconn_timeout, c);
@@ -414,17 +365,30 @@ on_accept(int lfd, int events, void *arg)
 	ev_timer_arm(&accept_resume, ACCEPT_PAUSE_MS);
 }
 
-void
-status_start(int fd)
+static void
+listener_add(int fd, int metrics)
 {
 	if (nlisteners == STATUS_LISTEN_MAX) {
-		log_warnx("status page: more than %d listen addresses",
-		    STATUS_LISTEN_MAX);
+		log_warnx("status page and metrics: more than %d listen "
+		    "addresses", STATUS_LISTEN_MAX);
 		close(fd);
 		return;
 	}
 	if (nlisteners == 0)
 		ev_timer_init(&accept_resume, on_accept_resume, NULL);
-	listeners[nlisteners++] = fd;
-	ev_add(fd, EV_READ, on_accept, NULL);
+	listeners[nlisteners].fd = fd;
+	listeners[nlisteners].metrics = metrics;
+	ev_add(fd, EV_READ, on_accept, &listeners[nlisteners++]);
+}
+
+void
+status_start(int fd)
+{
+	listener_add(fd, 0);
+}
+
+void
+status_start_metrics(int fd)
+{
+	listener_add(fd, 1);
 }

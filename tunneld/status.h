@@ -8,6 +8,7 @@
 #define RM_TUNNELD_STATUS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -30,8 +31,27 @@ int	 status_auth_set(const char *user, const char *hash, char *err,
 int	 status_auth_htpasswd(const char *data, size_t len, char *err,
 	    size_t errlen);
 
+/*
+ * status_auth.c: may the request with this Authorization header (NULL:
+ * none) see the page?  0: yes; 401, 429 or 503: the answer now, with
+ * *wait seconds for a Retry-After (429, 503); -1: a bcrypt check runs off
+ * the loop, and done(0 or the status, arg) answers later, unless
+ * status_auth_cancel(*check) comes first (the client left).
+ */
+struct status_check;
+typedef void (*status_auth_fn)(int status, void *arg);
+int	 status_auth(const char *authorization, unsigned *wait,
+	    status_auth_fn done, void *arg, struct status_check **check);
+void	 status_auth_cancel(struct status_check *);
+/* Requests refused for the bcrypt budget (429), or checks full (503). */
+uint64_t status_auth_limited(void);
+uint64_t status_auth_busy(void);
+
 /* Serve on the listening socket fd (taken; M_LISTEN "status"). */
 void	 status_start(int fd);
+/* Serve the metrics listener's pages (lib/mpage.h) on fd (taken; M_LISTEN
+ * "metrics": metrics.listen on a host without httpd). */
+void	 status_start_metrics(int fd);
 
 /* status_html.c: the page for doc, appended to out (what a browser shows). */
 void	 status_html(const json_t *doc, struct buf *out);

@@ -81,7 +81,9 @@ on_listen(struct msg *m)
 	} else if (strcmp(name, "status") == 0) {
 		status_set_doc(relay_status_doc);
 		status_start(fd);
-	} else {
+	} else if (strcmp(name, "metrics") == 0)
+		status_start_metrics(fd);
+	else {
 		log_warnx("unexpected listener %s", name);
 		close(fd);
 	}

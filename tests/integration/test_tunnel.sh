@@ -12,6 +12,11 @@
 #   - the relay logs its certificate's fingerprint, the one openssl computes
 #   - GET /v2/ and a skopeo push and pull through the relay's public port, the digests
 #     identical to the image's; the pushed blobs are in the client's own registry
+#   - a blob GET through the relay is whole while 20 wrong passwords at once hit the
+#     relay's status page (bcrypt off tunneld's loop): each is 401 or 429
+#   - a relay-only host (no httpd) serves metrics.listen from tunneld: /metrics passes
+#     promtool with the tunnel's figures and tunneld's up/restarts (0, then 1 after a
+#     kill -9), /healthz, /readyz; other paths 404
 #   - `regmaster status` on the relay prints the client, its connections and the group;
 #     on the client, the state of each connection of its pool
 #   - kill -9 of the relay's tunneld, then of the client's: master restarts it, the
@@ -23,6 +28,9 @@
 #   - `check` refuses a client that has no way to verify the relay
 #   - 20 visitors fetching 4 MiB each through one tunnel connection all finish while a
 #     visitor on the same connection reads nothing
+#   - tunnel.relay.visitors_per_address = 4: more visitors from 127.0.0.1 are closed
+#     at once, one from 127.0.0.2 gets in, one leaving lets 127.0.0.1 in again; one log
+#     line for a run of refusals, each counted on the metrics page
 #   - the relay reloaded with tls.certificate: a client trusting it by tunnel.client.ca
 #     connects by the name it holds, one dialling another name is refused
 #   - two clients in one group, weights 60/40, two tiny local services that answer
@@ -45,6 +53,8 @@ PUB2=""         # the name services' group's public port
 PUB3=""         # the bulk service's public port
 PUB4=""         # the health-checked group's public port
 SP=""           # the relay's status page
+MP=""           # the relay's metrics.listen (tunneld serves it: no httpd there)
+RELAY_EXTRA=""  # more keys of tunnel.relay
 SP_HASH=""      # bcrypt of the status page's password
 FP=""           # the relay's certificate, sha256:HEX
 NAMES_PIDS=()   # the tiny name services this suite runs
@@ -73,10 +83,11 @@ log_file = "$T_DIR/log";
 storage = { root = "$T_STORE"; };
 auth = { dir = "$T_AUTH"; };
 workers = { httpd = false; storaged = false; authd = false; tunneld = true; gcd = false; };
+metrics = { listen = [ "127.0.0.1:$MP" ]; };
 tunnel = { relay = { listen = [ "127.0.0.1:$RELAY_PORT" ]; token = "$TOKEN";
 	ports = "$PUB-$((PUB + 1)), $PUB2, $PUB3, $PUB4"; bind_address = "127.0.0.1";
 	status_listen = [ "127.0.0.1:$SP" ]; status_user = "admin";
-	status_password = "$SP_HASH"; }; };
+	status_password = "$SP_HASH"; $RELAY_EXTRA }; };
 EOF
 }
 
@@ -135,7 +146,8 @@ relay_status_has() {
 setup_relay() {
 	t_init relay || return 1
 	RELAY_PORT=$(t_pick_port) && PUB=$(t_pick_port) && PUB2=$(t_pick_port) &&
-		PUB3=$(t_pick_port) && PUB4=$(t_pick_port) && SP=$(t_pick_port) || return 1
+		PUB3=$(t_pick_port) && PUB4=$(t_pick_port) && SP=$(t_pick_port) &&
+		MP=$(t_pick_port) || return 1
 	SP_HASH=$(htpasswd -nbB -C 5 admin statuspw | cut -d: -f2-)
 	relay_config
 	t_save_instance relay
@@ -162,6 +174,47 @@ setup_client() {
 	t_check "client status shows both its connections up" t_wait_until 5 pool_up c1
 }
 
+# sp_code USER:PASS: the status of a GET of the relay's /status.json.
+sp_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 10 -u "$1" "http://127.0.0.1:$SP/status.json"; }
+
+# storm_code I: the answers to the storm's wrong password I (status_storm).
+storm_code() { cat "$T_DIR/storm$1.code" 2>/dev/null; }
+
+# status_storm: a 32 MiB blob pushed to the client's registry comes back whole through
+# the relay's public port while 20 wrong passwords at once hit the relay's status page:
+# their bcrypt checks run off tunneld's loop, the one that carries the blob.  (What is
+# asserted is the outcome, not the time it takes.)
+status_storm() {
+	local blob=$T_DIR/storm.blob back=$T_DIR/storm.back d code i pids=() n429=0 n401=0
+	head -c $((32 * 1024 * 1024)) /dev/urandom >"$blob"
+	d=sha256:$(sha256sum "$blob" | cut -d' ' -f1)
+	code=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary "@$blob" \
+		-H 'Content-Type: application/octet-stream' "$T_URL/v2/storm/b/blobs/uploads/?digest=$d")
+	t_check "a 32 MiB blob is pushed to the client's registry ($code)" [ "$code" = 201 ]
+	t_check "the status page's admin logs in before the storm" [ "$(sp_code admin:statuspw)" = 200 ]
+	curl -s --max-time 120 -o "$back" "http://127.0.0.1:$PUB/v2/storm/b/blobs/$d" &
+	pids+=($!)
+	for i in $(seq 1 20); do
+		curl -s --max-time 60 -o /dev/null -w '%{http_code}' -u "admin:storm$i" \
+			"http://127.0.0.1:$SP/status.json" >"$T_DIR/storm$i.code" &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	t_check "during a bcrypt storm on the status page, the blob GET through the tunnel is whole" \
+		[ "sha256:$(sha256sum "$back" | cut -d' ' -f1)" = "$d" ]
+	for i in $(seq 1 20); do
+		case $(storm_code "$i") in
+		401) n401=$((n401 + 1)) ;;
+		429) n429=$((n429 + 1)) ;;
+		esac
+	done
+	t_check "the storm's 20 wrong passwords: 401 ($n401) or 429 past the bcrypt budget ($n429)" \
+		[ "$((n401 + n429))" = 20 -a "$n429" -gt 0 -a "$n401" -gt 0 ]
+	t_check "the admin who logged in before still gets in (remembered, no bcrypt)" \
+		[ "$(sp_code admin:statuspw)" = 200 ]
+	rm -f "$blob" "$back"
+}
+
 # pool_up NAME: `status` on the current instance shows its two connections up.
 pool_up() {
 	t_status >/dev/null
@@ -182,6 +235,40 @@ skopeo_round_trip() {
 		[ "$(jq -r '.manifests[0].digest' <"$back/index.json")" = "$digest" ]
 	t_check "the client's own registry holds what was pushed ($what)" \
 		t_http_is 200 "$T_URL/v2/tun/multi/manifests/$digest"
+}
+
+# ---------------------------------------------------------------- relay-only metrics
+
+# mp_get PATH: GET PATH on the relay's metrics listener into $T_DIR/mp.body; the status.
+mp_get() { curl -s --max-time 10 -o "$T_DIR/mp.body" -w '%{http_code}' "http://127.0.0.1:$MP$1"; }
+
+# mp_sample NAME: the value of the sample NAME (with its labels) on the page last got.
+mp_sample() { awk -v n="$1" '$1 == n { print $2 }' "$T_DIR/mp.body"; }
+
+# relay_metrics RESTARTS: the relay runs no httpd, so tunneld serves metrics.listen:
+# /metrics is the page master gathers (promtool accepts it) with the tunnel's figures
+# and tunneld's up and restart series; /healthz, /readyz; other paths 404.
+relay_metrics() {
+	local out
+	t_check "relay-only host: GET /metrics on metrics.listen answers 200" [ "$(mp_get /metrics)" = 200 ]
+	if out=$(promtool check metrics <"$T_DIR/mp.body" 2>&1); then
+		ok "relay-only host: promtool check metrics passes on the page"
+	else
+		fail "relay-only host: promtool check metrics passes on the page" "$out"
+	fi
+	t_check "the page counts the tunnel client (regmaster_tunnel_clients $(mp_sample regmaster_tunnel_clients))" \
+		[ "$(mp_sample regmaster_tunnel_clients)" = 1 ]
+	t_check "the page has the stream and byte figures" \
+		grep -q '^regmaster_tunnel_bytes_in_total [1-9]' "$T_DIR/mp.body"
+	t_check "tunneld is up on the page" [ "$(mp_sample 'regmaster_worker_up{worker="tunneld"}')" = 1 ]
+	t_check "tunneld's restarts on the page: $1" \
+		[ "$(mp_sample 'regmaster_worker_restarts_total{worker="tunneld"}')" = "$1" ]
+	t_check "its figures passed master's check" \
+		[ "$(mp_sample 'regmaster_worker_metrics_ok{worker="tunneld"}')" = 1 ]
+	t_check "no httpd series on a relay-only host" t_not grep -q 'worker="httpd"' "$T_DIR/mp.body"
+	t_check "relay-only host: /healthz 200" [ "$(mp_get /healthz)" = 200 ]
+	t_check "relay-only host: /readyz 200 ready" [ "$(mp_get /readyz)" = 200 -a "$(cat "$T_DIR/mp.body")" = ready ]
+	t_check "relay-only host: another path 404" [ "$(mp_get /v2/)" = 404 ]
 }
 
 # ---------------------------------------------------------------- failures
@@ -434,6 +521,49 @@ stalled() {
 	names_stop
 }
 
+# ---------------------------------------------------------------- visitors per address
+
+# relay_reload: the relay re-reads relay_config; tunneld has the new values once
+# `status` answers (master sent them before, on the same channel).
+relay_reload() {
+	t_use_instance relay
+	relay_config
+	: >"$T_DIR/log"
+	t_rm reload && t_wait_until 5 in_log "configuration reloaded" &&
+		t_wait_until 5 relay_status_has "tunnel group registry port=$PUB"
+}
+
+# visitor_limit: visitors_per_address = 4: four visitors from 127.0.0.1 hold their
+# connections to the registry's public port, a fifth from there is closed at once,
+# one from 127.0.0.2 still gets in; one of the four leaves: 127.0.0.1 gets in again.
+# The refusal is logged (once, not per visitor) and counted on the metrics page.
+visitor_limit() {
+	local out total
+	RELAY_EXTRA="visitors_per_address = 4;"
+	t_check "the relay reloads with tunnel.relay.visitors_per_address = 4" relay_reload
+	out=$(timeout 60 python3 "$T_LIB_DIR/visitor_limit.py" "$PUB" 4 7)
+	t_diag "visitor_limit.py: $(tr '\n' ' ' <<<"$out")"
+	total=$(awk '$1 == "refused_total" { print $2 }' <<<"$out")
+	t_check "4 visitors from 127.0.0.1 get in and hold their connections" grep -qx "held 4" <<<"$out"
+	t_check "7 more from 127.0.0.1 are each closed without a byte" \
+		grep -qx "extra answered 0 refused 7" <<<"$out"
+	t_check "a visitor from 127.0.0.2 still gets in" grep -qx "other answered" <<<"$out"
+	t_check "one of the four left: 127.0.0.1 gets in again" grep -qx "again answered" <<<"$out"
+	t_check "the relay logs the refusal, naming the address and the key" \
+		in_log "visitor from 127.0.0.1 refused: 4 open from this address already (tunnel.relay.visitors_per_address)"
+	t_check "a run of refusals: one log line, not one per visitor" \
+		logged_once "visitor from 127.0.0.1 refused"
+	t_check "each refusal is counted (regmaster_tunnel_visitors_refused_total = the $total the visitors saw)" \
+		[ "$(mp_get /metrics)" = 200 -a "$(mp_sample regmaster_tunnel_visitors_refused_total)" = "$total" ]
+	t_check "regmaster status on the relay shows them too (visitors_refused=$total)" \
+		relay_status_has " visitors_refused=$total clients="
+	RELAY_EXTRA=""
+	t_check "the relay reloads without the key (default 256)" relay_reload
+	out=$(timeout 60 python3 "$T_LIB_DIR/visitor_limit.py" "$PUB" 8 1)
+	t_check "default limit: 9 visitors from 127.0.0.1 all get in" \
+		grep -qx "extra answered 1 refused 0" <<<"$out"
+}
+
 # ---------------------------------------------------------------- a CA instead of a pin
 
 # with_ca: the relay reloads with tls.certificate (a certificate for "localhost"
@@ -480,21 +610,27 @@ body() {
 	t_require_tools curl jq openssl python3 htpasswd || return 0
 	setup_relay || return 1
 	setup_client || return 1
+	status_storm
 	if command -v skopeo >/dev/null 2>&1; then
 		IMG=$T_DIR/img
 		build_images "$IMG" && skopeo_round_trip first
 	else
 		t_diag "skopeo not installed: the image round trip is skipped"
 	fi
+	t_use_instance relay
+	relay_metrics 0
 	kill9 relay
 	t_use_instance relay
 	t_check "the relay's log has the fingerprint once tunneld restarted" in_log "fingerprint $FP"
+	t_check "the client is back on the relay" t_wait_until 10 relay_status_has "tunnel client c1 address="
+	relay_metrics 1
 	kill9 client
 	relay_late
 	refusals
 	balance
 	health_checks
 	stalled
+	visitor_limit
 	with_ca
 }
 

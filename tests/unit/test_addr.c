@@ -1,7 +1,8 @@
 /* test_addr.c - unit tests for lib/util.c's addr_parse, the inverse of
  * addr_format: what the relay writes of a visitor into OPEN parses back to
  * the same address; anything else is refused (the tunnel client then sends
- * a LOCAL PROXY header rather than a made-up address). */
+ * a LOCAL PROXY header rather than a made-up address); and addr_count_key,
+ * the name per-address limits count under. */
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
@@ -62,6 +63,25 @@ START_TEST(refusals)
 }
 END_TEST
 
+/* What a per-address limit counts: IPv4 and v4-mapped as they are, IPv6
+ * by its /64, anything else untouched. */
+START_TEST(count_keys)
+{
+	char net[INET6_ADDRSTRLEN], other[INET6_ADDRSTRLEN];
+
+	ck_assert_str_eq(addr_count_key("192.0.2.7", net), "192.0.2.7");
+	ck_assert_str_eq(addr_count_key("2001:db8:1:2:aaaa:bbbb:cccc:dddd",
+	    net), "2001:db8:1:2::");
+	ck_assert_str_eq(addr_count_key("2001:db8:1:2::1", net),
+	    addr_count_key("2001:db8:1:2:ffff::9", other));
+	ck_assert_str_ne(addr_count_key("2001:db8:1:2::1", net),
+	    addr_count_key("2001:db8:1:3::1", other));
+	ck_assert_str_eq(addr_count_key("::ffff:192.0.2.7", net),
+	    "::ffff:192.0.2.7");
+	ck_assert_str_eq(addr_count_key("unknown", net), "unknown");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -72,6 +92,7 @@ main(void)
 
 	tcase_add_test(tc, round_trips);
 	tcase_add_test(tc, refusals);
+	tcase_add_test(tc, count_keys);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

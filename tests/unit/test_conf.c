@@ -275,6 +275,31 @@ START_TEST(tunnel_nested_groups)
 }
 END_TEST
 
+/* tunnel.relay.visitors_per_address: 256 unless set, 0 (no limit) to
+ * 1000000; anything else names file, line and key. */
+START_TEST(tunnel_visitors_per_address)
+{
+	char err[512];
+
+	ck_assert_msg(load(RELAY_OK, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(conf_int(P_TUNNEL_RELAY_VISITORS_ADDR), 256);
+	ck_assert_msg(load("tunnel = { relay = { visitors_per_address = 0; "
+	    "}; };\n", err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(conf_int(P_TUNNEL_RELAY_VISITORS_ADDR), 0);
+	ck_assert_msg(load("tunnel = { relay = { visitors_per_address = "
+	    "1000000; }; };\n", err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(conf_int(P_TUNNEL_RELAY_VISITORS_ADDR), 1000000);
+	expect_error("tunnel = { relay = {\n visitors_per_address = 1000001;"
+	    " }; };\n", 2, "tunnel.relay.visitors_per_address");
+	expect_error("tunnel = { relay = {\n\n visitors_per_address = -1; };"
+	    " };\n", 3, "visitors_per_address: negative value");
+	expect_error("tunnel = { relay = {\n visitors_per_address = \"8\"; };"
+	    " };\n", 2, "wrong type");
+	expect_error("tunnel = { relay = {\n visitors_per_adress = 8; }; };\n",
+	    2, "unknown key 'tunnel.relay.visitors_per_adress'");
+}
+END_TEST
+
 /* Proxies: typed fields, optional ones get their defaults in the canonical
  * text (group = name), integers and booleans become text. */
 START_TEST(tunnel_proxies_read)
@@ -583,6 +608,7 @@ conf_suite(void)
 	tcase_add_test(tc, man_page_lists_every_key);
 	tcase_add_test(tc, durations);
 	tcase_add_test(tc, tunnel_nested_groups);
+	tcase_add_test(tc, tunnel_visitors_per_address);
 	tcase_add_test(tc, tunnel_proxies_read);
 	tcase_add_test(tc, tunnel_proxies_refused);
 	tcase_add_test(tc, tunnel_cross_checks);
