@@ -59,6 +59,8 @@ INTEGRATION_TESTS += tests/integration/test_cache.sh
 INTEGRATION_TESTS += tests/integration/test_cache_forward.sh
 # the cache as dockerd's registry-mirrors (a stand-in Docker Hub)
 INTEGRATION_TESTS += tests/integration/test_cache_mirror.sh
+# edges and the main registry behind one relay group (issues 9 and 11 together)
+INTEGRATION_TESTS += tests/integration/test_edge_tunnel.sh
 
 # storaged: its pure parts linked into a unit test, and the real worker driven
 # over socketpairs as httpd and master would.
