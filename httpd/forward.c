@@ -433,7 +433,7 @@ void
 forward_request(struct conn *c, size_t upi, const char *remote,
     const char *store)
 {
-	char path[HTTP_MAX_TARGET + CACHE_NAME_MAX + 64];
+	char path[UPSTREAM_PATH_MAX];	/* what upstream_forward takes */
 	struct fwd *f;
 	struct buf hdrs;
 

@@ -17,6 +17,9 @@
 #include "conf_cache.h"
 #include "http.h"
 
+/* the longest path (with its query) a request to an upstream may have */
+#define UPSTREAM_PATH_MAX	4096
+
 struct buf;
 struct msg;
 struct upreq;

@@ -13,7 +13,7 @@
 #include "upstream.h"
 #include "wwwauth.h"
 
-#define UP_PATH_MAX	4096
+#define UP_PATH_MAX	UPSTREAM_PATH_MAX
 #define UP_REDIRECTS	5
 
 enum up_state { UP_IDLE, UP_RESOLVE, UP_CONNECT, UP_HANDSHAKE, UP_SEND,

@@ -289,6 +289,22 @@ PY
 	}
 }
 
+# A target of the longest length a request may have (4096), whose forwarded path
+# (the ref escaped again, the query kept) cannot fit an upstream request: an error
+# for that client, and httpd goes on (it once exited on it).
+test_long_target() {
+	local pid t=/v2/app/blobs/sha256:1?
+	t_use_instance EDGE
+	t_status >/dev/null
+	pid=$(t_worker_pid httpd)
+	t=$t$(head -c $((4096 - ${#t})) /dev/zero | tr '\0' a)
+	req HEAD "http://$EDGE$t"
+	t_check "a forwarded path too long for the upstream: an error for the client ($CODE)" \
+		[ "$CODE" -ge 400 -a "$CODE" -lt 500 ]
+	t_status >/dev/null
+	same "... and httpd goes on (the same process)" "$pid" "$(t_worker_pid httpd)"
+}
+
 # An upstream that misbehaves, under bad/.
 test_bad_upstream() {
 	local before after n
@@ -381,6 +397,7 @@ body() {
 	test_prefixed
 	test_docker
 	test_big
+	test_long_target
 	test_bad_upstream
 	test_upstream_down
 	t_use_instance EDGE
