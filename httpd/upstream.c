@@ -30,6 +30,10 @@
 #include "util.h"
 
 #define UP_STALL_MS	30000		/* silence that ends an exchange */
+/* A forwarded push waits longer: the client's own pace is bounded by
+ * http.body_timeout before its bytes get here, and an upstream's commit of
+ * a big layer (a copy inside its storage) may be silent for minutes. */
+#define UP_FWD_STALL_MS	300000
 #define UP_READ		(64 * 1024)
 
 static void up_io(int fd, int events, void *arg);
@@ -104,16 +108,16 @@ static void
 up_timeout(void *arg)
 {
 	struct upreq *r = arg;
+	uint64_t stall = r->fwd ? UP_FWD_STALL_MS : UP_STALL_MS;
 
 	/* paused, r waits for its reader (a slow client), not the upstream */
 	if (r->paused)
 		r->progress_ms = ev_now();
-	if (ev_now() - r->progress_ms < UP_STALL_MS) {
-		ev_timer_arm(&r->timer, UP_STALL_MS - (ev_now() -
-		    r->progress_ms));
+	if (ev_now() - r->progress_ms < stall) {
+		ev_timer_arm(&r->timer, stall - (ev_now() - r->progress_ms));
 		return;
 	}
-	up_fail(r, "%s: no answer for %d s", r->t.host, UP_STALL_MS / 1000);
+	up_fail(r, "%s: no answer for %d s", r->t.host, (int)(stall / 1000));
 }
 
 /* The request text: method, target, Host, Accept, Authorization. */
