@@ -340,6 +340,15 @@ tests_unit_test_gcbatch_LDADD = $(UNIT_LDADD)
 tests_unit_test_gcbatch_CFLAGS = $(UNIT_CFLAGS)
 EXTRA_DIST += tests/fuzz/fuzz_gcbatch.c
 
+# issue 10: digest sets (lib/dset.c), a table per algorithm
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_dset
+TESTS += tests/unit/test_dset
+endif
+tests_unit_test_dset_SOURCES = tests/unit/test_dset.c
+tests_unit_test_dset_LDADD = $(UNIT_LDADD)
+tests_unit_test_dset_CFLAGS = $(UNIT_CFLAGS)
+
 # issue 10: online gc and retention with real pushes, docker-registry afterwards
 INTEGRATION_TESTS += tests/integration/test_gc.sh
 # issue 11: cache.max_size evicts the least recently pulled cached images
