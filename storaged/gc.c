@@ -11,6 +11,7 @@
  * what was taken out is left to a thread.
  */
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -121,8 +122,16 @@ blob_in_use(const struct digest *d, uint64_t *size)
  * the loop's renames never wait for the lock of the directory the thread
  * empties (with one shared directory the two took turns, and it grew to
  * every entry of a run).
+ *
+ * When the loop has requests to answer (its turn found descriptors
+ * ready), the batches in flight together take one slice a millisecond at
+ * most: a sweep shares the loop with every manifest GET, and at full
+ * speed it took more than half of a loop that pulls kept busy.  An idle
+ * loop sweeps a slice a turn.
  */
-#define SWEEP_SLICE	64
+#define SWEEP_SLICE	16
+#define SWEEP_PAUSE_MS	1
+#define TRASH_NICE	19
 
 struct trash {
 	char		 dir[STORE_PATHMAX];	/* "": not made yet */
@@ -145,7 +154,11 @@ struct sweep {
 static LIST_HEAD(, sweep) sweeps = LIST_HEAD_INITIALIZER(sweeps);
 static struct taskq sweepq = TASKQ_INITIALIZER(sweepq);
 
-/* The thread: unlink what the slices moved away, then their directory. */
+/* The thread (a task's own, gone after it): unlink what the slices moved
+ * away, then their directory.  At the lowest priority: an unlink and an
+ * rmdir cost about 60 us of CPU a blob, seconds for a big run, and the
+ * pulls storaged and httpd serve meanwhile come first; the swept blobs
+ * are out of the store already, only their space waits. */
 static void
 trash_run(void *arg)
 {
@@ -153,6 +166,7 @@ trash_run(void *arg)
 	char name[32], p[64];
 	int fd;
 
+	(void)setpriority(PRIO_PROCESS, 0, TRASH_NICE);
 	if ((fd = openat(store_rootfd(), t->dir, O_RDONLY | O_DIRECTORY |
 	    O_NOFOLLOW | O_CLOEXEC)) == -1) {
 		t->failed = t->n;
@@ -260,6 +274,8 @@ sweep_finish(struct sweep *sw)
 	free(sw);
 }
 
+static uint64_t sweep_next_ms;		/* a busy loop's next slice */
+
 /* One slice; the rest on a later turn.  A run that ended (or whose gcd
  * went) refuses what is left: nothing is remembered any more. */
 static void
@@ -267,7 +283,13 @@ sweep_slice(void *arg)
 {
 	struct sweep *sw = arg;
 	size_t end = sw->i + SWEEP_SLICE < sw->n ? sw->i + SWEEP_SLICE : sw->n;
+	uint64_t now = ev_now();
 
+	if (ev_ready() > 0 && now < sweep_next_ms && sw->i > 0) {
+		ev_timer_arm(&sw->timer, sweep_next_ms - now);
+		return;
+	}
+	sweep_next_ms = ev_ready() > 0 ? now + SWEEP_PAUSE_MS : 0;
 	for (; sw->i < sw->n && (sw->l == NULL || running != sw->l); sw->i++)
 		gcb_result_add(&sw->results, GCB_REFUSED, 0);
 	for (; sw->i < end; sw->i++)
