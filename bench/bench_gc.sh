@@ -18,7 +18,8 @@
 #   REGMASTER_LIBEXECDIR (workers, default the build tree), DOCKER_REGISTRY,
 #   WRK_C (wrk connections, default 64).
 #
-# A round (page cache warm: every copy was just written by cp), each on a fresh copy:
+# A round (page cache warm: every copy was just written by cp, then synced), each on
+# a fresh copy:
 #   1. regmaster, gc.grace 0s: `regmaster gc` alone; its wall time (the CLI waits for
 #      the run), gcd's and storaged's VmHWM, the blob files left.
 #   2. regmaster on another copy: manifest GET req/s with wrk (2 threads, WRK_C
@@ -128,6 +129,8 @@ say "store: $MANIFESTS manifests, $(blobs "$STORE") blobs (a third of the images
 declare -a A_S B_S DR_S IDLE DURING PCT HWM DRRSS
 for r in $(seq 1 "$ROUNDS"); do
 	copy "$W/a"; copy "$W/b"; copy "$W/dr"
+	# the copies' 5 GiB of dirty pages written back now, not during a run
+	sync
 	l0=$(load)
 	# 1. gc alone
 	rm_start "$W/a"
