@@ -12,7 +12,7 @@
 #   --rounds R     rounds (default 3); medians are printed after every round's figures
 #   --dir DIR      where the store is generated and kept for the next run (default
 #                  $BENCH_DIR, else /var/tmp/regmaster-gcbench; 1.8 GiB at the default,
-#                  three copies more while a round runs)
+#                  three copies more a round until the end)
 #   --keep         keep the copies, configs and logs under DIR
 # environment: REGMASTER_BUILD (build tree, default the directory above this script),
 #   REGMASTER_LIBEXECDIR (workers, default the build tree), DOCKER_REGISTRY,
@@ -128,18 +128,20 @@ say "store: $MANIFESTS manifests, $(blobs "$STORE") blobs (a third of the images
 
 declare -a A_S B_S DR_S IDLE DURING PCT HWM DRRSS
 for r in $(seq 1 "$ROUNDS"); do
-	copy "$W/a"; copy "$W/b"; copy "$W/dr"
+	# fresh names each round, all removed at exit: removing the last round's
+	# copies first made the next round's runs (both gcs) 1.3 to 3 times slower
+	copy "$W/a$r"; copy "$W/b$r"; copy "$W/dr$r"
 	# the copies' 5 GiB of dirty pages written back now, not during a run
 	sync
 	l0=$(load)
 	# 1. gc alone
-	rm_start "$W/a"
+	rm_start "$W/a$r"
 	t0=$(date +%s.%N); sum=$("$RM" -c "$RMCONF" gc 2>&1 | tail -1); t1=$(date +%s.%N)
 	A_S[r]=$(secs "$t0" "$t1"); HWM[r]=$(hwm gcd); sdhwm=$(hwm storaged)
 	rm_stop
-	say "round $r: regmaster gc alone: ${A_S[r]} s; gcd VmHWM ${HWM[r]} MiB, storaged $sdhwm MiB; $(blobs "$W/a") blob files left; $sum"
+	say "round $r: regmaster gc alone: ${A_S[r]} s; gcd VmHWM ${HWM[r]} MiB, storaged $sdhwm MiB; $(blobs "$W/a$r") blob files left; $sum"
 	# 2. gc while wrk GETs a manifest
-	rm_start "$W/b"
+	rm_start "$W/b$r"
 	IDLE[r]=$(wrk -t2 -c"$WRK_C" -d5s -H "$ACC" "$URL" | rate)
 	wrk -t2 -c"$WRK_C" -d300s -H "$ACC" "$URL" >"$W/wrk-gc.out" &
 	wpid=$!
@@ -157,7 +159,7 @@ log:
   level: error
 storage:
   filesystem:
-    rootdirectory: $W/dr
+    rootdirectory: $W/dr$r
   delete:
     enabled: true
 http:
@@ -167,7 +169,7 @@ EOC
 	rc=$?
 	DR_S[r]=$(awk -F': ' '/Elapsed \(wall/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; printf "%.2f", s }' "$W/dr-gc.err")
 	DRRSS[r]=$(awk -F': ' '/Maximum resident/ { printf "%.1f", $2 / 1024 }' "$W/dr-gc.err")
-	say "round $r: docker-registry garbage-collect: exit $rc, ${DR_S[r]} s, max RSS ${DRRSS[r]} MiB; $(blobs "$W/dr") blob files left"
+	say "round $r: docker-registry garbage-collect: exit $rc, ${DR_S[r]} s, max RSS ${DRRSS[r]} MiB; $(blobs "$W/dr$r") blob files left"
 	say "round $r: load average before $l0, after $(load)"
 done
 ma=$(median "${A_S[@]}") mdr=$(median "${DR_S[@]}")
