@@ -4,13 +4,18 @@
  * modification times, the manifests its revisions name (parsed with
  * lib/oci.c), and every blob with its size and age.  Anything it cannot
  * read or parse stops the run (err): a mark that missed a manifest would
- * sweep what it uses.
+ * sweep what it uses.  Every name is looked up relative to its
+ * directory's descriptor (a path from the store root walked all of its
+ * components again for each of 200,000 files), and the blobs are read on
+ * a second thread while this one reads the repositories.
  */
 #include <sys/stat.h>
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,11 +24,13 @@
 
 #include "gcd.h"
 #include "oci.h"
+#include "thread.h"
 #include "util.h"
 
 #define V2		"docker/registry/v2"
 #define LINK_MAX	(DIGEST_STRMAX + 16)
 #define WALK_DEPTH	130		/* a name has at most 128 components */
+#define DIR_FLAGS	(O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 
 static const char *const algs[] = { "sha256", "sha512" };
 
@@ -40,49 +47,52 @@ scan_fail(struct gscan *s, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Open directory path; NULL and no error if it is not there. */
+/* Open directory name under dirfd (where names it, for errors); NULL and
+ * no error if it is not there. */
 static DIR *
-dir_open(struct gscan *s, const char *path)
+dir_openat(struct gscan *s, int dirfd, const char *where, const char *name)
 {
 	DIR *d;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1) {
+	if ((fd = openat(dirfd, name, DIR_FLAGS)) == -1) {
 		if (errno != ENOENT)
-			scan_fail(s, "%s: %s", path, strerror(errno));
+			scan_fail(s, "%s/%s: %s", where, name, strerror(errno));
 		return NULL;
 	}
 	if ((d = fdopendir(fd)) == NULL) {
-		scan_fail(s, "%s: %s", path, strerror(errno));
+		scan_fail(s, "%s/%s: %s", where, name, strerror(errno));
 		close(fd);
 	}
 	return d;
 }
 
-/* The digest a link file holds and the link's mtime: 0, or -1 if it is
- * missing (ENOENT) or, with err set, unreadable or not a digest. */
+/* The digest link file name under dirfd holds and its mtime: 0, or -1 if
+ * it is missing (ENOENT) or, with err set, unreadable or not a digest. */
 static int
-link_read(struct gscan *s, const char *path, struct digest *d, int64_t *mt)
+link_readat(struct gscan *s, int dirfd, const char *where, const char *name,
+    struct digest *d, int64_t *mt)
 {
 	char buf[LINK_MAX];
 	struct stat st;
 	ssize_t n;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) ==
+	    -1) {
 		if (errno != ENOENT)
-			scan_fail(s, "%s: %s", path, strerror(errno));
+			scan_fail(s, "%s/%s: %s", where, name, strerror(errno));
 		return -1;
 	}
 	n = fstat(fd, &st) == 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
 	close(fd);
 	if (n < 0)
-		return scan_fail(s, "%s: %s", path, strerror(errno)), -1;
+		return scan_fail(s, "%s/%s: %s", where, name,
+		    strerror(errno)), -1;
 	buf[n] = '\0';
 	buf[strcspn(buf, "\r\n")] = '\0';
 	if (digest_parse(buf, d) != 0)
-		return scan_fail(s, "%s: not a digest", path), -1;
+		return scan_fail(s, "%s/%s: not a digest", where, name), -1;
 	*mt = (int64_t)st.st_mtime;
 	return 0;
 }
@@ -90,13 +100,14 @@ link_read(struct gscan *s, const char *path, struct digest *d, int64_t *mt)
 /* A link file's mtime: 0, or -1 if it is missing (ENOENT) or, with err
  * set, not a regular file or not readable. */
 static int
-link_mtime(struct gscan *s, const char *path, int64_t *mt)
+link_mtimeat(struct gscan *s, int dirfd, const char *where, const char *name,
+    int64_t *mt)
 {
 	struct stat st;
 
-	if (lstat(path, &st) == -1) {
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
 		if (errno != ENOENT)
-			scan_fail(s, "%s: %s", path, strerror(errno));
+			scan_fail(s, "%s/%s: %s", where, name, strerror(errno));
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode))
@@ -105,16 +116,17 @@ link_mtime(struct gscan *s, const char *path, int64_t *mt)
 	return 0;
 }
 
-/* A regular file of at most max bytes, malloc'd; NULL with errno. */
+/* A regular file of at most max bytes under dirfd, malloc'd; NULL with
+ * errno. */
 static char *
-body_read(const char *path, size_t max, size_t *len)
+body_readat(int dirfd, const char *path, size_t max, size_t *len)
 {
 	struct stat st;
 	char *p = NULL;
 	ssize_t n = 0;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+	if ((fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return NULL;
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    (uint64_t)st.st_size > max) {
@@ -135,20 +147,20 @@ body_read(const char *path, size_t max, size_t *len)
 }
 
 /* What revision m's manifest names; a missing blob names nothing (a
- * dangling link serves nothing either). */
+ * dangling link serves nothing either).  root: the v2 directory. */
 static void
-manifest_read(struct gscan *s, struct gman *m)
+manifest_read(struct gscan *s, int root, struct gman *m)
 {
 	char path[512], err[256];
 	struct oci_manifest pm;
 	size_t len, k = 0;
 	char *body;
 
-	(void)snprintf(path, sizeof(path), V2 "/blobs/%s/%.2s/%s/data",
+	(void)snprintf(path, sizeof(path), "blobs/%s/%.2s/%s/data",
 	    digest_algname(m->d.alg), m->d.hex, m->d.hex);
-	if ((body = body_read(path, OCI_MANIFEST_MAX, &len)) == NULL) {
+	if ((body = body_readat(root, path, OCI_MANIFEST_MAX, &len)) == NULL) {
 		if (errno != ENOENT)
-			scan_fail(s, "%s: %s", path, strerror(errno));
+			scan_fail(s, V2 "/%s: %s", path, strerror(errno));
 		return;
 	}
 	if (oci_manifest_parse(body, len, NULL, &pm, err, sizeof(err)) != 0) {
@@ -182,10 +194,12 @@ gman_cmp(const void *a, const void *b)
 
 static void	add_layer(void *, const struct digest *, int64_t);
 
-/* Each <dir>/<alg>/<hex>/link: the revisions or the layers of a repo. */
+/* Each <sub>/<alg>/<hex>/link under repository r's directory repofd: its
+ * revisions or its layers. */
 static void
-digest_links(struct gscan *s, const char *dir, void (*add)(void *,
-    const struct digest *, int64_t), void *arg)
+digest_links(struct gscan *s, int repofd, const struct grepo *r,
+    const char *sub, void (*add)(void *, const struct digest *, int64_t),
+    void *arg)
 {
 	char path[1024];
 	struct digest d, ld;
@@ -194,21 +208,22 @@ digest_links(struct gscan *s, const char *dir, void (*add)(void *,
 	DIR *ad;
 
 	for (size_t a = 0; a < nitems(algs); a++) {
-		(void)snprintf(path, sizeof(path), "%s/%s", dir, algs[a]);
-		if ((ad = dir_open(s, path)) == NULL)
+		(void)snprintf(path, sizeof(path), "%s/%s", sub, algs[a]);
+		if ((ad = dir_openat(s, repofd, r->name, path)) == NULL)
 			continue;
+		(void)snprintf(path, sizeof(path), "%s/%s/%s", r->name, sub,
+		    algs[a]);
 		while ((de = readdir(ad)) != NULL) {
-			if (de->d_name[0] == '.' || snprintf(path, sizeof(path),
-			    "%s:%s", algs[a], de->d_name) >= (int)sizeof(path) ||
-			    digest_parse(path, &d) != 0)
+			char link[DIGEST_STRMAX + 8];
+			if (digest_from_hex((enum digest_alg)a, de->d_name,
+			    &d) != 0)
 				continue;
-			(void)snprintf(path, sizeof(path), "%s/%s/%s/link", dir,
-			    algs[a], de->d_name);
+			(void)snprintf(link, sizeof(link), "%s/link", d.hex);
 			/* a layer link's content is not read: its mtime is all
 			 * the plan wants (storaged checks before it unlinks) */
-			if (add == add_layer ? link_mtime(s, path, &mt) == 0 :
-			    link_read(s, path, &ld, &mt) == 0 &&
-			    digest_equal(&d, &ld))
+			if (add == add_layer ? link_mtimeat(s, dirfd(ad), path,
+			    link, &mt) == 0 : link_readat(s, dirfd(ad), path,
+			    link, &ld, &mt) == 0 && digest_equal(&d, &ld))
 				add(arg, &d, mt);
 		}
 		closedir(ad);
@@ -239,23 +254,23 @@ add_layer(void *arg, const struct digest *d, int64_t mt)
 
 /* The tags: _manifests/tags/<tag>/current/link. */
 static void
-tags_read(struct gscan *s, struct grepo *r, const char *dir)
+tags_read(struct gscan *s, struct grepo *r, int repofd)
 {
-	char path[1024];
+	char path[NAME_MAX + 16], where[OCI_NAME_MAX + 32];
 	struct dirent *de;
 	struct gtag t;
 	DIR *td;
 
-	(void)snprintf(path, sizeof(path), "%s/_manifests/tags", dir);
-	if ((td = dir_open(s, path)) == NULL)
+	if ((td = dir_openat(s, repofd, r->name, "_manifests/tags")) == NULL)
 		return;
+	(void)snprintf(where, sizeof(where), "%s/_manifests/tags", r->name);
 	while ((de = readdir(td)) != NULL) {
 		if (!oci_tag_valid(de->d_name))
 			continue;
-		(void)snprintf(path, sizeof(path), "%s/_manifests/tags/%s/"
-		    "current/link", dir, de->d_name);
+		(void)snprintf(path, sizeof(path), "%s/current/link",
+		    de->d_name);
 		memset(&t, 0, sizeof(t));
-		if (link_read(s, path, &t.d, &t.mtime) == -1)
+		if (link_readat(s, dirfd(td), where, path, &t.d, &t.mtime) == -1)
 			continue;
 		t.name = xstrdup(de->d_name);
 		r->tags = xreallocarray(r->tags, r->ntags + 1, sizeof(*r->tags));
@@ -264,40 +279,36 @@ tags_read(struct gscan *s, struct grepo *r, const char *dir)
 	closedir(td);
 }
 
-/* Read repository name at dir. */
+/* Read repository name, whose directory is repofd. */
 static void
-repo_read(struct gscan *s, const char *name, const char *dir)
+repo_read(struct gscan *s, int root, const char *name, int repofd)
 {
-	char path[1024];
 	struct grepo *r;
 
 	s->repos = xreallocarray(s->repos, s->nrepos + 1, sizeof(*s->repos));
 	r = &s->repos[s->nrepos++];
 	memset(r, 0, sizeof(*r));
 	r->name = xstrdup(name);
-	(void)snprintf(path, sizeof(path), "%s/_manifests/revisions", dir);
-	digest_links(s, path, add_rev, r);
-	(void)snprintf(path, sizeof(path), "%s/_layers", dir);
-	digest_links(s, path, add_layer, r);
-	tags_read(s, r, dir);
+	digest_links(s, repofd, r, "_manifests/revisions", add_rev, r);
+	digest_links(s, repofd, r, "_layers", add_layer, r);
+	tags_read(s, r, repofd);
 	if (r->nrevs > 1)
 		qsort(r->revs, r->nrevs, sizeof(*r->revs), gman_cmp);
 	for (size_t i = 0; i < r->nrevs && !s->err[0]; i++)
-		manifest_read(s, &r->revs[i]);
+		manifest_read(s, root, &r->revs[i]);
 }
 
-/* Visit repositories/<name>: a repository if it holds _manifests or
- * _layers; children that may continue a name are visited too. */
+/* Visit repositories/<name>, directory d: a repository if it holds
+ * _manifests or _layers; children that may continue a name are visited
+ * too.  Closes d. */
 static void
-walk(struct gscan *s, const char *name, const char *dir, int depth)
+walk(struct gscan *s, int root, const char *name, DIR *d, int depth)
 {
-	char child[OCI_NAME_MAX + 2], cdir[1024];
+	char child[OCI_NAME_MAX + 2];
 	struct dirent *de;
 	int is_repo = 0;
-	DIR *d;
+	DIR *cd;
 
-	if ((d = dir_open(s, dir)) == NULL)
-		return;
 	while ((de = readdir(d)) != NULL && !s->err[0]) {
 		if (de->d_name[0] == '.' || !dirent_is_dir(d, de))
 			continue;
@@ -308,32 +319,33 @@ walk(struct gscan *s, const char *name, const char *dir, int depth)
 		}
 		if (depth >= WALK_DEPTH || snprintf(child, sizeof(child),
 		    "%s%s%s", name, *name ? "/" : "", de->d_name) >=
-		    (int)sizeof(child) || snprintf(cdir, sizeof(cdir), "%s/%s",
-		    dir, de->d_name) >= (int)sizeof(cdir))
+		    (int)sizeof(child))
 			continue;
-		walk(s, child, cdir, depth + 1);
+		if ((cd = dir_openat(s, dirfd(d), *name ? name :
+		    V2 "/repositories", de->d_name)) != NULL)
+			walk(s, root, child, cd, depth + 1);
 	}
-	closedir(d);
 	if (is_repo && *name && oci_name_valid(name) && !s->err[0])
-		repo_read(s, name, dir);
+		repo_read(s, root, name, dirfd(d));
+	closedir(d);
 }
 
-/* One blob directory blobs/<alg>/<xx>/<hex>: its data's size and age. */
+/* One blob directory <hex> of blobs/<alg>/<xx> (directory xd): its
+ * data's size and age. */
 static void
-blob_read(struct gscan *s, const char *alg, const char *xx, const char *hex)
+blob_read(struct gscan *s, enum digest_alg alg, const char *xx, DIR *xd,
+    const char *hex)
 {
-	char path[512];
+	char path[DIGEST_STRMAX + 8];
 	struct digest d;
 	struct stat st;
 	struct gblob *b;
 
-	if (snprintf(path, sizeof(path), "%s:%s", alg, hex) >=
-	    (int)sizeof(path) || digest_parse(path, &d) != 0 ||
-	    strncmp(hex, xx, 2) != 0)
+	if (digest_from_hex(alg, hex, &d) != 0 || strncmp(hex, xx, 2) != 0)
 		return;
-	(void)snprintf(path, sizeof(path), V2 "/blobs/%s/%s/%s/data", alg, xx,
-	    hex);
-	if (lstat(path, &st) == -1 || !S_ISREG(st.st_mode))
+	(void)snprintf(path, sizeof(path), "%s/data", d.hex);
+	if (fstatat(dirfd(xd), path, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    !S_ISREG(st.st_mode))
 		return;		/* no data: nothing to free */
 	if ((s->nblobs & (s->nblobs - 1)) == 0)
 		s->blobs = xreallocarray(s->blobs, s->nblobs ? s->nblobs * 2 :
@@ -345,40 +357,76 @@ blob_read(struct gscan *s, const char *alg, const char *xx, const char *hex)
 	b->mtime = (int64_t)st.st_mtime;
 }
 
-/* Every blob under blobs/. */
+/* Every blob under blobs/ of the v2 directory root. */
 static void
-blobs_read(struct gscan *s)
+blobs_read(struct gscan *s, int root)
 {
-	char path[512];
+	char where[64];
 	struct dirent *x, *h;
 	DIR *ad, *xd;
 
 	for (size_t a = 0; a < nitems(algs) && !s->err[0]; a++) {
-		(void)snprintf(path, sizeof(path), V2 "/blobs/%s", algs[a]);
-		if ((ad = dir_open(s, path)) == NULL)
+		(void)snprintf(where, sizeof(where), "blobs/%s", algs[a]);
+		if ((ad = dir_openat(s, root, V2, where)) == NULL)
 			continue;
+		(void)snprintf(where, sizeof(where), V2 "/blobs/%s", algs[a]);
 		while ((x = readdir(ad)) != NULL && !s->err[0]) {
 			if (strlen(x->d_name) != 2)
 				continue;
-			(void)snprintf(path, sizeof(path), V2 "/blobs/%s/%s",
-			    algs[a], x->d_name);
-			if ((xd = dir_open(s, path)) == NULL)
+			if ((xd = dir_openat(s, dirfd(ad), where,
+			    x->d_name)) == NULL)
 				continue;
 			while ((h = readdir(xd)) != NULL)
-				blob_read(s, algs[a], x->d_name, h->d_name);
+				blob_read(s, (enum digest_alg)a, x->d_name, xd,
+				    h->d_name);
 			closedir(xd);
 		}
 		closedir(ad);
 	}
 }
 
+/* The blob thread's half of a scan. */
+struct bscan {
+	struct gscan	 s;
+	int		 root;
+};
+
+static void *
+blobs_main(void *arg)
+{
+	struct bscan *b = arg;
+
+	blobs_read(&b->s, b->root);
+	return NULL;
+}
+
 void
 scan_store(struct gscan *s)
 {
+	struct bscan b;
+	pthread_t th;
+	int threaded;
+	DIR *d;
+
 	memset(s, 0, sizeof(*s));
-	walk(s, "", V2 "/repositories", 0);
-	if (!s->err[0])
-		blobs_read(s);
+	memset(&b, 0, sizeof(b));
+	if ((b.root = open(V2, DIR_FLAGS)) == -1) {
+		if (errno != ENOENT)
+			scan_fail(s, V2 ": %s", strerror(errno));
+		return;
+	}
+	threaded = thread_spawn(&th, blobs_main, &b, 0) == 0;
+	if ((d = dir_openat(s, b.root, V2, "repositories")) != NULL)
+		walk(s, b.root, "", d, 0);
+	if (threaded)
+		(void)pthread_join(th, NULL);
+	else if (!s->err[0])
+		blobs_read(&b.s, b.root);
+	close(b.root);
+	if (!s->err[0] && b.s.err[0])
+		memcpy(s->err, b.s.err, sizeof(s->err));
+	s->blobs = b.s.blobs;
+	s->nblobs = b.s.nblobs;
 }
 
 void

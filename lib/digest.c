@@ -106,6 +106,23 @@ enc_syntax_ok(const char *s, size_t n)
 	return 1;
 }
 
+int
+digest_from_hex(enum digest_alg alg, const char *hex, struct digest *d)
+{
+	size_t n;
+
+	alg_check(alg);
+	n = strnlen(hex, algs[alg].hexlen + 1);
+	if (n != algs[alg].hexlen)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (!is_lowerhex((unsigned char)hex[i]))
+			return -1;
+	d->alg = alg;
+	memcpy(d->hex, hex, n + 1);
+	return 0;
+}
+
 /* Parse "sha256:<64 hex>" or "sha512:<128 hex>" (lowercase) into d. */
 int
 digest_parse(const char *s, struct digest *d)

@@ -16,6 +16,9 @@ struct digest {
 
 /* 0 ok; -1 not a digest; -2 well-formed (OCI grammar) but unsupported. */
 int	 digest_parse(const char *s, struct digest *d);
+/* The digest of alg whose encoded part is hex (a store's directory name):
+ * 0 if hex is exactly digest_hexlen(alg) lowercase hex digits, else -1. */
+int	 digest_from_hex(enum digest_alg, const char *hex, struct digest *d);
 const char *digest_algname(enum digest_alg);
 size_t	 digest_hexlen(enum digest_alg);
 /* 0 ok; -1 if "alg:hex" and its NUL do not fit in outlen. */

@@ -1,6 +1,9 @@
 /*
- * dset.c - digest sets: open addressing with linear probing, half full at
- * most; the key is the digest's raw bytes, whose first word is its hash.
+ * dset.c - digest sets: open addressing with linear probing, at most three
+ * quarters full; the key is the digest's raw bytes, whose first word is its
+ * hash.  A set all zero is empty.  One table per algorithm, so that an entry of the common sha256
+ * holds its 32 bytes, not room for sha512's 64: 48 bytes an entry, where
+ * one size for both took 80 (gcd keeps sets of every blob of a store).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -8,12 +11,10 @@
 #include "dset.h"
 #include "util.h"
 
-struct dent {
-	uint64_t	 val;
-	uint8_t		 used;
-	uint8_t		 alg;
-	uint8_t		 raw[64];
-};
+/* An entry: the value, a used flag, then the key's raw bytes. */
+#define E_VAL		0
+#define E_USED		8
+#define E_RAW		16
 
 void
 dset_init(struct dset *s)
@@ -21,85 +22,92 @@ dset_init(struct dset *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* Bytes an entry of alg's table takes. */
+static size_t
+stride_of(enum digest_alg alg)
+{
+	return E_RAW + digest_hexlen(alg) / 2;
+}
+
 void
 dset_clear(struct dset *s)
 {
-	free(s->v);
+	for (size_t a = 0; a < nitems(s->t); a++)
+		free(s->t[a].v);
 	dset_init(s);
 }
 
 size_t
 dset_count(const struct dset *s)
 {
-	return s->n;
+	size_t n = 0;
+
+	for (size_t a = 0; a < nitems(s->t); a++)
+		n += s->t[a].n;
+	return n;
 }
 
-/* The key of d (parsed, so its hex is lowercase). */
-static void
-key_make(const struct digest *d, struct dent *k)
+/* The entry of key raw in t (alg's): its own, or the empty one where it
+ * would go. */
+static unsigned char *
+slot(const struct dtab *t, enum digest_alg alg, const unsigned char *raw)
 {
-	memset(k, 0, sizeof(*k));
-	k->alg = (uint8_t)d->alg;
-	digest_raw(d, k->raw);
-}
-
-/* The slot of k: its entry, or the empty one where it would go. */
-static struct dent *
-slot(const struct dset *s, const struct dent *k)
-{
+	size_t stride = stride_of(alg), klen = stride - E_RAW, i;
 	uint64_t h;
-	size_t i;
 
-	memcpy(&h, k->raw, sizeof(h));
-	for (i = (size_t)(h ^ k->alg) & (s->cap - 1);; i = (i + 1) &
-	    (s->cap - 1)) {
-		struct dent *e = &s->v[i];
-		if (!e->used || (e->alg == k->alg && memcmp(e->raw, k->raw,
-		    sizeof(k->raw)) == 0))
+	memcpy(&h, raw, sizeof(h));
+	for (i = (size_t)h & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
+		unsigned char *e = t->v + i * stride;
+		if (!e[E_USED] || memcmp(e + E_RAW, raw, klen) == 0)
 			return e;
 	}
 }
 
 static void
-grow(struct dset *s)
+grow(struct dtab *t, enum digest_alg alg)
 {
-	struct dset big;
+	size_t stride = stride_of(alg);
+	struct dtab big = *t;
 
-	big.cap = s->cap ? s->cap * 2 : 1024;
-	big.n = s->n;
-	big.v = xcalloc(big.cap, sizeof(*big.v));
-	for (size_t i = 0; i < s->cap; i++)
-		if (s->v[i].used)
-			*slot(&big, &s->v[i]) = s->v[i];
-	free(s->v);
-	*s = big;
+	big.cap = t->cap ? t->cap * 2 : 1024;
+	big.v = xcalloc(big.cap, stride);
+	for (size_t i = 0; i < t->cap; i++) {
+		unsigned char *e = t->v + i * stride;
+		if (e[E_USED])
+			memcpy(slot(&big, alg, e + E_RAW), e, stride);
+	}
+	free(t->v);
+	*t = big;
 }
 
 uint64_t *
 dset_add(struct dset *s, const struct digest *d)
 {
-	struct dent k, *e;
+	struct dtab *t = &s->t[d->alg];
+	unsigned char raw[64], *e;
 
-	key_make(d, &k);
-	if (2 * (s->n + 1) > s->cap)
-		grow(s);
-	e = slot(s, &k);
-	if (!e->used) {
-		*e = k;
-		e->used = 1;
-		s->n++;
+	digest_raw(d, raw);
+	if (4 * (t->n + 1) > 3 * t->cap)
+		grow(t, d->alg);
+	e = slot(t, d->alg, raw);
+	if (!e[E_USED]) {
+		memcpy(e + E_RAW, raw, stride_of(d->alg) - E_RAW);
+		e[E_USED] = 1;
+		memset(e + E_VAL, 0, sizeof(uint64_t));
+		t->n++;
 	}
-	return &e->val;
+	return (uint64_t *)(void *)(e + E_VAL);
 }
 
 uint64_t *
 dset_get(const struct dset *s, const struct digest *d)
 {
-	struct dent k, *e;
+	const struct dtab *t = &s->t[d->alg];
+	unsigned char raw[64], *e;
 
-	if (s->cap == 0)
+	if (t->cap == 0)
 		return NULL;
-	key_make(d, &k);
-	e = slot(s, &k);
-	return e->used ? &e->val : NULL;
+	digest_raw(d, raw);
+	e = slot(t, d->alg, raw);
+	return e[E_USED] ? (uint64_t *)(void *)(e + E_VAL) : NULL;
 }

@@ -1,7 +1,8 @@
 /*
  * dset.h - a set of digests, each with a 64-bit value: gcd's marks and
  * storaged's memory of what a collection must not sweep.  Open addressing
- * on the digest's raw bytes (already uniform), growing by doubling.
+ * on the digest's raw bytes (already uniform), a table per algorithm,
+ * growing by doubling.
  */
 #ifndef RM_DSET_H
 #define RM_DSET_H
@@ -11,11 +12,13 @@
 
 #include "digest.h"
 
-struct dent;
+struct dtab {
+	unsigned char	*v;		/* cap entries */
+	size_t		 n, cap;
+};
 
 struct dset {
-	struct dent	*v;
-	size_t		 n, cap;
+	struct dtab	 t[2];		/* by enum digest_alg */
 };
 
 void	 dset_init(struct dset *);

@@ -28,6 +28,7 @@ static ev_signal_cb sigcbs[65];
 static void *sigargs[65];
 static int running;
 static uint64_t now_cached;
+static int nready;		/* descriptors the last wait found ready */
 
 void
 ev_init(void)
@@ -266,6 +267,12 @@ ev_dispatch(struct epoll_event *e)
 		slots[fd].cb(fd, ev, slots[fd].arg);
 }
 
+int
+ev_ready(void)
+{
+	return nready;
+}
+
 void
 ev_loop(void)
 {
@@ -277,6 +284,7 @@ ev_loop(void)
 		n = epoll_wait(ep, evs, (int)nitems(evs), ev_next_timeout());
 		if (n == -1 && errno != EINTR)
 			fatal("epoll_wait");
+		nready = n > 0 ? n : 0;
 		now_cached = now_ms();
 		for (int i = 0; i < n; i++)
 			ev_dispatch(&evs[i]);

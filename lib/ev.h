@@ -30,5 +30,8 @@ void	ev_signal(int signo, ev_signal_cb cb, void *arg);
 void	ev_loop(void);
 void	ev_break(void);
 uint64_t ev_now(void);		/* cached time of this loop turn */
+/* Descriptors this loop turn's wait found ready: 0 when only timers run,
+ * so background work can tell an idle loop from one with requests. */
+int	ev_ready(void);
 
 #endif

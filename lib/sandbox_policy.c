@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
@@ -210,6 +211,18 @@ static const struct sb_rule store_write[] = {
 };
 
 /*
+ * "nice self": a thread lowers its own priority (storaged's gc removal
+ * thread, setpriority(PRIO_PROCESS, 0, ...)); never another process's,
+ * a group's or a user's.  Raising it needs a privilege no worker keeps.
+ */
+static const struct sb_rule nice_self[] = {
+	IF(__NR_setpriority, 0, ALL, PRIO_PGRP, SB_ERRNO, SB_NEXT, EPERM),
+	IF(__NR_setpriority, 0, ALL, PRIO_USER, SB_ERRNO, SB_NEXT, EPERM),
+	IF(__NR_setpriority, 1, ALL, 0, SB_ALLOW, SB_ERRNO, EPERM),
+	SB_END
+};
+
+/*
  * "inet dial": tunneld dials the relay and the local services, and
  * resolves their names: glibc reads the host name (uname) and, to sort
  * the addresses of a name, asks the kernel over AF_NETLINK which ones
@@ -242,6 +255,7 @@ P("noopen", noopen);
 P("rpath", rpath);
 P("fs write in the store", store_write);
 P("inet dial", inet_dial);
+P("nice self", nice_self);
 #undef P
 
 #define COMMON	&p_stdio, &p_memory, &p_signals, &p_events, &p_ipc, \
@@ -258,7 +272,8 @@ static const struct sb_promise *const httpd_cache_promises[] = {
 };
 /* store_write before rpath: its openat allows writing, rpath's traps it */
 static const struct sb_promise *const storaged_promises[] = {
-	COMMON, &p_thread, &p_store_write, &p_rpath, &p_zerocopy, NULL
+	COMMON, &p_thread, &p_store_write, &p_rpath, &p_zerocopy, &p_nice_self,
+	NULL
 };
 /* authd: bcrypt and the audit writer on threads; reads auth.htpasswd */
 static const struct sb_promise *const authd_promises[] = {

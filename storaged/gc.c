@@ -11,6 +11,7 @@
  * what was taken out is left to a thread.
  */
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -114,14 +115,26 @@ blob_in_use(const struct digest *d, uint64_t *size)
  * A sweep request: a batch of digests (lib/gcbatch.h), checked and taken
  * out of the store SWEEP_SLICE at a time, one slice a loop turn, so that
  * pulls and pushes are served between slices.  Taking a blob out is one
- * rename of its directory into the scratch directory, in the loop where
- * the check is: from then on a PUT, a mount or a commit finds it absent.
- * Unlinking what was moved (freeing the data) is done on a thread.
+ * rename of its directory into the batch's own directory in the scratch
+ * directory, in the loop where the check is: from then on a PUT, a mount
+ * or a commit finds it absent.  Unlinking what was moved (freeing the
+ * data) is done on a thread.  Each batch has its own directory there, so
+ * the loop's renames never wait for the lock of the directory the thread
+ * empties (with one shared directory the two took turns, and it grew to
+ * every entry of a run).
+ *
+ * When the loop has requests to answer (its turn found descriptors
+ * ready), the batches in flight together take one slice a millisecond at
+ * most: a sweep shares the loop with every manifest GET, and at full
+ * speed it took more than half of a loop that pulls kept busy.  An idle
+ * loop sweeps a slice a turn.
  */
-#define SWEEP_SLICE	64
+#define SWEEP_SLICE	16
+#define SWEEP_PAUSE_MS	1
+#define TRASH_NICE	19
 
 struct trash {
-	struct buf	 names;		/* detached paths, NUL-separated */
+	char		 dir[STORE_PATHMAX];	/* "": not made yet */
 	const char	*leaf;		/* the one file each holds */
 	size_t		 n, failed;
 };
@@ -141,23 +154,34 @@ struct sweep {
 static LIST_HEAD(, sweep) sweeps = LIST_HEAD_INITIALIZER(sweeps);
 static struct taskq sweepq = TASKQ_INITIALIZER(sweepq);
 
-/* The thread: unlink what the slices moved away, then its directory. */
+/* The thread (a task's own, gone after it): unlink what the slices moved
+ * away, then their directory.  At the lowest priority: an unlink and an
+ * rmdir cost about 60 us of CPU a blob, seconds for a big run, and the
+ * pulls storaged and httpd serve meanwhile come first; the swept blobs
+ * are out of the store already, only their space waits. */
 static void
 trash_run(void *arg)
 {
 	struct trash *t = arg;
-	char p[STORE_PATHMAX];
-	int root = store_rootfd();
+	char name[32], p[64];
+	int fd;
 
-	for (size_t off = 0; off < t->names.len; off += strlen(t->names.data +
-	    off) + 1) {
-		const char *name = t->names.data + off;
+	(void)setpriority(PRIO_PROCESS, 0, TRASH_NICE);
+	if ((fd = openat(store_rootfd(), t->dir, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		t->failed = t->n;
+		return;
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		(void)snprintf(name, sizeof(name), "%zu", i);
 		(void)snprintf(p, sizeof(p), "%s/%s", name, t->leaf);
-		(void)unlinkat(root, p, 0);
-		if (unlinkat(root, name, AT_REMOVEDIR) == -1 &&
-		    store_rmtree_at(root, name, 0) == -1)
+		(void)unlinkat(fd, p, 0);
+		if (unlinkat(fd, name, AT_REMOVEDIR) == -1 &&
+		    store_rmtree_at(fd, name, 0) == -1)
 			t->failed++;
 	}
+	close(fd);
+	(void)unlinkat(store_rootfd(), t->dir, AT_REMOVEDIR);
 }
 
 static void
@@ -168,24 +192,33 @@ trash_done(void *arg)
 	if (t->failed)
 		log_warnx("gc: %zu of %zu swept entries stay in the scratch "
 		    "directory until the next start", t->failed, t->n);
-	buf_free(&t->names);
 	free(t);
 }
 
-/* Take path's directory (the blob's, or the layer link's) out. */
+/* Take path's directory (the blob's, or the layer link's) out, into
+ * the batch's directory under its number. */
 static enum gcb_result
 sweep_detach(struct sweep *sw, const char *dir)
 {
-	char tmp[STORE_PATHMAX];
+	struct trash *t = sw->trash;
+	char to[STORE_PATHMAX];
 
-	if (store_detach(dir, tmp, sizeof(tmp)) == -1) {
+	if (t->dir[0] == '\0' && store_scratch_dir(t->dir, sizeof(t->dir)) ==
+	    -1) {
+		log_warn("gc: scratch directory");
+		t->dir[0] = '\0';
+		return GCB_FAILED;
+	}
+	if (snprintf(to, sizeof(to), "%s/%zu", t->dir, t->n) >=
+	    (int)sizeof(to))
+		return GCB_FAILED;
+	if (store_detach_to(dir, to) == -1) {
 		if (errno == ENOENT)
 			return GCB_ABSENT;
 		log_warn("gc: sweep %s", dir);
 		return GCB_FAILED;
 	}
-	buf_append(&sw->trash->names, tmp, strlen(tmp) + 1);
-	sw->trash->n++;
+	t->n++;
 	return GCB_SWEPT;
 }
 
@@ -223,7 +256,7 @@ sweep_finish(struct sweep *sw)
 {
 	struct msgb mb;
 
-	if (sw->trash->n > 0)
+	if (sw->trash->dir[0] != '\0')
 		task_run(&sweepq, NULL, trash_run, trash_done, sw->trash);
 	else
 		trash_done(sw->trash);
@@ -241,6 +274,8 @@ sweep_finish(struct sweep *sw)
 	free(sw);
 }
 
+static uint64_t sweep_next_ms;		/* a busy loop's next slice */
+
 /* One slice; the rest on a later turn.  A run that ended (or whose gcd
  * went) refuses what is left: nothing is remembered any more. */
 static void
@@ -248,7 +283,13 @@ sweep_slice(void *arg)
 {
 	struct sweep *sw = arg;
 	size_t end = sw->i + SWEEP_SLICE < sw->n ? sw->i + SWEEP_SLICE : sw->n;
+	uint64_t now = ev_now();
 
+	if (ev_ready() > 0 && now < sweep_next_ms && sw->i > 0) {
+		ev_timer_arm(&sw->timer, sweep_next_ms - now);
+		return;
+	}
+	sweep_next_ms = ev_ready() > 0 ? now + SWEEP_PAUSE_MS : 0;
 	for (; sw->i < sw->n && (sw->l == NULL || running != sw->l); sw->i++)
 		gcb_result_add(&sw->results, GCB_REFUSED, 0);
 	for (; sw->i < end; sw->i++)
@@ -285,7 +326,6 @@ sweep_start(struct link *l, struct msg *m, const char *repo)
 	sw->repo = repo ? xstrdup(repo) : NULL;
 	sw->trash = xcalloc(1, sizeof(*sw->trash));
 	sw->trash->leaf = repo ? "link" : "data";
-	buf_init(&sw->trash->names);
 	buf_init(&sw->results);
 	ev_timer_init(&sw->timer, sweep_slice, sw);
 	LIST_INSERT_HEAD(&sweeps, sw, entry);

@@ -573,17 +573,36 @@ store_remove_at(int dirfd, const char *dir, const char *name)
 	return -1;
 }
 
-/* Move path (a file or a tree) under a fresh name in the scratch
- * directory, its name in tmp: gone from the store at once, removed at
- * leisure (or at the next start).  Not synced.  0, or -1 with errno. */
+/* Move path (a file or a tree) to to, a name in the scratch directory:
+ * gone from the store at once, removed at leisure (or at the next
+ * start).  Not synced.  0, or -1 with errno. */
+int
+store_detach_to(const char *path, const char *to)
+{
+	/* a directory moved needs write permission on itself too (its ..) */
+	if (renameat(rootfd, path, rootfd, to) == -1 && (errno == ENOENT ||
+	    !store_repair(path) || renameat(rootfd, path, rootfd, to) == -1))
+		return -1;
+	return 0;
+}
+
+/* store_detach_to a fresh name in the scratch directory, its name in tmp. */
 int
 store_detach(const char *path, char *tmp, size_t len)
 {
 	if (tmpname(tmp, len) == -1)
 		return errno = ENAMETOOLONG, -1;
-	/* a directory moved needs write permission on itself too (its ..) */
-	if (renameat(rootfd, path, rootfd, tmp) == -1 && (errno == ENOENT ||
-	    !store_repair(path) || renameat(rootfd, path, rootfd, tmp) == -1))
+	return store_detach_to(path, tmp);
+}
+
+/* A fresh empty directory in the scratch directory, its path in out. */
+int
+store_scratch_dir(char *out, size_t len)
+{
+	if (tmpname(out, len) == -1)
+		return errno = ENAMETOOLONG, -1;
+	if (mkdirat(rootfd, out, DIR_MODE) == -1 && (!store_repair(STORE_TMP) ||
+	    mkdirat(rootfd, out, DIR_MODE) == -1))
 		return -1;
 	return 0;
 }

@@ -55,6 +55,8 @@ int	 store_link_write(const char *path, const struct digest *);
 int	 store_link_read(const char *path, struct digest *);
 int	 store_link_remove(const char *path);
 int	 store_detach(const char *path, char *tmp, size_t);
+int	 store_detach_to(const char *path, const char *to);
+int	 store_scratch_dir(char *out, size_t);
 int	 store_remove_tree(const char *path);
 int	 store_rmtree_at(int dirfd, const char *name, int depth);
 int	 store_remove_at(int dirfd, const char *dir, const char *name);

@@ -353,7 +353,26 @@ endif
 tests_unit_test_gcbatch_SOURCES = tests/unit/test_gcbatch.c
 tests_unit_test_gcbatch_LDADD = $(UNIT_LDADD)
 tests_unit_test_gcbatch_CFLAGS = $(UNIT_CFLAGS)
-EXTRA_DIST += tests/fuzz/fuzz_gcbatch.c
+EXTRA_DIST += tests/fuzz/fuzz_gcbatch.c tests/fuzz/fuzz_digest_hex.c
+
+# issue 10: gcd's read of a store on disk (gcd/scan.c)
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_gcscan
+TESTS += tests/unit/test_gcscan
+endif
+tests_unit_test_gcscan_SOURCES = tests/unit/test_gcscan.c gcd/scan.c
+tests_unit_test_gcscan_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/gcd
+tests_unit_test_gcscan_LDADD = $(UNIT_LDADD)
+tests_unit_test_gcscan_CFLAGS = $(UNIT_CFLAGS)
+
+# issue 10: digest sets (lib/dset.c), a table per algorithm
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_dset
+TESTS += tests/unit/test_dset
+endif
+tests_unit_test_dset_SOURCES = tests/unit/test_dset.c
+tests_unit_test_dset_LDADD = $(UNIT_LDADD)
+tests_unit_test_dset_CFLAGS = $(UNIT_CFLAGS)
 
 # issue 10: online gc and retention with real pushes, docker-registry afterwards
 INTEGRATION_TESTS += tests/integration/test_gc.sh

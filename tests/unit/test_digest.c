@@ -1,5 +1,6 @@
 /* test_digest.c - unit tests for lib/digest.c: parsing, formatting, hashing. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,6 +89,33 @@ START_TEST(parse_overlong)
 	s[DIGEST_INPUTMAX] = '\0';
 	parse_expect(s, -2);
 	free(s);
+}
+END_TEST
+
+/* A store's directory name: exactly the algorithm's length, lowercase. */
+START_TEST(from_hex)
+{
+	const char *h = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+	char buf[200];
+	struct digest d, e;
+
+	ck_assert_int_eq(digest_from_hex(DIGEST_SHA256, h, &d), 0);
+	(void)snprintf(buf, sizeof(buf), "sha256:%s", h);
+	ck_assert_int_eq(digest_parse(buf, &e), 0);
+	ck_assert(digest_equal(&d, &e));
+	ck_assert_int_eq(digest_from_hex(DIGEST_SHA512, h, &d), -1);
+	(void)snprintf(buf, sizeof(buf), "%.63s", h);
+	ck_assert_int_eq(digest_from_hex(DIGEST_SHA256, buf, &d), -1);
+	(void)snprintf(buf, sizeof(buf), "%sa", h);
+	ck_assert_int_eq(digest_from_hex(DIGEST_SHA256, buf, &d), -1);
+	(void)snprintf(buf, sizeof(buf), "%.63sE", h);
+	ck_assert_int_eq(digest_from_hex(DIGEST_SHA256, buf, &d), -1);
+	(void)snprintf(buf, sizeof(buf), "%.63sg", h);
+	ck_assert_int_eq(digest_from_hex(DIGEST_SHA256, buf, &d), -1);
+	(void)snprintf(buf, sizeof(buf), "%s%s", h, h);
+	ck_assert_int_eq(digest_from_hex(DIGEST_SHA512, buf, &d), 0);
+	ck_assert_int_eq(d.alg, DIGEST_SHA512);
+	ck_assert_str_eq(d.hex, buf);
 }
 END_TEST
 
@@ -183,6 +211,7 @@ digest_suite(void)
 	tcase_add_loop_test(tc, parse_unsupported, 0,
 	    sizeof(unsupported) / sizeof(unsupported[0]));
 	tcase_add_test(tc, parse_overlong);
+	tcase_add_test(tc, from_hex);
 	tcase_add_test(tc, format_roundtrip);
 	tcase_add_test(tc, known_vectors);
 	tcase_add_test(tc, hasher_peek_continue);
