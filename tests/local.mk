@@ -38,7 +38,7 @@ INTEGRATION_TESTS = tests/integration/test_supervisor.sh \
 	tests/integration/test_storaged_load.sh
 FUZZ_TESTS = tests/fuzz/run.sh
 TESTS += $(INTEGRATION_TESTS) $(FUZZ_TESTS)
-EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh \
+EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/unit/unit.h \
 	tests/integration/mkimages.sh tests/integration/.shellcheckrc \
 	tests/integration/limits_clients.py \
 	tests/check.sh tests/fuzz/run.sh tests/fuzz/lsan.supp \

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "acl.h"
+#include "unit.h"
 
 #define R	ACL_PULL
 #define W	ACL_PUSH
@@ -273,11 +274,5 @@ acl_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(acl_suite());
-	int nfail;
-
-	srunner_run_all(sr, CK_NORMAL);
-	nfail = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nfail == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(acl_suite());
 }

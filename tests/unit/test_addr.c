@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "util.h"
+#include "unit.h"
 
 static void
 round_trip(const char *s)
@@ -87,16 +88,10 @@ main(void)
 {
 	Suite *s = suite_create("addr");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, round_trips);
 	tcase_add_test(tc, refusals);
 	tcase_add_test(tc, count_keys);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

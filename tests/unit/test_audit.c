@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "unit.h"
 
 static const struct timespec when = { 1764672000, 123456789 };
 
@@ -122,11 +123,5 @@ audit_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(audit_suite());
-	int nfail;
-
-	srunner_run_all(sr, CK_NORMAL);
-	nfail = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nfail == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(audit_suite());
 }

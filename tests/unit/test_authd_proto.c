@@ -30,6 +30,7 @@
 #include "jwt.h"
 #include "proc.h"
 #include "worker_driver.h"
+#include "unit.h"
 
 #define SERVICE	"regmaster"
 #define ISSUER	"regmaster"
@@ -753,11 +754,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(suite());
 }

@@ -8,6 +8,7 @@
 #include "authhdr.h"
 #include "b64.h"
 #include "jwt.h"
+#include "unit.h"
 
 static struct authhdr a;
 
@@ -151,11 +152,5 @@ authhdr_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(authhdr_suite());
-	int nfail;
-
-	srunner_run_all(sr, CK_NORMAL);
-	nfail = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nfail == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(authhdr_suite());
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "b64.h"
+#include "unit.h"
 
 /* RFC 4648 section 10, padded (standard) and unpadded (url). */
 static const struct {
@@ -163,11 +164,5 @@ b64_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(b64_suite());
-	int nfail;
-
-	srunner_run_all(sr, CK_NORMAL);
-	nfail = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nfail == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(b64_suite());
 }

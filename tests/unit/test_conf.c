@@ -9,6 +9,7 @@
 #include "conf.h"
 #include "conf_cache.h"
 #include "conf_tunnel.h"
+#include "unit.h"
 
 static char path[] = "/tmp/test_conf.XXXXXX";
 
@@ -624,11 +625,5 @@ conf_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(conf_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(conf_suite());
 }

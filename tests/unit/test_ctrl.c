@@ -9,6 +9,7 @@
 
 #include "ctrl.h"
 #include "tframe.h"
+#include "unit.h"
 
 static struct ctrl_msg m, back;
 static char err[256];
@@ -190,17 +191,11 @@ main(void)
 {
 	Suite *s = suite_create("ctrl");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, types_round_trip);
 	tcase_add_test(tc, lists_round_trip);
 	tcase_add_test(tc, refusals);
 	tcase_add_test(tc, bounds);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "digest.h"
+#include "unit.h"
 
 #define HEX64	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define HEX128	"cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce" \
@@ -223,11 +224,5 @@ digest_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(digest_suite());
-	int nfail;
-
-	srunner_run_all(sr, CK_NORMAL);
-	nfail = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nfail == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(digest_suite());
 }

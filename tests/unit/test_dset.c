@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dset.h"
+#include "unit.h"
 
 /* Digest number n (its first word varies, as real digests' do), sha512
  * when wide. */
@@ -114,11 +115,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(suite());
 }

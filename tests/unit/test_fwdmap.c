@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fwdmap.h"
+#include "unit.h"
 
 static struct cache_upstream
 up(const char *prefix, const char *url)
@@ -145,17 +146,11 @@ main(void)
 {
 	Suite *s = suite_create("fwdmap");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int nf;
 
 	tcase_add_test(tc, location_paths);
 	tcase_add_test(tc, location_urls);
 	tcase_add_test(tc, location_refused);
 	tcase_add_test(tc, query_from);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(s);
 }

@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "gcbatch.h"
+#include "unit.h"
 
 /* Digest number n, sha512 when wide. */
 static struct digest
@@ -106,11 +107,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(suite());
 }

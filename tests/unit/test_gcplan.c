@@ -11,6 +11,7 @@
 #include "gcd.h"
 #include "retention.h"
 #include "util.h"
+#include "unit.h"
 
 #define NOW	1000000
 
@@ -400,8 +401,6 @@ main(void)
 {
 	Suite *su = suite_create("gcplan");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, untagged_off_keeps_manifests);
 	tcase_add_test(tc, untagged_on);
@@ -412,9 +411,5 @@ main(void)
 	tcase_add_test(tc, evict_shared_child_stays);
 	tcase_add_test(tc, retention_by_last_pull);
 	suite_add_tcase(su, tc);
-	sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(su);
 }

@@ -16,6 +16,7 @@
 
 #include "gcd.h"
 #include "util.h"
+#include "unit.h"
 
 #define V2	"docker/registry/v2"
 
@@ -228,11 +229,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(suite());
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "htpasswd.h"
+#include "unit.h"
 
 /* A $2y$ cost-5 hash of "secret" made once by the test's own hasher. */
 static char secret5[64];
@@ -375,11 +376,5 @@ htpasswd_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(htpasswd_suite());
-	int nfail;
-
-	srunner_run_all(sr, CK_NORMAL);
-	nfail = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nfail == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(htpasswd_suite());
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "unit.h"
 
 static char buf[HTTP_MAX_HEAD * 2];
 
@@ -1046,11 +1047,5 @@ http_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(http_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(http_suite());
 }

@@ -15,6 +15,7 @@
 #include "acl.h"
 #include "b64.h"
 #include "jwt.h"
+#include "unit.h"
 
 #define NOW	1700000000LL
 #define ISS	"regmaster"
@@ -516,11 +517,5 @@ jwt_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(jwt_suite());
-	int nfail;
-
-	srunner_run_all(sr, CK_NORMAL);
-	nfail = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nfail == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(jwt_suite());
 }

@@ -13,6 +13,7 @@
 #include "link.h"
 #include "msg.h"
 #include "proc.h"
+#include "unit.h"
 
 /* Fill every field of type t with a value of its kind. */
 static void
@@ -364,11 +365,5 @@ msg_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(msg_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(msg_suite());
 }

@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "mtext.h"
+#include "unit.h"
 
 static char err[256];
 
@@ -206,11 +207,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(suite());
 }

@@ -7,6 +7,7 @@
 
 #include "digest.h"
 #include "oci.h"
+#include "unit.h"
 
 #define D1	"sha256:b5b2b2c507a0944348e0303114d8d93aaaa081732b86451d9bce1f432a537bc7"
 #define D2	"sha256:9834876dcfb05cb167a5c24953eba58c4ac89b1adf57f28f2f9d09af107ee8f0"
@@ -606,11 +607,5 @@ oci_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(oci_suite());
-	int nfail;
-
-	srunner_run_all(sr, CK_NORMAL);
-	nfail = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nfail == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(oci_suite());
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "probe.h"
+#include "unit.h"
 
 static int
 status_of(const char *s)
@@ -101,17 +102,11 @@ main(void)
 {
 	Suite *s = suite_create("probe");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, status_lines);
 	tcase_add_test(tc, partial);
 	tcase_add_test(tc, refused);
 	tcase_add_test(tc, requests);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

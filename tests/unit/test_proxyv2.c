@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "proxyv2.h"
+#include "unit.h"
 
 static uint8_t buf[PROXYV2_MAX + 64], big[PROXYV2_MAX];
 
@@ -183,16 +184,10 @@ main(void)
 {
 	Suite *s = suite_create("proxyv2");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, build_parse);
 	tcase_add_test(tc, tlvs_skipped);
 	tcase_add_test(tc, rules);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

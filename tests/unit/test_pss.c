@@ -10,6 +10,7 @@
 #include <openssl/rsa.h>
 
 #include "pss.h"
+#include "unit.h"
 
 /* 2048, 3072: emLen = k; 2049: emBits = 2048, so a leading zero byte. */
 static const int bits[] = { 2048, 3072, 2049 };
@@ -125,11 +126,5 @@ pss_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(pss_suite());
-	int nfail;
-
-	srunner_run_all(sr, CK_NORMAL);
-	nfail = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nfail == 0 ? 0 : 1;
+	return unit_run(pss_suite());
 }

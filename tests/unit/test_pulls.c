@@ -19,6 +19,7 @@
 #include "ev.h"
 #include "pulls.h"
 #include "store.h"
+#include "unit.h"
 
 static char tmpdir[] = "/tmp/test_pulls.XXXXXX";
 
@@ -184,17 +185,11 @@ main(void)
 {
 	Suite *su = suite_create("pulls");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, held_and_redacted);
 	tcase_add_test(tc, noted_latest_once);
 	tcase_add_test(tc, apply_moves_forward);
 	suite_add_tcase(su, tc);
-	sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(su);
 }

@@ -8,6 +8,7 @@
 #include "ev.h"
 #include "htpasswd.h"
 #include "pwcheck.h"
+#include "unit.h"
 
 struct answer {
 	int	 calls, match;
@@ -129,8 +130,6 @@ main(void)
 {
 	Suite *s = suite_create("pwcheck");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, setup, NULL);
@@ -138,9 +137,5 @@ main(void)
 	tcase_add_test(tc, cancel_is_silent);
 	tcase_add_test(tc, queue_is_bounded);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

@@ -13,6 +13,7 @@
 
 #include "ev.h"
 #include "resolve.h"
+#include "unit.h"
 
 struct answer {
 	int	 calls, err, family, port;
@@ -186,8 +187,6 @@ main(void)
 {
 	Suite *s = suite_create("resolve");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, numeric_hosts);
@@ -196,9 +195,5 @@ main(void)
 	tcase_add_test(tc, cancel_is_silent);
 	tcase_add_test(tc, queue_is_bounded);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

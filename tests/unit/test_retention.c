@@ -7,6 +7,7 @@
 
 #include "conf.h"
 #include "retention.h"
+#include "unit.h"
 
 START_TEST(durations)
 {
@@ -139,8 +140,6 @@ main(void)
 {
 	Suite *s = suite_create("retention");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, durations);
 	tcase_add_test(tc, parse_and_match);
@@ -149,9 +148,5 @@ main(void)
 	tcase_add_test(tc, plan_max_age);
 	tcase_add_test(tc, plan_ties);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

@@ -8,6 +8,7 @@
 
 #include "status.h"
 #include "util.h"
+#include "unit.h"
 
 static char *
 render(const json_t *doc)
@@ -104,16 +105,10 @@ main(void)
 {
 	Suite *su = suite_create("status_html");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, renders_fixture);
 	tcase_add_test(tc, hostile_names_are_text);
 	tcase_add_test(tc, missing_fields);
 	suite_add_tcase(su, tc);
-	sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(su);
 }

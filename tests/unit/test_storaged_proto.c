@@ -39,6 +39,7 @@
 #include "proc.h"
 #include "regerr.h"
 #include "worker_driver.h"
+#include "unit.h"
 
 #define REPO	"team/app"
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
@@ -2247,12 +2248,6 @@ suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
 	signal(SIGPIPE, SIG_IGN);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(suite());
 }

@@ -21,6 +21,7 @@
 #include "proc.h"
 #include "regerr.h"
 #include "worker_driver.h"
+#include "unit.h"
 
 #define REPO_DIR	"docker/registry/v2/repositories/r"
 
@@ -182,11 +183,5 @@ repair_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(repair_suite());
-	int nfail;
-
-	srunner_run_all(sr, CK_NORMAL);
-	nfail = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nfail == 0 ? 0 : 1;
+	return unit_run(repair_suite());
 }

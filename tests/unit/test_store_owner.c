@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "master.h"
+#include "unit.h"
 
 #define V2	"docker/registry/v2"
 #define USER	"nobody"
@@ -214,12 +215,6 @@ owner_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(owner_suite());
-	int nfail;
-
 	log_init("test_store_owner", 1);
-	srunner_run_all(sr, CK_NORMAL);
-	nfail = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nfail == 0 ? 0 : 1;
+	return unit_run(owner_suite());
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "swrr.h"
+#include "unit.h"
 
 START_TEST(shares_are_exact)
 {
@@ -58,16 +59,10 @@ main(void)
 {
 	Suite *s = suite_create("swrr");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, shares_are_exact);
 	tcase_add_test(tc, picks_are_spread);
 	tcase_add_test(tc, ineligible_skipped);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "tbucket.h"
+#include "unit.h"
 
 START_TEST(burst_then_refused)
 {
@@ -84,8 +85,6 @@ main(void)
 {
 	Suite *s = suite_create("tbucket");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, burst_then_refused);
 	tcase_add_test(tc, refill_rate);
@@ -93,9 +92,5 @@ main(void)
 	tcase_add_test(tc, wait_named);
 	tcase_add_test(tc, clock_back);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

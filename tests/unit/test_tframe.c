@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tframe.h"
+#include "unit.h"
 
 static uint8_t buf[TF_FRAME_MAX + 16];
 
@@ -182,11 +183,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(suite());
 }

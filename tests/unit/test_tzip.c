@@ -10,6 +10,7 @@
 
 #include "tframe.h"
 #include "tzip.h"
+#include "unit.h"
 
 static uint8_t wire[TF_DATA_MAX], plain[TF_DATA_MAX + 64];
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
@@ -323,8 +324,6 @@ main(void)
 {
 	Suite *s = suite_create("tzip");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, text_round_trip);
@@ -335,9 +334,5 @@ main(void)
 	tcase_add_test(tc, history_ends_at_raw);
 	tcase_add_test(tc, garbage_bounded);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

@@ -6,6 +6,7 @@
 
 #include "http.h"
 #include "wwwauth.h"
+#include "unit.h"
 
 START_TEST(challenge_bearer)
 {
@@ -158,8 +159,6 @@ main(void)
 {
 	Suite *s = suite_create("wwwauth");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int nf;
 
 	tcase_add_test(tc, challenge_bearer);
 	tcase_add_test(tc, challenge_refused);
@@ -168,9 +167,5 @@ main(void)
 	tcase_add_test(tc, response_heads);
 	tcase_add_test(tc, response_heads_refused);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(s);
 }
