@@ -76,6 +76,11 @@ struct conf_rule_field {
 int	 conf_rules_check(int p, const char *text, char *err, size_t);
 const struct conf_rule_field *conf_rules_fields(int p, int *n);
 void	 conf_rules_print(int p, const char *text, FILE *);
+/* One element's line of canonical text into elem (zeroed); -1 with err. */
+typedef int (*conf_elem_fn)(char *line, void *elem, char *err, size_t);
+int	 conf_list_parse(const char *text, size_t size, size_t max,
+	    const char *what, conf_elem_fn one, void **out, size_t *n,
+	    char *err, size_t errlen);
 struct config_setting_t;
 struct buf;
 int	 conf_rules_text(const struct conf_param_def *,

@@ -85,9 +85,9 @@ field_copy(char *dst, const char *src, size_t len, const char *what,
 
 /* One line of canonical text (every field present: conf_rules checked). */
 static int
-upstream_parse(char *line, struct cache_upstream *u, char *err,
-    size_t errlen)
+upstream_parse(char *line, void *elem, char *err, size_t errlen)
 {
+	struct cache_upstream *u = elem;
 	char *f[7];
 
 	for (int i = 0; i < 7; i++)
@@ -150,35 +150,21 @@ int
 cache_upstreams_parse(const char *text, struct cache_upstream **out,
     size_t *n, char *err, size_t errlen)
 {
-	char *copy, *cur, *line;
-	int r = 0;
+	void *v;
 
 	*out = NULL;
-	*n = 0;
-	if (*text == '\0')
+	if (conf_list_parse(text, sizeof(**out), CACHE_UPSTREAMS_MAX,
+	    "upstreams", upstream_parse, &v, n, err, errlen) == -1)
+		return -1;
+	*out = v;
+	if (upstreams_distinct(*out, *n, err, errlen) == 0)
 		return 0;
-	cur = copy = xstrdup(text);
-	while (r == 0 && (line = strsep(&cur, "\n")) != NULL) {
-		if (*n == CACHE_UPSTREAMS_MAX) {
-			r = (snprintf(err, errlen, "more than %d upstreams",
-			    CACHE_UPSTREAMS_MAX), -1);
-			break;
-		}
-		*out = xreallocarray(*out, *n + 1, sizeof(**out));
-		if ((r = upstream_parse(line, &(*out)[*n], err, errlen)) == 0)
-			(*n)++;
-	}
-	free(copy);
-	if (r == 0)
-		r = upstreams_distinct(*out, *n, err, errlen);
-	if (r == -1) {
-		if (*out != NULL)
-			explicit_bzero(*out, *n * sizeof(**out));
-		free(*out);
-		*out = NULL;
-		*n = 0;
-	}
-	return r;
+	if (*out != NULL)
+		explicit_bzero(*out, *n * sizeof(**out));
+	free(*out);
+	*out = NULL;
+	*n = 0;
+	return -1;
 }
 
 int

@@ -158,6 +158,48 @@ conf_rules_check(int p, const char *text, char *err, size_t errlen)
 	return r;
 }
 
+/*
+ * A list value's canonical text into an array of at most max elements of
+ * size bytes each, one() parsing each line; what names them in the error.
+ * On failure the array is wiped before it is freed (an element may hold
+ * a password) and *out is NULL.
+ */
+int
+conf_list_parse(const char *text, size_t size, size_t max, const char *what,
+    conf_elem_fn one, void **out, size_t *n, char *err, size_t errlen)
+{
+	char *copy, *cur, *line, *v = NULL;
+	size_t cap = 0;
+	int r = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (*text == '\0')
+		return 0;
+	cur = copy = xstrdup(text);
+	while (r == 0 && (line = strsep(&cur, "\n")) != NULL) {
+		if (*n == max) {
+			r = (snprintf(err, errlen, "more than %zu %s", max,
+			    what), -1);
+			break;
+		}
+		v = xreallocarray(v, ++cap, size);
+		memset(v + *n * size, 0, size);
+		if ((r = one(line, v + *n * size, err, errlen)) == 0)
+			(*n)++;
+	}
+	free(copy);
+	if (r == -1) {
+		if (v != NULL)
+			explicit_bzero(v, cap * size);
+		free(v);
+		*n = 0;
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 void
 conf_rules_print(int p, const char *text, FILE *fp)
 {

@@ -134,8 +134,9 @@ hostport_ok(const char *s)
 
 /* One line of canonical text (every field there: conf_rules checked). */
 static int
-proxy_parse(char *line, struct tunnel_proxy *p, char *err, size_t errlen)
+proxy_parse(char *line, void *elem, char *err, size_t errlen)
 {
+	struct tunnel_proxy *p = elem;
 	char *f[8];
 	uint64_t u;
 
@@ -191,33 +192,19 @@ int
 tunnel_proxies_parse(const char *text, struct tunnel_proxy **out, size_t *n,
     char *err, size_t errlen)
 {
-	char *copy, *cur, *line;
-	int r = 0;
+	void *v;
 
 	*out = NULL;
-	*n = 0;
-	if (*text == '\0')
+	if (conf_list_parse(text, sizeof(**out), TUNNEL_PROXIES_MAX,
+	    "proxies", proxy_parse, &v, n, err, errlen) == -1)
+		return -1;
+	*out = v;
+	if (proxies_distinct(*out, *n, err, errlen) == 0)
 		return 0;
-	cur = copy = xstrdup(text);
-	while (r == 0 && (line = strsep(&cur, "\n")) != NULL) {
-		if (*n == TUNNEL_PROXIES_MAX) {
-			r = (snprintf(err, errlen, "more than %d proxies",
-			    TUNNEL_PROXIES_MAX), -1);
-			break;
-		}
-		*out = xreallocarray(*out, *n + 1, sizeof(**out));
-		if ((r = proxy_parse(line, &(*out)[*n], err, errlen)) == 0)
-			(*n)++;
-	}
-	free(copy);
-	if (r == 0)
-		r = proxies_distinct(*out, *n, err, errlen);
-	if (r == -1) {
-		free(*out);
-		*out = NULL;
-		*n = 0;
-	}
-	return r;
+	free(*out);
+	*out = NULL;
+	*n = 0;
+	return -1;
 }
 
 int

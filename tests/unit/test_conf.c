@@ -497,6 +497,43 @@ START_TEST(cache_upstreams_refused)
 }
 END_TEST
 
+/* conf_list_parse's element for the test: a number, "bad" refused. */
+static int
+num_parse(char *line, void *elem, char *err, size_t errlen)
+{
+	if (strcmp(line, "bad") == 0)
+		return snprintf(err, errlen, "bad element"), -1;
+	*(int *)elem = atoi(line);
+	return 0;
+}
+
+START_TEST(list_parse_bounds)
+{
+	char err[128];
+	void *v;
+	size_t n;
+
+	ck_assert_int_eq(conf_list_parse("1\n2\n3", sizeof(int), 3, "numbers",
+	    num_parse, &v, &n, err, sizeof(err)), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_int_eq(((int *)v)[2], 3);
+	free(v);
+	ck_assert_int_eq(conf_list_parse("", sizeof(int), 3, "numbers",
+	    num_parse, &v, &n, err, sizeof(err)), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_ptr_null(v);
+	ck_assert_int_eq(conf_list_parse("1\n2\n3\n4", sizeof(int), 3,
+	    "numbers", num_parse, &v, &n, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "more than 3 numbers");
+	ck_assert_ptr_null(v);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(conf_list_parse("1\nbad\n3", sizeof(int), 3,
+	    "numbers", num_parse, &v, &n, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "bad element");
+	ck_assert_ptr_null(v);
+}
+END_TEST
+
 START_TEST(cache_sizes)
 {
 	static const struct { const char *text; int64_t bytes; } good[] = {
@@ -611,6 +648,7 @@ conf_suite(void)
 	tcase_add_test(tc, tunnel_nested_groups);
 	tcase_add_test(tc, tunnel_visitors_per_address);
 	tcase_add_test(tc, tunnel_proxies_read);
+	tcase_add_test(tc, list_parse_bounds);
 	tcase_add_test(tc, tunnel_proxies_refused);
 	tcase_add_test(tc, tunnel_cross_checks);
 	tcase_add_test(tc, auth_rules_still_read);
