@@ -411,22 +411,47 @@ EOF
 	UP_TLS=127.0.0.1:$tport UP_LOG=$T_DIR/regmaster.log
 }
 
-# t_cache_images NAME: the tools the cache suites need are there, and a fresh image set
-# with a 256 MiB image (mkimages.sh -b 256) is in IMGS, removed with the instances.
+# t_images NAME [OPTIONS...]: a fresh image set (build_images DIR OPTIONS) in IMGS,
+# readable by the worker users, removed with the instances.
 IMGS=""
-t_cache_images() {
-	local tool d
-	for tool in "$DOCKER_REGISTRY" skopeo jq curl openssl htpasswd python3; do
-		command -v "$tool" >/dev/null 2>&1 && continue
-		fail "$tool is installed (the $1 suite needs it)"
-		return 1
-	done
+t_images() {
+	local d
 	d=$(mktemp -d "${TMPDIR:-/tmp}/regmaster-$1-img.XXXXXX") || return 1
 	T_INSTANCES+=("$d")
 	# a level down: build_images writes its digests and errors beside IMGS
 	IMGS=$d/img
 	mkdir -p "$IMGS" && chmod 0755 "$d" "$IMGS" || return 1
-	build_images "$IMGS" -b 256
+	build_images "$IMGS" "${@:2}"
+}
+
+# t_cache_images NAME: the tools the cache suites need are there, and a fresh image set
+# with a 256 MiB image (mkimages.sh -b 256) is in IMGS, removed with the instances.
+t_cache_images() {
+	local tool
+	for tool in "$DOCKER_REGISTRY" skopeo jq curl openssl htpasswd python3; do
+		command -v "$tool" >/dev/null 2>&1 && continue
+		fail "$tool is installed (the $1 suite needs it)"
+		return 1
+	done
+	t_images "$1" -b 256
+}
+
+# layout_blob_digests LAYOUT: the config and layer digests of an OCI layout's image.
+layout_blob_digests() {
+	local m
+	m=$(jq -r '.manifests[0].digest' "$1/index.json")
+	jq -r '.config.digest, .layers[].digest' "$1/blobs/sha256/${m#sha256:}"
+}
+
+# log_reqs LOG METHOD PATH [MARK]: how many `METHOD PATH` requests the regmaster that
+# writes LOG logged (past byte MARK).
+log_reqs() { tail -c +"$((${4:-0} + 1))" "$1" 2>/dev/null | grep -c -- ": $2 $3\$"; }
+
+# t_cert_fingerprint CRT: sha256:HEX of a PEM certificate, as tunnel.client.fingerprint
+# and the relay's log write it.
+t_cert_fingerprint() {
+	printf 'sha256:%s\n' "$(openssl x509 -in "$1" -noout -fingerprint -sha256 2>/dev/null |
+		sed 's/.*=//; s/://g' | tr 'A-F' 'a-f')"
 }
 
 # ---------------------------------------------------------------- instances

@@ -64,13 +64,6 @@ up_blob_gets() {
 	grep -c "GET /v2/$1/blobs/$2\$" "$UP_LOG" 2>/dev/null
 }
 
-# blob_digests LAYOUT: the config and layer digests of an OCI layout's image.
-blob_digests() {
-	local m
-	m=$(jq -r '.manifests[0].digest' "$1/index.json")
-	jq -r '.config.digest, .layers[].digest' "$1/blobs/sha256/${m#sha256:}"
-}
-
 # stored_blob DIGEST: the cache's store holds that blob's data.
 stored_blob() {
 	local h=${1#sha256:}
@@ -165,7 +158,7 @@ test_concurrent() {
 	done
 	for i in "${pids[@]}"; do wait "$i" || bad=$((bad + 1)); done
 	same "20 concurrent pulls through the cache succeed" 0 "$bad" "$(cat "$T_DIR"/conc-*.out | head -20)"
-	for d in $(blob_digests "$IMGS/multi"); do
+	for d in $(layout_blob_digests "$IMGS/multi"); do
 		n=$(up_blob_gets team/fresh "$d")
 		same "the upstream served blob ${d:7:12} once for 20 pulls" 1 "$n"
 	done
@@ -293,7 +286,7 @@ PY
 # The first bytes of a 256 MiB layer reach a (slow) client before the cache holds it.
 test_big_stream() {
 	local layer got pid
-	layer=$(blob_digests "$IMGS/big" | tail -1)
+	layer=$(layout_blob_digests "$IMGS/big" | tail -1)
 	curl -s --max-time 120 --limit-rate 64M -o "$T_DIR/big.bin" \
 		"$CACHE_URL/v2/up/team/big/blobs/$layer" &
 	pid=$!
@@ -333,7 +326,7 @@ relay_pull() {
 	local d good=0
 	curl -s --max-time 30 -o /dev/null -H "Accept: $ACCEPT" \
 		"$CACHE_URL/v2/relay/$1/manifests/v1"
-	for d in $(blob_digests "$IMGS/multi"); do
+	for d in $(layout_blob_digests "$IMGS/multi"); do
 		curl -s --max-time 30 -o "$T_DIR/relay.blob" "$CACHE_URL/v2/relay/$1/blobs/$d"
 		[ "$(dg "$T_DIR/relay.blob")" = "$d" ] && good=$((good + 1))
 	done
@@ -344,7 +337,7 @@ relay_pull() {
 # reused.
 test_conn_reuse() {
 	local n
-	n=$(blob_digests "$IMGS/multi" | wc -l)
+	n=$(layout_blob_digests "$IMGS/multi" | wc -l)
 	relay_start
 	same "a pull through the relay upstream gets every blob intact" "$n" \
 		"$(relay_pull other/app)"
@@ -365,7 +358,7 @@ test_conn_reuse() {
 # An upstream that wants a Bearer token: one token request for a run of fetches.
 test_token_kept() {
 	local d good=0 n pid
-	n=$(blob_digests "$IMGS/multi" | wc -l)
+	n=$(layout_blob_digests "$IMGS/multi" | wc -l)
 	: >"$T_DIR/tok.log"
 	python3 - "$TOK_PORT" "$IMGS/multi/blobs/sha256" "$T_DIR/tok.log" <<'PY' &
 import http.server, json, os, sys
@@ -404,7 +397,7 @@ http.server.ThreadingHTTPServer(('127.0.0.1', port), H).serve_forever()
 PY
 	pid=$!
 	t_wait_until 10 t_port_in_use "$TOK_PORT"
-	for d in $(blob_digests "$IMGS/multi"); do
+	for d in $(layout_blob_digests "$IMGS/multi"); do
 		curl -s --max-time 30 -o "$T_DIR/tok.blob" "$CACHE_URL/v2/tok/x/blobs/$d"
 		[ "$(dg "$T_DIR/tok.blob")" = "$d" ] && good=$((good + 1))
 	done

@@ -20,24 +20,16 @@ set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname -- "$0")/lib.sh"
 
-IMGS=""
 UP_HOST=""	# the stand-in Hub's host:port
 UP_LOG=""
 CACHE_HOST=""
 CACHE_LOG=""
 CACHE_STORE=""
 
-# reqs LOG METHOD PATH [MARK]: how many `METHOD PATH` requests the regmaster that
-# writes LOG logged (past byte MARK).
-reqs() { tail -c +"$((${4:-0} + 1))" "$1" 2>/dev/null | grep -c -- ": $2 $3\$"; }
-gets() { reqs "$1" GET "$2" "${3:-0}"; }
+gets() { log_reqs "$1" GET "$2" "${3:-0}"; }
 
 # blob_digests: the config and layer digests of the multi image.
-blob_digests() {
-	local m
-	m=$(img_digest "$IMGS" multi)
-	jq -r '.config.digest, .layers[].digest' "$IMGS/multi/blobs/sha256/${m#sha256:}"
-}
+blob_digests() { layout_blob_digests "$IMGS/multi"; }
 
 # each_blob_gets LOG [MARK]: the number of GETs LOG shows for each blob, in order.
 each_blob_gets() {
@@ -90,7 +82,7 @@ test_dockerd_mirror() {
 		"busybox@$want $config" "$OUT"
 	# dockerd HEADs the tag, then GETs the manifest by digest and each blob
 	same "dockerd asked the mirror for library/busybox:latest (the cache's log)" 1 \
-		"$(reqs "$CACHE_LOG" HEAD /v2/library/busybox/manifests/latest)"
+		"$(log_reqs "$CACHE_LOG" HEAD /v2/library/busybox/manifests/latest)"
 	same "... and for each blob of it" "1 1 1 1" "$(each_blob_gets "$CACHE_LOG")"
 	same "the cache fetched each blob from the upstream exactly once" "1 1 1 1" \
 		"$(each_blob_gets "$UP_LOG")"
@@ -116,7 +108,7 @@ test_dockerd_mirror() {
 		ok "a name the upstream never had is not pulled"
 	fi
 	same "... after asking the mirror for library/nosuchimage" 1 \
-		"$(reqs "$CACHE_LOG" HEAD /v2/library/nosuchimage/manifests/latest)"
+		"$(log_reqs "$CACHE_LOG" HEAD /v2/library/nosuchimage/manifests/latest)"
 	dkd_stop
 	t_check "dockerd and what it started are stopped" \
 		test -z "$(dkd_leftovers)$(dkd_is_ours && echo alive)"
@@ -153,10 +145,7 @@ body() {
 	[ "$T_MODE" = root ] && tools="$tools dockerd docker"
 	# shellcheck disable=SC2086 # the tools are words
 	t_require_tools $tools || return 1
-	IMGS=$(mktemp -d "${TMPDIR:-/tmp}/regmaster-mirror-img.XXXXXX") || return 1
-	T_INSTANCES+=("$IMGS")
-	chmod 0755 "$IMGS"
-	build_images "$IMGS" || return 1
+	t_images mirror || return 1
 	hub_start || return 1
 	cache_start || return 1
 	if [ "$T_MODE" = root ]; then

@@ -27,14 +27,10 @@ set -u
 TOKEN="edge-test-token-$RANDOM$RANDOM"
 RELAY_PORT="" PUB_MAIN="" PUB_OFFICE="" FP=""
 MAIN_HOST="" MAIN_LOG="" EDGE_HOST="" EDGE_LOG=""
-IMGS=""
 
 trap 't_cleanup' EXIT
 trap 't_cleanup; trap - EXIT; exit 130' INT
 trap 't_cleanup; trap - EXIT; exit 143' TERM
-
-# reqs LOG METHOD PATH [MARK]: the `METHOD PATH` requests LOG shows past byte MARK.
-reqs() { tail -c +"$((${4:-0} + 1))" "$1" 2>/dev/null | grep -c -- ": $2 $3\$"; }
 
 # in_status TEXT: `status` on the relay prints a line with TEXT.
 in_status() {
@@ -44,7 +40,6 @@ in_status() {
 }
 
 relay_start() {
-	local hex
 	t_init edge-relay || return 1
 	RELAY_PORT=$(t_pick_port) && PUB_MAIN=$(t_pick_port) && PUB_OFFICE=$(t_pick_port) ||
 		return 1
@@ -64,9 +59,7 @@ EOF
 	t_check "the relay starts (master and tunneld)" [ "$T_RC" -eq 0 ] || return 1
 	t_record_pid "$(t_pidfile_pid)"
 	T_WORKERS=tunneld t_wait_until 10 t_all_running
-	hex=$(openssl x509 -in "$T_RUN/tunnel-relay.crt" -noout -fingerprint -sha256 |
-		sed 's/.*=//; s/://g' | tr 'A-F' 'a-f')
-	FP="sha256:$hex"
+	FP=$(t_cert_fingerprint "$T_RUN/tunnel-relay.crt")
 }
 
 # client_keys NAME PROXIES: the tunnel client's part of a config.
@@ -110,12 +103,6 @@ edge_start() {
 		t_wait_until 15 in_status "tunnel group office port=$PUB_OFFICE members=2"
 }
 
-blob_digests() {
-	local m
-	m=$(img_digest "$IMGS" multi)
-	jq -r '.config.digest, .layers[].digest' "$IMGS/multi/blobs/sha256/${m#sha256:}"
-}
-
 test_pull_through_tunnel() {
 	local want d n once=yes mark
 	want=$(img_digest "$IMGS" multi)
@@ -124,8 +111,8 @@ test_pull_through_tunnel() {
 		"docker://$EDGE_HOST/team/app:v1" "oci:$T_DIR/pulled:latest"
 	same "... with the main registry's digest" "$want" \
 		"$(jq -r '.manifests[0].digest' "$T_DIR/pulled/index.json" 2>/dev/null)"
-	for d in $(blob_digests); do
-		n=$(reqs "$MAIN_LOG" GET "/v2/team/app/blobs/$d" "$mark")
+	for d in $(layout_blob_digests "$IMGS/multi"); do
+		n=$(log_reqs "$MAIN_LOG" GET "/v2/team/app/blobs/$d" "$mark")
 		[ "$n" = 1 ] || { once="no: $d $n"; break; }
 	done
 	same "each blob crossed the tunnel to the main registry once" yes "$once"
@@ -146,8 +133,8 @@ office_round() {
 			tr -d '\r' | awk 'tolower($1) == "docker-content-digest:" { print $2 }')
 		[ "$d" = "$want" ] && OK200=$((OK200 + 1))
 	done
-	AT_MAIN=$(reqs "$MAIN_LOG" GET "$path" "$2")
-	AT_EDGE=$(reqs "$EDGE_LOG" GET "$path" "$3")
+	AT_MAIN=$(log_reqs "$MAIN_LOG" GET "$path" "$2")
+	AT_EDGE=$(log_reqs "$EDGE_LOG" GET "$path" "$3")
 }
 
 test_office_split() {
@@ -190,10 +177,7 @@ test_main_down() {
 
 body() {
 	t_require_tools skopeo jq curl openssl || return 1
-	IMGS=$(mktemp -d "${TMPDIR:-/tmp}/regmaster-edge-img.XXXXXX") || return 1
-	T_INSTANCES+=("$IMGS")
-	chmod 0755 "$IMGS"
-	build_images "$IMGS" || return 1
+	t_images edge || return 1
 	relay_start || return 1
 	main_start || return 1
 	edge_start || return 1

@@ -152,10 +152,7 @@ setup_relay() {
 	relay_config
 	t_save_instance relay
 	t_check "the relay starts with master and tunneld alone" start_only_tunneld || return 1
-	local crt=$T_RUN/tunnel-relay.crt hex
-	hex=$(openssl x509 -in "$crt" -noout -fingerprint -sha256 2>/dev/null |
-		sed 's/.*=//; s/://g' | tr 'A-F' 'a-f')
-	FP="sha256:$hex"
+	FP=$(t_cert_fingerprint "$T_RUN/tunnel-relay.crt")
 	t_check "the relay says its certificate's fingerprint at start ($FP)" \
 		grep -qF "fingerprint $FP" <<<"$START_OUT"
 }
@@ -585,8 +582,7 @@ with_ca() {
 	: >"$T_DIR/log"
 	t_check "the relay reloads with tls.certificate" t_rm reload
 	t_check "the relay serves tls.certificate now" t_wait_until 5 in_log \
-		"fingerprint sha256:$(openssl x509 -in "$crt" -noout -fingerprint -sha256 |
-			sed 's/.*=//; s/://g' | tr 'A-F' 'a-f')"
+		"fingerprint $(t_cert_fingerprint "$crt")"
 	CL_CA=$crt
 	t_init ca_ok || return 1
 	client_config ca_ok "$TOKEN" "" "$good" only-tunneld
