@@ -87,6 +87,8 @@ struct gplan_conf {
 	uint64_t	 max_size;	/* cache.max_size; 0: no limit */
 };
 void	 plan_manifests(struct gscan *, const struct gplan_conf *);
+/* Does the plan delete a tag or a manifest (then the marks wait for it)? */
+int	 plan_deletes(const struct gscan *);
 /* After the manifest deletes: mark, pick the blobs to sweep, usage. */
 void	 plan_blobs(struct gscan *, const struct gplan_conf *);
 struct gman *plan_rev(const struct grepo *, const struct digest *);

@@ -163,6 +163,21 @@ plan_manifests(struct gscan *s, const struct gplan_conf *pc)
 		plan_repo(&s->repos[i], pc);
 }
 
+int
+plan_deletes(const struct gscan *s)
+{
+	for (size_t i = 0; i < s->nrepos; i++) {
+		const struct grepo *r = &s->repos[i];
+		for (size_t k = 0; k < r->ntags; k++)
+			if (r->tags[k].del)
+				return 1;
+		for (size_t k = 0; k < r->nrevs; k++)
+			if (r->revs[k].del)
+				return 1;
+	}
+	return 0;
+}
+
 /* Mark what repository ri's remaining manifests use.  A mark's value
  * holds how many repositories use the blob (high half) and the last one
  * that did plus one (low half), which counts each repository once. */

@@ -53,6 +53,9 @@ static struct {
 	size_t		 inflight;
 	int		 sent;		/* a one-message phase went */
 	struct dset	 swept;
+	struct cache_upstream *ups;	/* cache.upstreams, for mark_cached */
+	size_t		 nups;
+	int		 planned;	/* the scan thread planned the blobs */
 	struct gsummary	 sum;
 	struct buf	 plan;		/* a dry run's list of what goes */
 	uint64_t	 plan_more;	/* lines that did not fit */
@@ -156,6 +159,9 @@ finish(void)
 	dset_clear(&run.swept);
 	retention_free(run.rules, run.pc.nrules);
 	run.rules = NULL;
+	free(run.ups);
+	run.ups = NULL;
+	run.nups = 0;
 	if (!s->err[0])
 		usage_keep(s);
 	scan_free(&run.scan);
@@ -363,11 +369,46 @@ pump(void)
 	phase_next();
 }
 
-/* The scan thread: read the store, then wake the loop. */
+/* Which repositories hold a cache's copies. */
+static void
+mark_cached(struct gscan *s)
+{
+	for (size_t i = 0; i < s->nrepos; i++)
+		s->repos[i].cached = cache_held(run.ups, run.nups,
+		    s->repos[i].name);
+}
+
+/* cache.upstreams (redacted: the prefixes are all gcd needs), read in
+ * the loop for the scan thread. */
+static void
+upstreams_read(void)
+{
+	char err[256];
+
+	if (cache_upstreams_parse(conf_str(P_CACHE_UPSTREAMS), &run.ups,
+	    &run.nups, err, sizeof(err)) == -1) {
+		log_warnx("gc: cache.upstreams: %s", err);	/* checked */
+		run.ups = NULL;
+		run.nups = 0;
+	}
+}
+
+/* The scan thread: read the store and plan, then wake the loop.  When
+ * the plan deletes no tag or manifest, the blobs are planned here too
+ * (the marks cannot change before the sweep); otherwise after the
+ * deletes, from what storaged deleted. */
 static void *
 scan_main(void *arg)
 {
 	scan_store(&run.scan);
+	if (!run.scan.err[0]) {
+		run.pc.now = (int64_t)time(NULL);
+		mark_cached(&run.scan);
+		plan_manifests(&run.scan, &run.pc);
+		plan_evict(&run.scan, &run.pc, &run.sum.ev);
+		if ((run.planned = !plan_deletes(&run.scan)))
+			plan_blobs(&run.scan, &run.pc);
+	}
 	(void)write(run.pipefd[1], "", 1);
 	return NULL;
 }
@@ -426,25 +467,6 @@ dry_count(int blobs)
 			    &run.scan.repos[i].layers[k].d) != NULL;
 }
 
-/* Which repositories hold a cache's copies (cache.upstreams, redacted:
- * the prefixes are all gcd needs). */
-static void
-mark_cached(struct gscan *s)
-{
-	struct cache_upstream *ups;
-	char err[256];
-	size_t n;
-
-	if (cache_upstreams_parse(conf_str(P_CACHE_UPSTREAMS), &ups, &n, err,
-	    sizeof(err)) == -1) {
-		log_warnx("gc: cache.upstreams: %s", err);	/* checked */
-		return;
-	}
-	for (size_t i = 0; i < s->nrepos; i++)
-		s->repos[i].cached = cache_held(ups, n, s->repos[i].name);
-	free(ups);
-}
-
 /* The scan is in: plan, then delete (or count). */
 static void
 on_scanned(int fd, int events, void *arg)
@@ -461,10 +483,6 @@ on_scanned(int fd, int events, void *arg)
 		pump();
 		return;
 	}
-	run.pc.now = (int64_t)time(NULL);
-	mark_cached(&run.scan);
-	plan_manifests(&run.scan, &run.pc);
-	plan_evict(&run.scan, &run.pc, &run.sum.ev);
 	if (run.sum.ev.short_)
 		log_warnx("gc: the cache holds %llu bytes, over cache.max_size "
 		    "%llu, but what is left was pulled within gc.grace",
@@ -472,7 +490,8 @@ on_scanned(int fd, int events, void *arg)
 		    (unsigned long long)run.pc.max_size);
 	if (run.dry) {
 		dry_count(0);
-		plan_blobs(&run.scan, &run.pc);
+		if (!run.planned)
+			plan_blobs(&run.scan, &run.pc);
 		dry_count(1);
 		finish();
 		return;
@@ -524,7 +543,8 @@ phase_next(void)
 		run.ph = PH_REVS;
 		break;
 	case PH_REVS:
-		plan_blobs(&run.scan, &run.pc);
+		if (!run.planned)
+			plan_blobs(&run.scan, &run.pc);
 		run.ph = PH_BLOBS;
 		break;
 	case PH_BLOBS:
@@ -559,6 +579,8 @@ run_start(int dry_run, run_done_cb cb, void *arg)
 	run.arg = arg;
 	run.t0 = now_ms();
 	dset_init(&run.swept);
+	run.planned = 0;
+	upstreams_read();
 	if (retention_parse(conf_str(P_RETENTION), &run.rules, &run.pc.nrules,
 	    err, sizeof(err)) == -1) {
 		run.rules = NULL;	/* master checked it: cannot happen */

@@ -6,8 +6,10 @@
  * read or parse stops the run (err): a mark that missed a manifest would
  * sweep what it uses.  Every name is looked up relative to its
  * directory's descriptor (a path from the store root walked all of its
- * components again for each of 200,000 files), and the blobs are read on
- * a second thread while this one reads the repositories.
+ * components again for each of 200,000 files).  Two threads share the
+ * work: one reads the blobs, then joins the other in the repositories,
+ * each taking the next name at the top of repositories/ (a name's whole
+ * tree) until none is left; their repositories are put together after.
  */
 #include <sys/stat.h>
 
@@ -16,12 +18,14 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "gcbatch.h"
 #include "gcd.h"
 #include "oci.h"
 #include "thread.h"
@@ -331,19 +335,25 @@ walk(struct gscan *s, int root, const char *name, DIR *d, int depth)
 }
 
 /* One blob directory <hex> of blobs/<alg>/<xx> (directory xd): its
- * data's size and age. */
+ * data's size and age.  A directory a sweep took out (GC_SWEPT_PREFIX<hex>)
+ * that a crash left is read as a blob too: no manifest can use it, so it
+ * is swept (freed) again. */
 static void
 blob_read(struct gscan *s, enum digest_alg alg, const char *xx, DIR *xd,
-    const char *hex)
+    const char *name)
 {
-	char path[DIGEST_STRMAX + 8];
+	const size_t pl = sizeof(GC_SWEPT_PREFIX) - 1;
+	const char *hex = name;
+	char path[NAME_MAX + 8];
 	struct digest d;
 	struct stat st;
 	struct gblob *b;
 
+	if (strncmp(name, GC_SWEPT_PREFIX, pl) == 0)
+		hex = name + pl;
 	if (digest_from_hex(alg, hex, &d) != 0 || strncmp(hex, xx, 2) != 0)
 		return;
-	(void)snprintf(path, sizeof(path), "%s/data", d.hex);
+	(void)snprintf(path, sizeof(path), "%s/data", name);
 	if (fstatat(dirfd(xd), path, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
 	    !S_ISREG(st.st_mode))
 		return;		/* no data: nothing to free */
@@ -385,10 +395,52 @@ blobs_read(struct gscan *s, int root)
 	}
 }
 
-/* The blob thread's half of a scan. */
+/* The names at the top of repositories/, taken one at a time by both
+ * threads. */
+struct tops {
+	int		 fd;		/* repositories/ */
+	char		**names;
+	size_t		 n;
+	atomic_size_t	 next;
+};
+
+/* The names of directory d that may start a repository name; closes d. */
+static void
+tops_list(struct tops *t, DIR *d)
+{
+	struct dirent *de;
+
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' || de->d_name[0] == '_' ||
+		    !dirent_is_dir(d, de))
+			continue;
+		if ((t->n & (t->n - 1)) == 0)
+			t->names = xreallocarray(t->names, t->n ? t->n * 2 : 1,
+			    sizeof(*t->names));
+		t->names[t->n++] = xstrdup(de->d_name);
+	}
+	t->fd = dup(dirfd(d));
+	closedir(d);
+}
+
+/* Walk the next top name's tree, until there is none (or an error). */
+static void
+tops_walk(struct gscan *s, int root, struct tops *t)
+{
+	size_t i;
+	DIR *cd;
+
+	while (!s->err[0] && (i = atomic_fetch_add(&t->next, 1)) < t->n)
+		if ((cd = dir_openat(s, t->fd, V2 "/repositories",
+		    t->names[i])) != NULL)
+			walk(s, root, t->names[i], cd, 1);
+}
+
+/* The second thread's part of a scan. */
 struct bscan {
 	struct gscan	 s;
 	int		 root;
+	struct tops	*tops;
 };
 
 static void *
@@ -397,15 +449,33 @@ blobs_main(void *arg)
 	struct bscan *b = arg;
 
 	blobs_read(&b->s, b->root);
+	tops_walk(&b->s, b->root, b->tops);
 	return NULL;
+}
+
+/* Put the second thread's findings into s (the first error wins). */
+static void
+scan_merge(struct gscan *s, struct gscan *o)
+{
+	if (!s->err[0] && o->err[0])
+		memcpy(s->err, o->err, sizeof(s->err));
+	s->blobs = o->blobs;
+	s->nblobs = o->nblobs;
+	s->repos = xreallocarray(s->repos, s->nrepos + o->nrepos + 1,
+	    sizeof(*s->repos));
+	if (o->nrepos > 0)
+		memcpy(s->repos + s->nrepos, o->repos, o->nrepos *
+		    sizeof(*o->repos));
+	s->nrepos += o->nrepos;
+	free(o->repos);
 }
 
 void
 scan_store(struct gscan *s)
 {
+	struct tops t = { .fd = -1 };
 	struct bscan b;
 	pthread_t th;
-	int threaded;
 	DIR *d;
 
 	memset(s, 0, sizeof(*s));
@@ -415,18 +485,21 @@ scan_store(struct gscan *s)
 			scan_fail(s, V2 ": %s", strerror(errno));
 		return;
 	}
-	threaded = thread_spawn(&th, blobs_main, &b, 0) == 0;
 	if ((d = dir_openat(s, b.root, V2, "repositories")) != NULL)
-		walk(s, b.root, "", d, 0);
-	if (threaded)
+		tops_list(&t, d);
+	b.tops = &t;
+	if (thread_spawn(&th, blobs_main, &b, 0) == 0) {
+		tops_walk(s, b.root, &t);
 		(void)pthread_join(th, NULL);
-	else if (!s->err[0])
-		blobs_read(&b.s, b.root);
+	} else if (!s->err[0])
+		blobs_main(&b);
+	scan_merge(s, &b.s);
+	for (size_t i = 0; i < t.n; i++)
+		free(t.names[i]);
+	free(t.names);
+	if (t.fd != -1)
+		close(t.fd);
 	close(b.root);
-	if (!s->err[0] && b.s.err[0])
-		memcpy(s->err, b.s.err, sizeof(s->err));
-	s->blobs = b.s.blobs;
-	s->nblobs = b.s.nblobs;
 }
 
 void

@@ -15,6 +15,7 @@ struct ev_slot {
 	void		*arg;
 	int		 events;
 	int		 active;
+	int		 quiet;		/* not counted by ev_ready */
 };
 
 static int ep = -1;
@@ -75,7 +76,7 @@ ev_add(int fd, int events, ev_fd_cb cb, void *arg)
 	}
 	if (slots[fd].active)
 		fatalx("fd %d already watched", fd);
-	slots[fd] = (struct ev_slot){ cb, arg, events, 1 };
+	slots[fd] = (struct ev_slot){ cb, arg, events, 1, 0 };
 	memset(&e, 0, sizeof(e));
 	e.events = ev_mask(events);
 	e.data.fd = fd;
@@ -274,6 +275,24 @@ ev_ready(void)
 }
 
 void
+ev_quiet(int fd)
+{
+	if (fd >= 0 && fd < nslots && slots[fd].active)
+		slots[fd].quiet = 1;
+}
+
+/* The descriptors of a wait's events that count as requests. */
+static int
+ev_count_ready(const struct epoll_event *evs, int n)
+{
+	int k = 0;
+
+	for (int i = 0; i < n; i++)
+		k += evs[i].data.fd >= nslots || !slots[evs[i].data.fd].quiet;
+	return k;
+}
+
+void
 ev_loop(void)
 {
 	struct epoll_event evs[64];
@@ -284,7 +303,7 @@ ev_loop(void)
 		n = epoll_wait(ep, evs, (int)nitems(evs), ev_next_timeout());
 		if (n == -1 && errno != EINTR)
 			fatal("epoll_wait");
-		nready = n > 0 ? n : 0;
+		nready = n > 0 ? ev_count_ready(evs, n) : 0;
 		now_cached = now_ms();
 		for (int i = 0; i < n; i++)
 			ev_dispatch(&evs[i]);

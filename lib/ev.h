@@ -33,5 +33,8 @@ uint64_t ev_now(void);		/* cached time of this loop turn */
 /* Descriptors this loop turn's wait found ready: 0 when only timers run,
  * so background work can tell an idle loop from one with requests. */
 int	ev_ready(void);
+/* fd's readiness is background work's own, not a request: ev_ready leaves
+ * it out (until fd is removed). */
+void	ev_quiet(int fd);
 
 #endif

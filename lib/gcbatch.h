@@ -20,6 +20,12 @@ struct buf;
 #define GCB_MAX		1024
 #define GCB_RESULT_LEN	9
 
+/* What a sweep does with a blob's (a layer link's) directory <hex>: renames
+ * it to GC_SWEPT_PREFIX<hex> in the same parent, to be freed later
+ * (storaged/store.c store_swept_take); gcd's scan frees what a crash left
+ * behind with the next collection. */
+#define GC_SWEPT_PREFIX	".regmaster-swept-"
+
 enum gcb_result {
 	GCB_SWEPT = 0,		/* gone; the size says how many bytes */
 	GCB_ABSENT = 1,		/* was not there */

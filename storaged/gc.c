@@ -44,6 +44,7 @@ struct gsync {
 static struct gsync *syncing;
 
 static struct dset kept;
+static struct dset swept;		/* blobs this run took out */
 static struct link *running;		/* gcd's link while a run is on */
 
 void
@@ -83,7 +84,10 @@ gc_begin(struct link *l, struct msg *m)
 		return;
 	}
 	dset_clear(&kept);
+	dset_clear(&swept);
 	running = l;
+	/* gcd's next batch is no request to yield to (sweep_slice) */
+	ev_quiet(link_fd(l));
 	manifest_gc_inflight();
 	upload_gc_inflight();
 	log_info("gc: mark begins");
@@ -114,28 +118,29 @@ blob_in_use(const struct digest *d, uint64_t *size)
 /*
  * A sweep request: a batch of digests (lib/gcbatch.h), checked and taken
  * out of the store SWEEP_SLICE at a time, one slice a loop turn, so that
- * pulls and pushes are served between slices.  Taking a blob out is one
- * rename of its directory into the batch's own directory in the scratch
- * directory, in the loop where the check is: from then on a PUT, a mount
- * or a commit finds it absent.  Unlinking what was moved (freeing the
- * data) is done on a thread.  Each batch has its own directory there, so
- * the loop's renames never wait for the lock of the directory the thread
- * empties (with one shared directory the two took turns, and it grew to
- * every entry of a run).
+ * pulls and pushes are served between slices.  Taking a blob (a layer
+ * link) out is one rename of its directory within its parent
+ * (store_swept_take), in the loop where the check is: from then on a PUT,
+ * a mount or a commit finds it absent, and a commit makes a new
+ * directory.  Freeing what was taken out (an unlink and an rmdir, which
+ * cost ten times the rename where the filesystem discards freed blocks)
+ * is left to a thread, once the run is over.
  *
  * When the loop has requests to answer (its turn found descriptors
- * ready), the batches in flight together take one slice a millisecond at
- * most: a sweep shares the loop with every manifest GET, and at full
- * speed it took more than half of a loop that pulls kept busy.  An idle
- * loop sweeps a slice a turn.
+ * ready other than gcd's link), the batches in flight together take one
+ * slice a millisecond at most: a sweep shares the loop with every
+ * manifest GET, and at full speed it took more than half of a loop that
+ * pulls kept busy.  An idle loop sweeps a slice a turn.
  */
 #define SWEEP_SLICE	16
 #define SWEEP_PAUSE_MS	1
 #define TRASH_NICE	19
 
+/* What a batch took out, for the thread to free (lib/gcbatch.h entries). */
 struct trash {
-	char		 dir[STORE_PATHMAX];	/* "": not made yet */
-	const char	*leaf;		/* the one file each holds */
+	STAILQ_ENTRY(trash) entry;
+	char		*repo;		/* layer links of repo; NULL: blobs */
+	struct buf	 taken;
 	size_t		 n, failed;
 };
 
@@ -153,35 +158,45 @@ struct sweep {
 
 static LIST_HEAD(, sweep) sweeps = LIST_HEAD_INITIALIZER(sweeps);
 static struct taskq sweepq = TASKQ_INITIALIZER(sweepq);
+/* Freed once the run ends: a thread freeing while the loop renames
+ * stalls it (ext4 discards the freed blocks with a journal handle open,
+ * and the loop's next rename waits for that transaction). */
+static STAILQ_HEAD(, trash) held = STAILQ_HEAD_INITIALIZER(held);
 
-/* The thread (a task's own, gone after it): unlink what the slices moved
- * away, then their directory.  At the lowest priority: an unlink and an
- * rmdir cost about 60 us of CPU a blob, seconds for a big run, and the
- * pulls storaged and httpd serve meanwhile come first; the swept blobs
- * are out of the store already, only their space waits. */
+/* The directory d's blob (repo NULL) or repo's layer link to d is in. */
+static int
+swept_dir(char *p, size_t len, const char *repo, const struct digest *d)
+{
+	char *slash;
+
+	if (repo == NULL)
+		return path_blob_dir(p, len, d);
+	if (path_layer_link(p, len, repo, d) == -1 ||
+	    (slash = strrchr(p, '/')) == NULL)
+		return -1;
+	*slash = '\0';
+	return 0;
+}
+
+/* The thread (a task's own, gone after it): free what the slices took
+ * out.  At the lowest priority: an unlink and an rmdir cost about 60 us
+ * of CPU a blob and more waiting for the disk, seconds for a big run,
+ * and the pulls storaged and httpd serve meanwhile come first; the swept
+ * blobs are out of the store already, only their space waits. */
 static void
 trash_run(void *arg)
 {
 	struct trash *t = arg;
-	char name[32], p[64];
-	int fd;
+	char p[STORE_PATHMAX];
+	struct digest d;
+	size_t off = 0;
 
 	(void)setpriority(PRIO_PROCESS, 0, TRASH_NICE);
-	if ((fd = openat(store_rootfd(), t->dir, O_RDONLY | O_DIRECTORY |
-	    O_NOFOLLOW | O_CLOEXEC)) == -1) {
-		t->failed = t->n;
-		return;
-	}
-	for (size_t i = 0; i < t->n; i++) {
-		(void)snprintf(name, sizeof(name), "%zu", i);
-		(void)snprintf(p, sizeof(p), "%s/%s", name, t->leaf);
-		(void)unlinkat(fd, p, 0);
-		if (unlinkat(fd, name, AT_REMOVEDIR) == -1 &&
-		    store_rmtree_at(fd, name, 0) == -1)
+	while (gcb_next(buf_head(&t->taken), buf_avail(&t->taken), &off,
+	    &d) == 1)
+		if (swept_dir(p, sizeof(p), t->repo, &d) == -1 ||
+		    store_swept_free(p) == -1)
 			t->failed++;
-	}
-	close(fd);
-	(void)unlinkat(store_rootfd(), t->dir, AT_REMOVEDIR);
 }
 
 static void
@@ -190,35 +205,36 @@ trash_done(void *arg)
 	struct trash *t = arg;
 
 	if (t->failed)
-		log_warnx("gc: %zu of %zu swept entries stay in the scratch "
-		    "directory until the next start", t->failed, t->n);
+		log_warnx("gc: %zu of %zu swept entries could not be freed; "
+		    "the next collection tries again", t->failed, t->n);
+	buf_free(&t->taken);
+	free(t->repo);
 	free(t);
 }
 
-/* Take path's directory (the blob's, or the layer link's) out, into
- * the batch's directory under its number. */
+/* Take d's blob (repo NULL) or repo's layer link to d, directory dir, out
+ * of the store.  Where the blob is absent (absent, or dir is not there),
+ * what a sweep took before a crash may be left (gcd's scan sends it):
+ * that goes to the thread too, counted as swept. */
 static enum gcb_result
-sweep_detach(struct sweep *sw, const char *dir)
+sweep_take(struct sweep *sw, const char *dir, const struct digest *d,
+    int absent, uint64_t *size)
 {
 	struct trash *t = sw->trash;
-	char to[STORE_PATHMAX];
 
-	if (t->dir[0] == '\0' && store_scratch_dir(t->dir, sizeof(t->dir)) ==
-	    -1) {
-		log_warn("gc: scratch directory");
-		t->dir[0] = '\0';
-		return GCB_FAILED;
+	if (!absent && store_swept_take(dir) == -1) {
+		if (errno != ENOENT) {
+			log_warn("gc: sweep %s", dir);
+			return GCB_FAILED;
+		}
+		absent = 1;
 	}
-	if (snprintf(to, sizeof(to), "%s/%zu", t->dir, t->n) >=
-	    (int)sizeof(to))
-		return GCB_FAILED;
-	if (store_detach_to(dir, to) == -1) {
-		if (errno == ENOENT)
-			return GCB_ABSENT;
-		log_warn("gc: sweep %s", dir);
-		return GCB_FAILED;
-	}
+	if (absent && (sw->repo != NULL || store_swept_left(dir, size) == -1))
+		return GCB_ABSENT;
+	gcb_add(&t->taken, d);
 	t->n++;
+	if (sw->repo == NULL)
+		(void)dset_add(&swept, d);
 	return GCB_SWEPT;
 }
 
@@ -226,40 +242,38 @@ sweep_detach(struct sweep *sw, const char *dir)
 static void
 sweep_one(struct sweep *sw, const struct digest *d)
 {
-	char p[STORE_PATHMAX], *slash;
+	char p[STORE_PATHMAX];
 	enum gcb_result r;
-	const char *why;
+	const char *why = NULL;
 	uint64_t size = 0;
 
-	if (sw->repo == NULL) {
-		if ((why = blob_in_use(d, &size)) != NULL)
-			r = *why ? GCB_REFUSED : GCB_ABSENT;
-		else if (path_blob_dir(p, sizeof(p), d) == -1)
-			r = GCB_FAILED;
-		else
-			r = sweep_detach(sw, p);
-	} else if (gc_remembered(d) || store_blob_stat(d, &size) == 0)
+	if (sw->repo == NULL)
+		why = blob_in_use(d, &size);
+	else if (gc_remembered(d) || dset_get(&swept, d) == NULL)
+		why = "the blob was not swept by this run";
+	if (why != NULL && *why)
 		r = GCB_REFUSED;
-	else if (path_layer_link(p, sizeof(p), sw->repo, d) == -1 ||
-	    (slash = strrchr(p, '/')) == NULL)
+	else if (swept_dir(p, sizeof(p), sw->repo, d) == -1)
 		r = GCB_FAILED;
-	else {
-		*slash = '\0';
-		r = sweep_detach(sw, p);
-	}
-	gcb_result_add(&sw->results, r, r == GCB_SWEPT ? size : 0);
+	else
+		r = sweep_take(sw, p, d, why != NULL, &size);
+	gcb_result_add(&sw->results, r, r == GCB_SWEPT && !sw->repo ? size :
+	    0);
 }
 
-/* The batch is through (or stopped): answer, hand the moved to a thread. */
+/* The batch is through (or stopped): answer, hand what it took out to a
+ * thread. */
 static void
 sweep_finish(struct sweep *sw)
 {
 	struct msgb mb;
 
-	if (sw->trash->dir[0] != '\0')
-		task_run(&sweepq, NULL, trash_run, trash_done, sw->trash);
-	else
+	if (sw->trash->n == 0)
 		trash_done(sw->trash);
+	else if (running != NULL)
+		STAILQ_INSERT_TAIL(&held, sw->trash, entry);
+	else
+		task_run(&sweepq, NULL, trash_run, trash_done, sw->trash);
 	if (sw->l != NULL) {
 		msgb_init(&mb, M_GC_SWEPT);
 		msgb_bytes(&mb, A_BODY, buf_head(&sw->results),
@@ -325,7 +339,8 @@ sweep_start(struct link *l, struct msg *m, const char *repo)
 	sw->n = (size_t)n;
 	sw->repo = repo ? xstrdup(repo) : NULL;
 	sw->trash = xcalloc(1, sizeof(*sw->trash));
-	sw->trash->leaf = repo ? "link" : "data";
+	sw->trash->repo = repo ? xstrdup(repo) : NULL;
+	buf_init(&sw->trash->taken);
 	buf_init(&sw->results);
 	ev_timer_init(&sw->timer, sweep_slice, sw);
 	LIST_INSERT_HEAD(&sweeps, sw, entry);
@@ -370,16 +385,23 @@ gc_uploads(struct link *l, struct msg *m)
 static void
 run_stop(void)
 {
+	struct trash *t;
+
 	running = NULL;
 	dset_clear(&kept);
+	dset_clear(&swept);
+	while ((t = STAILQ_FIRST(&held)) != NULL) {
+		STAILQ_REMOVE_HEAD(&held, entry);
+		task_run(&sweepq, NULL, trash_run, trash_done, t);
+	}
 }
 
 /* M_GC_END: forget; pushes need no remembering until the next run.
  * What the sweeps took out is freed on its threads meanwhile; it is out
  * of the store already.  Not synced: a crash before the disk has the
  * renames brings a swept blob back as garbage for the next run (or leaves
- * it in the scratch directory, emptied at start), and a sync of the store
- * would flush every dirty page of its filesystem. */
+ * its swept directory, freed by the next run: sweep_take), and a sync of the
+ * store would flush every dirty page of its filesystem. */
 void
 gc_end(struct link *l, struct msg *m)
 {

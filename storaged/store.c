@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "gcbatch.h"
 #include "log.h"
 #include "oci.h"
 #include "store.h"
@@ -573,38 +574,107 @@ store_remove_at(int dirfd, const char *dir, const char *name)
 	return -1;
 }
 
-/* Move path (a file or a tree) to to, a name in the scratch directory:
- * gone from the store at once, removed at leisure (or at the next
- * start).  Not synced.  0, or -1 with errno. */
-int
-store_detach_to(const char *path, const char *to)
-{
-	/* a directory moved needs write permission on itself too (its ..) */
-	if (renameat(rootfd, path, rootfd, to) == -1 && (errno == ENOENT ||
-	    !store_repair(path) || renameat(rootfd, path, rootfd, to) == -1))
-		return -1;
-	return 0;
-}
-
-/* store_detach_to a fresh name in the scratch directory, its name in tmp. */
+/* Move path (a file or a tree) to a fresh name in the scratch directory,
+ * its name in tmp: gone from the store at once, removed at leisure (or at
+ * the next start).  Not synced.  0, or -1 with errno. */
 int
 store_detach(const char *path, char *tmp, size_t len)
 {
 	if (tmpname(tmp, len) == -1)
 		return errno = ENAMETOOLONG, -1;
-	return store_detach_to(path, tmp);
-}
-
-/* A fresh empty directory in the scratch directory, its path in out. */
-int
-store_scratch_dir(char *out, size_t len)
-{
-	if (tmpname(out, len) == -1)
-		return errno = ENAMETOOLONG, -1;
-	if (mkdirat(rootfd, out, DIR_MODE) == -1 && (!store_repair(STORE_TMP) ||
-	    mkdirat(rootfd, out, DIR_MODE) == -1))
+	/* a directory moved needs write permission on itself too (its ..) */
+	if (renameat(rootfd, path, rootfd, tmp) == -1 && (errno == ENOENT ||
+	    !store_repair(path) || renameat(rootfd, path, rootfd, tmp) == -1))
 		return -1;
 	return 0;
+}
+
+/* Directory dir's name once a sweep took it: GC_SWEPT_PREFIX before its
+ * last component. */
+static int
+swept_name(char *out, size_t len, const char *dir)
+{
+	const char *base = strrchr(dir, '/');
+
+	if (base == NULL)
+		return errno = EINVAL, -1;
+	base++;
+	return pathf(out, len, "%.*s" GC_SWEPT_PREFIX "%s", (int)(base - dir),
+	    dir, base);
+}
+
+/*
+ * A collection's sweep takes dir (a blob's, a layer link's) out of the
+ * store by renaming it within its parent, to its swept name: gone at once
+ * for storaged, gcd and docker-registry alike (no reader takes that name
+ * for a digest).  A rename within one directory takes neither the
+ * filesystem's lock for renames between directories nor any block of dir
+ * itself (moved elsewhere, its ".." is rewritten, and on a store whose
+ * metadata went cold that is a disk read a blob).  store_swept_free
+ * removes it later, on a thread; one a crash left behind is freed by the
+ * next collection (gcd's scan finds it), and one in the way is removed
+ * first.  0, or -1 with errno (ENOENT: dir is not there).
+ */
+int
+store_swept_take(const char *dir)
+{
+	char to[STORE_PATHMAX];
+
+	if (swept_name(to, sizeof(to), dir) == -1)
+		return -1;
+	if (renameat(rootfd, dir, rootfd, to) == 0)
+		return 0;
+	if (errno == EEXIST || errno == ENOTEMPTY)
+		(void)store_swept_free(dir);
+	else if (errno == ENOENT || !store_repair(dir))
+		return -1;
+	return renameat(rootfd, dir, rootfd, to);
+}
+
+/* Is there a swept dir (a crash's leftover)?  Its data's size in *size
+ * (0 without one). */
+int
+store_swept_left(const char *dir, uint64_t *size)
+{
+	char p[STORE_PATHMAX];
+	struct stat st;
+
+	if (swept_name(p, sizeof(p), dir) == -1 ||
+	    fstatat(rootfd, p, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    !S_ISDIR(st.st_mode))
+		return -1;
+	*size = 0;
+	if (strlcat(p, "/data", sizeof(p)) < sizeof(p) && fstatat(rootfd, p,
+	    &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+		*size = (uint64_t)st.st_size;
+	return 0;
+}
+
+/* Remove what store_swept_take took of dir: its one file first, then
+ * itself (anything else in it too).  0, or -1 with errno. */
+int
+store_swept_free(const char *dir)
+{
+	char p[STORE_PATHMAX], leaf[STORE_PATHMAX + 8];
+	const char *base;
+	int fd, rc;
+
+	if (swept_name(p, sizeof(p), dir) == -1)
+		return -1;
+	for (size_t i = 0; i < 2; i++)
+		if (pathf(leaf, sizeof(leaf), "%s/%s", p, i ? "link" :
+		    "data") == 0)
+			(void)unlinkat(rootfd, leaf, 0);
+	if (unlinkat(rootfd, p, AT_REMOVEDIR) == 0 || errno == ENOENT)
+		return 0;
+	base = strrchr(p, '/');
+	*(char *)base = '\0';
+	if ((fd = openat(rootfd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return -1;
+	rc = store_rmtree_at(fd, base + 1, 0);
+	close(fd);
+	return rc;
 }
 
 /* Remove the tree at path: renamed away first, so it vanishes at once and a
