@@ -589,6 +589,20 @@ store_detach(const char *path, char *tmp, size_t len)
 	return 0;
 }
 
+/* Remove name (a tree) under directory dir of the store. */
+static int
+rmtree_in(const char *dir, const char *name)
+{
+	int fd, rc;
+
+	if ((fd = openat(rootfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return -1;
+	rc = store_remove_at(fd, dir, name);
+	close(fd);
+	return rc;
+}
+
 /* Directory dir's name once a sweep took it: GC_SWEPT_PREFIX before its
  * last component. */
 static int
@@ -651,13 +665,13 @@ store_swept_left(const char *dir, uint64_t *size)
 }
 
 /* Remove what store_swept_take took of dir: its one file first, then
- * itself (anything else in it too).  0, or -1 with errno. */
+ * itself (anything else in it too, and what only root could remove after
+ * a restore: one repair).  0, or -1 with errno. */
 int
 store_swept_free(const char *dir)
 {
 	char p[STORE_PATHMAX], leaf[STORE_PATHMAX + 8];
 	const char *base;
-	int fd, rc;
 
 	if (swept_name(p, sizeof(p), dir) == -1)
 		return -1;
@@ -669,12 +683,7 @@ store_swept_free(const char *dir)
 		return 0;
 	base = strrchr(p, '/');
 	*(char *)base = '\0';
-	if ((fd = openat(rootfd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1)
-		return -1;
-	rc = store_rmtree_at(fd, base + 1, 0);
-	close(fd);
-	return rc;
+	return rmtree_in(p, base + 1);
 }
 
 /* Remove the tree at path: renamed away first, so it vanishes at once and a

@@ -347,11 +347,24 @@ layout_set() { (cd "$1/blobs/sha256" && printf 'sha256:%s\n' *) | sort; }
 has_all() { [ -z "$(comm -13 <(printf '%s\n' "$1") <(printf '%s\n' "$2"))" ]; }
 has_none() { [ -z "$(comm -12 <(printf '%s\n' "$1") <(printf '%s\n' "$2"))" ]; }
 
-# gc_run ARGS...: `regmaster gc ARGS`; its output in GC_OUT.
+# swept_left: the directories a sweep renamed (.regmaster-swept-HEX) that storaged
+# has not freed yet, under blobs/ and the repositories' _layers.
+swept_left() {
+	find "$T_STORE/docker/registry/v2" -name '.regmaster-swept-*' 2>/dev/null
+}
+
+# gc_run ARGS...: `regmaster gc ARGS`; its output in GC_OUT.  A run frees what it
+# swept on a thread after it ends: waited for (30 s at most), so that the store
+# checks after it see the store as the next run would.
 gc_run() {
+	local i
 	T_CMD_TIMEOUT=120 t_rm gc "$@"
 	GC_OUT=$T_OUT
 	t_diag "gc $*: $(tail -1 <<<"$GC_OUT")"
+	for i in $(seq 1 300); do
+		[ -z "$(swept_left)" ] && break
+		sleep 0.1
+	done
 	return "$T_RC"
 }
 

@@ -3,7 +3,9 @@
  * that names another digest is not one), tags, layer links, the manifests'
  * references, every blob with data and its size (a blob directory without
  * data, or misnamed, is none); a manifest that does not parse stops the
- * scan with an error. */
+ * scan with an error; the directory a sweep renamed and a crash left
+ * (.regmaster-swept-<hex>) is read as its blob, so the next run frees it;
+ * many repositories, read by two threads, are each read once. */
 #include <sys/stat.h>
 
 #include <check.h>
@@ -14,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gcbatch.h"
 #include "gcd.h"
 #include "util.h"
 #include "unit.h"
@@ -197,6 +200,63 @@ START_TEST(bad_link_stops)
 }
 END_TEST
 
+/* A sweep's leftover with data is its blob; without data, or misnamed,
+ * it is none. */
+START_TEST(swept_leftover)
+{
+	const struct gblob *b;
+	struct gscan s;
+	char p[512];
+
+	(void)snprintf(p, sizeof(p), V2 "/blobs/sha256/%.2s/"
+	    GC_SWEPT_PREFIX "%s/data", hx(9), hx(9));
+	put(p, "swept once");
+	(void)snprintf(p, sizeof(p), V2 "/blobs/sha256/%.2s/"
+	    GC_SWEPT_PREFIX "%s/x", hx(10), hx(10));
+	put(p, "");
+	(void)snprintf(p, sizeof(p), V2 "/blobs/sha256/%.2s/"
+	    GC_SWEPT_PREFIX "%.60s/data", hx(11), hx(11));
+	put(p, "short name");
+	scan_store(&s);
+	ck_assert_str_eq(s.err, "");
+	ck_assert_uint_eq(s.nblobs, 5);
+	ck_assert_ptr_nonnull(b = find_blob(&s, 9));
+	ck_assert_uint_eq(b->size, 10);
+	ck_assert_ptr_null(find_blob(&s, 10));
+	ck_assert_ptr_null(find_blob(&s, 11));
+	scan_free(&s);
+}
+END_TEST
+
+/* 200 repositories at the top and under a shared first component, as
+ * both threads take names: every one once, with its revision. */
+START_TEST(many_repos_once)
+{
+	char name[64], seen[201] = { 0 };
+	struct gscan s;
+	int k;
+
+	for (int i = 0; i < 200; i++) {
+		(void)snprintf(name, sizeof(name), i % 2 ? "r%03d" :
+		    "team/r%03d", i);
+		link_to(name, "_manifests/revisions", 1, 1);
+	}
+	scan_store(&s);
+	ck_assert_str_eq(s.err, "");
+	ck_assert_uint_eq(s.nrepos, 201);
+	for (size_t i = 0; i < s.nrepos; i++) {
+		const char *n = s.repos[i].name;
+		if (strcmp(n, "team/app") == 0)
+			continue;
+		ck_assert_int_eq(sscanf(n + (n[0] == 't' ? 6 : 1), "%d", &k), 1);
+		ck_assert_int_eq(seen[k]++, 0);
+		ck_assert_uint_eq(s.repos[i].nrevs, 1);
+		ck_assert_uint_eq(s.repos[i].revs[0].nrefs, 2);
+	}
+	scan_free(&s);
+}
+END_TEST
+
 /* No store yet: nothing, and no error. */
 START_TEST(empty_store)
 {
@@ -222,6 +282,8 @@ suite(void)
 	tcase_add_test(tc, bad_manifest_stops);
 	tcase_add_test(tc, bad_link_stops);
 	tcase_add_test(tc, empty_store);
+	tcase_add_test(tc, swept_leftover);
+	tcase_add_test(tc, many_repos_once);
 	suite_add_tcase(su, tc);
 	return su;
 }
