@@ -42,6 +42,7 @@ struct gtag {
 struct glayer {
 	struct digest	 d;
 	int64_t		 mtime;
+	int		 left;		/* a sweep's leftover, to free */
 };
 
 struct grepo {

@@ -292,7 +292,8 @@ next_batch(struct msgb *mb, void **item)
 	    run.ri++, run.k = 0) {
 		struct grepo *r = &run.scan.repos[run.ri];
 		for (; run.k < r->nlayers && bt->n < GCB_MAX; run.k++)
-			if (dset_get(&run.swept, &r->layers[run.k].d)) {
+			if (r->layers[run.k].left ||
+			    dset_get(&run.swept, &r->layers[run.k].d)) {
 				bt->n++;
 				gcb_add(&body, &r->layers[run.k].d);
 			}
@@ -463,7 +464,8 @@ dry_count(int blobs)
 	}
 	for (size_t i = 0; i < run.scan.nrepos && blobs; i++)
 		for (size_t k = 0; k < run.scan.repos[i].nlayers; k++)
-			run.sum.links += dset_get(&run.swept,
+			run.sum.links += run.scan.repos[i].layers[k].left ||
+			    dset_get(&run.swept,
 			    &run.scan.repos[i].layers[k].d) != NULL;
 }
 

@@ -198,6 +198,21 @@ gman_cmp(const void *a, const void *b)
 
 static void	add_layer(void *, const struct digest *, int64_t);
 
+/* A layer link directory a sweep took out and a crash left
+ * (GC_SWEPT_PREFIX<hex>) is listed to be freed. */
+static void
+layer_left(struct grepo *r, enum digest_alg alg, const char *name)
+{
+	const size_t pl = sizeof(GC_SWEPT_PREFIX) - 1;
+	struct digest d;
+
+	if (strncmp(name, GC_SWEPT_PREFIX, pl) != 0 ||
+	    digest_from_hex(alg, name + pl, &d) != 0)
+		return;
+	add_layer(r, &d, 0);
+	r->layers[r->nlayers - 1].left = 1;
+}
+
 /* Each <sub>/<alg>/<hex>/link under repository r's directory repofd: its
  * revisions or its layers. */
 static void
@@ -219,6 +234,8 @@ digest_links(struct gscan *s, int repofd, const struct grepo *r,
 		    algs[a]);
 		while ((de = readdir(ad)) != NULL) {
 			char link[DIGEST_STRMAX + 8];
+			if (add == add_layer)
+				layer_left(arg, (enum digest_alg)a, de->d_name);
 			if (digest_from_hex((enum digest_alg)a, de->d_name,
 			    &d) != 0)
 				continue;
@@ -253,6 +270,7 @@ add_layer(void *arg, const struct digest *d, int64_t mt)
 	r->layers = xreallocarray(r->layers, r->nlayers + 1,
 	    sizeof(*r->layers));
 	r->layers[r->nlayers].d = *d;
+	r->layers[r->nlayers].left = 0;
 	r->layers[r->nlayers++].mtime = mt;
 }
 

@@ -120,21 +120,24 @@ test_sweep() {
 	t_check "status shows the total" grep -q '^storage: [1-9][0-9]* bytes' <<<"$T_OUT"
 }
 
-# What a sweep renamed but a crash kept storaged from freeing is freed (and counted)
-# by the next run; blobs keep serving meanwhile.
+# What a sweep renamed but a crash kept storaged from freeing (a blob's directory, a
+# layer link's) is freed (and counted) by the next run; it serves as nothing meanwhile.
 test_swept_leftover() {
-	local hex dir
+	local hex dir ldir
 	hex=$(printf 'left by a crash\n' | sha256sum | cut -d' ' -f1)
 	dir=$(blobdir)/${hex:0:2}/.regmaster-swept-$hex
-	mkdir -p "$dir" && printf 'left by a crash\n' >"$dir/data" &&
-		touch -d '-2 hours' "$dir/data" && chown -R --reference="$(blobdir)" "$(dirname "$dir")" ||
-		{ fail "make a sweep's leftover"; return; }
+	ldir=$T_STORE/docker/registry/v2/repositories/a/_layers/sha256/.regmaster-swept-$hex
+	mkdir -p "$dir" "$ldir" && printf 'left by a crash\n' >"$dir/data" &&
+		printf 'sha256:%s' "$hex" >"$ldir/link" &&
+		touch -d '-2 hours' "$dir/data" "$ldir/link" &&
+		chown -R --reference="$(blobdir)" "$(dirname "$dir")" "$ldir" ||
+		{ fail "make a sweep's leftovers"; return; }
 	same "a leftover is no blob: HEAD answers 404" 404 \
 		"$(curl -s -o /dev/null -w '%{http_code}' -I "$T_URL/v2/a/blobs/sha256:$hex")"
-	t_check "gc with a leftover succeeds" gc_run
-	same "the next gc frees the leftover (1 blob, 16 bytes)" "1 16" \
-		"$(gc_field blobs) $(gc_field 'bytes freed')"
-	same "the leftover is gone" "" "$(swept_left)"
+	t_check "gc with leftovers succeeds" gc_run
+	same "the next gc frees the leftovers (1 blob, 16 bytes, 1 layer link)" "1 16 1" \
+		"$(gc_field blobs) $(gc_field 'bytes freed') $(gc_field layer)"
+	same "the leftovers are gone" "" "$(swept_left)"
 }
 
 test_untagged() {

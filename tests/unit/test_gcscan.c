@@ -217,8 +217,15 @@ START_TEST(swept_leftover)
 	(void)snprintf(p, sizeof(p), V2 "/blobs/sha256/%.2s/"
 	    GC_SWEPT_PREFIX "%.60s/data", hx(11), hx(11));
 	put(p, "short name");
+	(void)snprintf(p, sizeof(p), V2 "/repositories/team/app/_layers/sha256/"
+	    GC_SWEPT_PREFIX "%s/link", hx(12));
+	put(p, "sha256:whatever");
 	scan_store(&s);
 	ck_assert_str_eq(s.err, "");
+	ck_assert_uint_eq(s.repos[0].nlayers, 2);
+	for (size_t i = 0; i < 2; i++)
+		ck_assert_int_eq(s.repos[0].layers[i].left,
+		    strcmp(s.repos[0].layers[i].d.hex, hx(12)) == 0);
 	ck_assert_uint_eq(s.nblobs, 5);
 	ck_assert_ptr_nonnull(b = find_blob(&s, 9));
 	ck_assert_uint_eq(b->size, 10);
