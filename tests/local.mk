@@ -419,3 +419,12 @@ endif
 tests_unit_test_fwdmap_SOURCES = tests/unit/test_fwdmap.c
 tests_unit_test_fwdmap_LDADD = $(UNIT_LDADD)
 tests_unit_test_fwdmap_CFLAGS = $(UNIT_CFLAGS)
+
+# issue 10: the loop's count of ready descriptors, without the quiet ones (lib/ev.c)
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_ev
+TESTS += tests/unit/test_ev
+endif
+tests_unit_test_ev_SOURCES = tests/unit/test_ev.c
+tests_unit_test_ev_LDADD = $(UNIT_LDADD)
+tests_unit_test_ev_CFLAGS = $(UNIT_CFLAGS)
