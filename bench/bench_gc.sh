@@ -21,7 +21,8 @@
 # A round (page cache warm: every copy was just written by cp, then synced), each on
 # a fresh copy:
 #   1. regmaster, gc.grace 0s: `regmaster gc` alone; its wall time (the CLI waits for
-#      the run), gcd's and storaged's VmHWM, the blob files left.
+#      the run), gcd's and storaged's VmHWM, how long after the run storaged's
+#      threads had freed what it swept (its log says), the blob files left.
 #   2. regmaster on another copy: manifest GET req/s with wrk (2 threads, WRK_C
 #      connections, one manifest by tag) for 5 s idle, then while `regmaster gc` runs
 #      (wrk started just before it, stopped with SIGINT when it returns, so it covers
@@ -112,6 +113,16 @@ EOC
 	echo "bench_gc: regmaster never became ready: $out" >&2; exit 1
 }
 rm_stop() { "$RM" -c "$RMCONF" stop >/dev/null; RMCONF=; }
+# freed_after LOG: the seconds after its end that storaged logged a run's sweep freed
+# (waited for, 120 s at most).
+freed_after() {
+	local i
+	for i in $(seq 1 1200); do
+		grep -q 'what the run swept is freed' "$1" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -o 'freed: .* s after it ended' "$1" | tail -1 | grep -o '[0-9.]* s after' | cut -d' ' -f1
+}
 hwm() {
 	local pid
 	pid=$(awk -v w="$1" '$1 == w { sub("pid=", "", $2); print $2 }' < <("$RM" -c "$RMCONF" status))
@@ -126,7 +137,7 @@ repo=${repo#./}; repo=${repo%%/_manifests/*}
 ACC='Accept: application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json'
 say "store: $MANIFESTS manifests, $(blobs "$STORE") blobs (a third of the images unreachable)"
 
-declare -a A_S B_S DR_S IDLE DURING PCT HWM DRRSS
+declare -a A_S B_S DR_S IDLE DURING PCT HWM DRRSS FREED
 for r in $(seq 1 "$ROUNDS"); do
 	# fresh names each round, all removed at exit: removing the last round's
 	# copies first made the next round's runs (both gcs) 1.3 to 3 times slower
@@ -138,8 +149,9 @@ for r in $(seq 1 "$ROUNDS"); do
 	rm_start "$W/a$r"
 	t0=$(date +%s.%N); sum=$("$RM" -c "$RMCONF" gc 2>&1 | tail -1); t1=$(date +%s.%N)
 	A_S[r]=$(secs "$t0" "$t1"); HWM[r]=$(hwm gcd); sdhwm=$(hwm storaged)
+	FREED[r]=$(freed_after "$W/a$r.log")
 	rm_stop
-	say "round $r: regmaster gc alone: ${A_S[r]} s; gcd VmHWM ${HWM[r]} MiB, storaged $sdhwm MiB; $(blobs "$W/a$r") blob files left; $sum"
+	say "round $r: regmaster gc alone: ${A_S[r]} s, its sweep freed ${FREED[r]:-?} s after; gcd VmHWM ${HWM[r]} MiB, storaged $sdhwm MiB; $(blobs "$W/a$r") blob files left; $sum"
 	# 2. gc while wrk GETs a manifest
 	rm_start "$W/b$r"
 	IDLE[r]=$(wrk -t2 -c"$WRK_C" -d5s -H "$ACC" "$URL" | rate)
@@ -173,6 +185,6 @@ EOC
 	say "round $r: load average before $l0, after $(load)"
 done
 ma=$(median "${A_S[@]}") mdr=$(median "${DR_S[@]}")
-say "medians of $ROUNDS: regmaster gc alone $ma s, docker-registry $mdr s ($(python3 -c "print(f'{$mdr / $ma:.1f}')")x);" \
+say "medians of $ROUNDS: regmaster gc alone $ma s (its sweep freed $(median "${FREED[@]}") s after), docker-registry $mdr s ($(python3 -c "print(f'{$mdr / $ma:.1f}')")x);" \
 	"gc under GET load $(median "${B_S[@]}") s; GET req/s idle $(median "${IDLE[@]}"), during gc $(median "${DURING[@]}") ($(median "${PCT[@]}")% of idle);" \
 	"gcd VmHWM $(median "${HWM[@]}") MiB, docker-registry max RSS $(median "${DRRSS[@]}") MiB"
