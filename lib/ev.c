@@ -30,6 +30,7 @@ static void *sigargs[65];
 static int running;
 static uint64_t now_cached;
 static int nready;		/* descriptors the last wait found ready */
+static int nquiet;		/* watched descriptors marked quiet */
 
 void
 ev_init(void)
@@ -106,6 +107,7 @@ ev_del(int fd)
 {
 	if (fd < 0 || fd >= nslots || !slots[fd].active)
 		return;
+	nquiet -= slots[fd].quiet;
 	slots[fd].active = 0;
 	if (epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL) == -1 && errno != EBADF)
 		log_warn("epoll_ctl del %d", fd);
@@ -277,16 +279,21 @@ ev_ready(void)
 void
 ev_quiet(int fd)
 {
-	if (fd >= 0 && fd < nslots && slots[fd].active)
+	if (fd >= 0 && fd < nslots && slots[fd].active && !slots[fd].quiet) {
 		slots[fd].quiet = 1;
+		nquiet++;
+	}
 }
 
-/* The descriptors of a wait's events that count as requests. */
+/* The descriptors of a wait's events that count as requests (a process
+ * without quiet ones, as every one but storaged, counts nothing). */
 static int
 ev_count_ready(const struct epoll_event *evs, int n)
 {
 	int k = 0;
 
+	if (nquiet == 0)
+		return n;
 	for (int i = 0; i < n; i++)
 		k += evs[i].data.fd >= nslots || !slots[evs[i].data.fd].quiet;
 	return k;
