@@ -203,11 +203,10 @@ static void	add_layer(void *, const struct digest *, int64_t);
 static void
 layer_left(struct grepo *r, enum digest_alg alg, const char *name)
 {
-	const size_t pl = sizeof(GC_SWEPT_PREFIX) - 1;
+	const char *hex = gc_swept_hex(name);
 	struct digest d;
 
-	if (strncmp(name, GC_SWEPT_PREFIX, pl) != 0 ||
-	    digest_from_hex(alg, name + pl, &d) != 0)
+	if (hex == NULL || digest_from_hex(alg, hex, &d) != 0)
 		return;
 	add_layer(r, &d, 0);
 	r->layers[r->nlayers - 1].left = 1;
@@ -360,15 +359,14 @@ static void
 blob_read(struct gscan *s, enum digest_alg alg, const char *xx, DIR *xd,
     const char *name)
 {
-	const size_t pl = sizeof(GC_SWEPT_PREFIX) - 1;
-	const char *hex = name;
+	const char *hex = gc_swept_hex(name);
 	char path[NAME_MAX + 8];
 	struct digest d;
 	struct stat st;
 	struct gblob *b;
 
-	if (strncmp(name, GC_SWEPT_PREFIX, pl) == 0)
-		hex = name + pl;
+	if (hex == NULL)
+		hex = name;
 	if (digest_from_hex(alg, hex, &d) != 0 || strncmp(hex, xx, 2) != 0)
 		return;
 	(void)snprintf(path, sizeof(path), "%s/data", name);

@@ -83,3 +83,11 @@ gcb_result_get(const void *body, size_t len, size_t n, enum gcb_result *r,
 		*size = *size << 8 | p[1 + i];
 	return 0;
 }
+
+const char *
+gc_swept_hex(const char *name)
+{
+	const size_t pl = sizeof(GC_SWEPT_PREFIX) - 1;
+
+	return strncmp(name, GC_SWEPT_PREFIX, pl) == 0 ? name + pl : NULL;
+}

@@ -25,6 +25,8 @@ struct buf;
  * (storaged/store.c store_swept_take); gcd's scan frees what a crash left
  * behind with the next collection. */
 #define GC_SWEPT_PREFIX	".regmaster-swept-"
+/* The hex of a swept directory's name, or NULL if name is not one. */
+const char *gc_swept_hex(const char *name);
 
 enum gcb_result {
 	GCB_SWEPT = 0,		/* gone; the size says how many bytes */

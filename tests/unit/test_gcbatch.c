@@ -91,6 +91,17 @@ START_TEST(results)
 }
 END_TEST
 
+/* A swept directory's name gives its hex; any other name gives none. */
+START_TEST(swept_names)
+{
+	ck_assert_str_eq(gc_swept_hex(GC_SWEPT_PREFIX "ab12"), "ab12");
+	ck_assert_str_eq(gc_swept_hex(GC_SWEPT_PREFIX), "");
+	ck_assert_ptr_null(gc_swept_hex("ab12"));
+	ck_assert_ptr_null(gc_swept_hex(".regmaster-swept"));
+	ck_assert_ptr_null(gc_swept_hex(""));
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -100,6 +111,7 @@ suite(void)
 	tcase_add_test(tc, round_trip);
 	tcase_add_test(tc, malformed);
 	tcase_add_test(tc, results);
+	tcase_add_test(tc, swept_names);
 	suite_add_tcase(s, tc);
 	return s;
 }
