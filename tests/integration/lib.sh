@@ -371,6 +371,23 @@ gc_run() {
 # gc_field WORD: the number before WORD in the last gc summary line (gc_run's).
 gc_field() { tail -1 <<<"$GC_OUT" | grep -o "[0-9]* $1" | head -1 | cut -d' ' -f1; }
 
+# t_relay_conf MPORT RELAY_PORT TOKEN PORTS [MORE]: the current instance's config as a
+# relay on 127.0.0.1 (only master and tunneld run; metrics on MPORT), publishing PORTS;
+# MORE (libconfig settings) goes into tunnel.relay too.
+t_relay_conf() {
+	cat >"$T_CONF" <<EOF
+run_dir = "$T_RUN";
+log_level = "debug";
+log_file = "$T_DIR/log";
+storage = { root = "$T_STORE"; };
+auth = { dir = "$T_AUTH"; };
+workers = { httpd = false; storaged = false; authd = false; tunneld = true; gcd = false; };
+metrics = { listen = [ "127.0.0.1:$1" ]; };
+tunnel = { relay = { listen = [ "127.0.0.1:$2" ]; token = "$3";
+	ports = "$4"; bind_address = "127.0.0.1"; ${5:-} }; };
+EOF
+}
+
 # t_pki_make DIR: DIR/ca.crt and its key, DIR/server.crt and .key for localhost and
 # 127.0.0.1 and ::1, and DIR/certs/ca.crt (a cert dir for containers/image clients).
 t_pki_make() {

@@ -43,17 +43,7 @@ relay_start() {
 	t_init edge-relay || return 1
 	RELAY_PORT=$(t_pick_port) && PUB_MAIN=$(t_pick_port) && PUB_OFFICE=$(t_pick_port) ||
 		return 1
-	cat >"$T_CONF" <<EOF
-run_dir = "$T_RUN";
-log_level = "debug";
-log_file = "$T_DIR/log";
-storage = { root = "$T_STORE"; };
-auth = { dir = "$T_AUTH"; };
-workers = { httpd = false; storaged = false; authd = false; tunneld = true; gcd = false; };
-metrics = { listen = [ "127.0.0.1:$T_MPORT" ]; };
-tunnel = { relay = { listen = [ "127.0.0.1:$RELAY_PORT" ]; token = "$TOKEN";
-	ports = "$PUB_MAIN, $PUB_OFFICE"; bind_address = "127.0.0.1"; }; };
-EOF
+	t_relay_conf "$T_MPORT" "$RELAY_PORT" "$TOKEN" "$PUB_MAIN, $PUB_OFFICE"
 	t_save_instance RELAY
 	t_rm start
 	t_check "the relay starts (master and tunneld)" [ "$T_RC" -eq 0 ] || return 1

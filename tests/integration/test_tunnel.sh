@@ -76,19 +76,9 @@ trap 'names_stop; t_cleanup; trap - EXIT; exit 143' TERM
 
 # relay_config: the current instance as a relay; only master and tunneld run.
 relay_config() {
-	cat >"$T_CONF" <<EOF
-run_dir = "$T_RUN";
-log_level = "debug";
-log_file = "$T_DIR/log";
-storage = { root = "$T_STORE"; };
-auth = { dir = "$T_AUTH"; };
-workers = { httpd = false; storaged = false; authd = false; tunneld = true; gcd = false; };
-metrics = { listen = [ "127.0.0.1:$MP" ]; };
-tunnel = { relay = { listen = [ "127.0.0.1:$RELAY_PORT" ]; token = "$TOKEN";
-	ports = "$PUB-$((PUB + 1)), $PUB2, $PUB3, $PUB4"; bind_address = "127.0.0.1";
-	status_listen = [ "127.0.0.1:$SP" ]; status_user = "admin";
-	status_password = "$SP_HASH"; $RELAY_EXTRA }; };
-EOF
+	t_relay_conf "$MP" "$RELAY_PORT" "$TOKEN" "$PUB-$((PUB + 1)), $PUB2, $PUB3, $PUB4" \
+		"status_listen = [ \"127.0.0.1:$SP\" ]; status_user = \"admin\";
+	status_password = \"$SP_HASH\"; $RELAY_EXTRA"
 }
 
 # client_config NAME TOKEN FINGERPRINT PROXIES [ONLY_TUNNELD]: the current instance as
