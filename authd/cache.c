@@ -8,8 +8,6 @@
  */
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "authd.h"
 #include "conf.h"
 #include "ev.h"
@@ -20,12 +18,7 @@
 #define CACHE_SETS	1024
 #define CACHE_WAYS	4
 
-struct centry {
-	unsigned char	 mac[KEYHASH_LEN];
-	uint64_t	 expires;	/* monotonic ms; 0: free */
-};
-
-static struct centry table[CACHE_SETS][CACHE_WAYS];
+static struct keyhash_slot table[CACHE_SETS][CACHE_WAYS];
 
 /* The keyed hash of the pair (a, b): what the cache and the rate limit's
  * counters are named by. */
@@ -37,7 +30,7 @@ keyed_hash(const char *a, const char *b, unsigned char out[32])
 	keyhash(out, 2, f);
 }
 
-static struct centry *
+static struct keyhash_slot *
 cache_set(const unsigned char *mac)
 {
 	uint32_t h;
@@ -50,40 +43,21 @@ uint64_t
 cache_lookup(const char *user, const char *secret)
 {
 	unsigned char mac[KEYHASH_LEN];
-	struct centry *set;
-	uint64_t now = now_ms();
 
 	keyed_hash(user, secret, mac);
-	set = cache_set(mac);
-	for (int i = 0; i < CACHE_WAYS; i++)
-		if (set[i].expires > now &&
-		    CRYPTO_memcmp(set[i].mac, mac, KEYHASH_LEN) == 0)
-			return set[i].expires - now;
-	return 0;
+	return keyhash_slot_find(cache_set(mac), CACHE_WAYS, mac, now_ms());
 }
 
 void
 cache_insert(const char *user, const char *secret)
 {
 	unsigned char mac[KEYHASH_LEN];
-	struct centry *set, *victim;
 	uint64_t ttl = (uint64_t)conf_int(P_AUTH_CACHE_TTL) * 1000;
 
 	if (ttl == 0)
 		return;
 	keyed_hash(user, secret, mac);
-	set = cache_set(mac);
-	victim = &set[0];
-	for (int i = 0; i < CACHE_WAYS; i++) {
-		if (memcmp(set[i].mac, mac, KEYHASH_LEN) == 0) {
-			victim = &set[i];
-			break;
-		}
-		if (set[i].expires < victim->expires)
-			victim = &set[i];
-	}
-	memcpy(victim->mac, mac, KEYHASH_LEN);
-	victim->expires = now_ms() + ttl;
+	keyhash_slot_put(cache_set(mac), CACHE_WAYS, mac, now_ms() + ttl);
 }
 
 void

@@ -56,3 +56,32 @@ keyhash(unsigned char out[KEYHASH_LEN], size_t n, const char *const *fields)
 	    len != KEYHASH_LEN)
 		fatalx("HMAC final failed");
 }
+
+uint64_t
+keyhash_slot_find(const struct keyhash_slot *set, size_t n,
+    const unsigned char h[KEYHASH_LEN], uint64_t now)
+{
+	for (size_t i = 0; i < n; i++)
+		if (set[i].expires > now &&
+		    CRYPTO_memcmp(set[i].mac, h, KEYHASH_LEN) == 0)
+			return set[i].expires - now;
+	return 0;
+}
+
+void
+keyhash_slot_put(struct keyhash_slot *set, size_t n,
+    const unsigned char h[KEYHASH_LEN], uint64_t expires)
+{
+	struct keyhash_slot *victim = &set[0];
+
+	for (size_t i = 0; i < n; i++) {
+		if (memcmp(set[i].mac, h, KEYHASH_LEN) == 0) {
+			victim = &set[i];
+			break;
+		}
+		if (set[i].expires < victim->expires)
+			victim = &set[i];
+	}
+	memcpy(victim->mac, h, KEYHASH_LEN);
+	victim->expires = expires;
+}

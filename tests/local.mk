@@ -428,3 +428,12 @@ endif
 tests_unit_test_ev_SOURCES = tests/unit/test_ev.c
 tests_unit_test_ev_LDADD = $(UNIT_LDADD)
 tests_unit_test_ev_CFLAGS = $(UNIT_CFLAGS)
+
+# the remembered keyed hashes authd and tunneld share (lib/keyhash.c)
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_keyhash
+TESTS += tests/unit/test_keyhash
+endif
+tests_unit_test_keyhash_SOURCES = tests/unit/test_keyhash.c
+tests_unit_test_keyhash_LDADD = $(UNIT_LDADD)
+tests_unit_test_keyhash_CFLAGS = $(UNIT_CFLAGS)

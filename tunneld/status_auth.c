@@ -35,11 +35,6 @@
 #define REMEMBER_N		8	/* credentials remembered */
 #define REMEMBER_MS		(10 * 60 * 1000)
 
-struct remembered {
-	unsigned char	 mac[KEYHASH_LEN];	/* keyhash(user, password) */
-	uint64_t	 until;			/* ms; 0: free */
-};
-
 struct status_check {
 	struct pwcheck	*pw;
 	unsigned char	 mac[KEYHASH_LEN];
@@ -54,7 +49,8 @@ static struct htpasswd users;
 static int users_set;
 static unsigned users_gen;
 static char dummy[HTPASSWD_DUMMY_LEN];
-static struct remembered remembered[REMEMBER_N];
+/* keyhash(user, password) of credentials that checked out */
+static struct keyhash_slot remembered[REMEMBER_N];
 static struct tbucket budget;
 static int budget_set;
 static size_t in_flight;
@@ -132,29 +128,6 @@ status_auth_htpasswd(const char *data, size_t len, char *err, size_t errlen)
 	return 0;
 }
 
-/* The slot remembering mac (not yet expired), or NULL. */
-static struct remembered *
-remembered_find(const unsigned char mac[KEYHASH_LEN], uint64_t now)
-{
-	for (int i = 0; i < REMEMBER_N; i++)
-		if (remembered[i].until > now &&
-		    CRYPTO_memcmp(remembered[i].mac, mac, KEYHASH_LEN) == 0)
-			return &remembered[i];
-	return NULL;
-}
-
-static void
-remember(const unsigned char mac[KEYHASH_LEN], uint64_t now)
-{
-	struct remembered *r = &remembered[0];
-
-	for (int i = 1; i < REMEMBER_N; i++)
-		if (remembered[i].until < r->until)
-			r = &remembered[i];
-	memcpy(r->mac, mac, KEYHASH_LEN);
-	r->until = now + REMEMBER_MS;
-}
-
 /* Back in the loop: the bcrypt's answer resumes the request. */
 static void
 check_done(int match, void *arg)
@@ -166,7 +139,8 @@ check_done(int match, void *arg)
 	if (k->gen != users_gen)
 		status = 503;	/* reloaded meanwhile: ask again */
 	else if (match && k->known) {
-		remember(k->mac, ev_now());
+		keyhash_slot_put(remembered, REMEMBER_N, k->mac, ev_now() +
+		    REMEMBER_MS);
 		status = 0;
 	} else
 		log_info("status page: %s for %s", k->known ? "wrong "
@@ -236,7 +210,7 @@ status_auth(const char *authorization, unsigned *wait, status_auth_fn done,
 	if (!users_set || authhdr_parse(authorization, &a) != AH_BASIC)
 		goto done;
 	keyhash(mac, 2, (const char *const[]){ a.user, a.pass });
-	if (remembered_find(mac, ev_now()) != NULL)
+	if (keyhash_slot_find(remembered, REMEMBER_N, mac, ev_now()) > 0)
 		rc = 0;
 	else if ((rc = check_allowed(wait)) == 0)
 		rc = check_start(&a, mac, done, arg, out);
