@@ -692,16 +692,11 @@ int
 store_remove_tree(const char *path)
 {
 	char tmp[STORE_PATHMAX];
-	int fd;
 
 	if (store_detach(path, tmp, sizeof(tmp)) == -1)
 		return -1;
 	(void)store_fsync_parent(path);
-	if ((fd = openat(rootfd, STORE_TMP, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1)
-		return 0;
-	(void)store_remove_at(fd, STORE_TMP, strrchr(tmp, '/') + 1);
-	close(fd);
+	(void)rmtree_in(STORE_TMP, strrchr(tmp, '/') + 1);
 	return 0;
 }
 
