@@ -175,8 +175,9 @@
 	 * index builds); sweep blobs, A_BODY a batch of digests (lib/gcbatch.h, \
 	 * at most GCB_MAX), each refused if remembered, younger than gc.grace \
 	 * or a manifest some repository links; drop a repository's layer \
-	 * links to blobs this run swept (a batch too): both answered M_GC_SWEPT{A_BODY \
-	 * one result a digest, in order, with the bytes freed}; delete tag \
+	 * links to blobs this run swept (a batch too): both answered \
+	 * M_GC_SWEPT{A_BODY one result a digest, in order, with the bytes \
+	 * freed}; delete tag \
 	 * A_REF if it still names A_DIGEST, or without \
 	 * A_REF the revision A_DIGEST if no tag names it and it is not \
 	 * remembered (RE_DENIED); remove upload sessions idle A_TIME seconds \

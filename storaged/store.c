@@ -671,7 +671,7 @@ int
 store_swept_free(const char *dir)
 {
 	char p[STORE_PATHMAX], leaf[STORE_PATHMAX + 8];
-	const char *base;
+	char *base;
 
 	if (swept_name(p, sizeof(p), dir) == -1)
 		return -1;
@@ -681,8 +681,8 @@ store_swept_free(const char *dir)
 			(void)unlinkat(rootfd, leaf, 0);
 	if (unlinkat(rootfd, p, AT_REMOVEDIR) == 0 || errno == ENOENT)
 		return 0;
-	base = strrchr(p, '/');
-	*(char *)base = '\0';
+	base = strrchr(p, '/');		/* swept_name made one */
+	*base = '\0';
 	return rmtree_in(p, base + 1);
 }
 
